@@ -1,0 +1,97 @@
+"""Canonical column names, shared by every stage.
+
+Columns are named here once and imported everywhere else (never typed as string
+literals in other modules). Units are in the names: ``_m`` metres, ``_m2`` square
+metres, ``_days`` days, ``_hours`` hours.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+# ---------------------------------------------------------------- incidents (ingest output)
+INCIDENT_ID: Final = "incident_id"  # str, unique within a dataset
+OCCURRED_AT: Final = "occurred_at"  # tz-aware timestamp (start of window for month data)
+OCCURRED_TO: Final = "occurred_to"  # tz-aware timestamp or NaT (end of a from/to window)
+OFFENCE: Final = "offence"  # canonical category, police.uk wording ("Burglary", ...)
+OFFENCE_CODE: Final = "offence_code"  # finer code/subgroup when the source has one, else <NA>
+DWELLING_BURGLARY: Final = "dwelling_burglary"  # bool: a home burglary (or police.uk candidate)
+LOCATION: Final = "location"  # free text street/location from the source, or <NA>
+LSOA_CODE: Final = "lsoa_code"  # police.uk LSOA code when present
+TIME_RESOLUTION: Final = "time_resolution"  # "exact" | "day" | "month" (per row)
+SOURCE_FILE: Final = "source_file"  # file name the row came from
+SOURCE_ROW: Final = "source_row"  # 1-based data row number in that file (header excluded)
+HARM: Final = "harm"  # float, harm weight (CCHI days) added by hotspots.harm
+GEOMETRY: Final = "geometry"
+
+INCIDENT_COLUMNS: Final = (
+    INCIDENT_ID,
+    OCCURRED_AT,
+    OCCURRED_TO,
+    OFFENCE,
+    OFFENCE_CODE,
+    DWELLING_BURGLARY,
+    LOCATION,
+    LSOA_CODE,
+    TIME_RESOLUTION,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+
+TimeResolution = Literal["exact", "day", "month"]
+TIME_RESOLUTIONS: Final[tuple[str, ...]] = get_args(TimeResolution)
+# coarser resolutions come later; the dataset's resolution is its coarsest row
+RESOLUTION_DAYS: Final = {"exact": 0.0, "day": 1.0, "month": 28.0}
+
+# ---------------------------------------------------------------- rejected rows
+REJECT_REASON: Final = "reason"  # one of REJECT_REASONS
+REJECT_DETAIL: Final = "detail"  # human text: what was wrong and how to fix it
+REJECT_REASONS: Final = (
+    "no_location",
+    "unparseable_date",
+    "coordinates_out_of_range",
+    "coordinates_zero",
+    "outside_boundary",
+    "unknown_offence",
+    "duplicate_id",
+)
+
+# ---------------------------------------------------------------- harm spots
+SPOT_ID: Final = "spot_id"
+RANK: Final = "rank"  # 1 = most harm, overall
+AREA_RANK: Final = "area_rank"  # 1 = most harm within its area
+AREA_NAME: Final = "area"
+HARM_TOTAL: Final = "harm"
+HARM_SHARE: Final = "harm_share"  # share of all harm in the window (0-1)
+N_INCIDENTS: Final = "n_incidents"
+AREA_M2: Final = "area_m2"
+HARM_PER_HA: Final = "harm_per_ha"
+HARM_PREVIOUS: Final = "harm_previous"  # harm in the look-back before this one
+TREND: Final = "trend"  # "up" | "down" | "flat" | "new"
+STATUS: Final = "status"  # spots: "new" | "persisting" | "dropped"; zones: see ZONE_STATUSES
+PEAK_WINDOWS: Final = "peak_windows"  # e.g. "Fri-Sat 22:00-03:00; Sat 14:00-16:00"
+OFFENCE_MIX: Final = "offence_mix"  # e.g. "Violence and sexual offences: 12; Robbery: 2"
+
+# ---------------------------------------------------------------- cocoon zones and visits
+ZONE_ID: Final = "zone_id"
+BURGLARY_ID: Final = "burglary_id"
+DUE_BY: Final = "due_by"
+EXPIRES_ON: Final = "expires_on"
+N_HOMES: Final = "n_homes"
+N_OVERLAPPING: Final = "n_overlapping"
+ZoneStatus = Literal["due", "overdue", "visited", "active"]
+ZONE_STATUSES: Final[tuple[str, ...]] = get_args(ZoneStatus)
+ADDRESS_ID: Final = "address_id"
+ADDRESS_TEXT: Final = "address"
+STREET: Final = "street"
+POSTCODE: Final = "postcode"
+DISTANCE_M: Final = "distance_m"
+DISTANCE_BAND: Final = "distance_band"
+MANDATORY: Final = "mandatory"
+IS_BURGLED: Final = "is_burgled_address"
+
+# ---------------------------------------------------------------- coordinates in CSV outputs
+EASTING: Final = "easting"  # working-CRS x, metres
+NORTHING: Final = "northing"  # working-CRS y, metres
+LONGITUDE: Final = "longitude"  # WGS84
+LATITUDE: Final = "latitude"  # WGS84
