@@ -1,0 +1,181 @@
+"""Adapters between the weekly pipeline and each stage's public API (private).
+
+Each function takes the run's :class:`~hotspots.pipeline.WeeklySettings` and calls one
+stage with the options it needs, so ``pipeline.py`` reads as the data flow alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots._progress import Progress
+from hotspots.schema import AREA_NAME, N_HOMES, STATUS
+
+if TYPE_CHECKING:
+    from hotspots.pipeline import WeeklySettings
+
+PUBLIC_CELL_M = 150.0
+
+
+def ingest(inputs: Sequence[str | Path], s: WeeklySettings, *, progress: Progress | None) -> Any:
+    from hotspots.ingest import read_incidents
+
+    return read_incidents(list(inputs), s.ingest, progress=progress)
+
+
+def weight(incidents: gpd.GeoDataFrame, s: WeeklySettings) -> tuple[gpd.GeoDataFrame, Any]:
+    from hotspots.harm import apply_harm, load_harm_table
+
+    table = load_harm_table(s.harm_table)
+    return apply_harm(incidents, table), table
+
+
+def spots(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp,
+          areas: gpd.GeoDataFrame | None) -> tuple[Any, pd.DataFrame, pd.DataFrame | None]:
+    from hotspots import spots as sp
+
+    top = s.top if s.top is not None else (5 if areas is not None else 20)
+    result = sp.find_spots(
+        weighted, method=s.method, cell_m=s.cell_m, as_of=as_of, lookback_days=s.lookback_days,
+        offences=s.offences if s.offences is not None else sp.SERIOUS_VIOLENCE, areas=areas,
+        top=None if s.harm_share is not None else top, harm_share=s.harm_share,
+        max_area_km2=s.max_area_km2, seed=s.seed,
+    )
+    plan = sp.patrol_plan(result.spots, as_of=as_of, visit_minutes=s.visit_minutes,
+                          crossover=s.crossover, seed=s.seed)
+    patrol_table = None
+    if s.patrols is not None:
+        patrols, _rejected = sp.read_patrols(s.patrols)
+        patrol_table = sp.patrol_summary(plan, patrols, result.spots)
+    return result, plan, patrol_table
+
+
+def write_spots(result: Any, plan: pd.DataFrame, staging: Path, *, provenance: dict) -> None:
+    from hotspots.spots import write_spot_outputs
+
+    write_spot_outputs(result, plan, staging, provenance=provenance)
+
+
+def knox(burglaries: gpd.GeoDataFrame, s: WeeklySettings, *, resolution: str,
+         progress: Progress | None) -> Any:
+    from hotspots.nearrepeat import knox_test
+
+    return knox_test(burglaries, distance_bands_m=s.distance_bands_m,
+                     time_bands_days=s.time_bands_days, n_permutations=s.permutations,
+                     seed=s.seed, time_resolution=resolution, progress=progress)
+
+
+def write_knox(result: Any, staging: Path, *, provenance: dict) -> None:
+    from hotspots.nearrepeat import write_knox_outputs
+
+    write_knox_outputs(result, staging, provenance=provenance)
+
+
+def cocoon(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp,
+           areas: gpd.GeoDataFrame | None, working_crs: Any, staging: Path,
+           progress: Progress | None) -> tuple[Any, Any, Any, dict[str, Any]]:
+    from hotspots import cocoon as cc
+    from hotspots.outputs import write_csv
+
+    addresses = None
+    if s.addresses is not None:
+        addresses, rejected = cc.read_addresses(
+            s.addresses, x_col=s.address_x_col, y_col=s.address_y_col, crs=s.address_crs,
+            id_col=s.address_id_col, working_crs=working_crs)
+        if len(rejected):
+            write_csv(rejected, staging / "rejected_addresses.csv")
+    zones = cc.cocoon_zones(weighted, as_of=as_of, radius_m=s.radius_m, window_days=s.window_days,
+                            due_hours=s.due_hours, month_dates=s.month_dates, areas=areas,
+                            addresses=addresses)
+    visit_list = compliance = None
+    if addresses is not None:
+        visit_list = cc.visit_lists(zones, addresses, radius_m=s.radius_m, nearest=s.nearest)
+        if s.visits is not None:
+            visits, rejected_visits = cc.read_visits(s.visits, addresses=addresses)
+            if len(rejected_visits):
+                write_csv(rejected_visits, staging / "rejected_visits.csv")
+            compliance = cc.compliance(zones, visit_list, visits, as_of=as_of)
+            first = compliance.per_zone.set_index("zone_id")["first_visit_at"]
+            zones = cc.cocoon_zones(weighted, as_of=as_of, radius_m=s.radius_m,
+                                    window_days=s.window_days, due_hours=s.due_hours,
+                                    month_dates=s.month_dates, areas=areas, addresses=addresses,
+                                    first_visits=first)
+    status_counts = zones[STATUS].value_counts().sort_index().to_dict() if len(zones) else {}
+    summary: dict[str, Any] = {
+        "zones": int(len(zones)),
+        "by_status": {str(k): int(v) for k, v in status_counts.items()},
+        "by_area": {str(k): int(v) for k, v in zones[AREA_NAME].value_counts().sort_index().items()},
+        "homes_in_zones": (int(zones[N_HOMES].fillna(0).sum()) if N_HOMES in zones else None),
+        "month_dates": s.month_dates,
+        "visit_lists": ("written" if visit_list is not None else
+                        "not written: visit lists need an address layer (--addresses)"),
+    }
+    if compliance is not None:
+        summary["compliance"] = compliance.overall
+    if s.public:
+        zones = generalise_zones(zones, radius_m=s.radius_m)
+        visit_list = None
+    return zones, visit_list, compliance, summary
+
+
+def write_cocoon(zones: Any, visit_list: Any, compliance: Any, staging: Path, *,
+                 provenance: dict) -> None:
+    from hotspots.cocoon import write_cocoon_outputs
+
+    write_cocoon_outputs(zones, visit_list, compliance, staging, provenance=provenance)
+
+
+def generalise_points(points: gpd.GeoSeries, *, cell_m: float = PUBLIC_CELL_M) -> gpd.GeoSeries:
+    """Move each point to the centre of its grid cell (public mode)."""
+    x = (np.floor(points.x.to_numpy() / cell_m) + 0.5) * cell_m
+    y = (np.floor(points.y.to_numpy() / cell_m) + 0.5) * cell_m
+    return gpd.GeoSeries(gpd.points_from_xy(x, y), index=points.index, crs=points.crs)
+
+
+def generalise_zones(zones: gpd.GeoDataFrame, *, radius_m: float) -> gpd.GeoDataFrame:
+    """Zones re-centred on the grid cell of their burglary so no home can be pinpointed."""
+    out = zones.copy()
+    centres = generalise_points(zones.geometry.centroid)
+    out[out.geometry.name] = shapely.buffer(centres.to_numpy(), radius_m)
+    return out
+
+
+def title_for(areas: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame) -> str:
+    if areas is not None and len(areas) <= 3:
+        return "Harm spots and cocoon zones: " + ", ".join(areas[AREA_NAME].astype(str))
+    if areas is not None:
+        return f"Harm spots and cocoon zones: {len(areas)} areas"
+    return "Harm spots and cocoon zones"
+
+
+def map_html(spot_result: Any, *, zones: Any, burglaries: gpd.GeoDataFrame,
+             areas: gpd.GeoDataFrame | None, title: str, as_of: pd.Timestamp, provenance: dict,
+             settings: WeeklySettings) -> str:
+    from hotspots.outputs.maps import build_map, write_map
+
+    if settings.public and len(burglaries):
+        burglaries = burglaries.set_geometry(generalise_points(burglaries.geometry))
+    m = build_map(spots=spot_result.spots, dropped=spot_result.dropped,
+                  surface=spot_result.candidates, zones=zones, burglaries=burglaries, areas=areas,
+                  title=title, as_of=as_of, provenance=provenance, public=settings.public,
+                  tiles=settings.tiles, surface_cell_m=settings.cell_m)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_map(m, Path(tmp) / "map.html", offline_assets=settings.offline_assets)
+        return path.read_text(encoding="utf-8")
+
+
+def write_lists(zones: Any, visit_list: Any, staging: Path, *, as_of: pd.Timestamp,
+                provenance: dict, settings: WeeklySettings) -> None:
+    from hotspots.outputs.lists import write_cocoon_lists
+
+    write_cocoon_lists(zones, visit_list, staging, as_of=as_of, provenance=provenance,
+                       public=settings.public, offline_assets=settings.offline_assets)

@@ -1,0 +1,383 @@
+"""The weekly run, stage by stage: ingest, harm, spots, Knox, cocoons, outputs.
+
+One call gives the analyst's map, the planners' layers and the neighbourhood teams'
+cocoon lists. Every output is first written into a staging folder beside the output
+folder and moved into place only when the whole run has succeeded, so a failure part
+way leaves the previous week's outputs untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from hotspots._progress import Progress, report
+from hotspots._validate import check_choice
+from hotspots.areas import read_areas
+from hotspots.config import IngestOptions
+from hotspots.errors import OptionError, TimeResolutionError
+from hotspots.schema import (
+    DWELLING_BURGLARY,
+    OCCURRED_AT,
+    OCCURRED_TO,
+    RESOLUTION_DAYS,
+    TIME_RESOLUTION,
+)
+
+__all__ = ["WEEKLY_OUTPUTS", "WeeklyResult", "WeeklySettings", "default_as_of", "run_weekly"]
+
+# every file the weekly run may write (cocoon_lists/ is a folder); stale ones are removed
+WEEKLY_OUTPUTS = (
+    "map.html",
+    "harm_spots.geojson",
+    "harm_spots.csv",
+    "patrol_plan.csv",
+    "patrol_summary.csv",
+    "cocoon_zones.geojson",
+    "cocoon_visits.csv",
+    "cocoon_streets.csv",
+    "cocoon_compliance.csv",
+    "knox.csv",
+    "knox.html",
+    "knox.png",
+    "knox.json",
+    "hotspots.gpkg",
+    "rejected.csv",
+    "rejected_visits.csv",
+    "rejected_addresses.csv",
+    "run.json",
+    "cocoon_lists",
+)
+
+
+@dataclass(frozen=True)
+class WeeklySettings:
+    """Every option of the weekly run (the CLI flags and the TOML keys use these names).
+
+    Distances are metres, durations days unless the name says hours.
+    """
+
+    as_of: str | None = None
+    harm_table: str = "cchi-2026-police-uk"
+    areas: Path | None = None
+    area_field: str | None = None
+    addresses: Path | None = None
+    address_x_col: str | None = None
+    address_y_col: str | None = None
+    address_id_col: str | None = None
+    address_crs: str | None = None
+    visits: Path | None = None
+    patrols: Path | None = None
+    month_dates: str | None = None
+    # harm spots
+    method: str = "grid"
+    cell_m: float = 150.0
+    lookback_days: int = 365
+    offences: tuple[str, ...] | None = None
+    top: int | None = None
+    harm_share: float | None = None
+    max_area_km2: float | None = None
+    visit_minutes: int = 15
+    crossover: bool = False
+    # cocoons
+    radius_m: float = 400.0
+    window_days: int = 42
+    due_hours: float = 48.0
+    nearest: int = 8
+    # Knox
+    knox: bool = True
+    distance_bands_m: tuple[float, ...] = (0, 100, 200, 300, 400)
+    time_bands_days: tuple[float, ...] = (0, 7, 14, 21, 28, 35, 42)
+    permutations: int = 999
+    # outputs
+    seed: int = 0
+    public: bool = False
+    tiles: bool = True
+    offline_assets: Path | None = None
+    title: str | None = None
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, source: str = "settings") -> WeeklySettings:
+        """Build from a flat mapping (TOML file, CLI), refusing unknown keys.
+
+        Ingest options (``x_col``, ``tz`` ...) may sit at the top level or in an
+        ``[ingest]`` table.
+        """
+        own = {f.name for f in fields(cls)} - {"ingest"}
+        ingest_keys = {f.name for f in fields(IngestOptions)}
+        ingest_values = dict(values.get("ingest", {}))
+        kwargs: dict[str, Any] = {}
+        unknown = []
+        for key, value in values.items():
+            if key == "ingest":
+                continue
+            if key in own:
+                kwargs[key] = value
+            elif key in ingest_keys:
+                ingest_values[key] = value
+            else:
+                unknown.append(key)
+        if unknown:
+            msg = (f"{source}: unknown setting(s) {sorted(unknown)}; known: "
+                   f"{sorted(own | ingest_keys)}.")
+            raise OptionError(msg)
+        for key in ("areas", "addresses", "visits", "patrols", "offline_assets"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = Path(kwargs[key])
+        for key in ("offences", "distance_bands_m", "time_bands_days"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = tuple(s.strip() for s in kwargs[key].split(",") if s.strip())
+            if kwargs.get(key) is not None:
+                kwargs[key] = tuple(kwargs[key])
+        for key in ("distance_bands_m", "time_bands_days"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = tuple(float(v) for v in kwargs[key])
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        return cls(ingest=IngestOptions.from_mapping(ingest_values, source=source), **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters (for run.json)."""
+        out = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class WeeklyResult:
+    """What a weekly run wrote and its headline figures."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    summary: dict[str, Any]
+
+
+def default_as_of(incidents: gpd.GeoDataFrame) -> pd.Timestamp:
+    """Latest moment the data covers: the end of the last window, else the last time.
+
+    For police.uk months this is the end of the last month, so a zone dated mid-month
+    (``--month-dates mid``) still falls inside the run's window.
+    """
+    latest = incidents[OCCURRED_AT].max()
+    if OCCURRED_TO in incidents and incidents[OCCURRED_TO].notna().any():
+        latest = max(latest, incidents[OCCURRED_TO].max())
+    return pd.Timestamp(latest)
+
+
+def _parse_as_of(text: str | None, incidents: gpd.GeoDataFrame) -> pd.Timestamp:
+    tz = incidents[OCCURRED_AT].dt.tz
+    if text is None:
+        return default_as_of(incidents)
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError as exc:
+        msg = f"--as-of {text!r} is not a date; use YYYY-MM-DD (e.g. 2025-06-30)."
+        raise OptionError(msg) from exc
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(tz)
+        if len(text.strip()) <= 10:  # a date alone means the end of that day
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    return stamp
+
+
+def _coarsest_resolution(incidents: gpd.GeoDataFrame) -> str:
+    values = set(incidents[TIME_RESOLUTION].astype(str).unique())
+    return max(values, key=lambda r: RESOLUTION_DAYS.get(r, 0.0)) if values else "exact"
+
+
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+
+
+def stable_html_ids(html: str) -> str:
+    """Replace folium's random element ids by sequential ones so reruns are identical."""
+    seen: dict[str, str] = {}
+
+    def sub(match: re.Match[str]) -> str:
+        return seen.setdefault(match.group(0), f"{len(seen) + 1:032x}")
+
+    return _FOLIUM_ID.sub(sub, html)
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> dict[str, Path]:
+    """Move every staged output into ``out_dir``; drop stale outputs of earlier runs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    produced = {p.name for p in staging.iterdir()}
+    for name in WEEKLY_OUTPUTS:
+        old = out_dir / name
+        if name not in produced and old.exists():
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    files = {}
+    for item in sorted(staging.iterdir()):
+        target = out_dir / item.name
+        if item.is_dir():
+            if target.exists():
+                backup = out_dir / f".{item.name}.old"
+                shutil.rmtree(backup, ignore_errors=True)
+                os.replace(target, backup)
+                os.replace(item, target)
+                shutil.rmtree(backup, ignore_errors=True)
+            else:
+                os.replace(item, target)
+        else:
+            os.replace(item, target)
+        files[item.name] = target
+    return files
+
+
+def run_weekly(
+    inputs: Sequence[str | Path],
+    *,
+    out: str | Path,
+    settings: WeeklySettings | None = None,
+    progress: Progress | None = None,
+) -> WeeklyResult:
+    """Run the whole weekly pipeline and write every output into ``out``.
+
+    Parameters
+    ----------
+    inputs
+        Incident files, folders or globs (any format ingest reads).
+    out
+        Output folder. Files appear there only when the whole run succeeded.
+    settings
+        All options (defaults: 150 m grid, 365-day look-back, serious-violence offences,
+        400 m / 42-day cocoons due in 48 hours, Knox with 999 permutations, seed 0).
+    progress
+        Callback ``progress(task, done, total)`` (the CLI draws it).
+
+    Returns
+    -------
+    WeeklyResult
+        Paths written and the headline figures (also in ``run.json``).
+    """
+    from hotspots import _stages as stages
+
+    s = settings or WeeklySettings()
+    if s.month_dates is not None:
+        check_choice(s.month_dates, ("start", "mid", "end"), name="month_dates")
+    out_dir = Path(out)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        result = _run_into(staging, inputs, s, stages, progress)
+        files = _swap_into_place(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report(progress, "done", 1, 1)
+    return WeeklyResult(out_dir=out_dir, files=files, summary=result)
+
+
+def _run_into(
+    staging: Path,
+    inputs: Sequence[str | Path],
+    s: WeeklySettings,
+    stages: Any,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """All stages, writing into ``staging``; returns the run summary."""
+    from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
+    from hotspots.outputs.files import write_text
+
+    ingested = stages.ingest(inputs, s, progress=progress)
+    incidents = ingested.incidents
+    input_files = [f["path"] for f in ingested.report.files]
+    write_csv(ingested.rejected, staging / "rejected.csv")
+    resolution = _coarsest_resolution(incidents)
+    as_of = _parse_as_of(s.as_of, incidents)
+    working_crs = incidents.crs
+    areas = (read_areas(s.areas, area_field=s.area_field, working_crs=working_crs)
+             if s.areas is not None else None)
+    extra_inputs = [p for p in (s.areas, s.addresses, s.visits, s.patrols) if p is not None]
+    weighted, harm_table = stages.weight(incidents, s)
+
+    summary: dict[str, Any] = {
+        "as_of": as_of,
+        "time_resolution": resolution,
+        "ingest": ingested.report.to_dict(),
+        "harm_table": {"name": harm_table.name, "version": harm_table.version,
+                       "source": harm_table.source, "licence": harm_table.licence},
+        "notes": list(ingested.report.notes),
+    }
+    layers: dict[str, gpd.GeoDataFrame] = {}
+
+    def provenance(command: str) -> dict[str, Any]:
+        return build_provenance(
+            command=command,
+            parameters={**s.to_dict(), "as_of": as_of},
+            inputs=[*input_files, *extra_inputs],
+            extra={"date_min": ingested.report.date_min, "date_max": ingested.report.date_max,
+                   "harm_table": summary["harm_table"], "time_resolution": resolution,
+                   "notes": summary["notes"]},
+        )
+
+    # ---------------------------------------------------------------- harm spots
+    report(progress, "harm spots", 0, 1)
+    spot_result, plan, patrol_table = stages.spots(weighted, s, as_of=as_of, areas=areas)
+    stages.write_spots(spot_result, plan, staging, provenance=provenance("weekly"))
+    if patrol_table is not None:
+        write_csv(patrol_table, staging / "patrol_summary.csv")
+    summary["spots"] = spot_result.summary
+    layers["harm_spots"] = spot_result.spots
+    if len(spot_result.dropped):
+        layers["dropped_spots"] = spot_result.dropped
+    report(progress, "harm spots", 1, 1)
+
+    # ---------------------------------------------------------------- Knox
+    burglaries = weighted[weighted[DWELLING_BURGLARY].fillna(False).astype(bool)]
+    if s.knox and resolution in ("exact", "day") and len(burglaries) >= 2:
+        knox = stages.knox(burglaries, s, resolution=resolution, progress=progress)
+        stages.write_knox(knox, staging, provenance=provenance("weekly"))
+        summary["knox"] = knox.recommendation()
+    else:
+        why = ("disabled" if not s.knox else
+               f"the data has {resolution} resolution; Knox needs day or exact dates"
+               if resolution not in ("exact", "day") else "fewer than two dwelling burglaries")
+        summary["knox"] = {"skipped": why}
+
+    # ---------------------------------------------------------------- cocoons
+    zones = visits_list = None
+    try:
+        cocoon = stages.cocoon(weighted, s, as_of=as_of, areas=areas, working_crs=working_crs,
+                               staging=staging, progress=progress)
+    except TimeResolutionError as exc:
+        summary["cocoon"] = {"skipped": str(exc)}
+        summary["notes"].append(f"Cocoon zones skipped: {exc}")
+        cocoon = None
+    if cocoon is not None:
+        zones, visits_list, compliance, cocoon_summary = cocoon
+        stages.write_cocoon(zones, visits_list, compliance, staging,
+                            provenance=provenance("weekly"))
+        summary["cocoon"] = cocoon_summary
+        layers["cocoon_zones"] = zones
+
+    # ---------------------------------------------------------------- map, lists, package
+    prov = provenance("weekly")
+    recent = burglaries[burglaries[OCCURRED_AT] > as_of - pd.Timedelta(days=s.window_days)]
+    recent = recent[recent[OCCURRED_AT] <= as_of]
+    title = s.title or stages.title_for(areas, incidents)
+    html = stages.map_html(spot_result, zones=zones, burglaries=recent, areas=areas,
+                           title=title, as_of=as_of, provenance=prov, settings=s)
+    write_text(staging / "map.html", stable_html_ids(html))
+    if zones is not None and visits_list is not None and not s.public:
+        stages.write_lists(zones, visits_list, staging, as_of=as_of, provenance=prov, settings=s)
+    if areas is not None:
+        layers["areas"] = areas
+    if len(recent):
+        layers["recent_burglaries"] = recent
+    write_geopackage({k: v for k, v in layers.items() if len(v)}, staging / "hotspots.gpkg")
+    summary_out = {**prov, "summary": summary}
+    write_json(staging / "run.json", summary_out)
+    return summary
+
+
+def with_defaults(settings: WeeklySettings, **changes: Any) -> WeeklySettings:
+    """A copy of ``settings`` with some options changed (keeps the object frozen)."""
+    return replace(settings, **changes)
