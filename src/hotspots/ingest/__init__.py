@@ -1,0 +1,10 @@
+"""Read incident tables into canonical, metric, validated GeoDataFrames.
+
+police.uk street CSVs (either header style), police.uk API records and hotspots' own
+canonical tables are recognised without options; anything else is mapped with
+:class:`hotspots.config.IngestOptions`. Every unusable row is kept with a reason.
+"""
+
+from hotspots.ingest._coords import points_from_columns
+
+__all__ = ["points_from_columns"]

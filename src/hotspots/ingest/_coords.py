@@ -1,0 +1,297 @@
+"""Coordinates from table columns: find the pair, detect the CRS, project to metres.
+
+Shared by the incident reader and by cocoon's address reader. The result is one point
+per row in the working CRS (``None`` where the row has no usable location) and a reason
+code per row, so callers can reject rows with a reason instead of dropping them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as PyprojCRSError
+
+from hotspots.crs import BNG, WGS84, detect_coordinate_kind, working_crs_for
+from hotspots.errors import CRSError, OptionError, SchemaError
+
+__all__ = ["COORDINATE_PAIRS", "CoordinateResult", "locate", "points_from_columns"]
+
+# Recognised (x, y) column-name pairs, matched case-insensitively, in order of preference:
+# lon/lat pairs first because their CRS is unambiguous (a file often has both).
+COORDINATE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("longitude", "latitude"),
+    ("long", "lat"),
+    ("lon", "lat"),
+    ("lng", "lat"),
+    ("easting", "northing"),
+    ("eastings", "northings"),
+    ("x", "y"),
+    ("x_coord_cd", "y_coord_cd"),
+    ("x_coordinate", "y_coordinate"),
+    ("point_x", "point_y"),
+    ("xcoord", "ycoord"),
+)
+
+_LONLAT_PAIRS = frozenset(COORDINATE_PAIRS[:4])
+# British National Grid's true extent in metres (projected values inside it are assumed BNG)
+_BNG_X = (0.0, 700_000.0)
+_BNG_Y = (0.0, 1_300_000.0)
+# a projected point may lie this far (degrees) outside its CRS's area of use
+_AREA_MARGIN_DEG = 2.0
+# a minority this small of rows that do not fit the detected kind is rejected, not fatal
+_MINORITY_SHARE = 0.01
+
+NO_LOCATION = "no_location"
+OUT_OF_RANGE = "coordinates_out_of_range"
+ZERO = "coordinates_zero"
+
+
+@dataclass(frozen=True)
+class CoordinateResult:
+    """Everything :func:`locate` worked out (the public function returns the first two)."""
+
+    points: gpd.GeoSeries
+    reasons: np.ndarray
+    x_col: str
+    y_col: str
+    source_crs: CRS
+    working_crs: CRS
+    crs_assumed: bool  # True when the source CRS came from the values, not from the user
+
+
+def find_coordinate_columns(columns: Sequence[str]) -> tuple[str, str] | None:
+    """The first recognised (x, y) column pair in ``columns`` (original spelling), or None."""
+    lower: dict[str, str] = {}
+    for name in columns:
+        lower.setdefault(str(name).strip().lower(), str(name))
+    for x_name, y_name in COORDINATE_PAIRS:
+        if x_name in lower and y_name in lower:
+            return lower[x_name], lower[y_name]
+    return None
+
+
+def _as_float(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    text = values.astype("string").str.strip()
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _user_crs(value: str | int | CRS, *, option: str) -> CRS:
+    try:
+        return CRS.from_user_input(value)
+    except PyprojCRSError as exc:
+        msg = f"{option} {value!r} is not a CRS pyproj knows; use an EPSG code such as EPSG:27700."
+        raise CRSError(msg) from exc
+
+
+def _geographic_in_range(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
+
+
+def _detect_source_crs(
+    x: np.ndarray, y: np.ndarray, usable: np.ndarray, *, what: str, x_col: str, y_col: str
+) -> tuple[CRS, np.ndarray]:
+    """Source CRS from the values, and the rows that do not fit it (out of range).
+
+    Columns named as lon/lat are degrees unless nearly every value is too large for
+    degrees; other names go by the values, and a real mix is refused.
+    """
+    xs, ys = x[usable], y[usable]
+    degrees = _geographic_in_range(xs, ys)
+    share = float(degrees.mean()) if len(degrees) else 1.0
+    misfit = np.zeros(len(x), dtype=bool)
+    named_lonlat = (x_col.strip().lower(), y_col.strip().lower()) in _LONLAT_PAIRS
+    if share >= 1.0 - _MINORITY_SHARE or (named_lonlat and share > _MINORITY_SHARE):
+        kind = "lonlat"
+    elif share <= _MINORITY_SHARE:
+        kind = "projected"
+    else:  # a real mix: the shared helper raises its one-line message
+        kind = detect_coordinate_kind(xs, ys, what=f"{what} columns {x_col}/{y_col}")
+    if kind == "lonlat":
+        misfit[usable] = ~degrees
+        return WGS84, misfit
+    in_grid = (xs >= _BNG_X[0]) & (xs <= _BNG_X[1]) & (ys >= _BNG_Y[0]) & (ys <= _BNG_Y[1])
+    if in_grid.mean() < 1.0 - _MINORITY_SHARE:
+        msg = (
+            f"{what} columns {x_col}/{y_col} hold projected coordinates outside the British "
+            f"National Grid (e.g. {xs[~in_grid][0]:.1f}, {ys[~in_grid][0]:.1f}); "
+            f"say which CRS they use with --crs (e.g. --crs EPSG:26971)."
+        )
+        raise CRSError(msg)
+    misfit[usable] = ~in_grid
+    return BNG, misfit
+
+
+def _projected_in_area(x: np.ndarray, y: np.ndarray, source: CRS) -> np.ndarray:
+    """Rows whose projected coordinates fall inside the CRS's area of use (with a margin)."""
+    to_wgs = Transformer.from_crs(source, WGS84, always_xy=True)
+    lon, lat = to_wgs.transform(x, y, errcheck=False)
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    ok = np.isfinite(lon) & np.isfinite(lat) & _geographic_in_range(lon, lat)
+    area = source.area_of_use
+    if area is not None:
+        west, south, east, north = area.bounds
+        m = _AREA_MARGIN_DEG
+        ok &= (lon >= west - m) & (lon <= east + m) & (lat >= south - m) & (lat <= north + m)
+    return ok
+
+
+def locate(
+    frame: pd.DataFrame,
+    *,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    crs: str | int | CRS | None = None,
+    working_crs: str | int | CRS | None = None,
+    what: str,
+) -> CoordinateResult:
+    """Like :func:`points_from_columns`, also saying which columns and CRSs were used."""
+    if (x_col is None) != (y_col is None):
+        msg = f"{what}: give both --x-col and --y-col (got x_col={x_col!r}, y_col={y_col!r})."
+        raise OptionError(msg)
+    if x_col is None or y_col is None:
+        pair = find_coordinate_columns(list(frame.columns))
+        if pair is None:
+            msg = (
+                f"{what} has no coordinate columns (looked for pairs such as Longitude/Latitude, "
+                f"x/y, easting/northing); it has {list(frame.columns)}. "
+                f"Name them with --x-col and --y-col."
+            )
+            raise SchemaError(msg)
+        x_col, y_col = pair
+    missing = [c for c in (x_col, y_col) if c not in frame.columns]
+    if missing:
+        msg = (
+            f"{what} has no column(s) {missing}; it has {list(frame.columns)}. "
+            f"Check --x-col/--y-col (names are case-sensitive)."
+        )
+        raise SchemaError(msg)
+
+    x = _as_float(frame[x_col])
+    y = _as_float(frame[y_col])
+    finite = np.isfinite(x) & np.isfinite(y)
+    zero = finite & (x == 0.0) & (y == 0.0)
+    usable = finite & ~zero
+
+    crs_assumed = crs is None
+    if crs is not None:
+        source = _user_crs(crs, option="--crs")
+        misfit = np.zeros(len(x), dtype=bool)
+        if source.is_geographic:
+            misfit[usable] = ~_geographic_in_range(x[usable], y[usable])
+        elif usable.any():
+            misfit[usable] = ~_projected_in_area(x[usable], y[usable], source)
+    elif usable.any():
+        source, misfit = _detect_source_crs(x, y, usable, what=what, x_col=x_col, y_col=y_col)
+    else:
+        source, misfit = WGS84, np.zeros(len(x), dtype=bool)
+
+    good = usable & ~misfit
+    reasons = np.full(len(x), "", dtype=object)
+    reasons[~finite] = NO_LOCATION
+    reasons[zero] = ZERO
+    reasons[misfit] = OUT_OF_RANGE
+
+    if working_crs is not None:
+        target = _user_crs(working_crs, option="--working-crs")
+    elif good.any():
+        if source.is_geographic:
+            lon, lat = x[good], y[good]
+        else:
+            lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
+                x[good], y[good]
+            )
+        target = working_crs_for(np.asarray(lon), np.asarray(lat))
+    else:
+        target = BNG
+    unit = target.axis_info[0].unit_name if target.axis_info else None
+    if not target.is_projected or unit not in {"metre", "meter"}:
+        msg = (
+            f"--working-crs must be a projected CRS in metres (e.g. EPSG:27700); "
+            f"got {target.to_string()} with unit {unit!r}."
+        )
+        raise CRSError(msg)
+
+    px = np.full(len(x), np.nan)
+    py = np.full(len(x), np.nan)
+    if good.any():
+        if source.equals(target):
+            px[good], py[good] = x[good], y[good]
+        else:
+            tx, ty = Transformer.from_crs(source, target, always_xy=True).transform(
+                x[good], y[good], errcheck=False
+            )
+            px[good], py[good] = tx, ty
+    projected_ok = np.isfinite(px) & np.isfinite(py)
+    lost = good & ~projected_ok  # cannot be expressed in the working CRS
+    reasons[lost] = OUT_OF_RANGE
+    geoms = gpd.points_from_xy(px, py)
+    geoms[~projected_ok] = None
+    points = gpd.GeoSeries(geoms, index=frame.index, crs=target)
+    return CoordinateResult(points, reasons, x_col, y_col, source, target, crs_assumed)
+
+
+def points_from_columns(
+    frame: pd.DataFrame,
+    *,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    crs: str | int | CRS | None = None,
+    working_crs: str | int | CRS | None = None,
+    what: str,
+) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Points in a metric working CRS from a table's coordinate columns.
+
+    Parameters
+    ----------
+    frame
+        Any table; it is not changed.
+    x_col, y_col
+        Longitude/easting and latitude/northing columns. When both are None the first
+        recognised pair is used (Longitude/Latitude, lon/lat, long/lat, lng/lat,
+        easting/northing, Eastings/Northings, x/y, X_COORD_CD/Y_COORD_CD ...; any case).
+    crs
+        CRS of the values. When None it is detected from the values: all within
+        [-180, 180] x [-90, 90] means lon/lat (EPSG:4326); larger values inside the
+        British National Grid's extent mean EPSG:27700; anything else must be given.
+    working_crs
+        Metric CRS to project into. Default: EPSG:27700 for data in Great Britain, the
+        local UTM zone elsewhere.
+    what
+        How the table is named in error messages (e.g. the file name).
+
+    Returns
+    -------
+    points : geopandas.GeoSeries
+        One point per row, indexed like ``frame``, in the working CRS; None where the row
+        has no usable location.
+    reasons : numpy.ndarray
+        Per-row reason code: ``""`` when usable, else ``"no_location"`` (missing or not a
+        number), ``"coordinates_zero"`` (0, 0) or ``"coordinates_out_of_range"`` (outside
+        the CRS's valid range or area of use).
+
+    Raises
+    ------
+    SchemaError
+        No coordinate columns found, or a named column is missing.
+    CRSError
+        The CRS cannot be detected (mixed or non-British projected values) or is unknown.
+    OptionError
+        Only one of ``x_col``/``y_col`` was given.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"Longitude": [0.9, None], "Latitude": [51.9, None]})
+    >>> points, reasons = points_from_columns(table, what="example")
+    >>> points.crs.to_epsg(), list(reasons)
+    (27700, ['', 'no_location'])
+    """
+    found = locate(frame, x_col=x_col, y_col=y_col, crs=crs, working_crs=working_crs, what=what)
+    return found.points, found.reasons
