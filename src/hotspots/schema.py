@@ -71,6 +71,10 @@ TREND: Final = "trend"  # "up" | "down" | "flat" | "new"
 STATUS: Final = "status"  # spots: "new" | "persisting" | "dropped"; zones: see ZONE_STATUSES
 PEAK_WINDOWS: Final = "peak_windows"  # e.g. "Fri-Sat 22:00-03:00; Sat 14:00-16:00"
 OFFENCE_MIX: Final = "offence_mix"  # e.g. "Violence and sexual offences: 12; Robbery: 2"
+N_OFFENCE_PREFIX: Final = "n_"  # + offence slug: incidents of that offence in a spot
+SPLIT: Final = "split"  # DBSCAN: piece cut from a cluster wider than max_width_m
+GI_Z: Final = "gi_z"  # Getis-Ord Gi* z-score of a grid cell
+GI_P: Final = "gi_p"  # Gi* one-sided p-value (permutation or analytic)
 
 # ---------------------------------------------------------------- cocoon zones and visits
 ZONE_ID: Final = "zone_id"
