@@ -1,0 +1,402 @@
+"""Address layers for visit lists: read them, and index them once for radius queries.
+
+An address layer is points with an id and optional address text, street and postcode:
+UPRN points (AddressBase, OS Open UPRN), postcode unit centroids (OS Code-Point Open) or
+OpenStreetMap addresses. A force holds some 800,000 addresses, so the layer is indexed
+once (an STR-packed R-tree, Leutenegger et al. 1997) and each zone queries it; nothing
+compares every zone with every address.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from hotspots._validate import check_positive, require_columns, require_metric_crs
+from hotspots.crs import WGS84, working_crs_for
+from hotspots.errors import CRSError, InputError, SchemaError
+from hotspots.schema import (
+    ADDRESS_ID,
+    ADDRESS_TEXT,
+    GEOMETRY,
+    POSTCODE,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    STREET,
+)
+
+__all__ = ["ADDRESS_COLUMNS", "AddressIndex", "read_addresses"]
+
+ADDRESS_COLUMNS = (ADDRESS_ID, ADDRESS_TEXT, STREET, POSTCODE)
+_SPATIAL_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".parquet", ".fgb"}
+# candidate source columns for each canonical column, compared case-insensitively
+_CANDIDATES = {
+    ADDRESS_ID: ("address_id", "uprn", "udprn", "id", "osm_id", "@id", "addr_id"),
+    ADDRESS_TEXT: ("address", "full_address", "single_line_address", "addr", "address_text"),
+    STREET: (
+        "street",
+        "street_name",
+        "addr:street",
+        "addr_street",
+        "thoroughfare",
+        "street_description",
+    ),
+    POSTCODE: ("postcode", "post_code", "addr:postcode", "addr_postcode", "pcds", "pcd"),
+}
+_CODEPOINT = ("Postcode", "Eastings", "Northings")
+
+
+def _find(columns: list[str], given: str | None, canonical: str, *, name: str) -> str | None:
+    """Source column for ``canonical``: the one the user named, else the first candidate."""
+    if given is not None:
+        if given not in columns:
+            msg = f"{name} has no column {given!r}; its columns are {columns}."
+            raise SchemaError(msg)
+        return given
+    lower = {c.lower(): c for c in columns}
+    for cand in _CANDIDATES[canonical]:
+        if cand in lower:
+            return lower[cand]
+    return None
+
+
+def _text(values: pd.Series | None, n: int) -> pd.Series:
+    if values is None:
+        return pd.Series(pd.array([pd.NA] * n, dtype="string"))
+    out = values.astype("string").str.strip().reset_index(drop=True)
+    return out.mask(out == "")
+
+
+def read_addresses(
+    path: str | Path,
+    *,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    crs: str | None = None,
+    id_col: str | None = None,
+    address_col: str | None = None,
+    street_col: str | None = None,
+    postcode_col: str | None = None,
+    working_crs: CRS | str | int | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read an address point layer (CSV, GeoPackage, GeoJSON, GeoParquet).
+
+    OS Code-Point Open files (``Postcode``, ``Eastings``, ``Northings``) are recognised:
+    the postcode unit is the id, the address text and the postcode; the street is
+    unknown. Other CSVs have their coordinate columns detected as in ingest
+    (``Eastings``/``Northings``, ``longitude``/``latitude``, ``x``/``y`` ...) or named
+    with ``x_col``/``y_col``; spatial files use their point geometry (other shapes are
+    replaced by a point inside them).
+
+    Parameters
+    ----------
+    path
+        The address file.
+    x_col, y_col
+        Coordinate columns of a CSV (detected when None).
+    crs
+        CRS of those coordinates (detected from the values when None).
+    id_col, address_col, street_col, postcode_col
+        Source columns for ``address_id``, ``address``, ``street``, ``postcode``;
+        detected from common names (``uprn``, ``id``, ``street_name``, ``addr:street``
+        ...) when None. Without an id column, ids are ``A<row>``.
+    working_crs
+        Metric CRS to project into (use the incidents' working CRS). Default: the
+        layer's own CRS when it is metric, else EPSG:27700 in Great Britain or the
+        local UTM zone.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, pandas.DataFrame)
+        Addresses with ``address_id`` (unique text), ``address``, ``street``,
+        ``postcode`` and point geometry in the working CRS; and the rejected rows with
+        ``source_file``, ``source_row`` (1-based data row), ``address_id``, ``reason``
+        (``no_location``, ``coordinates_out_of_range``, ``coordinates_zero``,
+        ``duplicate_id``) and ``detail``.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable or empty, or no row has usable coordinates.
+    SchemaError
+        A named column does not exist.
+    """
+    p = Path(path)
+    name = f"Address file {p.name}"
+    if not p.exists():
+        msg = f"{name} does not exist ({p}); check the --addresses path."
+        raise InputError(msg)
+    spatial = p.suffix.lower() in _SPATIAL_SUFFIXES
+    if spatial:
+        frame, points, reasons = _read_spatial(p, name=name, working_crs=working_crs)
+    else:
+        frame, points, reasons = _read_table(
+            p, name=name, x_col=x_col, y_col=y_col, crs=crs, id_col=id_col, working_crs=working_crs
+        )
+    n = len(frame)
+    columns = [str(c) for c in frame.columns]
+    codepoint = all(c in columns for c in _CODEPOINT) and not spatial
+    picked = {
+        ADDRESS_ID: _find(columns, id_col, ADDRESS_ID, name=name),
+        ADDRESS_TEXT: _find(columns, address_col, ADDRESS_TEXT, name=name),
+        STREET: _find(columns, street_col, STREET, name=name),
+        POSTCODE: _find(columns, postcode_col, POSTCODE, name=name),
+    }
+    if codepoint and id_col is None:
+        picked[ADDRESS_ID] = "Postcode"
+    if codepoint and address_col is None:
+        picked[ADDRESS_TEXT] = "Postcode"
+    rows = np.arange(1, n + 1)
+    if picked[ADDRESS_ID] is None:
+        ids = pd.Series([f"A{r}" for r in rows], dtype="string")
+    else:
+        ids = _text(frame[picked[ADDRESS_ID]], n)
+    texts = {
+        k: _text(frame[c] if c is not None else None, n)
+        for k, c in picked.items()
+        if k != ADDRESS_ID
+    }
+    reasons = np.asarray(reasons, dtype=object)
+    ids = ids.fillna(pd.Series([f"A{r}" for r in rows], dtype="string"))
+    usable = reasons == ""
+    # a repeated id keeps its first usable row; later ones are rejected, not merged
+    dup = np.zeros(n, dtype=bool)
+    dup[usable] = ids[usable].duplicated(keep="first").to_numpy()
+    reasons = reasons.copy()
+    reasons[dup] = "duplicate_id"
+    ok = reasons == ""
+    if not ok.any():
+        counts = pd.Series(reasons).value_counts().to_dict()
+        msg = (
+            f"{name} has no usable coordinates in any of its {n} rows ({counts}); visit lists "
+            f"need address points. Name the coordinate columns with --address-x-col/"
+            f"--address-y-col (and --address-crs), or use a file with Eastings/Northings or "
+            f"longitude/latitude."
+        )
+        raise InputError(msg)
+    details = {
+        "no_location": "no coordinates (blank, not a number or empty geometry); add them",
+        "coordinates_out_of_range": "coordinates outside the valid range of the CRS",
+        "coordinates_zero": "coordinates are 0,0 (a missing-value placeholder)",
+        "duplicate_id": "address id repeats an earlier row; ids must be unique",
+    }
+    bad = ~ok
+    rejected = pd.DataFrame(
+        {
+            SOURCE_FILE: p.name,
+            SOURCE_ROW: rows[bad],
+            ADDRESS_ID: ids[bad].to_numpy(),
+            REJECT_REASON: reasons[bad],
+            REJECT_DETAIL: [details.get(r, r) for r in reasons[bad]],
+        }
+    )
+    addresses = gpd.GeoDataFrame(
+        {
+            ADDRESS_ID: ids[ok].reset_index(drop=True),
+            ADDRESS_TEXT: texts[ADDRESS_TEXT][ok].reset_index(drop=True),
+            STREET: texts[STREET][ok].reset_index(drop=True),
+            POSTCODE: texts[POSTCODE][ok].reset_index(drop=True),
+        },
+        geometry=np.asarray(points.to_numpy())[ok],
+        crs=points.crs,
+    )
+    return addresses, rejected
+
+
+def _read_table(
+    p: Path,
+    *,
+    name: str,
+    x_col: str | None,
+    y_col: str | None,
+    crs: str | None,
+    id_col: str | None,
+    working_crs: CRS | str | int | None,
+) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray]:
+    from hotspots.ingest import points_from_columns
+
+    try:
+        header = pd.read_csv(p, nrows=0)
+        columns = [str(c) for c in header.columns]
+        text_cols = {
+            c for c in (_find(columns, id_col, k, name=name) for k in ADDRESS_COLUMNS[:1]) if c
+        }
+        text_cols |= {
+            c
+            for c in columns
+            if c.lower() in {x for k in ADDRESS_COLUMNS for x in _CANDIDATES[k]} | {"postcode"}
+        }
+        frame = pd.read_csv(p, dtype={c: "string" for c in text_cols}, low_memory=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"{name} could not be read as CSV ({exc}). Save it as UTF-8 CSV with a header row."
+        raise InputError(msg) from exc
+    if len(frame) == 0:
+        msg = f"{name} has a header but no rows."
+        raise InputError(msg)
+    if all(c in columns for c in _CODEPOINT) and x_col is None and y_col is None:
+        x_col, y_col, crs = "Eastings", "Northings", crs or "EPSG:27700"
+    points, reasons = points_from_columns(
+        frame, x_col=x_col, y_col=y_col, crs=crs, working_crs=working_crs, what=name
+    )
+    return frame, points, np.asarray(reasons, dtype=object)
+
+
+def _read_spatial(
+    p: Path,
+    *,
+    name: str,
+    working_crs: CRS | str | int | None,
+) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray]:
+    try:
+        layer = (
+            gpd.read_parquet(p)
+            if p.suffix.lower() == ".parquet"
+            else gpd.read_file(p, engine="pyogrio")
+        )
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
+        msg = f"{name} could not be read as a vector layer ({exc}). Use GeoJSON or GeoPackage."
+        raise InputError(msg) from exc
+    if len(layer) == 0:
+        msg = f"{name} has no features."
+        raise InputError(msg)
+    if layer.crs is None:
+        msg = f"{name} has no CRS; save it with one (GeoJSON is always EPSG:4326)."
+        raise CRSError(msg)
+    geoms = layer.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    not_point = ~empty & (shapely.get_type_id(geoms) != 0)
+    geoms = geoms.copy()
+    geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    reasons = np.where(empty, "no_location", "").astype(object)
+    if working_crs is None:
+        unit = layer.crs.axis_info[0].unit_name if layer.crs.axis_info else None
+        if layer.crs.is_projected and unit in {"metre", "meter"}:
+            working_crs = layer.crs
+        else:
+            ll = gpd.GeoSeries(geoms[~empty], crs=layer.crs).to_crs(WGS84)
+            working_crs = working_crs_for(ll.x.to_numpy(), ll.y.to_numpy())
+    points = gpd.GeoSeries(geoms, crs=layer.crs).to_crs(working_crs)
+    frame = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    frame.columns = [str(c) for c in frame.columns]
+    if GEOMETRY in frame.columns:  # pragma: no cover - the geometry column was dropped above
+        frame = frame.drop(columns=GEOMETRY)
+    return frame, points, reasons
+
+
+class AddressIndex:
+    """Spatial index over an address layer, built once and queried per zone.
+
+    Parameters
+    ----------
+    addresses
+        Output of :func:`read_addresses` (or any point layer with ``address_id``) in a
+        metric CRS.
+
+    Attributes
+    ----------
+    addresses
+        The layer (not copied; never changed).
+    tree_
+        ``shapely.STRtree`` over the address points.
+    xy_
+        ``(n, 2)`` array of address coordinates in metres.
+    """
+
+    def __init__(self, addresses: gpd.GeoDataFrame) -> None:
+        if not isinstance(addresses, gpd.GeoDataFrame):
+            msg = f"addresses must be a GeoDataFrame; got {type(addresses).__name__}."
+            raise TypeError(msg)
+        require_metric_crs(addresses, what="addresses")
+        require_columns(
+            addresses,
+            [ADDRESS_ID],
+            what="addresses",
+            fix="Read the layer with hotspots.cocoon.read_addresses.",
+        )
+        geoms = addresses.geometry.to_numpy()
+        if len(geoms) and not bool((shapely.get_type_id(geoms) == 0).all()):
+            msg = "addresses must be points; read the layer with read_addresses."
+            raise TypeError(msg)
+        self.addresses = addresses
+        self.crs = addresses.crs
+        self.xy_ = shapely.get_coordinates(geoms)
+        self.tree_ = shapely.STRtree(geoms)
+        self._lonlat: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.xy_)
+
+    def within(
+        self,
+        points: np.ndarray,
+        radius_m: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Address pairs within ``radius_m`` of each point (boundary included).
+
+        Parameters
+        ----------
+        points
+            Array of shapely points in the index's CRS (e.g. burglary locations).
+        radius_m
+            Search radius in metres.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+            ``point_idx``, ``address_idx`` and ``distance_m``, sorted by point, then
+            distance, then address position.
+        """
+        radius_m = check_positive(radius_m, name="radius_m")
+        pts = np.asarray(points, dtype=object)
+        left, right = self.tree_.query(pts, predicate="dwithin", distance=radius_m)
+        qxy = shapely.get_coordinates(pts)
+        dist = np.hypot(self.xy_[right, 0] - qxy[left, 0], self.xy_[right, 1] - qxy[left, 1])
+        order = np.lexsort((right, dist, left))
+        return left[order], right[order], dist[order]
+
+    def count_within(self, points: np.ndarray, radius_m: float) -> np.ndarray:
+        """Number of addresses within ``radius_m`` of each point (boundary included)."""
+        radius_m = check_positive(radius_m, name="radius_m")
+        pts = np.asarray(points, dtype=object)
+        left, _ = self.tree_.query(pts, predicate="dwithin", distance=radius_m)
+        return np.bincount(left, minlength=len(pts)).astype("int64")
+
+    def nearest(
+        self,
+        points: np.ndarray,
+        *,
+        max_distance_m: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest address within ``max_distance_m`` of each point: (position or -1, distance)."""
+        max_distance_m = check_positive(max_distance_m, name="max_distance_m")
+        pts = np.asarray(points, dtype=object)
+        found = np.full(len(pts), -1, dtype="int64")
+        dist = np.full(len(pts), np.nan)
+        if len(pts) == 0 or len(self.xy_) == 0:
+            return found, dist
+        (q, t), d = self.tree_.query_nearest(
+            pts, max_distance=max_distance_m, return_distance=True, all_matches=True
+        )
+        if len(q):
+            # ties: the lowest address position wins, so the answer is reproducible
+            order = np.lexsort((t, d, q))
+            q, t, d = q[order], t[order], d[order]
+            first = np.r_[True, q[1:] != q[:-1]]
+            found[q[first]] = t[first]
+            dist[q[first]] = d[first]
+        return found, dist
+
+    def lonlat(self) -> np.ndarray:
+        """``(n, 2)`` WGS84 longitude/latitude of every address (computed once)."""
+        if self._lonlat is None:
+            tr = Transformer.from_crs(self.crs, WGS84, always_xy=True)
+            lon, lat = tr.transform(self.xy_[:, 0], self.xy_[:, 1])
+            self._lonlat = np.column_stack([lon, lat])
+        return self._lonlat

@@ -1,0 +1,357 @@
+"""Cocoon zones: one circle per recent dwelling burglary, with deadline, expiry and status.
+
+After a burglary of a home, the homes around it face a raised risk of burglary for some
+weeks, highest next door and in the first days (Johnson & Bowers 2004; Bowers, Johnson &
+Pease 2004 on prospective mapping). Cocooning visits the neighbours quickly: each
+burglary opens a zone of ``radius_m`` (default 400 m) that is due for visits within
+``due_hours`` (default 48 h) and stays live for ``window_days`` (default 42 days).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
+from hotspots.areas import label_points
+from hotspots.errors import HotspotsError, TimeResolutionError
+from hotspots.schema import (
+    AREA_NAME,
+    BURGLARY_ID,
+    DUE_BY,
+    DWELLING_BURGLARY,
+    EASTING,
+    EXPIRES_ON,
+    INCIDENT_ID,
+    N_HOMES,
+    N_OVERLAPPING,
+    NORTHING,
+    OCCURRED_AT,
+    OFFENCE_CODE,
+    STATUS,
+    TIME_RESOLUTION,
+    ZONE_ID,
+)
+
+__all__ = [
+    "DWELLING_NOTE",
+    "MONTH_DATES",
+    "MONTH_DATES_COLUMN",
+    "MonthDates",
+    "cocoon_zones",
+    "merged_zones",
+    "zone_status",
+]
+
+MonthDates = Literal["start", "mid", "end"]
+MONTH_DATES: tuple[str, ...] = get_args(MonthDates)
+MONTH_DATES_COLUMN = "month_dates"
+DWELLING_NOTE = "dwelling_note"
+CANDIDATE_NOTE = "police.uk 'Burglary' may include non-dwelling burglary (candidate)"
+ZONE_PREFIX = "Z-"
+
+
+def _month_dated(occurred: pd.Series, choice: str) -> pd.Series:
+    """Replace month-resolution times by the start, middle or end of their month.
+
+    ``start`` is the first day at 00:00, ``end`` the last second of the month
+    (23:59:59 on its last day) and ``mid`` the middle between the start of the month
+    and the start of the next one in local clock time (16 January 12:00, 15 February
+    00:00).
+    """
+    tz = occurred.dt.tz
+    wall = occurred.dt.tz_localize(None) if tz is not None else occurred
+    start = wall.dt.normalize() - pd.to_timedelta(wall.dt.day - 1, unit="D")
+    following = start + pd.offsets.MonthBegin(1)
+    if choice == "start":
+        out = start
+    elif choice == "end":
+        out = following - pd.Timedelta(seconds=1)
+    else:  # the middle in wall-clock time, so a clock change does not move it
+        out = start + (following - start) / 2
+    if tz is None:
+        return out
+    return out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+
+
+def zone_status(
+    due_by: pd.Series,
+    *,
+    as_of: pd.Timestamp,
+    first_visit: pd.Series | None,
+) -> np.ndarray:
+    """Status of each zone at ``as_of`` (see :func:`cocoon_zones` for the rules)."""
+    past_deadline = (as_of > due_by).to_numpy(dtype=bool)
+    if first_visit is None:
+        return np.where(past_deadline, "active", "due").astype(object)
+    seen = first_visit.notna() & (first_visit <= as_of)
+    seen = seen.to_numpy(dtype=bool)
+    out = np.where(past_deadline, "overdue", "due").astype(object)
+    out[seen] = "visited"
+    return out
+
+
+def _as_timestamp(as_of: object, tz: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(as_of)
+    if stamp is pd.NaT:
+        msg = f"as_of must be a date/time; got {as_of!r}."
+        raise TypeError(msg)
+    if stamp.tzinfo is None and tz is not None:
+        stamp = stamp.tz_localize(tz)
+    elif stamp.tzinfo is not None and tz is not None:
+        stamp = stamp.tz_convert(tz)
+    return stamp
+
+
+def cocoon_zones(
+    incidents: gpd.GeoDataFrame,
+    *,
+    as_of: pd.Timestamp,
+    radius_m: float = 400.0,
+    window_days: int = 42,
+    due_hours: float = 48.0,
+    month_dates: MonthDates | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    addresses: object | None = None,
+    first_visits: pd.Series | None = None,
+) -> gpd.GeoDataFrame:
+    """One cocoon zone per dwelling burglary that is live at ``as_of``.
+
+    A burglary is live when ``as_of - window_days < occurred_at <= as_of``, which is the
+    same as ``occurred_at <= as_of < expires_on``: every zone returned is unexpired.
+
+    Parameters
+    ----------
+    incidents
+        Ingested incidents (``hotspots.ingest``) in a metric CRS; rows with
+        ``dwelling_burglary`` true open zones, other rows are ignored.
+    as_of
+        Moment the zones are for. A naive time is read in the incidents' time zone.
+    radius_m
+        Zone radius in metres (default 400).
+    window_days
+        Days a zone stays live after the burglary (default 42); ``expires_on`` is
+        ``occurred_at + window_days``.
+    due_hours
+        Hours after the burglary by which the zone must be visited (default 48).
+    month_dates
+        For month-resolution rows (police.uk): date each burglary at the ``start``,
+        ``mid`` (middle: 16 Jan 12:00, 15 Feb 00:00) or ``end`` (last second) of its month. Required when any
+        live-candidate row has month resolution; recorded in column ``month_dates``.
+    areas
+        Area polygons (``hotspots.areas.read_areas``) in the same CRS; gives ``area``.
+    addresses
+        Address points (``read_addresses``) or an :class:`AddressIndex`; gives
+        ``n_homes``, the number of addresses within ``radius_m`` (boundary included).
+    first_visits
+        First visit time per zone id (``Compliance.per_zone`` ``first_visit_at``); NaT
+        or a missing zone id means not visited.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``zone_id`` (``"Z-" + burglary id``), ``burglary_id``, ``occurred_at``,
+        ``due_by``, ``expires_on``, ``status``, ``area``, ``n_homes`` (Int64, <NA>
+        without addresses), ``n_overlapping`` (other live zones whose circles overlap
+        this one: centres at most ``2 * radius_m`` apart), ``month_dates`` (choice or
+        ""), ``dwelling_note``, ``easting``/``northing`` of the burglary, and the
+        ``radius_m`` buffer polygon as geometry. Sorted by ``occurred_at`` then id.
+
+        Status at ``as_of``:
+
+        * ``visited``: ``first_visits`` gives a visit at or before ``as_of`` (on time
+          or late; :func:`compliance` reports lateness);
+        * ``due``: not visited and ``as_of <= due_by``;
+        * ``overdue``: ``first_visits`` was given, the zone has no visit and
+          ``as_of > due_by``;
+        * ``active``: no visit log at all (``first_visits`` is None) and
+          ``as_of > due_by``: past its deadline, still live, visit state unknown.
+
+    Raises
+    ------
+    TimeResolutionError
+        Month-resolution burglaries and no ``month_dates``.
+    HotspotsError
+        No dwelling burglary in the window (the message gives the data's date range).
+    CRSError
+        ``incidents`` are not in a metric CRS.
+
+    Examples
+    --------
+    >>> zones = cocoon_zones(two_burglaries, as_of=pd.Timestamp("2024-03-06"))
+    >>> zones["status"].tolist()
+    ['active', 'due']
+    """
+    require_metric_crs(incidents, what="incidents")
+    radius_m = check_positive(radius_m, name="radius_m")
+    window_days = check_positive(window_days, name="window_days")
+    due_hours = check_positive(due_hours, name="due_hours")
+    if month_dates is not None:
+        check_choice(month_dates, MONTH_DATES, name="month_dates")
+    require_columns(
+        incidents,
+        [OCCURRED_AT, DWELLING_BURGLARY],
+        what="incidents",
+        fix="Read them with hotspots.ingest.read_incidents.",
+    )
+    burg = incidents[incidents[DWELLING_BURGLARY].fillna(False).astype(bool).to_numpy()]
+    tz = incidents[OCCURRED_AT].dt.tz
+    as_of = _as_timestamp(as_of, tz)
+    occurred = burg[OCCURRED_AT]
+    if TIME_RESOLUTION in burg.columns:
+        monthly = (burg[TIME_RESOLUTION].astype(str) == "month").to_numpy()
+    else:
+        monthly = np.zeros(len(burg), dtype=bool)
+    if monthly.any():
+        if month_dates is None:
+            msg = (
+                f"{int(monthly.sum())} dwelling burglaries have month-only dates (police.uk), so "
+                f"cocoon zones cannot be dated honestly: a {due_hours:g}-hour deadline and a "
+                f"{window_days:g}-day window need the day of each burglary. Use exact-dated "
+                f"force data, or pass "
+                f"--month-dates start|mid|end (month_dates=...) to date each at that point of "
+                f"its month; the choice is recorded in the outputs."
+            )
+            raise TimeResolutionError(msg)
+        occurred = occurred.copy()
+        occurred[monthly] = _month_dated(occurred[monthly], month_dates)
+    # calendar days: a zone opened at 10:00 expires at 10:00 even across a clock change
+    window = (
+        pd.DateOffset(days=int(window_days))
+        if float(window_days).is_integer()
+        else pd.Timedelta(days=window_days)
+    )
+    live = ((occurred + window > as_of) & (occurred <= as_of) & occurred.notna()).to_numpy()
+    if not live.any():
+        if len(burg) and occurred.notna().any():
+            span = f"{occurred.min():%Y-%m-%d} to {occurred.max():%Y-%m-%d}"
+        else:
+            span = "none (the data holds no dwelling burglaries)"
+        msg = (
+            f"No dwelling burglary in the {window_days:g}-day window "
+            f"{(as_of - window):%Y-%m-%d %H:%M} to {as_of:%Y-%m-%d %H:%M}; dwelling burglaries "
+            f"in the data are dated {span}. Choose an --as-of inside that range."
+        )
+        raise HotspotsError(msg)
+    chosen = burg[live]
+    when = occurred[live]
+    ids = (
+        chosen[INCIDENT_ID].astype(str).to_numpy()
+        if INCIDENT_ID in chosen
+        else (np.array([str(i) for i in chosen.index]))
+    )
+    points = chosen.geometry.to_numpy()
+    xy = shapely.get_coordinates(points)
+    order = np.lexsort((ids, when.to_numpy()))
+    ids, points, xy = ids[order], points[order], xy[order]
+    when = when.iloc[order].reset_index(drop=True)
+    dwelling_code = (
+        chosen[OFFENCE_CODE].notna().to_numpy()[order]
+        if OFFENCE_CODE in chosen.columns
+        else np.zeros(len(ids), dtype=bool)
+    )
+    due = when + pd.Timedelta(hours=due_hours)
+    expires = when + window
+    zone_ids = np.array([ZONE_PREFIX + i for i in ids], dtype=object)
+    first = None
+    if first_visits is not None:
+        first = pd.Series(pd.to_datetime(first_visits), copy=True)
+        first.index = first.index.astype(str)
+        first = first.reindex(zone_ids)
+        if first.dt.tz is None and tz is not None:
+            first = first.dt.tz_localize(tz)
+        first = first.reset_index(drop=True)
+    status = zone_status(due, as_of=as_of, first_visit=first)
+    pts = gpd.GeoSeries(points, crs=incidents.crs)
+    # other live zones overlapping: circle centres no more than 2 * radius apart
+    left, _right = pts.sindex.query(points, predicate="dwithin", distance=2.0 * radius_m)
+    n_overlap = np.bincount(left, minlength=len(points)) - 1
+    n_homes = pd.array([pd.NA] * len(points), dtype="Int64")
+    if addresses is not None:
+        from hotspots.cocoon.addresses import AddressIndex
+
+        index = addresses if isinstance(addresses, AddressIndex) else AddressIndex(addresses)
+        n_homes = pd.array(index.count_within(points, radius_m), dtype="Int64")
+    zones = gpd.GeoDataFrame(
+        {
+            ZONE_ID: zone_ids,
+            BURGLARY_ID: ids.astype(object),
+            OCCURRED_AT: when,
+            DUE_BY: due,
+            EXPIRES_ON: expires,
+            STATUS: status,
+            AREA_NAME: label_points(pts, areas),
+            N_HOMES: n_homes,
+            N_OVERLAPPING: n_overlap.astype("int64"),
+            MONTH_DATES_COLUMN: np.where(monthly[live][order], month_dates or "", ""),
+            DWELLING_NOTE: np.where(dwelling_code, "", CANDIDATE_NOTE),
+            EASTING: xy[:, 0],
+            NORTHING: xy[:, 1],
+        },
+        geometry=shapely.buffer(points, radius_m, quad_segs=16),
+        crs=incidents.crs,
+    )
+    return zones
+
+
+def merged_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Union of the zones for display: one polygon per group of overlapping zones.
+
+    Parameters
+    ----------
+    zones
+        Output of :func:`cocoon_zones`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``merged_id`` (1, 2, ... by earliest deadline), ``n_zones``,
+        ``zone_ids`` (``"Z-1;Z-7"``), ``due_by`` (earliest), ``expires_on`` (latest),
+        and the merged polygon, in the zones' CRS.
+    """
+    require_metric_crs(zones, what="zones")
+    if len(zones) == 0:
+        return gpd.GeoDataFrame(
+            {"merged_id": [], "n_zones": [], ZONE_ID + "s": [], DUE_BY: [], EXPIRES_ON: []},
+            geometry=[],
+            crs=zones.crs,
+        )
+    parts = shapely.get_parts(shapely.union_all(zones.geometry.to_numpy()))
+    # each zone lies inside exactly one part: find it through its interior point
+    zone_of, part_of = gpd.GeoSeries(parts, crs=zones.crs).sindex.query(
+        zones.geometry.representative_point().to_numpy(), predicate="intersects"
+    )
+    table = pd.DataFrame(
+        {
+            "part": part_of,
+            ZONE_ID: zones[ZONE_ID].to_numpy()[zone_of],
+            DUE_BY: zones[DUE_BY].iloc[zone_of].reset_index(drop=True),
+            EXPIRES_ON: zones[EXPIRES_ON].iloc[zone_of].reset_index(drop=True),
+        }
+    ).sort_values([DUE_BY, ZONE_ID], kind="stable")
+    grouped = (
+        table.groupby("part", sort=False)
+        .agg(
+            n_zones=(ZONE_ID, "size"),
+            zone_ids=(ZONE_ID, ";".join),
+            due_by=(DUE_BY, "min"),
+            expires_on=(EXPIRES_ON, "max"),
+        )
+        .sort_values([DUE_BY, "zone_ids"], kind="stable")
+    )
+    out = gpd.GeoDataFrame(
+        {
+            "merged_id": np.arange(1, len(grouped) + 1),
+            "n_zones": grouped["n_zones"].to_numpy(),
+            ZONE_ID + "s": grouped["zone_ids"].to_numpy(),
+            DUE_BY: grouped[DUE_BY].reset_index(drop=True),
+            EXPIRES_ON: grouped[EXPIRES_ON].reset_index(drop=True),
+        },
+        geometry=parts[grouped.index.to_numpy()],
+        crs=zones.crs,
+    )
+    return out

@@ -1,0 +1,205 @@
+"""Cocoon zones: window, deadline, status, overlap, areas, month dating, bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_cocoon_fixtures import make_addresses, make_areas, make_incidents, stamp
+
+from hotspots.cocoon import cocoon_zones, merged_zones
+from hotspots.errors import CRSError, HotspotsError, OptionError, TimeResolutionError
+from hotspots.schema import (
+    AREA_NAME,
+    DUE_BY,
+    EXPIRES_ON,
+    N_HOMES,
+    N_OVERLAPPING,
+    OCCURRED_AT,
+    STATUS,
+    ZONE_ID,
+)
+
+AS_OF = stamp("2025-03-04 00:00")
+
+
+def test_one_zone_per_live_dwelling_burglary():
+    zones = cocoon_zones(make_incidents(), as_of=AS_OF)
+    # B0 expired, S1 is not a burglary; ordered by occurred_at
+    assert zones[ZONE_ID].tolist() == ["Z-B1", "Z-B3", "Z-B2"]
+    assert zones["burglary_id"].tolist() == ["B1", "B3", "B2"]
+    assert zones[DUE_BY].tolist() == [
+        stamp("2025-03-03 10:00"),
+        stamp("2025-03-04 00:00"),
+        stamp("2025-03-05 12:00"),
+    ]
+    assert zones[EXPIRES_ON].iloc[0] == stamp("2025-04-12 10:00")
+    assert zones.crs.to_epsg() == 27700
+    assert zones[N_HOMES].isna().all()
+    assert (zones["month_dates"] == "").all()
+    assert (zones["dwelling_note"] == "").all()
+
+
+def test_status_without_visit_log():
+    zones = cocoon_zones(make_incidents(), as_of=AS_OF).set_index(ZONE_ID)
+    # B1 past its deadline (no visit log -> active); B3 exactly at its deadline -> due
+    assert zones[STATUS].to_dict() == {"Z-B1": "active", "Z-B3": "due", "Z-B2": "due"}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "first", "expected"),
+    [
+        ("2025-03-02 00:00", None, "due"),
+        ("2025-03-03 10:00", None, "due"),  # exactly at the deadline
+        ("2025-03-03 10:01", None, "active"),
+        ("2025-03-03 10:01", pd.NaT, "overdue"),
+        ("2025-03-02 00:00", "2025-03-01 12:00", "visited"),
+        ("2025-03-10 00:00", "2025-03-05 00:00", "visited"),  # late, still visited
+        ("2025-03-04 00:00", "2025-03-05 00:00", "overdue"),  # the visit is after as_of
+        ("2025-03-02 00:00", "2025-03-05 00:00", "due"),
+    ],
+)
+def test_status_rules_for_b1(as_of, first, expected):
+    firsts = (
+        None
+        if first is None
+        else pd.Series([pd.Timestamp(first, tz="Europe/London")], index=["Z-B1"])
+    )
+    zones = cocoon_zones(make_incidents(), as_of=stamp(as_of), first_visits=firsts)
+    assert zones.set_index(ZONE_ID).loc["Z-B1", STATUS] == expected
+
+
+def test_zone_missing_from_first_visits_is_not_visited():
+    firsts = pd.Series([stamp("2025-03-01 12:00")], index=["Z-B1"])
+    zones = cocoon_zones(make_incidents(), as_of=stamp("2025-03-06"), first_visits=firsts)
+    assert zones.set_index(ZONE_ID)[STATUS].to_dict() == {
+        "Z-B1": "visited",
+        "Z-B3": "overdue",
+        "Z-B2": "overdue",
+    }
+
+
+def test_overlap_counts_other_live_zones():
+    zones = cocoon_zones(make_incidents(), as_of=AS_OF).set_index(ZONE_ID)
+    assert zones[N_OVERLAPPING].to_dict() == {"Z-B1": 1, "Z-B3": 0, "Z-B2": 1}
+    # at 150 m radius B1 and B2 (300 m apart) just touch: still counted (closed circles)
+    small = cocoon_zones(make_incidents(), as_of=AS_OF, radius_m=150.0).set_index(ZONE_ID)
+    assert small.loc["Z-B1", N_OVERLAPPING] == 1
+    smaller = cocoon_zones(make_incidents(), as_of=AS_OF, radius_m=149.0).set_index(ZONE_ID)
+    assert smaller.loc["Z-B1", N_OVERLAPPING] == 0
+
+
+def test_areas_and_homes():
+    zones = cocoon_zones(
+        make_incidents(), as_of=AS_OF, areas=make_areas(), addresses=make_addresses()
+    ).set_index(ZONE_ID)
+    assert zones[AREA_NAME].to_dict() == {"Z-B1": "West", "Z-B3": "East", "Z-B2": "West"}
+    # B1: home, a100, b2home, a400 (exactly 400 m) -> 4; B2: home, a100, b2home -> 3
+    assert zones[N_HOMES].to_dict() == {"Z-B1": 4, "Z-B3": 0, "Z-B2": 3}
+
+
+def test_geometry_is_radius_buffer_around_burglary():
+    zones = cocoon_zones(make_incidents(), as_of=AS_OF, radius_m=250.0)
+    b1 = zones.iloc[0]
+    assert (b1["easting"], b1["northing"]) == (500_000.0, 200_000.0)
+    area = b1.geometry.area
+    assert area == pytest.approx(np.pi * 250.0**2, rel=2e-3)
+
+
+def test_inputs_not_changed():
+    incidents = make_incidents()
+    before = incidents.copy()
+    cocoon_zones(incidents, as_of=AS_OF, addresses=make_addresses())
+    pd.testing.assert_frame_equal(pd.DataFrame(incidents), pd.DataFrame(before))
+
+
+def test_naive_as_of_is_read_in_data_time_zone():
+    zones = cocoon_zones(make_incidents(), as_of=pd.Timestamp("2025-03-04"))
+    assert len(zones) == 3
+
+
+def test_merged_zones_union_overlapping():
+    zones = cocoon_zones(make_incidents(), as_of=AS_OF)
+    merged = merged_zones(zones)
+    assert merged["n_zones"].tolist() == [2, 1]
+    assert merged["zone_ids"].tolist() == ["Z-B1;Z-B2", "Z-B3"]
+    assert merged[DUE_BY].iloc[0] == stamp("2025-03-03 10:00")
+    assert merged.geometry.iloc[0].area == pytest.approx(
+        shapely.union(zones.geometry.iloc[0], zones.geometry.iloc[2]).area
+    )
+
+
+# ---------------------------------------------------------------- month-resolution data
+def test_month_data_without_month_dates_is_refused():
+    with pytest.raises(
+        TimeResolutionError, match=r"month-only dates .* --month-dates start\|mid\|end"
+    ):
+        cocoon_zones(make_incidents("month"), as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("choice", "b1_at"),
+    [("start", "2025-03-01 00:00"), ("mid", "2025-03-16 12:00"), ("end", "2025-03-31 23:59:59")],
+)
+def test_month_dates_place_burglary_in_month(choice, b1_at):
+    zones = cocoon_zones(
+        make_incidents("month"), as_of=stamp("2025-03-31 23:59:59"), month_dates=choice
+    )
+    assert zones[OCCURRED_AT].iloc[0] == stamp(b1_at)
+    assert (zones["month_dates"] == choice).all()
+
+
+def test_month_mid_in_february_is_the_15th():
+    inc = make_incidents("month")
+    inc[OCCURRED_AT] = pd.Series([stamp("2025-02-01")] * len(inc))
+    zones = cocoon_zones(inc, as_of=stamp("2025-02-28"), month_dates="mid")
+    assert zones[OCCURRED_AT].iloc[0] == stamp("2025-02-15 00:00")
+
+
+def test_candidate_note_for_police_uk_burglary():
+    inc = make_incidents("month")
+    inc["offence_code"] = pd.array([pd.NA] * len(inc), dtype="string")
+    zones = cocoon_zones(inc, as_of=stamp("2025-03-31"), month_dates="mid")
+    assert zones["dwelling_note"].str.contains("may include non-dwelling").all()
+
+
+# ---------------------------------------------------------------- bad input
+def test_window_without_burglaries_names_window_and_data_range():
+    with pytest.raises(
+        HotspotsError,
+        match=r"No dwelling burglary in the 42-day window "
+        r"2025-07-20 00:00 to 2025-08-31 00:00; .* dated 2025-01-01 to 2025-03-03",
+    ):
+        cocoon_zones(make_incidents(), as_of=stamp("2025-08-31"))
+
+
+def test_bad_month_dates_choice():
+    with pytest.raises(OptionError, match=r"month_dates must be one of \('start', 'mid', 'end'\)"):
+        cocoon_zones(make_incidents("month"), as_of=AS_OF, month_dates="middle")
+
+
+@pytest.mark.parametrize("crs", [4326, 2264], ids=["geographic", "us-survey-feet"])
+def test_refuses_non_metre_crs(crs):
+    relabelled = make_incidents().set_crs(crs, allow_override=True)
+    with pytest.raises(CRSError, match="projected CRS in metres"):
+        cocoon_zones(relabelled, as_of=AS_OF)
+
+
+def test_refuses_negative_radius():
+    with pytest.raises(OptionError, match="radius_m must be a finite number > 0"):
+        cocoon_zones(make_incidents(), as_of=AS_OF, radius_m=-1.0)
+
+
+INCIDENTS = make_incidents()
+
+
+@settings(max_examples=25, deadline=None)
+@given(radius_m=st.floats(min_value=10, max_value=1_000))
+def test_zone_covers_its_burglary(radius_m):
+    zones = cocoon_zones(INCIDENTS, radius_m=radius_m, as_of=AS_OF)
+    pts = gpd.points_from_xy(zones["easting"], zones["northing"])
+    assert shapely.contains(zones.geometry.to_numpy(), pts).all()
