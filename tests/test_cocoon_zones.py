@@ -9,7 +9,6 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_cocoon_fixtures import make_addresses, make_areas, make_incidents, stamp
 
 from hotspots.cocoon import cocoon_zones, merged_zones
 from hotspots.errors import CRSError, HotspotsError, OptionError, TimeResolutionError
@@ -23,6 +22,7 @@ from hotspots.schema import (
     STATUS,
     ZONE_ID,
 )
+from test_cocoon_fixtures import make_addresses, make_areas, make_incidents, stamp
 
 AS_OF = stamp("2025-03-04 00:00")
 

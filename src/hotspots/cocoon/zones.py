@@ -140,8 +140,9 @@ def cocoon_zones(
         Hours after the burglary by which the zone must be visited (default 48).
     month_dates
         For month-resolution rows (police.uk): date each burglary at the ``start``,
-        ``mid`` (middle: 16 Jan 12:00, 15 Feb 00:00) or ``end`` (last second) of its month. Required when any
-        live-candidate row has month resolution; recorded in column ``month_dates``.
+        ``mid`` (middle: 16 Jan 12:00, 15 Feb 00:00) or ``end`` (last second) of its
+        month. Required when any burglary has month resolution; recorded in column
+        ``month_dates``.
     areas
         Area polygons (``hotspots.areas.read_areas``) in the same CRS; gives ``area``.
     addresses

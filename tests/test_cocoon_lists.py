@@ -1,0 +1,184 @@
+"""Visit lists, team lists and street summaries against the hand-worked fixture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Transformer
+
+from hotspots.cocoon import (
+    AddressIndex,
+    cocoon_zones,
+    distance_bands,
+    street_summary,
+    team_lists,
+    visit_lists,
+)
+from hotspots.errors import CRSError
+from hotspots.schema import (
+    ADDRESS_ID,
+    AREA_NAME,
+    DISTANCE_BAND,
+    DISTANCE_M,
+    DUE_BY,
+    IS_BURGLED,
+    MANDATORY,
+    ZONE_ID,
+)
+from test_cocoon_fixtures import make_addresses, make_areas, make_incidents, stamp
+
+AS_OF = stamp("2025-03-04 00:00")
+
+
+@pytest.fixture
+def zones():
+    return cocoon_zones(make_incidents(), as_of=AS_OF, areas=make_areas())
+
+
+def test_visit_list_by_hand(zones):
+    visits = visit_lists(zones, make_addresses(), nearest=1)
+    b1 = visits[visits[ZONE_ID] == "Z-B1"]
+    assert b1[ADDRESS_ID].tolist() == ["home", "a100", "b2home", "a400"]  # "out" is 500 m
+    assert b1[DISTANCE_M].tolist() == [5.0, 100.0, 310.0, 400.0]
+    assert b1[DISTANCE_BAND].tolist() == ["0-100", "0-100", "200-400", "200-400"]
+    assert b1[IS_BURGLED].tolist() == [True, False, False, False]
+    assert b1["order"].tolist() == [pd.NA, 1, 2, 3]
+    assert b1[MANDATORY].tolist() == [False, True, False, False]
+    b2 = visits[visits[ZONE_ID] == "Z-B2"]
+    assert b2[ADDRESS_ID].tolist() == ["b2home", "a100", "home"]
+    assert b2[DISTANCE_BAND].tolist() == ["0-100", "100-200", "200-400"]
+    assert b2[IS_BURGLED].tolist() == [True, False, False]
+    assert b2["order"].tolist() == [pd.NA, 1, 2]
+    assert (visits[ZONE_ID] == "Z-B3").sum() == 0  # no homes near B3
+    # sorted by deadline: B1 (due 3 Mar) before B2 (due 5 Mar)
+    assert visits[ZONE_ID].tolist()[:4] == ["Z-B1"] * 4
+    assert visits[AREA_NAME].unique().tolist() == ["West"]
+    first = visits.iloc[1]
+    assert (first["easting"], first["northing"]) == (500_100.0, 200_000.0)
+    lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(500_100.0, 200_000.0)
+    assert first["latitude"] == pytest.approx(lat, abs=1e-6)
+    assert first["longitude"] == pytest.approx(lon, abs=1e-6)
+
+
+def test_mandatory_counts_targets_only(zones):
+    visits = visit_lists(zones, make_addresses(), nearest=8)
+    per_zone = visits.groupby(ZONE_ID)[MANDATORY].sum().to_dict()
+    assert per_zone == {"Z-B1": 3, "Z-B2": 2}  # the burgled homes are never mandatory
+    assert not visits.loc[visits[IS_BURGLED], MANDATORY].any()
+
+
+def test_no_burgled_flag_when_nearest_address_is_far(zones):
+    visits = visit_lists(zones, make_addresses(), burgled_within_m=4.0)
+    b1 = visits[visits[ZONE_ID] == "Z-B1"]
+    assert not b1[IS_BURGLED].any()  # "home" is 5 m away, beyond 4 m
+    assert b1["order"].tolist() == [1, 2, 3, 4]
+
+
+def test_index_and_layer_give_the_same_list(zones):
+    layer = make_addresses()
+    a = visit_lists(zones, layer)
+    b = visit_lists(zones, AddressIndex(layer))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_team_list_merges_address_in_two_zones(zones):
+    teams = team_lists(visit_lists(zones, make_addresses()))
+    row = teams.set_index(ADDRESS_ID).loc["a100"]
+    assert row["zone_ids"] == "Z-B1;Z-B2"
+    assert row["n_zones"] == 2
+    assert row[DUE_BY] == stamp("2025-03-03 10:00")  # the earlier deadline (B1)
+    assert row[DISTANCE_M] == 100.0
+    # burgled in one zone, target in the other: listed once, for the other zone only
+    home = teams.set_index(ADDRESS_ID).loc["home"]
+    assert home["zone_ids"] == "Z-B2"
+    assert teams.set_index(ADDRESS_ID).loc["b2home", "zone_ids"] == "Z-B1"
+    assert sorted(teams[ADDRESS_ID]) == ["a100", "a400", "b2home", "home"]
+    assert teams[[AREA_NAME, ADDRESS_ID]].duplicated().sum() == 0
+
+
+def test_team_list_per_area():
+    # move B2 into the East area: a100 is then on both teams' lists, once each
+    inc = make_incidents()
+    areas = make_areas()
+    areas.loc[1, "geometry"] = shapely.box(500_200, 190_000, 520_000, 210_000)
+    areas.loc[0, "geometry"] = shapely.box(490_000, 190_000, 500_200, 210_000)
+    zones = cocoon_zones(inc, as_of=AS_OF, areas=areas)
+    teams = team_lists(visit_lists(zones, make_addresses()))
+    a100 = teams[teams[ADDRESS_ID] == "a100"]
+    assert a100[AREA_NAME].tolist() == ["East", "West"]
+    assert a100["zone_ids"].tolist() == ["Z-B2", "Z-B1"]
+
+
+def test_street_summary(zones):
+    streets = street_summary(visit_lists(zones, make_addresses(), nearest=1))
+    b1 = streets[streets[ZONE_ID] == "Z-B1"].set_index("street")
+    assert b1["homes"].to_dict() == {"High St": 1, "Mill Rd": 2}  # home is the burgled one
+    assert b1["nearest_m"].to_dict() == {"High St": 100.0, "Mill Rd": 310.0}
+    assert b1["mandatory"].to_dict() == {"High St": 1, "Mill Rd": 0}
+
+
+def test_street_unknown_grouped():
+    inc = make_incidents()
+    adds = make_addresses()
+    zones = cocoon_zones(inc, as_of=stamp("2025-03-02 00:00"), radius_m=600.0)
+    streets = street_summary(visit_lists(zones, adds, radius_m=600.0))
+    b1 = streets[streets[ZONE_ID] == "Z-B1"].set_index("street")
+    assert b1.loc["(street unknown)", "homes"] == 1  # "out", 500 m, has no street
+
+
+def test_distance_bands_edges():
+    d = np.array([0.0, 100.0, 100.01, 200.0, 399.99, 400.0])
+    assert distance_bands(d).tolist() == [
+        "0-100",
+        "0-100",
+        "100-200",
+        "100-200",
+        "200-400",
+        "200-400",
+    ]
+    assert distance_bands(np.array([250.0, 300.0]), radius_m=300.0).tolist() == ["200-300"] * 2
+    assert distance_bands(np.array([450.0]), radius_m=600.0).tolist() == ["400-600"]
+
+
+def test_crs_mismatch_refused(zones):
+    adds = make_addresses().to_crs(32631)
+    with pytest.raises(CRSError, match="different CRSs"):
+        visit_lists(zones, adds)
+
+
+def test_inputs_not_changed(zones):
+    adds = make_addresses()
+    before_a, before_z = adds.copy(), zones.copy()
+    visit_lists(zones, adds)
+    pd.testing.assert_frame_equal(pd.DataFrame(adds), pd.DataFrame(before_a))
+    pd.testing.assert_frame_equal(pd.DataFrame(zones), pd.DataFrame(before_z))
+
+
+# ---------------------------------------------------------------- property: index vs brute force
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), radius_m=st.floats(20, 400))
+def test_within_equals_brute_force(seed, radius_m):
+    rng = np.random.default_rng(seed)
+    axy = rng.uniform(0, 1000, (200, 2)).round(0)  # integer metres: many exact ties
+    qxy = rng.uniform(0, 1000, (15, 2)).round(0)
+    import geopandas as gpd
+
+    layer = gpd.GeoDataFrame(
+        {ADDRESS_ID: [f"a{i}" for i in range(len(axy))]},
+        geometry=gpd.points_from_xy(axy[:, 0], axy[:, 1]),
+        crs=27700,
+    )
+    zi, ai, dist = AddressIndex(layer).within(shapely.points(qxy), radius_m)
+    full = np.hypot(qxy[:, None, 0] - axy[None, :, 0], qxy[:, None, 1] - axy[None, :, 1])
+    bz, ba = np.nonzero(full <= radius_m)
+    assert sorted(zip(zi.tolist(), ai.tolist(), strict=True)) == sorted(
+        zip(bz.tolist(), ba.tolist(), strict=True)
+    )
+    np.testing.assert_allclose(dist, full[zi, ai])
+    # sorted by zone then distance
+    key = zi * 1e7 + dist
+    assert np.all(np.diff(key) >= 0)
