@@ -1,0 +1,14 @@
+"""Near repeat: space-time pair enumeration and the Knox test (Knox 1964; Johnson & Bowers 2004)."""
+
+from hotspots.nearrepeat.knox import FRAME_COLUMNS, KnoxResult, knox_test
+from hotspots.nearrepeat.pairs import close_pairs
+from hotspots.nearrepeat.report import knox_html, write_knox_outputs
+
+__all__ = [
+    "FRAME_COLUMNS",
+    "KnoxResult",
+    "close_pairs",
+    "knox_html",
+    "knox_test",
+    "write_knox_outputs",
+]
