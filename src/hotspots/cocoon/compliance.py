@@ -321,7 +321,10 @@ def compliance(
     )
     n_mand = targets[targets[MANDATORY].to_numpy(dtype=bool)].groupby(ZONE_ID).size()
     per_zone = base.copy()
-    per_zone[FIRST_VISIT_AT] = per_zone[ZONE_ID].map(first)
+    first_at = pd.Series(pd.NaT, index=per_zone.index, dtype=per_zone[DUE_BY].dtype)
+    if len(first):
+        first_at = per_zone[ZONE_ID].map(first).astype(per_zone[DUE_BY].dtype)
+    per_zone[FIRST_VISIT_AT] = first_at
     per_zone["visited_in_time"] = per_zone[FIRST_VISIT_AT].notna() & (
         per_zone[FIRST_VISIT_AT] <= per_zone[DUE_BY]
     )
