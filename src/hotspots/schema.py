@@ -71,6 +71,7 @@ TREND: Final = "trend"  # "up" | "down" | "flat" | "new"
 STATUS: Final = "status"  # spots: "new" | "persisting" | "dropped"; zones: see ZONE_STATUSES
 PEAK_WINDOWS: Final = "peak_windows"  # e.g. "Fri-Sat 22:00-03:00; Sat 14:00-16:00"
 OFFENCE_MIX: Final = "offence_mix"  # e.g. "Violence and sexual offences: 12; Robbery: 2"
+PLANNED_VISITS: Final = "planned_visits"  # int: visits planned in the spot this week (optional)
 N_OFFENCE_PREFIX: Final = "n_"  # + offence slug: incidents of that offence in a spot
 SPLIT: Final = "split"  # DBSCAN: piece cut from a cluster wider than max_width_m
 GI_Z: Final = "gi_z"  # Getis-Ord Gi* z-score of a grid cell
@@ -93,6 +94,9 @@ DISTANCE_M: Final = "distance_m"
 DISTANCE_BAND: Final = "distance_band"
 MANDATORY: Final = "mandatory"
 IS_BURGLED: Final = "is_burgled_address"
+VISIT_ORDER: Final = "order"  # 1 = nearest target address of the zone; <NA> for the burgled home
+ZONE_IDS: Final = "zone_ids"  # "Z-1;Z-7": every zone an address falls in (optional)
+ZONE_MONTH_DATES: Final = "month_dates"  # "start"/"mid"/"end" when dated from month data, else ""
 
 # ---------------------------------------------------------------- coordinates in CSV outputs
 EASTING: Final = "easting"  # working-CRS x, metres
