@@ -31,7 +31,9 @@ from hotspots.schema import (
     NORTHING,
     POSTCODE,
     STREET,
+    VISIT_ORDER,
     ZONE_ID,
+    ZONE_IDS,
 )
 
 __all__ = [
@@ -44,7 +46,7 @@ __all__ = [
     "visit_lists",
 ]
 
-ORDER = "order"
+ORDER = VISIT_ORDER
 BAND_EDGES_M = (0.0, 100.0, 200.0, 400.0)
 STREET_UNKNOWN = "(street unknown)"
 VISIT_COLUMNS = (
@@ -252,7 +254,7 @@ def team_lists(visits: pd.DataFrame) -> pd.DataFrame:
             STREET: firsts.get(STREET),
             POSTCODE: firsts.get(POSTCODE),
             DUE_BY: firsts[DUE_BY],
-            ZONE_ID + "s": ids,
+            ZONE_IDS: ids,
             "n_zones": counts,
             DISTANCE_M: grouped[DISTANCE_M].min().to_numpy(),
             MANDATORY: grouped[MANDATORY].any().to_numpy() if MANDATORY in targets else False,

@@ -35,6 +35,8 @@ from hotspots.schema import (
     STATUS,
     TIME_RESOLUTION,
     ZONE_ID,
+    ZONE_IDS,
+    ZONE_MONTH_DATES,
 )
 
 __all__ = [
@@ -49,7 +51,7 @@ __all__ = [
 
 MonthDates = Literal["start", "mid", "end"]
 MONTH_DATES: tuple[str, ...] = get_args(MonthDates)
-MONTH_DATES_COLUMN = "month_dates"
+MONTH_DATES_COLUMN = ZONE_MONTH_DATES
 DWELLING_NOTE = "dwelling_note"
 CANDIDATE_NOTE = "police.uk 'Burglary' may include non-dwelling burglary (candidate)"
 ZONE_PREFIX = "Z-"
@@ -317,7 +319,7 @@ def merged_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     require_metric_crs(zones, what="zones")
     if len(zones) == 0:
         return gpd.GeoDataFrame(
-            {"merged_id": [], "n_zones": [], ZONE_ID + "s": [], DUE_BY: [], EXPIRES_ON: []},
+            {"merged_id": [], "n_zones": [], ZONE_IDS: [], DUE_BY: [], EXPIRES_ON: []},
             geometry=[],
             crs=zones.crs,
         )
@@ -348,7 +350,7 @@ def merged_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "merged_id": np.arange(1, len(grouped) + 1),
             "n_zones": grouped["n_zones"].to_numpy(),
-            ZONE_ID + "s": grouped["zone_ids"].to_numpy(),
+            ZONE_IDS: grouped["zone_ids"].to_numpy(),
             DUE_BY: grouped[DUE_BY].reset_index(drop=True),
             EXPIRES_ON: grouped[EXPIRES_ON].reset_index(drop=True),
         },
