@@ -1,5 +1,343 @@
-"""``hotspots evaluate``: command line for this stage (registers on the shared app)."""
+"""``hotspots evaluate``: rolling backtest of the harm-spot methods (and cocoons)."""
 
 from __future__ import annotations
 
-from hotspots.cli._app import app  # noqa: F401
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._options import (
+    AreaField,
+    AreasFile,
+    Boundary,
+    Crs,
+    IdCol,
+    Inputs,
+    LocationCol,
+    Offence,
+    OffenceCol,
+    TimeCol,
+    TimeFormat,
+    TimeToCol,
+    WorkingCrs,
+    XCol,
+    YCol,
+    ingest_options,
+)
+from hotspots.errors import OptionError
+
+__all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
+
+_BT = "Backtest"
+_ME = "Methods"
+_CO = "Cocoons"
+
+
+def parse_numbers(text: str, *, name: str) -> tuple[float, ...]:
+    """Comma-separated numbers (``0.005,0.01``) as floats; OptionError naming the option."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError as exc:
+        msg = f"{name} must be comma-separated numbers such as 0.005,0.01,0.02; got {text!r}."
+        raise OptionError(msg) from exc
+    if not values:
+        msg = f"{name} needs at least one number; got {text!r}."
+        raise OptionError(msg)
+    return values
+
+
+def parse_list(text: str | None) -> tuple[str, ...] | None:
+    """Comma-separated names, stripped; None stays None."""
+    if text is None:
+        return None
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
+    from hotspots.schema import OFFENCE
+
+    names = offences
+    if names is None:
+        names = tuple(incidents[OFFENCE].dropna().astype(str).unique())
+    return bool(names) and all("burglary" in n.casefold() for n in names)
+
+
+@app.command("evaluate")
+def evaluate(
+    inputs: Inputs,
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First period start (YYYY-MM-DD). Default: first Monday / month start "
+            "with a full look-back of data.",
+            rich_help_panel=_BT,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--end",
+            help="No period starts on or after this date. Default: end of the data.",
+            rich_help_panel=_BT,
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="week or month. Default: month for police.uk (month-dated) data, else week.",
+            rich_help_panel=_BT,
+        ),
+    ] = None,
+    horizon_days: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon-days",
+            help="Days each forecast is scored on. Default 7 for weeks, the "
+            "calendar month for months.",
+            rich_help_panel=_BT,
+        ),
+    ] = None,
+    lookback_days: Annotated[
+        int,
+        typer.Option(
+            "--lookback-days", help="Days of data each forecast is built from.", rich_help_panel=_BT
+        ),
+    ] = 365,
+    coverage: Annotated[
+        str,
+        typer.Option(
+            "--coverage",
+            help="Shares of the study area to select, comma-separated.",
+            rich_help_panel=_BT,
+        ),
+    ] = "0.005,0.01,0.02,0.05",
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            "--methods",
+            help="Comma-separated: harm_grid, count_grid, kde, gistar, dbscan, promap, "
+            "last_period. Default all (promap only when every offence is a burglary).",
+            rich_help_panel=_ME,
+        ),
+    ] = None,
+    offences: Annotated[
+        str | None,
+        typer.Option(
+            "--offences",
+            help='Comma-separated offence categories scored, e.g. "Violence and '
+            'sexual offences,Robbery". Default: every offence in the data.',
+            rich_help_panel=_BT,
+        ),
+    ] = None,
+    harm_table: Annotated[
+        str,
+        typer.Option(
+            "--harm-table",
+            help="Harm weights: cchi-2026-police-uk, cchi-2026-subgroups, a CSV of "
+            "offence,weight, or count.",
+            rich_help_panel=_BT,
+        ),
+    ] = "cchi-2026-police-uk",
+    cell_m: Annotated[
+        float, typer.Option("--cell-m", help="Grid cell side in metres.", rich_help_panel=_BT)
+    ] = 150.0,
+    areas: AreasFile = None,
+    area_field: AreaField = None,
+    kde_bandwidth_m: Annotated[
+        float,
+        typer.Option(
+            "--kde-bandwidth-m",
+            help="Gaussian kernel standard deviation for kde.",
+            rich_help_panel=_ME,
+        ),
+    ] = 300.0,
+    eps_m: Annotated[
+        float, typer.Option("--eps-m", help="DBSCAN neighbourhood radius.", rich_help_panel=_ME)
+    ] = 150.0,
+    dbscan_min_incidents: Annotated[
+        float,
+        typer.Option(
+            "--dbscan-min-incidents",
+            help="DBSCAN core: this many times the mean incident harm within --eps-m.",
+            rich_help_panel=_ME,
+        ),
+    ] = 10.0,
+    cocoon: Annotated[
+        bool | None,
+        typer.Option(
+            "--cocoon/--no-cocoon",
+            help="Also score cocoon zones on the burglaries. Default: on "
+            "for day-dated burglary data.",
+            rich_help_panel=_CO,
+        ),
+    ] = None,
+    radius_m: Annotated[
+        float, typer.Option("--radius-m", help="Cocoon zone radius.", rich_help_panel=_CO)
+    ] = 400.0,
+    window_days: Annotated[
+        int, typer.Option("--window-days", help="Cocoon zone life.", rich_help_panel=_CO)
+    ] = 42,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Seed of the tie-breaking order (written into the outputs)."),
+    ] = 0,
+    x_col: XCol = None,
+    y_col: YCol = None,
+    crs: Crs = None,
+    time_col: TimeCol = None,
+    time_format: TimeFormat = None,
+    time_to_col: TimeToCol = None,
+    offence_col: OffenceCol = None,
+    offence: Offence = None,
+    id_col: IdCol = None,
+    location_col: LocationCol = None,
+    boundary: Boundary = None,
+    tz: Annotated[str, typer.Option("--tz", help="Time zone of timestamps without one.")] = (
+        "Europe/London"
+    ),
+    working_crs: WorkingCrs = None,
+) -> None:
+    """Backtest harm-spot methods period by period and write tables, plots and a page.
+
+    Writes evaluation.csv (method x period x coverage x metric), summary.csv,
+    pai_by_coverage.png, harm_capture_over_time.png, evaluation.html (self-contained),
+    cocoon_periods.csv / cocoon_bands.csv (day-dated burglaries), rejected.csv and run.json.
+    """
+    from hotspots.areas import read_areas
+    from hotspots.cli.cmd_ingest import load_for_command
+    from hotspots.evaluate import DEFAULT_METHODS, MethodParams, backtest, cocoon_backtest
+    from hotspots.evaluate.backtest import _resolution
+    from hotspots.evaluate.report import write_evaluation_outputs
+    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.outputs import build_provenance, write_json
+
+    levels = parse_numbers(coverage, name="--coverage")
+    offence_list = parse_list(offences)
+    method_list = parse_list(methods)
+    options = ingest_options(
+        x_col=x_col,
+        y_col=y_col,
+        crs=crs,
+        time_col=time_col,
+        time_format=time_format,
+        time_to_col=time_to_col,
+        offence_col=offence_col,
+        offence=offence,
+        id_col=id_col,
+        location_col=location_col,
+        boundary=boundary,
+        tz=tz,
+        working_crs=working_crs,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    ingested = load_for_command(inputs, options, out_dir=out)
+    table = load_harm_table(harm_table)
+    weighted = apply_harm(ingested.incidents, table)
+    resolution = _resolution(weighted)
+    chosen_period = period or ("month" if resolution == "month" else "week")
+    burglary_only = _is_burglary_only(offence_list, weighted)
+    if method_list is None:
+        method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
+    area_layer = (
+        read_areas(areas, area_field=area_field, working_crs=weighted.crs)
+        if areas is not None
+        else None
+    )
+    params = MethodParams(
+        kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, dbscan_min_incidents=dbscan_min_incidents
+    )
+    run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
+    with progress_reporter() as progress:
+        result = backtest(
+            weighted,
+            start=start,
+            end=end,
+            period=chosen_period,  # type: ignore[arg-type]
+            lookback_days=lookback_days,
+            horizon_days=horizon_days,
+            coverage=levels,
+            methods=method_list,
+            offences=offence_list,
+            cell_m=cell_m,
+            areas=area_layer,
+            params=params,
+            seed=seed,
+            progress=progress,
+        )
+        cocoon_result = None
+        if run_cocoon:
+            cocoon_result = cocoon_backtest(
+                weighted,
+                start=result.periods["period_start"].min(),
+                end=result.periods["period_end"].max(),
+                radius_m=radius_m,
+                window_days=window_days,
+                offences=offence_list,
+                study_area_km2=result.study["area_km2"],
+                progress=progress,
+            )
+    input_files = [f["path"] for f in ingested.report.files]
+    extra_inputs = [p for p in (areas,) if p is not None]
+    provenance = build_provenance(
+        command="evaluate",
+        parameters={
+            **result.parameters,
+            "harm_table": table.name,
+            "areas": areas,
+            "area_field": area_field,
+            "cocoon": run_cocoon,
+            "radius_m": radius_m,
+            "window_days": window_days,
+        },
+        inputs=[*input_files, *extra_inputs],
+        extra={
+            "ingest": ingested.report.to_dict(),
+            "harm_table": {k: v for k, v in table.to_dict().items() if k != "weights"},
+            "study": result.study,
+            "notes": list(result.notes),
+            "summary": result.summary.to_dict(orient="records"),
+            "cocoon": None if cocoon_result is None else cocoon_result.summary,
+        },
+    )
+    files = write_evaluation_outputs(result, out, provenance=provenance, cocoon=cocoon_result)
+    files["run.json"] = write_json(out / "run.json", provenance)
+    show_evaluation_summary(result, cocoon_result, files)
+
+
+def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Path]) -> None:
+    """Print the summary at each coverage level and the files written."""
+    summary = result.summary
+    table = Table(
+        title=f"Backtest: {len(result.periods)} {result.parameters['period']} periods (means)"
+    )
+    for col in ("method", "coverage", "hit rate", "harm capture", "PAI", "PEI", "stability"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for row in summary.itertuples(index=False):
+        stab = getattr(row, "stability", float("nan"))
+        table.add_row(
+            row.method,
+            f"{row.coverage * 100:g}%",
+            f"{row.hit_rate:.1%}",
+            f"{row.harm_capture:.1%}",
+            f"{row.pai:.2f}",
+            f"{row.pei:.2f}",
+            "-" if stab != stab else f"{stab:.2f}",
+        )
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]Note:[/] {note}")
+    if cocoon_result is not None:
+        s = cocoon_result.summary
+        console.print(
+            f"[bold]Cocoons:[/] {s['n_in_live_zone']:,} of {s['n_burglaries']:,} "
+            f"burglaries ({s['share_in_live_zone']:.1%}) fell in a live zone; mean live "
+            f"area {s['mean_live_area_km2']:.1f} km2, PAI {s['pai']:.2f}."
+        )
+    for name, path in files.items():
+        console.print(f"  {name}: {path}")

@@ -14,6 +14,7 @@ from hotspots.evaluate.backtest import (
     filter_offences,
     summarise,
 )
+from hotspots.evaluate.cocoons import CocoonBacktestResult, cocoon_backtest, select_burglaries
 from hotspots.evaluate.grid import StudyGrid, grid_indices, study_grid
 from hotspots.evaluate.methods import METHODS, MethodParams, TrainingData, gistar_z, score_cells
 from hotspots.evaluate.metrics import (
@@ -35,11 +36,13 @@ __all__ = [
     "METHODS",
     "METRICS",
     "BacktestResult",
+    "CocoonBacktestResult",
     "MethodParams",
     "StudyGrid",
     "TrainingData",
     "area_share",
     "backtest",
+    "cocoon_backtest",
     "filter_offences",
     "gistar_z",
     "grid_indices",
@@ -51,6 +54,7 @@ __all__ = [
     "pei",
     "rri",
     "score_cells",
+    "select_burglaries",
     "select_by_coverage",
     "stability",
     "study_grid",

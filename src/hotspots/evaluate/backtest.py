@@ -153,12 +153,12 @@ def _ceil_to_period(ts: pd.Timestamp, period: str) -> pd.Timestamp:
     if period == "month":
         first = day.replace(day=1)
         return first if first == ts else first + pd.DateOffset(months=1)
-    monday = day - pd.Timedelta(days=day.weekday())
-    return monday if monday == ts else monday + pd.Timedelta(days=7)
+    monday = day - pd.DateOffset(days=day.weekday())
+    return monday if monday == ts else monday + pd.DateOffset(days=7)
 
 
 def _period_origins(start: pd.Timestamp, end: pd.Timestamp, period: str) -> list[pd.Timestamp]:
-    step = pd.DateOffset(months=1) if period == "month" else pd.Timedelta(days=7)
+    step = pd.DateOffset(months=1) if period == "month" else pd.DateOffset(days=7)
     out, o = [], start
     while o < end:
         out.append(o)
@@ -226,7 +226,8 @@ def backtest(
     period
         ``"week"`` (needs day-level or exact dates) or ``"month"`` (police.uk).
     lookback_days
-        Training window before each period start (default 365).
+        Training window before each period start (default 365). Monthly periods use
+        whole months: ``round(lookback_days / 30.4375)`` (365 -> 12, 90 -> 3).
     horizon_days
         Test window length; default 7 for weeks and the calendar month for months.
     coverage
@@ -304,16 +305,22 @@ def backtest(
     data_end = (
         last.normalize().replace(day=1) + pd.DateOffset(months=1)
         if resolution == "month"
-        else last.normalize() + pd.Timedelta(days=1)
+        else last.normalize() + pd.DateOffset(days=1)
     )
-    lookback = pd.Timedelta(days=lookback_days)
+    # calendar arithmetic keeps midnight across clock changes; months are whole months
+    lookback_months = max(1, round(lookback_days / 30.4375)) if period == "month" else None
+    lookback = (
+        pd.DateOffset(months=lookback_months)
+        if lookback_months
+        else pd.DateOffset(days=lookback_days)
+    )
     start_ts = parse_when(start, tz=tz, name="start") or _ceil_to_period(first + lookback, period)
     end_ts = parse_when(end, tz=tz, name="end") or data_end
 
     def horizon_end(o: pd.Timestamp) -> pd.Timestamp:
         if horizon_days is not None:
-            return o + pd.Timedelta(days=horizon_days)
-        return o + (pd.DateOffset(months=1) if period == "month" else pd.Timedelta(days=7))
+            return o + pd.DateOffset(days=horizon_days)
+        return o + (pd.DateOffset(months=1) if period == "month" else pd.DateOffset(days=7))
 
     candidates = _period_origins(start_ts, end_ts, period)
     origins = [o for o in candidates if horizon_end(o) <= data_end]
@@ -401,6 +408,7 @@ def backtest(
         "time_resolution": resolution,
     }
     parameters = {
+        "lookback_months": lookback_months,
         "start": start_ts,
         "end": end_ts,
         "period": period,
