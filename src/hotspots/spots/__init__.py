@@ -1,0 +1,57 @@
+"""Harm spots ranked by crime harm, with status, peak windows and a patrol plan.
+
+Grid, hexagon, harm-weighted DBSCAN and Gi* places; week-on-week status, hour-of-week
+peaks, a seeded patrol plan and delivery against it.
+"""
+
+from hotspots.spots._dbscan import HarmSpotClusterer
+from hotspots.spots._find import (
+    METHODS,
+    SERIOUS_VIOLENCE,
+    Method,
+    SpotResult,
+    find_spots,
+    offence_slug,
+)
+from hotspots.spots._gistar import GiStarResult, benjamini_hochberg, gi_star_grid
+from hotspots.spots._grid import (
+    cell_ids,
+    cell_polygons,
+    grid_cells,
+    hex_cells,
+    hex_ids,
+    hex_polygons,
+)
+from hotspots.spots._patrol import (
+    DEFAULT_PATROL_WINDOW,
+    patrol_plan,
+    patrol_summary,
+    read_patrols,
+)
+from hotspots.spots._profile import peak_windows
+from hotspots.spots._write import write_spot_outputs
+
+__all__ = [
+    "DEFAULT_PATROL_WINDOW",
+    "METHODS",
+    "SERIOUS_VIOLENCE",
+    "GiStarResult",
+    "HarmSpotClusterer",
+    "Method",
+    "SpotResult",
+    "benjamini_hochberg",
+    "cell_ids",
+    "cell_polygons",
+    "find_spots",
+    "gi_star_grid",
+    "grid_cells",
+    "hex_cells",
+    "hex_ids",
+    "hex_polygons",
+    "offence_slug",
+    "patrol_plan",
+    "patrol_summary",
+    "peak_windows",
+    "read_patrols",
+    "write_spot_outputs",
+]

@@ -1,0 +1,348 @@
+"""Patrol plans for harm spots, patrol logs, and delivery against the plan.
+
+Grip-style patrols are short, visible visits (about 15 minutes, Koper 1995) at varied,
+unpredictable times inside each spot's peak windows. The plan is seeded, so the same
+inputs give the same plan, and the seed is written into it. ``crossover`` leaves a seeded
+random half of each spot's days unpatrolled (a within-spot control, as in crossover
+trials such as Sherman & Weisburd 1995's Minneapolis experiment) so the effect can be
+measured later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hotspots._validate import check_positive, require_columns
+from hotspots.errors import InputError, SchemaError
+from hotspots.schema import AREA_NAME, RANK, REJECT_DETAIL, REJECT_REASON, SPOT_ID
+from hotspots.spots._profile import parse_windows
+
+__all__ = [
+    "DEFAULT_PATROL_WINDOW",
+    "PATROL_COLUMNS",
+    "patrol_plan",
+    "patrol_summary",
+    "read_patrols",
+]
+
+# month/day-resolution data has no hour profile: patrol in the evening, when serious
+# violence in public places peaks (18:00-23:00, every day)
+DEFAULT_PATROL_WINDOW = (18, 5)  # start hour, length in hours
+PATROL_COLUMNS = ("time", SPOT_ID, "x", "y", "minutes", "activity", "interactions")
+
+_ALIASES = {
+    "time": ("time", "start", "datetime", "date_time", "timestamp", "started_at"),
+    SPOT_ID: (SPOT_ID, "spot", "hotspot", "harm_spot"),
+    "x": ("x", "easting", "longitude", "lon", "lng"),
+    "y": ("y", "northing", "latitude", "lat"),
+    "minutes": ("minutes", "duration_minutes", "duration_min", "mins"),
+    "activity": ("activity", "type", "action"),
+    "interactions": ("interactions", "n_interactions", "contacts"),
+}
+
+
+def patrol_plan(
+    spots: gpd.GeoDataFrame,
+    *,
+    as_of: pd.Timestamp,
+    visit_minutes: int = 15,
+    days: int = 7,
+    crossover: bool = False,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One visit per spot per day for the ``days`` days after ``as_of``.
+
+    Each visit starts at a seeded random minute inside one of the spot's peak windows
+    (``peak_windows``, e.g. ``"Fri-Sat 22:00-02:00"``): a window starting on that weekday
+    when there is one, otherwise the same hours of any of its windows. Spots without peak
+    windows (month-resolution data) use :data:`DEFAULT_PATROL_WINDOW`, 18:00-23:00.
+
+    Parameters
+    ----------
+    spots
+        ``SpotResult.spots`` (``spot_id``, ``rank``, ``area``, ``peak_windows``).
+    as_of
+        Day the spots were chosen; the plan starts the next day.
+    visit_minutes
+        Length of each visit (default 15).
+    days
+        Days planned (default 7).
+    crossover
+        Leave a seeded random ``days // 2`` of each spot's days unpatrolled
+        (``patrol`` False) as controls.
+    seed
+        Seed of the times and of the control days (written in column ``seed``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``spot_id, rank, area, date, start, end, minutes, window, patrol, seed``; times
+        are local (the time zone of ``as_of``).
+
+    Examples
+    --------
+    >>> plan = patrol_plan(example_spots, as_of=pd.Timestamp("2025-12-31"))  # doctest: +SKIP
+    """
+    check_positive(visit_minutes, name="visit_minutes")
+    check_positive(days, name="days")
+    require_columns(spots, [SPOT_ID, RANK], what="spots")
+    rng = np.random.default_rng(seed)
+    day0 = pd.Timestamp(as_of).normalize()
+    windows_text = (
+        spots["peak_windows"].fillna("").astype(str).tolist()
+        if "peak_windows" in spots.columns
+        else [""] * len(spots)
+    )
+    areas = spots[AREA_NAME].tolist() if AREA_NAME in spots.columns else [""] * len(spots)
+    rows = []
+    for spot_id, rank, area, text in zip(
+        spots[SPOT_ID], spots[RANK], areas, windows_text, strict=True
+    ):
+        windows = parse_windows(text)
+        controls = (
+            set(rng.choice(days, size=days // 2, replace=False).tolist()) if crossover else set()
+        )
+        for d in range(days):
+            date = day0 + pd.Timedelta(days=d + 1)
+            start_h, length_h, label = _window_for(windows, date.dayofweek, rng)
+            span = max(length_h * 60 - int(visit_minutes), 0)
+            offset = int(rng.integers(0, span + 1))
+            start = date + pd.Timedelta(hours=start_h, minutes=offset)
+            rows.append(
+                {
+                    SPOT_ID: spot_id,
+                    RANK: int(rank),
+                    AREA_NAME: area,
+                    "date": date.date().isoformat(),
+                    "start": start,
+                    "end": start + pd.Timedelta(minutes=int(visit_minutes)),
+                    "minutes": int(visit_minutes),
+                    "window": label,
+                    "patrol": d not in controls,
+                    "seed": int(seed),
+                }
+            )
+    columns = [
+        SPOT_ID,
+        RANK,
+        AREA_NAME,
+        "date",
+        "start",
+        "end",
+        "minutes",
+        "window",
+        "patrol",
+        "seed",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _window_for(
+    windows: list[tuple[int | None, int, int]], weekday: int, rng: np.random.Generator
+) -> tuple[int, int, str]:
+    if not windows:
+        start, length = DEFAULT_PATROL_WINDOW
+        return start, length, f"default {start:02d}:00-{(start + length) % 24:02d}:00"
+    same_day = [w for w in windows if w[0] == weekday]
+    pool = same_day or windows
+    day, start, length = pool[int(rng.integers(0, len(pool)))]
+    kind = "peak" if same_day else "peak hours"
+    return start, length, f"{kind} {start:02d}:00-{(start + length) % 24:02d}:00"
+
+
+def read_patrols(
+    path: str | Path, *, tz: str = "Europe/London", crs: str | int = 27700
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a patrol/interaction log (CSV): one row per visit.
+
+    Columns (case-insensitive, common aliases accepted): ``time`` (start), ``spot_id``
+    or ``x``/``y`` (easting/northing in ``crs``, or longitude/latitude), ``minutes``,
+    optional ``activity`` and ``interactions`` (count; when absent each row whose activity
+    is not ``patrol`` counts as one interaction).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(patrols, rejected)``: usable rows with columns :data:`PATROL_COLUMNS` plus
+        ``crs`` (x/y CRS, EPSG:4326 for lon/lat) and ``source_row``; and the rows that
+        cannot be used, with ``reason`` and ``detail``.
+
+    Raises
+    ------
+    InputError
+        The file is missing or not a CSV table.
+    SchemaError
+        No time column, no minutes column, or neither spot id nor x/y columns.
+    """
+    p = Path(path)
+    if not p.exists():
+        msg = f"--patrols file {p} does not exist; check the path."
+        raise InputError(msg)
+    try:
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        msg = f"--patrols file {p} is not a readable CSV table ({exc})."
+        raise InputError(msg) from exc
+    lower = {c.strip().lower(): c for c in raw.columns}
+    found = {
+        key: next((lower[a] for a in names if a in lower), None) for key, names in _ALIASES.items()
+    }
+    has_xy = found["x"] is not None and found["y"] is not None
+    missing = [k for k in ("time", "minutes") if found[k] is None]
+    if missing or (found[SPOT_ID] is None and not has_xy):
+        need = missing + ([] if found[SPOT_ID] is not None or has_xy else ["spot_id or x/y"])
+        msg = (
+            f"--patrols file {p.name} needs column(s) {need}; it has {list(raw.columns)}. "
+            f"Name them time, spot_id (or x,y / easting,northing / longitude,latitude), "
+            f"minutes."
+        )
+        raise SchemaError(msg)
+    lonlat = found["x"] is not None and found["x"].strip().lower() in ("longitude", "lon", "lng")
+    out = pd.DataFrame({"source_row": np.arange(1, len(raw) + 1)})
+    times = pd.to_datetime(raw[found["time"]], errors="coerce", format="mixed", dayfirst=False)
+    if times.dt.tz is None:
+        times = times.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    out["time"] = times
+    out[SPOT_ID] = (
+        raw[found[SPOT_ID]].str.strip()
+        if found[SPOT_ID] is not None
+        else pd.Series("", index=raw.index)
+    )
+    out["x"] = pd.to_numeric(raw[found["x"]], errors="coerce") if has_xy else np.nan
+    out["y"] = pd.to_numeric(raw[found["y"]], errors="coerce") if has_xy else np.nan
+    out["minutes"] = pd.to_numeric(raw[found["minutes"]], errors="coerce")
+    out["activity"] = (
+        raw[found["activity"]].str.strip() if found["activity"] is not None else "patrol"
+    )
+    if found["interactions"] is not None:
+        out["interactions"] = pd.to_numeric(raw[found["interactions"]], errors="coerce")
+    else:
+        out["interactions"] = (out["activity"].str.lower() != "patrol").astype("int64")
+    out["crs"] = "EPSG:4326" if lonlat else f"EPSG:{crs}" if isinstance(crs, int) else str(crs)
+    reason = pd.Series("", index=out.index, dtype=object)
+    detail = pd.Series("", index=out.index, dtype=object)
+    checks = [
+        (
+            out["time"].isna(),
+            "unparseable_date",
+            f"column {found['time']!r}: not a date-time; use YYYY-MM-DD HH:MM",
+        ),
+        (
+            out["minutes"].isna() | (out["minutes"] < 0),
+            "bad_minutes",
+            f"column {found['minutes']!r}: minutes must be a number >= 0",
+        ),
+        (
+            (out[SPOT_ID] == "") & (out["x"].isna() | out["y"].isna()),
+            "no_location",
+            "no spot_id and no x/y: give one of them",
+        ),
+        (
+            out["interactions"].isna() | (out["interactions"] < 0),
+            "bad_interactions",
+            "interactions must be a whole number >= 0",
+        ),
+    ]
+    for bad, why, text in checks:
+        new = bad.to_numpy() & (reason == "").to_numpy()
+        reason[new] = why
+        detail[new] = text
+    rejected = raw[(reason != "").to_numpy()].copy()
+    rejected.insert(0, "source_row", out["source_row"][(reason != "").to_numpy()].to_numpy())
+    rejected[REJECT_REASON] = reason[reason != ""].to_numpy()
+    rejected[REJECT_DETAIL] = detail[reason != ""].to_numpy()
+    good = out[(reason == "").to_numpy()].reset_index(drop=True)
+    good["interactions"] = good["interactions"].astype("int64")
+    return good, rejected.reset_index(drop=True)
+
+
+def patrol_summary(
+    plan: pd.DataFrame, patrols: pd.DataFrame, spots: gpd.GeoDataFrame, *, match_m: float = 50.0
+) -> pd.DataFrame:
+    """Minutes and interactions delivered per spot per plan week, against the plan.
+
+    A logged visit counts for a spot when its ``spot_id`` names the spot, or else when its
+    location lies within ``match_m`` metres of the spot (the nearest spot wins). Weeks
+    start on the plan's first day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``spot_id, rank, area, week_start, planned_visits, planned_minutes, visits,
+        minutes, interactions, minutes_vs_plan`` (delivered / planned minutes), plus a
+        final row ``spot_id = "(no spot)"`` for logged visits matching no spot.
+    """
+    check_positive(match_m, name="match_m")
+    require_columns(plan, [SPOT_ID, "date", "minutes", "patrol"], what="plan")
+    require_columns(
+        patrols,
+        ["time", SPOT_ID, "x", "y", "minutes", "interactions"],
+        what="patrols",
+        fix="Read the log with read_patrols(path).",
+    )
+    day0 = pd.Timestamp(plan["date"].min()) if len(plan) else pd.Timestamp("1970-01-01")
+    planned = plan[plan["patrol"].astype(bool)].copy()
+    planned["week"] = (pd.to_datetime(planned["date"]) - day0).dt.days // 7
+    pw = planned.groupby([SPOT_ID, "week"]).agg(
+        planned_visits=("minutes", "size"), planned_minutes=("minutes", "sum")
+    )
+    matched = _match_patrols(patrols, spots, match_m=match_m)
+    log = patrols.assign(**{SPOT_ID: matched})
+    local_day = log["time"].dt.tz_localize(None).dt.normalize() if len(log) else log["time"]
+    log["week"] = ((local_day - day0).dt.days // 7) if len(log) else pd.Series(dtype="int64")
+    done = log.groupby([SPOT_ID, "week"]).agg(
+        visits=("minutes", "size"), minutes=("minutes", "sum"), interactions=("interactions", "sum")
+    )
+    table = pw.join(done, how="outer").fillna(0).reset_index()
+    for col in ("planned_visits", "planned_minutes", "visits", "interactions"):
+        table[col] = table[col].astype("int64")
+    info = spots.set_index(SPOT_ID)
+    table[RANK] = table[SPOT_ID].map(info[RANK]).astype("Int64")
+    table[AREA_NAME] = (
+        table[SPOT_ID].map(info[AREA_NAME]) if AREA_NAME in info.columns else ""
+    ).fillna("")
+    table["week_start"] = (day0 + pd.to_timedelta(table["week"] * 7, unit="D")).dt.date.astype(str)
+    table["minutes_vs_plan"] = np.where(
+        table["planned_minutes"] > 0,
+        table["minutes"] / table["planned_minutes"].where(table["planned_minutes"] > 0, 1),
+        np.nan,
+    )
+    table = table.sort_values([RANK, SPOT_ID, "week"], na_position="last", kind="stable")
+    cols = [
+        SPOT_ID,
+        RANK,
+        AREA_NAME,
+        "week_start",
+        "planned_visits",
+        "planned_minutes",
+        "visits",
+        "minutes",
+        "interactions",
+        "minutes_vs_plan",
+    ]
+    return table[cols].reset_index(drop=True)
+
+
+def _match_patrols(patrols: pd.DataFrame, spots: gpd.GeoDataFrame, *, match_m: float) -> np.ndarray:
+    """Spot id of each logged visit ("(no spot)" when it matches none)."""
+    known = set(spots[SPOT_ID])
+    ids = patrols[SPOT_ID].fillna("").astype(str).to_numpy(dtype=object).copy()
+    by_id = np.isin(ids, list(known))
+    ids[~by_id] = "(no spot)"
+    need = ~by_id & patrols["x"].notna().to_numpy() & patrols["y"].notna().to_numpy()
+    if need.any() and len(spots):
+        sub = patrols[need]
+        for crs, group in sub.groupby("crs", sort=True):
+            pts = gpd.GeoSeries(
+                gpd.points_from_xy(group["x"], group["y"]), crs=crs, index=group.index
+            ).to_crs(spots.crs)
+            pt_i, spot_i = spots.sindex.nearest(
+                pts.to_numpy(), max_distance=match_m, return_all=False
+            )
+            pos = patrols.index.get_indexer(group.index[pt_i])
+            ids[pos] = spots[SPOT_ID].to_numpy()[spot_i]
+    return ids
