@@ -1,0 +1,151 @@
+"""``hotspots demo``: generate the SYNTHETIC demo town and run the weekly pipeline on it."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hotspots.cli._app import app, console, progress_reporter
+from hotspots.errors import OptionError
+
+__all__ = ["demo", "weekly_stages_missing"]
+
+# modules the weekly run calls; all must exist before `demo` hands over to it
+WEEKLY_MODULES = (
+    "hotspots.pipeline",
+    "hotspots.ingest",
+    "hotspots.harm",
+    "hotspots.spots",
+    "hotspots.nearrepeat",
+    "hotspots.cocoon",
+    "hotspots.outputs.maps",
+    "hotspots.outputs.lists",
+)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        return False
+    # a folder without __init__.py is a namespace package: nothing is implemented yet
+    return spec is not None and spec.origin is not None
+
+
+def weekly_stages_missing() -> list[str]:
+    """Modules of the weekly run that are not installed (empty when it can run)."""
+    return [name for name in WEEKLY_MODULES if not _module_exists(name)]
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder: the town's data goes into OUT/data/, the weekly "
+            "outputs (map.html, cocoon lists, layers) into OUT.",
+        ),
+    ] = Path("maps/demo"),
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            help="Seed of the synthetic town (and of the weekly run's permutations); "
+            "the same seed gives the same files.",
+        ),
+    ] = 20261124,
+    homes: Annotated[
+        int, typer.Option("--homes", help="Number of homes (address points), 500 to 200000.")
+    ] = 20_000,
+    end: Annotated[
+        str,
+        typer.Option(
+            "--end",
+            help="Last day of the two years of incidents, YYYY-MM-DD; the run is as of that day.",
+        ),
+    ] = "2026-11-22",
+    data_only: Annotated[
+        bool,
+        typer.Option("--data-only", help="Only write the town's data files; skip the weekly run."),
+    ] = False,
+) -> None:
+    """Generate the SYNTHETIC demo town and run the weekly pipeline on it.
+
+    The town (streets, 20,000 homes, four districts, two years of incidents with
+    near-repeat burglaries, a cocoon visit log and a week of patrols) is invented: every
+    name says SYNTHETIC and postcodes use the non-existent ZZ area.
+    """
+    from hotspots.demo import generate_town, write_town
+
+    if homes < 1:
+        msg = f"--homes must be a positive whole number (e.g. 20000); got {homes}."
+        raise OptionError(msg)
+    data_dir = out / "data"
+    with progress_reporter() as progress:
+        town = generate_town(seed=seed, n_homes=homes, end=end, progress=progress)
+        files = write_town(town, data_dir)
+    inc = town.incidents
+    console.print(
+        f"[bold]SYNTHETIC demo town[/] (seed {seed}): {len(town.addresses):,} homes, "
+        f"{len(town.streets):,} streets, {len(town.districts)} districts, {len(inc):,} "
+        f"incidents ({int(inc['dwelling_burglary'].sum()):,} dwelling burglaries), "
+        f"{len(town.visits):,} cocoon visits, {len(town.patrols):,} patrols; data in {data_dir}."
+    )
+    if data_only:
+        return
+    missing = weekly_stages_missing()
+    if not missing:
+        _run_weekly(files, out=out, town_as_of=town.as_of, seed=seed)
+    else:
+        console.print(
+            f"The weekly run is not available in this build (missing "
+            f"{', '.join(missing)}); reading the incidents with ingest only."
+        )
+        _ingest_only(files["incidents"])
+
+
+def _run_weekly(files: dict[str, Path], *, out: Path, town_as_of: Any, seed: int) -> None:
+    from hotspots.cli.cmd_weekly import show_weekly_summary
+    from hotspots.demo import DISTRICT_FIELD
+    from hotspots.pipeline import WeeklySettings, run_weekly
+
+    settings = WeeklySettings.from_mapping(
+        {
+            "as_of": f"{town_as_of:%Y-%m-%d}",
+            "areas": files["districts"],
+            "area_field": DISTRICT_FIELD,
+            "addresses": files["addresses"],
+            "visits": files["visits"],
+            "patrols": files["patrols"],
+            "seed": seed,
+            "title": "SYNTHETIC demo town: harm spots and cocoon zones",
+        },
+        source="hotspots demo",
+    )
+    with progress_reporter() as progress:
+        result = run_weekly([files["incidents"]], out=out, settings=settings, progress=progress)
+    show_weekly_summary(result.summary, result.files)
+
+
+def _ingest_only(incidents: Path) -> None:
+    import hotspots.ingest
+    from hotspots.config import IngestOptions
+
+    read_incidents = getattr(hotspots.ingest, "read_incidents", None)
+    if read_incidents is None:
+        console.print("Ingest is not available in this build either; the data files are written.")
+        return
+    with progress_reporter() as progress:
+        result = read_incidents([incidents], IngestOptions(), progress=progress)
+    summary = result.report.to_dict()
+    rejected = summary.get("rejected_by_reason", {})
+    console.print(
+        f"[bold]Ingest:[/] read {summary.get('n_read', '?'):,} rows, kept "
+        f"{summary.get('n_kept', '?'):,}, rejected {sum(rejected.values()):,} "
+        f"{rejected or ''}; {summary.get('date_min')} to {summary.get('date_max')}, "
+        f"{summary.get('time_resolution')} resolution, {summary.get('crs')}."
+    )

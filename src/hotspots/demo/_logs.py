@@ -1,0 +1,168 @@
+"""Synthetic operational logs for the demo town: cocoon visits and patrols (private).
+
+The visit log lets the weekly run measure cocoon compliance: most zones are visited
+within 48 hours, some late, some not at all, and two rows name address ids that do not
+exist (so the reader's rejection path is exercised). The patrol log is one week of
+short visible visits, concentrated where and when the harm is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from hotspots.schema import ADDRESS_ID, EASTING, NORTHING
+
+VISITED_AT = "visited_at"
+OUTCOME = "outcome"
+VISIT_OUTCOMES = ("advice_given", "no_answer", "card_left")
+VISIT_COLUMNS = (ADDRESS_ID, VISITED_AT, OUTCOME)
+UNKNOWN_ADDRESS_IDS = ("SYN999998", "SYN999999")
+
+PATROL_ID = "patrol_id"
+STARTED_AT = "started_at"
+MINUTES = "minutes"
+ACTIVITY = "activity"
+PATROL_COLUMNS = (PATROL_ID, STARTED_AT, EASTING, NORTHING, MINUTES, ACTIVITY)
+PATROL_ACTIVITIES = (
+    "visible_patrol",
+    "stop_and_account",
+    "community_engagement",
+    "licensed_premises_check",
+)
+
+ZONE_RADIUS_M = 400.0
+ZONE_WINDOW_DAYS = 42
+DUE_HOURS = 48.0
+MANDATORY_NEAREST = 8
+# what happens to a zone: visited in time, visited late, never visited
+ZONE_FATES = ("on_time", "late", "missed")
+ZONE_FATE_SHARES = (0.72, 0.16, 0.12)
+PATROLS_PER_WEEK = 160
+
+
+def draw_visits(
+    rng: np.random.Generator,
+    *,
+    burglary_times: pd.Series,
+    burglary_homes: np.ndarray,
+    home_xy: np.ndarray,
+    home_ids: np.ndarray,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """Door-knock visits around the dwelling burglaries of the last 42 days.
+
+    Parameters
+    ----------
+    burglary_times
+        Occurrence times (tz-aware) of the dwelling burglaries, in any order.
+    burglary_homes
+        Index (into ``home_xy``) of each burgled home.
+    home_xy, home_ids
+        Home coordinates (metres) and address ids.
+    as_of
+        Nothing is visited after this moment.
+    """
+    live = (
+        (burglary_times > as_of - pd.Timedelta(days=ZONE_WINDOW_DAYS)) & (burglary_times <= as_of)
+    ).to_numpy()
+    times = burglary_times[live].reset_index(drop=True)
+    homes = burglary_homes[live]
+    order = np.argsort(times.to_numpy(), kind="stable")
+    times, homes = times.iloc[order].reset_index(drop=True), homes[order]
+    tree = cKDTree(home_xy)
+    fate = rng.choice(len(ZONE_FATES), len(homes), p=ZONE_FATE_SHARES)
+    rows_id: list[np.ndarray] = []
+    rows_at: list[pd.DatetimeIndex] = []
+    for z in range(len(homes)):
+        if ZONE_FATES[fate[z]] == "missed":
+            continue
+        if ZONE_FATES[fate[z]] == "on_time":
+            delay_h = rng.uniform(3.0, DUE_HOURS - 4.0)
+        else:
+            delay_h = rng.uniform(DUE_HOURS + 2.0, 6 * 24.0)
+        start = (times.iloc[z] + pd.Timedelta(minutes=int(delay_h * 60))).floor("min")
+        near = tree.query_ball_point(home_xy[homes[z]], ZONE_RADIUS_M)
+        near = np.asarray([i for i in near if i != homes[z]], dtype=np.int64)
+        d = np.hypot(*(home_xy[near] - home_xy[homes[z]]).T)
+        near = near[np.argsort(d, kind="stable")]
+        # the nearest homes first (mostly all mandatory ones), then a few more
+        n_visit = min(len(near), MANDATORY_NEAREST + int(rng.poisson(8)))
+        if rng.random() < 0.15:  # a rushed visit that misses some mandatory homes
+            n_visit = min(len(near), int(rng.integers(3, MANDATORY_NEAREST)))
+        targets = near[:n_visit]
+        gaps = np.cumsum(rng.integers(3 * 60, 9 * 60, len(targets)))
+        at = start + pd.to_timedelta(gaps, unit="s")
+        keep = at <= as_of
+        rows_id.append(home_ids[targets[keep]])
+        rows_at.append(at[keep])
+    ids = np.concatenate(rows_id) if rows_id else np.array([], dtype=object)
+    at = (
+        rows_at[0].append(rows_at[1:]).tz_convert(as_of.tz)
+        if rows_at
+        else pd.DatetimeIndex([], tz=as_of.tz)
+    )
+    outcome = np.asarray(VISIT_OUTCOMES, dtype=object)[
+        rng.choice(len(VISIT_OUTCOMES), len(ids), p=(0.55, 0.30, 0.15))
+    ]
+    visits = pd.DataFrame({ADDRESS_ID: ids.astype(object), VISITED_AT: at, OUTCOME: outcome})
+    # two mistyped ids, so the reader's rejection of unknown addresses shows
+    if len(visits):
+        base = visits[VISITED_AT].iloc[len(visits) // 2]
+        bad = pd.DataFrame(
+            {
+                ADDRESS_ID: list(UNKNOWN_ADDRESS_IDS),
+                VISITED_AT: [base, base + pd.Timedelta(minutes=7)],
+                OUTCOME: ["advice_given", "no_answer"],
+            }
+        )
+        visits = pd.concat([visits, bad], ignore_index=True)
+    order = np.lexsort((visits[ADDRESS_ID].to_numpy().astype(str), visits[VISITED_AT].to_numpy()))
+    visits = visits.iloc[order].reset_index(drop=True)
+    return visits.astype({ADDRESS_ID: "str", OUTCOME: "str"})
+
+
+def draw_patrols(
+    rng: np.random.Generator,
+    *,
+    times: pd.Series,
+    xy: np.ndarray,
+    weights: np.ndarray,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """One week of patrols before ``as_of``, where and when past harm was.
+
+    Each patrol copies the place (plus a few metres) and the hour of the week of an
+    incident drawn with probability proportional to its harm ``weights``.
+    """
+    n = int(rng.poisson(PATROLS_PER_WEEK))
+    pick = rng.choice(len(xy), n, p=weights / weights.sum())
+    src = pd.DatetimeIndex(times.to_numpy()[pick]).tz_convert(as_of.tz)
+    week_start = as_of.normalize() - pd.Timedelta(days=6)
+    # same weekday and hour as the incident, inside the week before as_of
+    offset_days = (src.day_of_week - week_start.day_of_week) % 7
+    started = (
+        week_start.tz_localize(None)
+        + pd.to_timedelta(offset_days, unit="D")
+        + pd.to_timedelta(src.hour, unit="h")
+        + pd.to_timedelta(rng.integers(0, 60, n), unit="min")
+    )
+    started = started.tz_localize(
+        as_of.tz, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward"
+    )
+    minutes = np.clip(np.round(rng.normal(15, 3, n)), 8, 30).astype(np.int64)
+    activity = np.asarray(PATROL_ACTIVITIES, dtype=object)[
+        rng.choice(len(PATROL_ACTIVITIES), n, p=(0.6, 0.15, 0.15, 0.10))
+    ]
+    order = np.argsort(started.to_numpy(), kind="stable")
+    return pd.DataFrame(
+        {
+            PATROL_ID: [f"SYN-P{i:05d}" for i in range(1, n + 1)],
+            STARTED_AT: started[order],
+            EASTING: np.round(xy[pick, 0] + rng.normal(0, 15, n), 1)[order],
+            NORTHING: np.round(xy[pick, 1] + rng.normal(0, 15, n), 1)[order],
+            MINUTES: minutes[order],
+            ACTIVITY: activity[order].astype(str),
+        }
+    )
