@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots.errors import InputError, OptionError, SchemaError
@@ -247,6 +247,7 @@ def test_negative_weight_refused():
 OFFENCES = st.lists(st.sampled_from(sorted(POLICE_UK)), min_size=1, max_size=30)
 
 
+@settings(deadline=None, max_examples=50)
 @given(offences=OFFENCES)
 def test_harm_non_negative_and_matches_table(offences):
     out = apply_harm(incidents(offences), load_harm_table())

@@ -6,5 +6,13 @@ canonical tables are recognised without options; anything else is mapped with
 """
 
 from hotspots.ingest._coords import points_from_columns
+from hotspots.ingest._reader import IngestReport, IngestResult, read_incidents
+from hotspots.ingest._write import write_rejected
 
-__all__ = ["points_from_columns"]
+__all__ = [
+    "IngestReport",
+    "IngestResult",
+    "points_from_columns",
+    "read_incidents",
+    "write_rejected",
+]

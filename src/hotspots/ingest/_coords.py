@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
@@ -79,6 +81,14 @@ def _as_float(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype="float64", na_value=np.nan)
     text = values.astype("string").str.strip()
+    arrow = getattr(text.array, "_pa_array", None)
+    if arrow is not None:  # fast path: every value is a number or empty
+        try:
+            blank = pc.equal(arrow, "")
+            cast = pc.if_else(blank, None, arrow).cast(pa.float64())
+            return cast.to_numpy(zero_copy_only=False).astype("float64")
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 

@@ -1,0 +1,545 @@
+"""read_incidents: files -> one validated, canonical, metric incident table (private).
+
+The steps: find the files, read each as text, recognise the format, check every file
+has the same columns, then parse all rows at once (dates, offences, ids, coordinates),
+give each unusable row one reason, and project the rest to the working CRS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS, Transformer
+
+from hotspots._progress import Progress, report
+from hotspots.config import IngestOptions
+from hotspots.crs import WGS84
+from hotspots.errors import InputError
+from hotspots.ingest._coords import locate
+from hotspots.ingest._dates import month_end, parse_times
+from hotspots.ingest._files import RawTable, expand_inputs, read_tables
+from hotspots.ingest._formats import API_CATEGORIES, MAPPED, Plan, column_key, plan_for
+from hotspots.schema import (
+    DWELLING_BURGLARY,
+    INCIDENT_COLUMNS,
+    INCIDENT_ID,
+    LOCATION,
+    LSOA_CODE,
+    OCCURRED_AT,
+    OCCURRED_TO,
+    OFFENCE,
+    OFFENCE_CODE,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    REJECT_REASONS,
+    RESOLUTION_DAYS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    TIME_RESOLUTION,
+    TIME_RESOLUTIONS,
+)
+
+__all__ = ["IngestReport", "IngestResult", "read_incidents"]
+
+_X, _Y = "__x", "__y"  # internal coordinate columns for spatial files
+_NON_DWELLING = (
+    "nonresidential",
+    "nondomestic",
+    "nondwelling",
+    "business",
+    "commercial",
+    "otherthandwelling",
+    "community",
+)
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n"}
+SNAPPED_NOTE = (
+    "police.uk data: points are snapped to anonymous map points (many crimes share one "
+    "point, 'On or near ...') and dates are months (occurred_at = first day 00:00, "
+    "occurred_to = month end). Good for ranking harm spots; not for day-level near-repeat "
+    "or cocoon timing."
+)
+BURGLARY_NOTE = (
+    "'Burglary' rows are flagged dwelling_burglary as candidates: police.uk (and any "
+    "plain 'Burglary' category) may include non-dwelling (business, community) burglary."
+)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What ingest read, kept and rejected (JSON-ready via :meth:`to_dict`).
+
+    ``date_max`` is the latest time the kept rows cover (``occurred_to`` when present,
+    so the end of the last month for police.uk data).
+    """
+
+    n_read: int
+    n_kept: int
+    rejected_by_reason: dict[str, int]
+    date_min: pd.Timestamp | None
+    date_max: pd.Timestamp | None
+    time_resolution: str
+    crs: str
+    files: tuple[dict, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def n_rejected(self) -> int:
+        """Rows rejected for any reason."""
+        return int(sum(self.rejected_by_reason.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary (goes into run.json)."""
+        return {
+            "n_read": self.n_read,
+            "n_kept": self.n_kept,
+            "n_rejected": self.n_rejected,
+            "rejected_by_reason": dict(self.rejected_by_reason),
+            "date_min": None if self.date_min is None else self.date_min.isoformat(),
+            "date_max": None if self.date_max is None else self.date_max.isoformat(),
+            "time_resolution": self.time_resolution,
+            "crs": self.crs,
+            "files": [dict(f) for f in self.files],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Incidents (canonical columns, metric CRS), rejected rows with reasons, and the report."""
+
+    incidents: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    report: IngestReport
+
+
+def _combine(tables: list[RawTable], plans: list[Plan]) -> tuple[pd.DataFrame, CRS | None]:
+    """One text frame of all files (first file's column spelling) plus source columns."""
+    first = tables[0].frame.columns
+    spelling = {column_key(c): c for c in first}
+    geo_crs = None
+    spatial = tables[0].geo_x is not None
+    if spatial:
+        crss = {t.geo_crs.to_wkt() if t.geo_crs is not None else None for t in tables}
+        geo_crs = tables[0].geo_crs if len(crss) == 1 else WGS84
+    parts = []
+    for table in tables:
+        frame = table.frame.rename(columns={c: spelling[column_key(c)] for c in table.frame})
+        extra = {SOURCE_FILE: table.path.name, SOURCE_ROW: np.arange(1, len(frame) + 1)}
+        if spatial:
+            x, y = table.geo_x, table.geo_y
+            if (
+                geo_crs is not None
+                and table.geo_crs is not None
+                and not geo_crs.equals(table.geo_crs)
+            ):
+                x, y = Transformer.from_crs(table.geo_crs, geo_crs, always_xy=True).transform(x, y)
+            extra.update({_X: x, _Y: y})
+        parts.append(frame.assign(**extra))
+    combined = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return combined, geo_crs
+
+
+def _check_same_columns(tables: list[RawTable], plans: list[Plan]) -> None:
+    base = tables[0]
+    base_keys = sorted(column_key(c) for c in base.frame.columns)
+    for table, plan in zip(tables[1:], plans[1:], strict=True):
+        keys = sorted(column_key(c) for c in table.frame.columns)
+        if (
+            keys != base_keys
+            or plan.format != plans[0].format
+            or ((table.geo_x is None) != (base.geo_x is None))
+        ):
+            only_a = sorted(set(base_keys) - set(keys))
+            only_b = sorted(set(keys) - set(base_keys))
+            msg = (
+                f"Mixed headers in one input set: {base.path.name} ({plans[0].format}) and "
+                f"{table.path.name} ({plan.format}) differ (only in the first: {only_a}; "
+                f"only in the second: {only_b}). Read them in separate runs or make the "
+                f"headers match."
+            )
+            raise InputError(msg)
+
+
+def _text(frame: pd.DataFrame, col: str | None) -> pd.Series:
+    if col is None:
+        return pd.Series("", index=frame.index, dtype="str")
+    return frame[col].astype("str").str.strip()
+
+
+def _dwelling(offence: pd.Series, given: pd.Series | None) -> np.ndarray:
+    uniques = pd.Series(offence.unique())
+    norm = uniques.str.lower().str.replace(r"[^a-z]", "", regex=True)
+    flag = norm.str.contains("burglary") & ~norm.str.contains("|".join(_NON_DWELLING))
+    lookup = dict(zip(uniques, flag.to_numpy(dtype=bool), strict=True))
+    derived = offence.map(lookup).to_numpy(dtype=bool)
+    if given is None:
+        return derived
+    low = given.str.lower()
+    out = np.where(low.isin(_TRUE), True, np.where(low.isin(_FALSE), False, derived))
+    return out.astype(bool)
+
+
+def _details(
+    mask: np.ndarray, prefix: str, values: pd.Series | None = None, suffix: str = ""
+) -> pd.Series:
+    """Detail text for the rows in ``mask``: prefix + 'value' + suffix."""
+    if values is None:
+        return pd.Series(prefix + suffix, index=np.flatnonzero(mask), dtype="str")
+    shown = values[mask].astype("str")
+    return prefix + "'" + shown.set_axis(np.flatnonzero(mask)) + "'" + suffix
+
+
+def read_incidents(
+    inputs: Sequence[str | Path],
+    options: IngestOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Read incident files into one canonical, validated GeoDataFrame in metres.
+
+    Parameters
+    ----------
+    inputs
+        Files, folders (searched recursively) or globs: ``.csv``, ``.csv.gz``, ``.parquet``,
+        ``.gpkg``, ``.geojson``. All must share one format and header.
+    options
+        How to read tables that are not police.uk or hotspots files (column names, CRS,
+        date format, time zone, boundary, working CRS). Default: recognise everything.
+    progress
+        Callback ``progress(task, done, total)`` (see :mod:`hotspots._progress`).
+
+    Returns
+    -------
+    IngestResult
+        ``incidents`` (``schema.INCIDENT_COLUMNS`` + geometry, working CRS, index 0..n-1),
+        ``rejected`` (source_file, source_row, reason, detail, then the raw columns as
+        text) and ``report``.
+
+    Raises
+    ------
+    InputError
+        A file is missing, empty, not a CSV, undecodable, or headers differ between files.
+    SchemaError
+        Required columns are missing or dates are ambiguous without ``time_format``.
+    CRSError, OptionError
+        The CRS cannot be detected, or an option is invalid.
+    """
+    opts = options or IngestOptions()
+    files = expand_inputs(inputs)
+    report(progress, "reading files", 0, len(files))
+    tables = read_tables(files, on_done=lambda k: report(progress, "reading files", k, len(files)))
+    plans = [
+        plan_for(list(t.frame.columns), opts, what=t.path.name, spatial=t.geo_x is not None)
+        for t in tables
+    ]
+    _check_same_columns(tables, plans)
+    plan = plans[0]
+    raw, geo_crs = _combine(tables, plans)
+    what = tables[0].path.name if len(tables) == 1 else f"{len(tables)} files ({files[0].name}...)"
+    n = len(raw)
+    notes: list[str] = [note for t in tables for note in t.notes]
+    steps = 4
+    report(progress, "validating rows", 0, steps)
+
+    # ------------------------------------------------------------- dates
+    times = parse_times(
+        raw[plan.time_col], fmt=plan.time_format, tz=opts.tz, what=what, column=plan.time_col
+    )
+    occurred_at = times.values
+    resolution = np.full(n, times.resolution, dtype=object)
+    if times.how not in {"YYYY-MM", "ISO 8601", "empty"}:
+        notes.append(f"Dates in {plan.time_col!r} read as {times.how}.")
+    if times.resolution == "month":
+        occurred_to = month_end(occurred_at)
+    else:
+        occurred_to = pd.Series(pd.NaT, index=raw.index, dtype=occurred_at.dtype)
+    to_failed = np.zeros(n, dtype=bool)
+    if plan.time_to_col is not None:
+        to = parse_times(
+            raw[plan.time_to_col],
+            fmt=plan.time_format,
+            tz=opts.tz,
+            what=what,
+            column=plan.time_to_col,
+        )
+        occurred_to = to.values.where(~to.empty, occurred_to)
+        to_failed = to.failed
+    if plan.resolution_col is not None:
+        given = _text(raw, plan.resolution_col).str.lower()
+        valid = given.isin(TIME_RESOLUTIONS).to_numpy()
+        resolution = np.where(valid, given.to_numpy(dtype=object), resolution)
+    report(progress, "validating rows", 1, steps)
+
+    # ------------------------------------------------------------- offences and ids
+    if plan.offence_value is not None:
+        offence = pd.Series(plan.offence_value, index=raw.index, dtype="str")
+    else:
+        offence = _text(raw, plan.offence_col)
+        if plan.map_api_categories:
+            slugs = offence.str.lower()
+            offence = slugs.map(API_CATEGORIES).fillna(offence).astype("str")
+    offence_code = _text(raw, plan.offence_code_col) if plan.offence_code_col else None
+    dwelling = _dwelling(offence, _text(raw, plan.dwelling_col) if plan.dwelling_col else None)
+    ids = _text(raw, plan.id_col)
+    no_id = (ids == "").to_numpy()
+    generated = raw[SOURCE_FILE].astype("str") + "#" + raw[SOURCE_ROW].astype("str")
+    if len({t.path.name for t in tables}) < len(tables):  # same file names in two folders
+        generated = pd.Series(
+            [f"{t.path}#{r}" for t in tables for r in range(1, len(t.frame) + 1)], index=raw.index
+        )
+    incident_id = ids.where(~no_id, generated)
+    if plan.id_col is not None and no_id.any():
+        notes.append(
+            f"{int(no_id.sum()):,} rows have no {plan.id_col} (police.uk anti-social "
+            f"behaviour has none); they got generated ids FILE#ROW and are not "
+            f"treated as duplicates."
+            if plan.police_uk
+            else f"{int(no_id.sum()):,} rows have no {plan.id_col}; they got generated "
+            f"ids FILE#ROW."
+        )
+    report(progress, "validating rows", 2, steps)
+
+    # ------------------------------------------------------------- coordinates
+    if geo_crs is not None and opts.x_col is None:
+        coords_frame = raw[[_X, _Y]]
+        found = locate(
+            coords_frame, x_col=_X, y_col=_Y, crs=geo_crs, working_crs=opts.working_crs, what=what
+        )
+        x_name = "geometry"
+    else:
+        found = locate(
+            raw,
+            x_col=plan.x_col,
+            y_col=plan.y_col,
+            crs=plan.crs,
+            working_crs=opts.working_crs,
+            what=what,
+        )
+        x_name = f"{found.x_col}/{found.y_col}"
+        if found.crs_assumed and plan.format == MAPPED:
+            notes.append(
+                f"CRS of {x_name} detected from the values as "
+                f"{found.source_crs.to_string()}; pass --crs if that is wrong."
+            )
+    working = found.working_crs
+    points = found.points
+    report(progress, "validating rows", 3, steps)
+
+    # ------------------------------------------------------------- reasons (first one wins)
+    reason = np.full(n, "", dtype=object)
+    detail = pd.Series("", index=raw.index, dtype="object")
+
+    def reject(mask: np.ndarray, code: str, text: pd.Series) -> None:
+        new = mask & (reason == "")
+        if new.any():
+            reason[new] = code
+            detail.loc[np.flatnonzero(new)] = text.reindex(np.flatnonzero(new)).to_numpy()
+
+    date_text = raw[plan.time_col]
+    reject(times.empty, "unparseable_date", _details(times.empty, f"{plan.time_col} is empty"))
+    reject(
+        times.failed,
+        "unparseable_date",
+        _details(
+            times.failed,
+            f"{plan.time_col} ",
+            date_text,
+            f" is not a date ({times.how}); fix it or pass --time-format",
+        ),
+    )
+    if plan.time_to_col is not None:
+        reject(
+            to_failed,
+            "unparseable_date",
+            _details(
+                to_failed,
+                f"{plan.time_to_col} ",
+                raw[plan.time_to_col],
+                " is not a date; fix it or leave it empty",
+            ),
+        )
+    loc_text = _text(raw, plan.location_col) if plan.location_col else None
+    no_loc = found.reasons == "no_location"
+    if plan.police_uk and loc_text is not None:
+        snapped_missing = no_loc & (loc_text.str.lower() == "no location").to_numpy()
+        reject(
+            snapped_missing,
+            "no_location",
+            _details(snapped_missing, "police.uk 'No Location' row: no coordinates"),
+        )
+    reject(no_loc, "no_location", _details(no_loc, f"{x_name} empty or not a number"))
+    zero = found.reasons == "coordinates_zero"
+    reject(
+        zero,
+        "coordinates_zero",
+        _details(zero, f"{x_name} are 0,0 (a missing location written as zero)"),
+    )
+    out_range = found.reasons == "coordinates_out_of_range"
+    if out_range.any():
+        if x_name == "geometry":
+            shown = raw[_X].astype("str") + "," + raw[_Y].astype("str")
+        else:
+            shown = raw[found.x_col].astype("str") + "," + raw[found.y_col].astype("str")
+        reject(
+            out_range,
+            "coordinates_out_of_range",
+            _details(
+                out_range,
+                f"{x_name} ",
+                shown,
+                f" outside the valid range of {found.source_crs.to_string()}; "
+                f"check the values or --crs",
+            ),
+        )
+    empty_offence = (offence == "").to_numpy()
+    reject(
+        empty_offence,
+        "unknown_offence",
+        _details(empty_offence, f"{plan.offence_col or 'offence'} is empty"),
+    )
+    if opts.boundary is not None:
+        from hotspots.areas import read_areas
+
+        boundary = read_areas(
+            opts.boundary, area_field=None, working_crs=working, what="--boundary"
+        )
+        ok_pts = np.flatnonzero(reason == "")
+        inside = np.zeros(n, dtype=bool)
+        if len(ok_pts):
+            hit, _ = boundary.sindex.query(points.to_numpy()[ok_pts], predicate="intersects")
+            inside[ok_pts[np.unique(hit)]] = True
+        outside = (reason == "") & ~inside
+        reject(
+            outside,
+            "outside_boundary",
+            _details(outside, f"point outside --boundary {Path(opts.boundary).name}"),
+        )
+    if plan.id_col is not None:
+        candidates = (reason == "") & ~no_id
+        cand_ids = incident_id[candidates]
+        dup = np.zeros(n, dtype=bool)
+        # factorising plain objects first is several times faster than arrow-backed strings
+        codes = pd.Series(pd.factorize(cand_ids.to_numpy(dtype=object))[0])
+        dup[np.flatnonzero(candidates)[codes.duplicated(keep="first").to_numpy()]] = True
+        if dup.any():
+            firsts = cand_ids.drop_duplicates(keep="first")
+            where = (
+                raw.loc[firsts.index, SOURCE_FILE].astype("str")
+                + " row "
+                + raw.loc[firsts.index, SOURCE_ROW].astype("str")
+            )
+            first_of = pd.Series(where.to_numpy(), index=firsts.to_numpy())
+            text = (
+                f"{plan.id_col} '"
+                + incident_id[dup]
+                + "' already used by "
+                + incident_id[dup].map(first_of)
+            )
+            reject(dup, "duplicate_id", text.set_axis(np.flatnonzero(dup)))
+    report(progress, "validating rows", 4, steps)
+
+    # ------------------------------------------------------------- assemble
+    keep = reason == ""
+    kept_idx = np.flatnonzero(keep)
+
+    def kept(values: pd.Series | np.ndarray | None, *, text: bool = False) -> pd.Series:
+        if values is None:
+            return pd.Series(np.nan, index=range(len(kept_idx)), dtype="str")
+        series = pd.Series(values).iloc[kept_idx].reset_index(drop=True)
+        if text:  # canonical text columns: "" means missing
+            series = series.astype("str")
+            series = series.where(series != "", np.nan)
+        return series
+
+    frame = pd.DataFrame(
+        {
+            INCIDENT_ID: kept(incident_id).astype("str"),
+            OCCURRED_AT: kept(occurred_at),
+            OCCURRED_TO: kept(occurred_to),
+            OFFENCE: kept(offence).astype("str"),
+            OFFENCE_CODE: kept(offence_code, text=True),
+            DWELLING_BURGLARY: kept(dwelling).astype(bool),
+            LOCATION: kept(loc_text, text=True),
+            LSOA_CODE: kept(_text(raw, plan.lsoa_col) if plan.lsoa_col else None, text=True),
+            TIME_RESOLUTION: kept(resolution).astype("str"),
+            SOURCE_FILE: kept(raw[SOURCE_FILE]).astype("str"),
+            SOURCE_ROW: kept(raw[SOURCE_ROW]).astype("int64"),
+        }
+    )
+    incidents = gpd.GeoDataFrame(
+        frame[list(INCIDENT_COLUMNS)], geometry=points.to_numpy()[kept_idx], crs=working
+    )
+
+    raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, _X, _Y)]
+    bad = np.flatnonzero(~keep)
+    rejected = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    SOURCE_FILE: raw[SOURCE_FILE].to_numpy()[bad],
+                    SOURCE_ROW: raw[SOURCE_ROW].to_numpy(dtype="int64")[bad],
+                    REJECT_REASON: reason[bad].astype(str),
+                    REJECT_DETAIL: detail.to_numpy()[bad].astype(str),
+                }
+            ),
+            raw.iloc[bad][raw_cols].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    if geo_crs is not None:
+        rejected["geometry_x"] = raw[_X].to_numpy()[bad]
+        rejected["geometry_y"] = raw[_Y].to_numpy()[bad]
+
+    # ------------------------------------------------------------- report
+    if plan.police_uk:
+        notes.append(SNAPPED_NOTE)
+    if plan.police_uk or plan.offence_value is not None or plan.format == MAPPED:
+        plain = incidents.loc[incidents[DWELLING_BURGLARY], OFFENCE].str.lower().eq("burglary")
+        if plain.any():
+            notes.append(BURGLARY_NOTE)
+    if int(keep.sum()) == 0:
+        notes.append("No rows were kept; see rejected.csv for the reasons.")
+    counts = pd.Series(reason[~keep]).value_counts()
+    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
+    kept_res = set(incidents[TIME_RESOLUTION].unique())
+    dataset_res = (
+        max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else (times.resolution)
+    )
+    if len(incidents):
+        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
+        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
+    else:
+        date_min = date_max = None
+    file_rows = [
+        {
+            "path": str(t.path),
+            "file": t.path.name,
+            "format": p.format,
+            "rows": len(t.frame),
+            "encoding": t.encoding,
+        }
+        for t, p in zip(tables, plans, strict=True)
+    ]
+    crs_text = working.to_string()
+    epsg = working.to_epsg()
+    if epsg is not None:
+        crs_text = f"EPSG:{epsg}"
+    result_report = IngestReport(
+        n_read=n,
+        n_kept=int(keep.sum()),
+        rejected_by_reason=by_reason,
+        date_min=date_min,
+        date_max=date_max,
+        time_resolution=str(dataset_res),
+        crs=crs_text,
+        files=tuple(file_rows),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+    return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
