@@ -1,0 +1,577 @@
+"""The analyst map: layers, legend, popups, escaping, public mode, size and offline assets."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from hotspots.errors import CRSError, InputError, SchemaError
+from hotspots.outputs.maps import (
+    LAYER_AREAS,
+    LAYER_BURGLARIES,
+    LAYER_DROPPED,
+    LAYER_SPOTS,
+    LAYER_SURFACE,
+    LAYER_ZONES,
+    RANK_BANDS,
+    ZONE_COLOURS,
+    build_map,
+    write_map,
+)
+from hotspots.outputs.offline import ASSET_FILES, asset_file_for, inline_assets
+from hotspots.schema import (
+    ADDRESS_ID,
+    ADDRESS_TEXT,
+    AREA_M2,
+    AREA_NAME,
+    AREA_RANK,
+    BURGLARY_ID,
+    DUE_BY,
+    EXPIRES_ON,
+    HARM_PER_HA,
+    HARM_PREVIOUS,
+    HARM_SHARE,
+    HARM_TOTAL,
+    INCIDENT_ID,
+    LOCATION,
+    N_HOMES,
+    N_INCIDENTS,
+    N_OVERLAPPING,
+    OCCURRED_AT,
+    OFFENCE_MIX,
+    PEAK_WINDOWS,
+    PLANNED_VISITS,
+    RANK,
+    SPOT_ID,
+    STATUS,
+    TREND,
+    ZONE_ID,
+    ZONE_MONTH_DATES,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TZ = "Europe/London"
+X0, Y0 = 571_050.0, 206_100.0  # a town centre in British National Grid metres
+AS_OF = pd.Timestamp("2025-06-30 09:00", tz=TZ)
+XSS = "<script>alert(1)</script>"
+PROVENANCE = {
+    "software": {"name": "hotspots", "version": "0.1.0"},
+    "command": "weekly",
+    "run_at": "2025-06-30T09:00:00+00:00",
+    "parameters": {"cell_m": 150.0, "seed": 0, "lookback_days": 365},
+    "inputs": [{"file": "2025-06-essex-street.csv"}],
+    "date_min": "2024-07-01T00:00:00+01:00",
+    "date_max": "2025-06-29T23:00:00+01:00",
+    "harm_table": "cchi-2026-police-uk",
+}
+
+
+# ---------------------------------------------------------------- fixture builders (shared)
+
+
+def make_spots(n: int = 6, *, status: str = "new", first_rank: int = 1) -> gpd.GeoDataFrame:
+    """``n`` 150 m squares in a row, 300 m apart; rank 1 has the most harm."""
+    xs = X0 + 300.0 * np.arange(n)
+    ranks = np.arange(first_rank, first_rank + n)
+    counts = [10, 2, 1, 7, 4, 3, 12, 9][:n] + [5] * max(0, n - 8)
+    return gpd.GeoDataFrame(
+        {
+            SPOT_ID: [f"G{i:03d}" for i in ranks],
+            RANK: ranks,
+            AREA_RANK: ranks,
+            AREA_NAME: ["Chelmsford"] * n,
+            HARM_TOTAL: 3000.0 / ranks,
+            HARM_SHARE: 0.3 / ranks,
+            N_INCIDENTS: counts,
+            OFFENCE_MIX: ["Violence and sexual offences: 8; Robbery: 2"] * n,
+            AREA_M2: [22_500.0] * n,
+            HARM_PER_HA: 3000.0 / ranks / 2.25,
+            HARM_PREVIOUS: [900.0] * n,
+            TREND: ["up"] * n,
+            STATUS: [status] * n,
+            PEAK_WINDOWS: ["Fri-Sat 22:00-03:00"] * n,
+            PLANNED_VISITS: [6] * n,
+        },
+        geometry=shapely.box(xs, Y0, xs + 150.0, Y0 + 150.0),
+        crs=27700,
+    )
+
+
+def make_surface(n_side: int = 20, *, seed: int = 0) -> gpd.GeoDataFrame:
+    """An ``n_side`` x ``n_side`` block of 150 m cells with harm > 0."""
+    rng = np.random.default_rng(seed)
+    i, j = np.meshgrid(np.arange(n_side), np.arange(n_side))
+    x = X0 - 1_500.0 + 150.0 * i.ravel()
+    y = Y0 - 1_500.0 + 150.0 * j.ravel()
+    harm = np.round(rng.gamma(0.6, 300.0, size=x.size), 1) + 1.0
+    return gpd.GeoDataFrame(
+        {
+            SPOT_ID: [f"C{k}" for k in range(x.size)],
+            HARM_TOTAL: harm,
+            N_INCIDENTS: rng.integers(1, 20, size=x.size),
+        },
+        geometry=shapely.box(x, y, x + 150.0, y + 150.0),
+        crs=27700,
+    )
+
+
+ZONE_XY = [
+    (X0 - 900.0, Y0 - 800.0),
+    (X0 + 1_200.0, Y0 - 900.0),
+    (X0 - 700.0, Y0 + 1_100.0),
+    (X0 + 1_300.0, Y0 + 1_000.0),
+]
+ZONE_STATUS_ORDER = ["overdue", "due", "active", "visited"]
+
+
+def make_zones() -> gpd.GeoDataFrame:
+    """Four 400 m zones, one per status; zone 1 burgled 3 days before as_of."""
+    occurred = pd.to_datetime(
+        ["2025-06-27 10:00", "2025-06-29 20:00", "2025-06-10 03:00", "2025-06-20 14:30"]
+    ).tz_localize(TZ)
+    pts = shapely.points(np.array(ZONE_XY))
+    return gpd.GeoDataFrame(
+        {
+            ZONE_ID: ["Z-B1", "Z-B2", "Z-B3", "Z-B4"],
+            BURGLARY_ID: ["B1", "B2", "B3", "B4"],
+            OCCURRED_AT: occurred,
+            DUE_BY: occurred + pd.Timedelta(hours=48),
+            EXPIRES_ON: occurred + pd.Timedelta(days=42),
+            STATUS: ZONE_STATUS_ORDER,
+            AREA_NAME: ["Chelmsford", "Chelmsford", "Maldon", "Maldon"],
+            N_HOMES: pd.array([120, 2, pd.NA, 40], dtype="Int64"),
+            N_OVERLAPPING: [0, 1, 0, 1],
+            ZONE_MONTH_DATES: ["", "", "", ""],
+        },
+        geometry=shapely.buffer(pts, 400.0, quad_segs=16),
+        crs=27700,
+    )
+
+
+def make_burglaries() -> gpd.GeoDataFrame:
+    """The four zone burglaries; one location holds a script tag (must show as text)."""
+    zones = make_zones()
+    return gpd.GeoDataFrame(
+        {
+            INCIDENT_ID: zones[BURGLARY_ID],
+            OCCURRED_AT: zones[OCCURRED_AT],
+            LOCATION: ["On or near High Street", XSS, "On or near Mill Lane", pd.NA],
+        },
+        geometry=gpd.points_from_xy([x + 11.0 for x, _ in ZONE_XY], [y + 37.0 for _, y in ZONE_XY]),
+        crs=27700,
+    )
+
+
+def make_areas() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {AREA_NAME: ["Chelmsford", "Maldon <i>"]},
+        geometry=[
+            shapely.box(X0 - 3_000, Y0 - 3_000, X0 + 2_000, Y0 + 3_000),
+            shapely.box(X0 + 2_000, Y0 - 3_000, X0 + 6_000, Y0 + 3_000),
+        ],
+        crs=27700,
+    )
+
+
+def make_addresses() -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(1)
+    x = ZONE_XY[0][0] + rng.uniform(-350, 350, 25)
+    y = ZONE_XY[0][1] + rng.uniform(-250, 250, 25)
+    return gpd.GeoDataFrame(
+        {
+            ADDRESS_ID: [f"A{i}" for i in range(25)],
+            ADDRESS_TEXT: [f"{i} Mill Lane" for i in range(24)] + [XSS],
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=27700,
+    )
+
+
+def full_map(**changes: object):
+    kwargs = dict(
+        spots=make_spots(),
+        dropped=make_spots(2, status="dropped", first_rank=7),
+        surface=make_surface(),
+        zones=make_zones(),
+        burglaries=make_burglaries(),
+        areas=make_areas(),
+        addresses=make_addresses(),
+        title="Chelmsford & Maldon",
+        as_of=AS_OF,
+        provenance=PROVENANCE,
+        tiles=False,
+    )
+    kwargs.update(changes)
+    return build_map(**kwargs)
+
+
+def geojson_layers(page: str) -> list[dict]:
+    """Every GeoJSON FeatureCollection embedded in a rendered page."""
+    out = []
+    for match in re.finditer(r"_add\((\{.*?\})\);\n", page):
+        data = json.loads(match.group(1))
+        if data.get("type") == "FeatureCollection":
+            out.append(data)
+    return out
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_layers_legend_title_footer():
+    page = full_map().get_root().render()
+    for name in (
+        LAYER_SPOTS,
+        LAYER_DROPPED,
+        LAYER_SURFACE,
+        LAYER_ZONES,
+        LAYER_BURGLARIES,
+        LAYER_AREAS,
+    ):
+        assert f'"{name}"' in page  # layer control entry
+    assert "L.control.layers" in page
+    assert "id='hs-legend'" in page
+    for lo, hi, colour in RANK_BANDS[:-1]:
+        assert f"rank {lo}\u2013{hi}" in page and colour in page
+    for status, colour in ZONE_COLOURS.items():
+        assert f"{status}" in page and colour in page
+    assert "<h1>Chelmsford &amp; Maldon</h1>" in page
+    assert "as of Mon 30 Jun 2025 09:00" in page
+    # footer provenance: data range, harm table, version, parameters, inputs
+    assert "Data 2024-07-01 to 2025-06-29" in page
+    assert "harm table cchi-2026-police-uk" in page
+    assert "hotspots 0.1.0" in page
+    assert "cell_m=150.0" in page and "seed=0" in page and "2025-06-essex-street.csv" in page
+    assert "OFFICIAL-SENSITIVE" in page
+    assert "fitBounds" in page
+
+
+def test_spot_features_carry_rank_colour_label_and_popup():
+    page = full_map().get_root().render()
+    spots = [
+        g
+        for g in geojson_layers(page)
+        if g["features"] and "hs-spot" in g["features"][0]["properties"]["s"]["className"]
+    ]
+    assert len(spots) == 1
+    feats = spots[0]["features"]
+    assert [f["properties"]["label"] for f in feats] == ["1", "2", "3", "4", "5", "6"]
+    assert feats[0]["properties"]["s"]["fillColor"] == RANK_BANDS[0][2]
+    assert feats[5]["properties"]["s"]["fillColor"] == RANK_BANDS[1][2]
+    pop = feats[0]["properties"]["popup"]
+    for text in (
+        "Harm spot #1",
+        "Chelmsford",
+        "3,000 CCHI days",
+        "30.0%",
+        "Robbery: 2",
+        "Fri-Sat 22:00-03:00",
+        "Planned visits",
+        "<td>6</td>",
+        "new",
+    ):
+        assert text in pop
+    # only built properties reach the page, never raw columns
+    assert set(feats[0]["properties"]) == {"s", "popup", "label"}
+    # coordinates are WGS84 rounded to 6 decimals
+    ring = feats[0]["geometry"]["coordinates"][0]
+    assert all(abs(c - round(c, 6)) < 1e-12 for xy in ring for c in xy)
+    assert 0.3 < ring[0][0] < 0.6 and 51.6 < ring[0][1] < 51.8
+
+
+def test_spot_ring_matches_independent_projection():
+    """The square's corner in the page equals pyproj's transform of (X0, Y0)."""
+    page = full_map().get_root().render()
+    feats = next(
+        g
+        for g in geojson_layers(page)
+        if g["features"] and g["features"][0]["properties"].get("label") == "1"
+    )
+    ring = np.array(feats["features"][0]["geometry"]["coordinates"][0])
+    corner = gpd.GeoSeries(gpd.points_from_xy([X0], [Y0]), crs=27700).to_crs(4326).iloc[0]
+    dist = np.hypot(ring[:, 0] - corner.x, ring[:, 1] - corner.y).min()
+    assert dist < 2e-6
+
+
+def test_zone_popups_and_classes():
+    page = full_map().get_root().render()
+    zones = next(
+        g
+        for g in geojson_layers(page)
+        if g["features"] and "hs-zone" in g["features"][0]["properties"]["s"]["className"]
+    )
+    classes = [f["properties"]["s"]["className"] for f in zones["features"]]
+    assert classes == [f"hs-zone hs-zone-{s}" for s in ZONE_STATUS_ORDER]
+    pop = zones["features"][0]["properties"]["popup"]
+    for text in (
+        "Burglary</th><td>Fri 27 Jun 2025",
+        "Due by</th><td>Sun 29 Jun 2025 10:00",
+        "Expires</th><td>Fri 08 Aug 2025",
+        "overdue",
+        "Visited</th><td>no",
+        "Homes in zone</th><td>120",
+    ):
+        assert text in pop
+    assert "Homes in zone</th><td>not known" in zones["features"][2]["properties"]["popup"]
+    assert "Visited</th><td>yes" in zones["features"][3]["properties"]["popup"]
+
+
+def _texts(page: str) -> list[str]:
+    """Every popup/tooltip/label string the page hands to Leaflet as HTML."""
+    return [
+        f["properties"][k]
+        for g in geojson_layers(page)
+        for f in g["features"]
+        for k in ("popup", "tip", "label")
+        if k in f["properties"]
+    ]
+
+
+def test_data_text_is_escaped_everywhere():
+    page = full_map().get_root().render()
+    texts = _texts(page)
+    assert (
+        sum("&lt;script&gt;alert(1)&lt;/script&gt;" in t for t in texts) == 2
+    )  # burglary, address
+    assert not any("<script" in t or "<i>" in t for t in texts)
+    assert XSS not in page and "Maldon <i>" not in page
+    title = (
+        build_map(
+            spots=make_spots(), title=XSS, as_of=AS_OF, provenance={"harm_table": XSS}, tiles=False
+        )
+        .get_root()
+        .render()
+    )
+    assert XSS not in title and title.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+
+
+def test_public_mode_generalises_and_hides():
+    page = full_map(public=True).get_root().render()
+    assert not any("&lt;script&gt;" in t for t in _texts(page))  # no locations, no addresses
+    assert "Mill Lane" not in page and "incident B1" not in page
+    assert "Addresses in live zones" not in page
+    assert "public version" in page
+    layers = geojson_layers(page)
+    spots = next(
+        g for g in layers if g["features"] and g["features"][0]["properties"].get("label") == "1"
+    )
+    pops = [f["properties"]["popup"] for f in spots["features"]]
+    assert "Incidents</th><td>10" in pops[0]
+    assert "Incidents</th><td>&lt;3" in pops[1] and "Incidents</th><td>&lt;3" in pops[2]
+    assert "Robbery: &lt;3" in pops[0]
+    zones = next(
+        g
+        for g in layers
+        if g["features"] and "hs-zone" in g["features"][0]["properties"]["s"]["className"]
+    )
+    assert "Homes in zone</th><td>&lt;3" in zones["features"][1]["properties"]["popup"]
+    assert "Zone</th>" not in zones["features"][0]["properties"]["popup"]
+    # burglaries sit on the centre of their 150 m cell: compare with an independent floor()
+    burg = next(
+        g for g in layers if g["features"] and g["features"][0]["geometry"]["type"] == "Point"
+    )
+    got = gpd.GeoSeries(
+        gpd.points_from_xy(*np.array([f["geometry"]["coordinates"] for f in burg["features"]]).T),
+        crs=4326,
+    ).to_crs(27700)
+    x, y = make_burglaries().geometry.x.to_numpy(), make_burglaries().geometry.y.to_numpy()
+    np.testing.assert_allclose(got.x, (np.floor(x / 150) + 0.5) * 150, atol=0.2)
+    np.testing.assert_allclose(got.y, (np.floor(y / 150) + 0.5) * 150, atol=0.2)
+
+
+def test_internal_mode_shows_location_and_addresses():
+    page = full_map().get_root().render()
+    assert "On or near High Street" in page and "incident B1" in page
+    assert '"Addresses in live zones"' in page
+    assert "0 Mill Lane" in page
+
+
+def _surface_cells(page: str) -> tuple[dict, np.ndarray, gpd.GeoSeries]:
+    """The page's surface data, its cells' classes and their decoded centres (EPSG:27700)."""
+    data = json.loads(re.search(r"var d = (\{\"cells\".*?\});\n", page).group(1))
+    cells = np.array(data["cells"], dtype=np.int64)
+    micro = np.cumsum(cells[:, :2], axis=0)  # the page's running sum of micro-degree steps
+    centres = gpd.GeoSeries(
+        gpd.points_from_xy(micro[:, 1] / 1e6, micro[:, 0] / 1e6), crs=4326
+    ).to_crs(27700)
+    return data, cells, centres
+
+
+def test_surface_classes_follow_quantiles():
+    surface = make_surface()
+    data, cells, centres = _surface_cells(full_map(surface=surface).get_root().render())
+    assert len(cells) == len(surface)
+    assert len(data["shapes"]) == 1  # one template for identical squares
+    # match each decoded centre to its true cell (within 0.5 m), then compare classes
+    true = surface.geometry.centroid
+    left, right = true.sindex.query(centres, predicate="dwithin", distance=0.5)
+    assert len(left) == len(surface) and len(set(right)) == len(surface)
+    harm = surface[HARM_TOTAL].to_numpy()
+    edges = np.quantile(harm, [0.2, 0.4, 0.6, 0.8])
+    expected = np.searchsorted(edges, harm, side="right")
+    np.testing.assert_array_equal(cells[left, 3], expected[right])
+    np.testing.assert_array_equal(cells[left, 4], np.round(harm[right]))
+    # the template, pushed through the page's affine, lands within 1 m of the true corners
+    t = np.array(data["shapes"][0]).reshape(-1, 2)
+    for i in (left[0], left[-1]):
+        lat0 = np.cumsum(cells[:, 0])[i] / 1e6
+        lon0 = np.cumsum(cells[:, 1])[i] / 1e6
+        lat = lat0 + t[:, 0] * data["e"][0] + t[:, 1] * data["n"][0]
+        lon = lon0 + t[:, 0] * data["e"][1] + t[:, 1] * data["n"][1]
+        got = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(27700)
+        corners = np.array(surface.geometry.iloc[right[list(left).index(i)]].exterior.coords)[:-1]
+        d = np.hypot(
+            corners[:, None, 0] - got.x.to_numpy()[None, :],
+            corners[:, None, 1] - got.y.to_numpy()[None, :],
+        ).min(axis=1)
+        assert d.max() < 1.0
+
+
+def test_surface_public_counts():
+    surface = make_surface().assign(**{N_INCIDENTS: [1, 2, 3, 0] * 100})
+    _, cells, _ = _surface_cells(full_map(surface=surface, public=True).get_root().render())
+    assert sorted(set(cells[:, 5].tolist())) == [-1, 0, 3]
+    _, cells, _ = _surface_cells(full_map(surface=surface).get_root().render())
+    assert sorted(set(cells[:, 5].tolist())) == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_force_year_map_stays_under_5_mb(tmp_path):
+    """50k surface cells, 700 zones and burglaries, 100 spots: < 5 MB with offline assets."""
+    rng = np.random.default_rng(7)
+    n = 50_000
+    cells = rng.choice(400 * 400, size=n, replace=False)
+    x = 540_000.0 + 150.0 * (cells % 400)
+    y = 180_000.0 + 150.0 * (cells // 400)
+    surface = gpd.GeoDataFrame(
+        {HARM_TOTAL: rng.gamma(0.5, 200.0, n) + 1, N_INCIDENTS: rng.integers(1, 30, n)},
+        geometry=shapely.box(x, y, x + 150, y + 150),
+        crs=27700,
+    )
+    zones = pd.concat([make_zones()] * 175, ignore_index=True)
+    shift = rng.uniform(-20_000, 20_000, size=(len(zones), 2))
+    zones = zones.set_geometry(
+        shapely.transform(zones.geometry.to_numpy(), lambda c: c + shift.repeat(65, axis=0))
+    )
+    burglaries = pd.concat([make_burglaries()] * 175, ignore_index=True)
+    spots = make_spots(100)
+    m = build_map(
+        spots=spots,
+        surface=surface,
+        zones=zones,
+        burglaries=burglaries,
+        areas=make_areas(),
+        title="Force",
+        as_of=AS_OF,
+        provenance=PROVENANCE,
+    )
+    offline = REPO / ".offline-assets"
+    path = write_map(m, tmp_path / "map.html", offline_assets=offline if offline.is_dir() else None)
+    assert path.stat().st_size < 5_000_000
+
+
+def test_bad_inputs_have_clear_messages():
+    with pytest.raises(SchemaError, match=r"spots is missing column\(s\) \['rank'\]"):
+        build_map(spots=make_spots().drop(columns=[RANK]), title="t", as_of=AS_OF, provenance={})
+    with pytest.raises(CRSError, match="zones must use a projected CRS in metres"):
+        build_map(
+            spots=make_spots(),
+            zones=make_zones().to_crs(4326),
+            title="t",
+            as_of=AS_OF,
+            provenance={},
+        )
+    bad = make_zones().assign(**{STATUS: ["due", "expired", "due", "due"]})
+    with pytest.raises(SchemaError, match=r"zones has status value\(s\) \['expired'\]"):
+        build_map(spots=make_spots(), zones=bad, title="t", as_of=AS_OF, provenance={})
+    with pytest.raises(TypeError, match="spots must be a GeoDataFrame; got DataFrame"):
+        build_map(spots=pd.DataFrame(make_spots()), title="t", as_of=AS_OF, provenance={})
+    with pytest.raises(InputError, match="Nothing to map"):
+        build_map(spots=make_spots().iloc[:0], title="t", as_of=AS_OF, provenance={})
+
+
+def test_empty_spots_with_zones_still_maps():
+    page = (
+        build_map(
+            spots=make_spots().iloc[:0],
+            zones=make_zones(),
+            title="t",
+            as_of=AS_OF,
+            provenance={},
+            tiles=False,
+        )
+        .get_root()
+        .render()
+    )
+    assert f"{LAYER_SPOTS} (0)" in page and "hs-zone-due" in page
+
+
+def test_inputs_are_not_changed():
+    zones, burg = make_zones(), make_burglaries()
+    before_z, before_b = zones.copy(), burg.copy()
+    full_map(zones=zones, burglaries=burg, public=True)
+    pd.testing.assert_frame_equal(zones, before_z)
+    pd.testing.assert_frame_equal(burg, before_b)
+
+
+def test_tiles_default_is_openstreetmap_and_can_be_off():
+    assert "tile.openstreetmap.org" in full_map(tiles=True).get_root().render()
+    assert "tile.openstreetmap.org" not in full_map(tiles=False).get_root().render()
+
+
+# ---------------------------------------------------------------- offline assets
+
+
+def test_every_folium_asset_has_a_local_name():
+    page = full_map().get_root().render()
+    urls = re.findall(r"<(?:script src|link rel=\"stylesheet\" href)=\"(https?://[^\"]+)\"", page)
+    assert len(urls) >= 10
+    names = {asset_file_for(u) for u in urls}
+    assert None not in names
+    assert names == set(ASSET_FILES)
+
+
+def _fake_assets(folder: Path) -> None:
+    for name in ASSET_FILES:
+        text = (
+            f"/* {name} */ .x{{background:url('images/dot.png')}}"
+            if name.endswith(".css")
+            else f"window['{name}'] = '</script>';"
+        )
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "images").mkdir()
+    (folder / "images" / "dot.png").write_bytes(b"\x89PNG fake")
+
+
+def test_write_map_inlines_assets(tmp_path):
+    _fake_assets(tmp_path)
+    out = write_map(full_map(), tmp_path / "map.html", offline_assets=tmp_path)
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r"<script src=\"http", page)
+    assert not re.search(r"<link rel=\"stylesheet\" href=\"http", page)
+    assert "window['leaflet.js'] = '<\\/script>';" in page
+    assert 'url("data:image/png;base64,iVBORyBmYWtl")' in page
+
+
+def test_missing_asset_names_file_and_fix(tmp_path):
+    _fake_assets(tmp_path)
+    (tmp_path / "jquery.min.js").unlink()
+    with pytest.raises(InputError, match=r"jquery\.min\.js is missing .*fetch-offline-assets"):
+        write_map(full_map(), tmp_path / "map.html", offline_assets=tmp_path)
+    assert not (tmp_path / "map.html").exists()
+    with pytest.raises(InputError, match="does not exist; run scripts/fetch-offline-assets"):
+        inline_assets("<html></html>", tmp_path / "nowhere")
+
+
+def test_unknown_external_asset_is_refused(tmp_path):
+    _fake_assets(tmp_path)
+    page = '<script src="https://example.org/plugin.js"></script>'
+    with pytest.raises(InputError, match=r"links to https://example\.org/plugin\.js"):
+        inline_assets(page, tmp_path)
