@@ -120,7 +120,8 @@ def pei(selected: np.ndarray, counts: np.ndarray) -> float:
     c = _values(counts, name="counts")
     mask = _mask(selected, c.size)
     k = int(mask.sum())
-    best = float(np.sort(c)[::-1][:k].sum()) if k else 0.0
+    positive = c[c > 0]  # zeros add nothing: sort only the cells with incidents
+    best = float(np.sort(positive)[::-1][:k].sum()) if k else 0.0
     return float(c[mask].sum() / best) if best > 0 else math.nan
 
 
@@ -195,13 +196,31 @@ def select_by_coverage(
         raise OptionError(msg)
     s = np.where(np.isfinite(s), s, -np.inf)
     k = n_cells_for_coverage(coverage, s.size)
-    tiebreak = np.random.default_rng(seed).permutation(s.size)
-    keys = [tiebreak]
+    levels = [s]
     if secondary is not None:
         sec = np.asarray(secondary, dtype="float64")
-        keys.append(-np.where(np.isfinite(sec), sec, -np.inf))
-    keys.append(-s)
-    order = np.lexsort(keys)  # last key is primary
+        levels.append(np.where(np.isfinite(sec), sec, -np.inf))
+    # random key per cell (fixed by the seed): the last tie-breaker, lowest first
+    levels.append(-np.random.default_rng(seed).random(s.size))
     mask = np.zeros(s.size, dtype=bool)
-    mask[order[:k]] = True
+    pool = np.arange(s.size)
+    need = k
+    for values in levels:  # top-k by partition, level by level: no full sort of the grid
+        v = values[pool]
+        if need >= pool.size:
+            mask[pool] = True
+            break
+        low = v.min()  # most cells tie at the bottom (zero scores): partition only the rest
+        rest = v[v > low]
+        threshold = (
+            np.partition(rest, rest.size - need)[rest.size - need] if rest.size >= need else low
+        )
+        above = pool[v > threshold]
+        mask[above] = True
+        need -= above.size
+        pool = pool[v == threshold]
+        if need == 0:
+            break
+    else:  # equal on every key (random keys almost never tie): lowest cell numbers
+        mask[pool[:need]] = True
     return mask

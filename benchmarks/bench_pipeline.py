@@ -1,0 +1,328 @@
+"""Benchmark: the whole weekly run (ingest -> spots -> Knox -> cocoons -> map) and the backtest.
+
+Cases (each repeat runs in a fresh child process, so peak memory is per run):
+
+* ``synthetic-10k``, ``synthetic-100k``, ``synthetic-1m`` - seeded synthetic county
+  (British National Grid, 40 towns, all 14 police.uk categories, exact timestamps over two
+  years, ~3% dwelling burglaries with near-repeat follow-ons), written once as a GeoParquet
+  file in the canonical schema and read back by ingest like any input;
+* ``essex-2025`` - the police.uk Essex year (month dates, ``--month-dates mid``);
+* ``chicago-burglary`` - Chicago residential burglaries 2016-2017 (day dates);
+* ``evaluate-essex`` / ``evaluate-chicago`` - ``hotspots.evaluate.backtest`` monthly on
+  Essex (6 periods) and weekly on Chicago (26 periods), all methods.
+
+Stage times come from the progress events the pipeline reports; "map, lists, package"
+is the time after the last stage event. Writes ``benchmarks/results/pipeline.md``.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--repeat 3] [--cases synthetic-10k,...]
+    .venv/bin/python benchmarks/bench_pipeline.py --quick      # 10k synthetic + small backtest
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+ESSEX = DATA / "police_uk" / "essex_2025"
+CHICAGO = DATA / "exact_dated" / "chicago" / "chicago_residential_burglary_2016_2017.csv.gz"
+CHICAGO_OPTIONS = {
+    "x_col": "x",
+    "y_col": "y",
+    "crs": "EPSG:26971",
+    "time_col": "date_single",
+    "time_format": "%d/%m/%Y",
+    "offence": "Burglary",
+}
+ALL_CASES = (
+    "synthetic-10k",
+    "synthetic-100k",
+    "synthetic-1m",
+    "essex-2025",
+    "chicago-burglary",
+    "evaluate-essex",
+    "evaluate-chicago",
+)
+QUICK_CASES = ("synthetic-10k", "evaluate-quick")
+SIZES = {"synthetic-10k": 10_000, "synthetic-100k": 100_000, "synthetic-1m": 1_000_000}
+
+CATEGORIES = {  # share of incidents, police.uk wording
+    "Violence and sexual offences": 0.36,
+    "Anti-social behaviour": 0.12,
+    "Shoplifting": 0.09,
+    "Criminal damage and arson": 0.08,
+    "Public order": 0.07,
+    "Vehicle crime": 0.07,
+    "Other theft": 0.06,
+    "Drugs": 0.03,
+    "Burglary": 0.03,
+    "Other crime": 0.03,
+    "Possession of weapons": 0.02,
+    "Robbery": 0.015,
+    "Bicycle theft": 0.01,
+    "Theft from the person": 0.015,
+}
+END = pd.Timestamp("2025-12-31 23:00", tz="Europe/London")
+
+
+def synthetic_incidents(n: int, *, seed: int = 0) -> Any:
+    """Seeded synthetic county in EPSG:27700 with the canonical incident columns."""
+    import geopandas as gpd
+
+    from hotspots.schema import (
+        DWELLING_BURGLARY,
+        INCIDENT_ID,
+        OCCURRED_AT,
+        OFFENCE,
+        TIME_RESOLUTION,
+    )
+
+    rng = np.random.default_rng(seed)
+    names = np.array(list(CATEGORIES))
+    share = np.array(list(CATEGORIES.values()))
+    offence = names[rng.choice(len(names), n, p=share / share.sum())]
+    centres = np.array([520_000.0, 200_000.0]) + rng.uniform(0, 60_000, (40, 2))
+    spread = rng.uniform(300, 2_500, 40)
+    town = rng.integers(0, 40, n)
+    xy = centres[town] + rng.normal(size=(n, 2)) * spread[town, None]
+    rural = rng.random(n) < 0.15
+    xy[rural] = np.array([520_000.0, 200_000.0]) + rng.uniform(0, 60_000, (rural.sum(), 2))
+    seconds = rng.uniform(0, 730 * 86_400, n)
+    # near-repeat burglaries: 30% of burglaries follow another within 400 m and 42 days
+    burg = np.flatnonzero(offence == "Burglary")
+    follow = burg[rng.random(burg.size) < 0.3]
+    if burg.size > 1 and follow.size:
+        src = rng.choice(burg, follow.size)
+        xy[follow] = xy[src] + rng.normal(scale=150, size=(follow.size, 2))
+        seconds[follow] = np.minimum(
+            seconds[src] + rng.uniform(0, 42 * 86_400, follow.size), 730 * 86_400 - 1
+        )
+    when = END - pd.to_timedelta(seconds.round(), unit="s")
+    return gpd.GeoDataFrame(
+        {
+            INCIDENT_ID: [f"S{i:07d}" for i in range(n)],
+            OCCURRED_AT: when,
+            OFFENCE: offence,
+            DWELLING_BURGLARY: offence == "Burglary",
+            TIME_RESOLUTION: "exact",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0].round(1), xy[:, 1].round(1)),
+        crs=27700,
+    )
+
+
+def _stage_times(events: list[tuple[float, str]], t0: float, t_end: float) -> dict[str, float]:
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for t, task in events:
+        first.setdefault(task, t)
+        last[task] = t
+    out: dict[str, float] = {}
+    for task in first:
+        if task == "done":
+            continue
+        out[task] = last[task] - first[task]
+    tail_start = max((t for t, task in events if task != "done"), default=t0)
+    out["map, lists, package"] = t_end - tail_start
+    return out
+
+
+def run_case(case: str, work: Path, seed: int) -> dict[str, Any]:
+    """Run one case in this process; returns seconds, stage times and facts."""
+    from hotspots.config import IngestOptions
+
+    events: list[tuple[float, str]] = []
+
+    def progress(task: str, done: int, total: int | None) -> None:
+        events.append((time.perf_counter(), task))
+
+    facts: dict[str, Any] = {}
+    if case.startswith("evaluate"):
+        return run_evaluate_case(case, work, seed)
+    from hotspots.pipeline import WeeklySettings, run_weekly
+
+    if case in SIZES:
+        path = work / f"{case}.parquet"
+        if not path.exists():
+            synthetic_incidents(SIZES[case], seed=seed).to_parquet(path)
+        inputs = [str(path)]
+        settings = WeeklySettings(seed=seed, permutations=99, tiles=False)
+        facts["rows"] = SIZES[case]
+    elif case == "essex-2025":
+        inputs = [str(ESSEX)]
+        settings = WeeklySettings(seed=seed, month_dates="mid", tiles=False)
+        facts["rows"] = "158,217 (police.uk)"
+    elif case == "chicago-burglary":
+        inputs = [str(CHICAGO)]
+        settings = WeeklySettings(
+            seed=seed, tiles=False, offences=("Burglary",), ingest=IngestOptions(**CHICAGO_OPTIONS)
+        )
+        facts["rows"] = "22,127"
+    else:
+        msg = f"unknown case {case!r}; choose from {ALL_CASES}"
+        raise SystemExit(msg)
+    t0 = time.perf_counter()
+    result = run_weekly(inputs, out=work / f"out-{case}", settings=settings, progress=progress)
+    t1 = time.perf_counter()
+    facts["files"] = len(result.files)
+    return {"seconds": t1 - t0, "stages": _stage_times(events, t0, t1), "facts": facts}
+
+
+def run_evaluate_case(case: str, work: Path, seed: int) -> dict[str, Any]:
+    """Backtest timing: ingest and weighting excluded, all methods."""
+    from hotspots.config import IngestOptions
+    from hotspots.evaluate import METHODS, backtest
+    from hotspots.harm import apply_harm, load_harm_table
+
+    if case == "evaluate-quick":
+        incidents = synthetic_incidents(10_000, seed=seed)
+        kwargs: dict[str, Any] = {"period": "week", "start": "2025-06-02", "end": "2025-08-01"}
+    else:
+        from hotspots.ingest import read_incidents
+
+        if case == "evaluate-essex":
+            incidents = read_incidents([str(ESSEX)]).incidents
+            kwargs = {
+                "period": "month",
+                "lookback_days": 182,
+                "start": "2025-07-01",
+                "offences": [
+                    "Violence and sexual offences",
+                    "Robbery",
+                    "Possession of weapons",
+                    "Drugs",
+                ],
+            }
+        else:
+            incidents = read_incidents([str(CHICAGO)], IngestOptions(**CHICAGO_OPTIONS)).incidents
+            kwargs = {"period": "week", "start": "2017-01-02", "end": "2017-07-01"}
+    weighted = apply_harm(incidents, load_harm_table())
+    t0 = time.perf_counter()
+    result = backtest(weighted, methods=METHODS, seed=seed, **kwargs)
+    t1 = time.perf_counter()
+    return {
+        "seconds": t1 - t0,
+        "stages": {},
+        "facts": {
+            "rows": len(weighted),
+            "periods": len(result.periods),
+            "cells": result.study["n_cells"],
+            "methods": len(METHODS),
+        },
+    }
+
+
+def child(case: str, work: Path, seed: int) -> None:
+    """Entry point of a child process: print one JSON line."""
+    try:
+        out = run_case(case, work, seed)
+        out["ok"] = True
+    except Exception as exc:  # noqa: BLE001 - a failed case is reported, not fatal
+        out = {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+            "trace": traceback.format_exc()[-2000:],
+        }
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print("RESULT " + json.dumps(out, default=str))
+
+
+def run_in_child(case: str, work: Path, seed: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", case, "--work", str(work), "--seed", str(seed)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    return {
+        "ok": False,
+        "error": f"child exited {proc.returncode}: {proc.stderr[-300:]}",
+        "peak_rss_mb": float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case (median reported)")
+    parser.add_argument("--cases", default=",".join(ALL_CASES), help="comma-separated cases")
+    parser.add_argument(
+        "--quick", action="store_true", help="10k synthetic + a small backtest, 1 run"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "pipeline.md"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.work, args.seed)
+        return
+    cases = QUICK_CASES if args.quick else tuple(c for c in args.cases.split(",") if c)
+    repeat = 1 if args.quick else args.repeat
+    lines = [
+        "# Weekly pipeline and backtest benchmark",
+        "",
+        f"- command: `.venv/bin/python benchmarks/bench_pipeline.py --repeat {repeat} --cases "
+        f"{','.join(cases)} --seed {args.seed}`",
+        f"- machine: {platform.platform(terse=True)}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores",
+        f"- median of {repeat} run(s), each in a fresh process; peak RSS is the largest run's",
+        "- weekly run settings: defaults (150 m grid, 365-day look-back, serious violence, "
+        "400 m / 42-day cocoons, no tiles); Knox 99 permutations on synthetic data, 999 otherwise",
+        "",
+        "| case | facts | median s | min s | peak RSS MB | stages (median s) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="hotspots-bench-") as tmp:
+        work = Path(tmp)
+        for case in cases:
+            runs = [run_in_child(case, work, args.seed) for _ in range(repeat)]
+            ok = [r for r in runs if r.get("ok")]
+            if not ok:
+                lines.append(f"| {case} | failed: {runs[0].get('error', '?')} | - | - | - | - |")
+                print(lines[-1], flush=True)
+                continue
+            secs = [r["seconds"] for r in ok]
+            stage_names = list(ok[0]["stages"])
+            stages = "; ".join(
+                f"{k} {statistics.median(r['stages'].get(k, 0.0) for r in ok):.2f}"
+                for k in stage_names
+            )
+            facts = ", ".join(
+                f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                for k, v in ok[0]["facts"].items()
+            )
+            peak = max(r["peak_rss_mb"] for r in ok)
+            lines.append(
+                f"| {case} | {facts} | {statistics.median(secs):.2f} | {min(secs):.2f} "
+                f"| {peak:,.0f} | {stages or '-'} |"
+            )
+            print(lines[-1], flush=True)
+    lines.append("")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
