@@ -7,6 +7,7 @@ canonical tables are recognised without options; anything else is mapped with
 
 from hotspots.ingest._coords import points_from_columns
 from hotspots.ingest._reader import IngestReport, IngestResult, read_incidents
+from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._write import write_rejected
 
 __all__ = [
@@ -14,5 +15,7 @@ __all__ = [
     "IngestResult",
     "points_from_columns",
     "read_incidents",
+    "reject_rows",
+    "weigh_at_ingest",
     "write_rejected",
 ]

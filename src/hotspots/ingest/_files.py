@@ -217,11 +217,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         col = frame[name]
         if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
-            text = (
-                col.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-                if isinstance(col.dtype, pd.DatetimeTZDtype)
-                else col.dt.strftime("%Y-%m-%dT%H:%M:%S")
-            )
+            # arrow writes ISO 8601 with the offset ("2025-01-01 00:00:00.000000000+0000")
+            text = pd.Series(pa.array(col).cast(pa.string()), index=col.index, dtype="string")
         else:
             text = col.astype("string")
         out[str(name)] = text.fillna("").astype("str")
