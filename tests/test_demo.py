@@ -518,3 +518,26 @@ def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["summary"]["time_resolution"] == "exact"
     assert (out / "data" / "incidents.csv").exists()
+
+
+def test_visits_around_the_autumn_clock_change():
+    from hotspots.demo._logs import draw_visits
+
+    # 01:44 on 25 Oct 2026 happens twice in London; the first (BST) reading is meant
+    when = pd.Timestamp("2026-10-25 01:44", tz="Europe/London", ambiguous=True)
+    home_xy = np.array([[0.0, 0.0], *[[10.0 * i, 5.0] for i in range(1, 30)]])
+    ids = np.array([f"H{i}" for i in range(len(home_xy))], dtype=object)
+    as_of = pd.Timestamp("2026-11-01 12:00", tz="Europe/London")
+    for seed in range(5):
+        visits = draw_visits(
+            np.random.default_rng(seed),
+            burglary_times=pd.Series([when]),
+            burglary_homes=np.array([0]),
+            home_xy=home_xy,
+            home_ids=ids,
+            as_of=as_of,
+        )
+        real = visits[~visits[ADDRESS_ID].isin(["SYN999998", "SYN999999"])]
+        assert "H0" not in set(real[ADDRESS_ID])  # the burgled home is not a target
+        assert (real["visited_at"] > when).all() and (real["visited_at"] <= as_of).all()
+        assert (real["visited_at"].dt.second == 0).all()

@@ -113,13 +113,15 @@ BACKGROUND_PER_YEAR: dict[str, tuple[int, str, tuple[float, float, float, float]
 NTE_PER_YEAR = {VIOLENCE: 900, PUBLIC_ORDER: 350}
 HOT_STREET_VIOLENCE_PER_YEAR = 150  # each hot street
 NON_DWELLING_BURGLARY_PER_YEAR = 35
-SEED_BURGLARY_PER_YEAR = 260
+SEED_BURGLARY_PER_YEAR = 220
 # near-repeat: mean follow-ons per burglary (branching ratio), their distance and delay
-NEAR_REPEAT_BRANCHING = 0.38
+NEAR_REPEAT_BRANCHING = 0.45
 NEAR_REPEAT_RADIUS_M = 400.0
 NEAR_REPEAT_WINDOW_DAYS = 42.0
-NEAR_REPEAT_MEAN_DISTANCE_M = 100.0
-NEAR_REPEAT_MEAN_DAYS = 7.0
+# a mixture: most follow-ons next door within days, a tail out to 400 m and six weeks
+NEAR_REPEAT_CLOSE_SHARE = 0.55
+NEAR_REPEAT_MEAN_DISTANCE_M = (50.0, 250.0)  # close, wide component
+NEAR_REPEAT_MEAN_DAYS = (5.0, 20.0)
 CENTRE_SPREAD_M = 250.0
 
 
@@ -308,8 +310,9 @@ def _burglaries(rng: np.random.Generator, layout: Layout, period: Period) -> Dra
         if len(parent) == 0:
             break
         m = len(parent)
+        wide = (rng.uniform(0, 1, m) >= NEAR_REPEAT_CLOSE_SHARE).astype(np.int64)
         dist = _truncated_exponential(
-            rng, m, mean=NEAR_REPEAT_MEAN_DISTANCE_M, upper=NEAR_REPEAT_RADIUS_M
+            rng, m, mean=np.take(NEAR_REPEAT_MEAN_DISTANCE_M, wide), upper=NEAR_REPEAT_RADIUS_M
         )
         angle = rng.uniform(0, 2 * np.pi, m)
         target = home_xy[home[parent]] + np.column_stack(
@@ -319,7 +322,7 @@ def _burglaries(rng: np.random.Generator, layout: Layout, period: Period) -> Dra
         child = np.where(near[:, 0] == home[parent], near[:, 1], near[:, 0])
         gap = np.hypot(*(home_xy[child] - home_xy[home[parent]]).T)
         lag_days = _truncated_exponential(
-            rng, m, mean=NEAR_REPEAT_MEAN_DAYS, upper=NEAR_REPEAT_WINDOW_DAYS
+            rng, m, mean=np.take(NEAR_REPEAT_MEAN_DAYS, wide), upper=NEAR_REPEAT_WINDOW_DAYS
         )
         child_sec = seconds[parent] + np.maximum(np.round(lag_days * 86_400), 600)
         ok = (gap <= NEAR_REPEAT_RADIUS_M) & (child_sec < limit)

@@ -82,7 +82,10 @@ def draw_visits(
             delay_h = rng.uniform(3.0, DUE_HOURS - 4.0)
         else:
             delay_h = rng.uniform(DUE_HOURS + 2.0, 6 * 24.0)
-        start = (times.iloc[z] + pd.Timedelta(minutes=int(delay_h * 60))).floor("min")
+        # whole minutes, rounded in UTC so the autumn clock change is no ambiguity
+        start = times.iloc[z].tz_convert("UTC").floor("min") + pd.Timedelta(
+            minutes=int(delay_h * 60)
+        )
         near = tree.query_ball_point(home_xy[homes[z]], ZONE_RADIUS_M)
         near = np.asarray([i for i in near if i != homes[z]], dtype=np.int64)
         d = np.hypot(*(home_xy[near] - home_xy[homes[z]]).T)
