@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from hotspots._validate import check_increasing
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import (
     Boundary,
@@ -171,12 +172,18 @@ def knox(
     Knox ratio >= 1.2), knox.json, rejected.csv and run.json, and prints the table with a
     recommended cocoon radius and window. Needs day-level or exact dates.
     """
+    d_edges = parse_edges(distance_bands_m, option="--distance-bands-m")
+    t_edges = parse_edges(time_bands_days, option="--time-bands-days")
+    check_increasing(d_edges, name="--distance-bands-m")
+    check_increasing(t_edges, name="--time-bands-days")
+    if permutations < 1:
+        msg = f"--permutations must be at least 1 (999 is usual); got {permutations}."
+        raise OptionError(msg)
+
     from hotspots.cli.cmd_ingest import load_for_command
     from hotspots.nearrepeat import knox_test, write_knox_outputs
     from hotspots.outputs import build_provenance, write_json
 
-    d_edges = parse_edges(distance_bands_m, option="--distance-bands-m")
-    t_edges = parse_edges(time_bands_days, option="--time-bands-days")
     metric = "manhattan" if manhattan else "euclidean"
     options = ingest_options(
         x_col=x_col, y_col=y_col, crs=crs, time_col=time_col, time_format=time_format,
