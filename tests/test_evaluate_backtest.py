@@ -57,7 +57,7 @@ def training(grid, frame, origin: str, *, horizon_days: int = 7) -> TrainingData
         harm=frame[HARM].to_numpy(float),
         cells=grid.cell_of(x, y),
         origin_ns=pd.Timestamp(origin, tz=TZ).as_unit("ns").value,
-        horizon_ns=horizon_days * DAY_NS,
+        previous_ns=pd.Timestamp(origin, tz=TZ).as_unit("ns").value - horizon_days * DAY_NS,
     )
 
 
@@ -235,6 +235,25 @@ def test_backtest_monthly_on_month_data():
     ]
     assert result.periods["n_test"].tolist() == [5, 5, 5]
     assert result.periods["n_train"].tolist() == [15, 15, 15]
+
+
+def test_last_period_is_the_previous_calendar_month():
+    # months of 28, 31 and 30 days: the baseline must still see exactly the month before
+    months = [f"2025-{m:02d}-01" for m in range(1, 7) for _ in range(5)]
+    xy = np.column_stack([np.arange(30) * 160.0 + 5, np.full(30, 5.0)])  # 30 distinct cells
+    frame = incidents(xy, months, resolution="month")
+    result = backtest(
+        frame,
+        period="month",
+        lookback_days=90,
+        coverage=(0.05,),
+        methods=("last_period",),
+        areas=box_areas(4800),
+    )
+    filler = result.evaluation.query("metric == 'filler_share'")["value"]
+    n_cells = result.study["n_cells"]
+    k = int(np.ceil(0.05 * n_cells))
+    np.testing.assert_allclose(filler.to_numpy(), (k - 5) / k)  # 5 cells known, rest random
 
 
 def test_weekly_periods_on_month_data_are_refused():

@@ -316,7 +316,16 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
     table = Table(
         title=f"Backtest: {len(result.periods)} {result.parameters['period']} periods (means)"
     )
-    for col in ("method", "coverage", "hit rate", "harm capture", "PAI", "PEI", "stability"):
+    for col in (
+        "method",
+        "coverage",
+        "hit rate",
+        "harm capture",
+        "PAI",
+        "PEI",
+        "stability",
+        "random filler",
+    ):
         table.add_column(col, justify="left" if col == "method" else "right")
     for row in summary.itertuples(index=False):
         stab = getattr(row, "stability", float("nan"))
@@ -328,6 +337,7 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
             f"{row.pai:.2f}",
             f"{row.pei:.2f}",
             "-" if stab != stab else f"{stab:.2f}",
+            f"{row.filler_share:.0%}",
         )
     console.print(table)
     for note in result.notes:

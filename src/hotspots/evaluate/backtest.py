@@ -57,6 +57,7 @@ METRICS: tuple[str, ...] = (
     "harm_pei",
     "rri",
     "stability",
+    "filler_share",
 )
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -69,7 +70,9 @@ class BacktestResult:
     ----------
     evaluation
         Long table: ``method, period_start, coverage, metric, value`` (one row per
-        method x period x coverage x metric; ``stability`` from the second period on).
+        method x period x coverage x metric; ``stability`` from the second period on;
+        ``filler_share`` is the share of the chosen cells that had the method's lowest
+        score, i.e. were picked at random because the method ranked too few cells).
     summary
         One row per method and coverage: ``n_periods`` and the mean over periods of
         every metric.
@@ -317,6 +320,11 @@ def backtest(
     start_ts = parse_when(start, tz=tz, name="start") or _ceil_to_period(first + lookback, period)
     end_ts = parse_when(end, tz=tz, name="end") or data_end
 
+    def previous_start(o: pd.Timestamp) -> pd.Timestamp:
+        if period == "month" and horizon_days is None:
+            return o - pd.DateOffset(months=1)
+        return o - pd.DateOffset(days=horizon_days or 7)
+
     def horizon_end(o: pd.Timestamp) -> pd.Timestamp:
         if horizon_days is not None:
             return o + pd.DateOffset(days=horizon_days)
@@ -361,7 +369,7 @@ def backtest(
             harm=harm[train],
             cells=cells[train],
             origin_ns=int(o_ns),
-            horizon_ns=int(h_ns - o_ns),
+            previous_ns=int(previous_start(origin).as_unit("ns").value),
         )
         test_counts = grid.sum_by_cell(cells[b:c])
         test_harm = grid.sum_by_cell(cells[b:c], harm[b:c])
@@ -386,6 +394,8 @@ def backtest(
                 values = _metric_values(
                     sel, test_counts, test_harm, train_counts, previous.get((method, level))
                 )
+                # cells at the method's lowest score carry no information: chosen at random
+                values["filler_share"] = float((sel & (score <= score.min())).sum() / sel.sum())
                 previous[(method, level)] = sel
                 rows.extend((method, origin, level, k, v) for k, v in values.items())
         report(progress, "backtest periods", i + 1, len(origins))

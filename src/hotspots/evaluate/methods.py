@@ -22,8 +22,8 @@ score until the coverage level is reached (:func:`.metrics.select_by_coverage`).
   ``1 / (1 + d) x 1 / (1 + t)`` to every cell whose centre lies within
   ``promap_radius_m`` (400 m), with ``d`` the distance in ``promap_band_m`` (50 m)
   bands, ``floor(distance / 50)``, and ``t`` the age in whole weeks.
-* ``last_period`` - naive baseline: incidents in the period just before (same length
-  as the horizon), ties by harm.
+* ``last_period`` - naive baseline: incidents in the period just before (the previous
+  calendar month, or the previous horizon for weeks), ties by harm.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class MethodParams:
 class TrainingData:
     """The incidents a method may learn from (already limited to the scored offences).
 
-    ``t_ns`` are UTC nanoseconds; ``origin_ns`` is the start of the forecast period.
+    ``t_ns`` are UTC nanoseconds; ``origin_ns`` is the start of the forecast period and
+    ``previous_ns`` the start of the period before it (the naive baseline's window).
     """
 
     x: np.ndarray
@@ -70,7 +71,7 @@ class TrainingData:
     harm: np.ndarray
     cells: np.ndarray
     origin_ns: int
-    horizon_ns: int
+    previous_ns: int
 
 
 def _harm_grid(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +178,7 @@ def _promap(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarr
 def _last_period(
     grid: StudyGrid, d: TrainingData, p: MethodParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    last = d.t_ns >= d.origin_ns - d.horizon_ns
+    last = d.t_ns >= d.previous_ns
     return grid.sum_by_cell(d.cells[last]), grid.sum_by_cell(d.cells[last], d.harm[last])
 
 

@@ -38,6 +38,7 @@ METRIC_LABELS = {
     "harm_pei": "Harm PEI",
     "rri": "RRI",
     "stability": "Stability",
+    "filler_share": "Random filler",
 }
 
 
@@ -188,7 +189,8 @@ th{{background:#f0f0f0}} figure{{display:inline-block;margin:0.5em}} img{{max-wi
 <p>Hit rate: share of next-period incidents inside the chosen cells; PAI: hit rate / area
 share (Chainey et al. 2008); PEI: PAI / best possible PAI at that coverage (Hunt 2016);
 RRI: (spot share after / before) / (total after / before) (Levine 2008); stability: share
-of this period's cells also chosen in the previous period.</p>
+of this period's cells also chosen in the previous period; random filler: share of the chosen
+cells a method could not rank (lowest score, picked at random with the seed).</p>
 <h2>Summary (means over periods)</h2>
 {_table(summary)}
 {imgs}
