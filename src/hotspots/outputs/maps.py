@@ -686,9 +686,10 @@ _CSS = """
 .hs-footer{position:fixed;bottom:0;left:0;z-index:1000;background:rgba(255,255,255,.92);
  font:11px/1.3 Arial,sans-serif;padding:3px 8px;max-width:calc(100% - 260px)}
 .hs-footer summary{cursor:pointer}
-.hs-label{background:transparent;border:0;box-shadow:none;color:#fff;font:bold 12px Arial,
- sans-serif;text-shadow:0 0 3px #000,0 0 2px #000;padding:0}
-.hs-label:before{display:none}
+.leaflet-tooltip.hs-label{background:transparent;border:0;box-shadow:none;color:#fff;
+ font:bold 13px Arial,sans-serif;text-shadow:0 0 3px #000,0 0 2px #000,0 0 1px #000;padding:0}
+.leaflet-tooltip.hs-label:before{display:none}
+.leaflet-bottom.leaflet-left{bottom:22px}
 table.hs-pop th{padding:1px 8px 1px 0;text-align:left;vertical-align:top;white-space:nowrap}
 table.hs-pop td{padding:1px 0}
 </style>

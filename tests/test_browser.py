@@ -1,0 +1,169 @@
+"""Open the map and a cocoon list in headless Chromium with no network at all.
+
+Needs Debian's chromium (``/usr/bin/chromium``) and the offline assets from
+``scripts/fetch-offline-assets .offline-assets``; skips with the reason otherwise.
+Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from test_maps import (
+    AS_OF,
+    PROVENANCE,
+    XSS,
+    full_map,
+    make_spots,
+    make_zones,
+)
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ASSETS = REPO / ".offline-assets"
+ARTIFACTS = REPO / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+OPEN_XSS_POPUP = """() => {
+  for (const k in window) {
+    const v = window[k];
+    if (v && v instanceof L.GeoJSON) {
+      v.eachLayer(l => {
+        const p = l.getPopup();
+        if (p && String(p.getContent()).includes('alert(1)')) l.openPopup();
+      });
+    }
+  }
+}"""
+
+
+def _requirements() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium to run browser tests")
+    if not (ASSETS / "leaflet.js").exists():
+        pytest.skip(f"{ASSETS} is absent: run scripts/fetch-offline-assets .offline-assets")
+    pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
+
+
+class Page:
+    """A loaded page plus every console error, page error and blocked request."""
+
+    def __init__(self, page, errors: list[str], blocked: list[str]) -> None:
+        self.page, self.errors, self.blocked = page, errors, blocked
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _requirements()
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, *, width: int = 1280, height: int = 860) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors: list[str] = []
+    blocked: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return Page(page, errors, blocked)
+
+
+def test_map_draws_layers_offline(browser, tmp_path):
+    from hotspots.outputs.maps import write_map
+
+    path = write_map(full_map(tiles=False), tmp_path / "map.html", offline_assets=ASSETS)
+    opened = open_page(browser, path)
+    page = opened.page
+    page.wait_for_function("document.querySelectorAll('path.hs-spot').length > 0")
+    assert page.locator("path.hs-spot.leaflet-interactive").count() == len(make_spots())
+    assert page.locator("path.hs-zone").count() == len(make_zones())
+    for status in ("due", "overdue", "active", "visited"):
+        assert page.locator(f"path.hs-zone-{status}").count() == 1
+    assert page.locator("path.hs-burglary").count() == 4
+    assert page.locator("path.hs-dropped").count() == 0  # hidden until ticked
+    assert page.locator("path.hs-area").count() == 2
+    assert page.locator(".hs-label").count() == len(make_spots())
+    assert page.locator("canvas").count() >= 1  # the harm surface
+    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    for name in (
+        "Harm spots",
+        "Dropped harm spots",
+        "Harm surface",
+        "Cocoon zones",
+        "Recent burglaries",
+        "Area boundaries",
+        "Addresses in live zones",
+    ):
+        assert any(name in text for text in labels), labels
+    assert page.locator("#hs-legend").is_visible()
+    assert "as of Mon 30 Jun 2025" in page.locator("#hs-title").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map.png"))
+    # the escaped location shows as text inside the popup, and no script ran
+    page.evaluate(OPEN_XSS_POPUP)
+    popup = page.locator(".leaflet-popup-content")
+    assert XSS in popup.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "map_popup.png"))
+    # tick the dropped layer: its two squares appear
+    page.locator(".leaflet-control-layers-overlays label", has_text="Dropped harm spots").click()
+    assert page.locator("path.hs-dropped").count() == 2
+    assert opened.errors == []
+    assert opened.blocked == []
+
+
+def test_public_map_offline(browser, tmp_path):
+    from hotspots.outputs.maps import write_map
+
+    path = write_map(
+        full_map(tiles=False, public=True), tmp_path / "map.html", offline_assets=ASSETS
+    )
+    opened = open_page(browser, path)
+    opened.page.wait_for_function("document.querySelectorAll('path.hs-spot').length > 0")
+    assert opened.page.locator("path.hs-address").count() == 0
+    labels = opened.page.locator(".leaflet-control-layers-overlays").inner_text()
+    assert "Addresses" not in labels
+    ARTIFACTS.mkdir(exist_ok=True)
+    opened.page.screenshot(path=str(ARTIFACTS / "map_public.png"))
+    assert opened.errors == [] and opened.blocked == []
+
+
+def test_as_of_and_provenance_visible(browser, tmp_path):
+    from hotspots.outputs.maps import write_map
+
+    path = write_map(full_map(tiles=False), tmp_path / "map.html", offline_assets=ASSETS)
+    opened = open_page(browser, path)
+    footer = opened.page.locator("#hs-footer").inner_text()
+    assert "Data 2024-07-01 to 2025-06-29" in footer
+    assert PROVENANCE["harm_table"] in footer
+    assert AS_OF.year == 2025
+    assert opened.errors == []
