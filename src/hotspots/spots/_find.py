@@ -228,6 +228,8 @@ def find_spots(
     spots[TREND] = _trend(spots[HARM].to_numpy(), spots[HARM_PREVIOUS].to_numpy())
     spots[STATUS], dropped = _status(spots, before["selected"], method=method)
     notes = list(now["notes"])
+    if now["units"].extra.get("gistar", {}).get("note"):
+        notes.append(now["units"].extra["gistar"]["note"])
     spots[PEAK_WINDOWS], profile_note = _peaks(now, spots)
     if profile_note:
         notes.append(profile_note)
@@ -434,7 +436,11 @@ def _run_window(
     study = areas.geometry.union_all() if areas is not None else None
     if len(window) == 0:
         out["units"] = Units(
-            table=gpd.GeoDataFrame({SPOT_ID: []}, geometry=[], crs=data.crs),
+            table=gpd.GeoDataFrame(
+                {SPOT_ID: pd.Series([], dtype=object), "eligible": pd.Series([], dtype=bool)},
+                geometry=[],
+                crs=data.crs,
+            ),
             of=np.zeros(0, "int64"),
             extra={},
         )

@@ -108,7 +108,7 @@ def patrol_plan(
         )
         for d in range(days):
             date = day0 + pd.Timedelta(days=d + 1)
-            start_h, length_h, label = _window_for(windows, date.dayofweek, rng)
+            start_h, length_h, label = _window_for(windows, date.day_of_week, rng)
             span = max(length_h * 60 - int(visit_minutes), 0)
             offset = int(rng.integers(0, span + 1))
             start = date + pd.Timedelta(hours=start_h, minutes=offset)

@@ -24,7 +24,7 @@ _WINDOW_RE = re.compile(
 
 def hour_of_week(times: pd.Series) -> np.ndarray:
     """Hour of the week (0 = Monday 00:00-01:00, 167 = Sunday 23:00) in local time."""
-    return (times.dt.dayofweek * 24 + times.dt.hour).to_numpy(dtype="int64")
+    return (times.dt.day_of_week * 24 + times.dt.hour).to_numpy(dtype="int64")
 
 
 def name_window(start_how: int, hours: int) -> str:
