@@ -1,0 +1,258 @@
+"""Benchmark the Knox test; writes benchmarks/results/knox.md.
+
+Cases (each run in its own Python process so peak RSS belongs to that case alone):
+
+* ``chicago``: 22,127 Chicago residential burglaries 2016-2017 (../shared/data), default
+  bands (0-400 m by 100, 0-42 days by 7), 999 permutations. Target: < 10 s on 2 cores.
+* ``synthetic``: 100,000 synthetic day-dated events (40 km x 40 km, two years, 20 %
+  near-repeat follow-ups), default bands, 99 permutations.
+* ``pointpats`` / ``ours_single``: one 400 m / 42 day threshold, 99 permutations, on the
+  first N Chicago burglaries, with ``pointpats.spacetime.Knox`` and with hotspots; the
+  space-time pair counts must agree.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/bench_knox.py            # all cases, 3 repeats
+    .venv/bin/python benchmarks/bench_knox.py --repeats 1 --pointpats-n 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CHICAGO = Path("../shared/data/exact_dated/chicago/chicago_residential_burglary_2016_2017.csv.gz")
+RESULTS = REPO / "benchmarks" / "results" / "knox.md"
+
+
+def _chicago(n: int | None = None):
+    import geopandas as gpd
+    import pandas as pd
+
+    from hotspots.schema import OCCURRED_AT
+
+    frame = pd.read_csv(REPO / CHICAGO)
+    if n is not None:
+        frame = frame.iloc[:n]
+    when = pd.to_datetime(frame["date_single"], format="%d/%m/%Y")
+    events = gpd.GeoDataFrame(
+        {OCCURRED_AT: when.dt.tz_localize("America/Chicago")},
+        geometry=gpd.points_from_xy(frame["x"], frame["y"]),
+        crs=26971,
+    )
+    days = (when - pd.Timestamp("2016-01-01")).dt.days.to_numpy().astype(float)
+    return events, frame[["x", "y"]].to_numpy(), days
+
+
+def _synthetic(n: int = 100_000, seed: int = 0):
+    import geopandas as gpd
+    import pandas as pd
+
+    from hotspots.schema import OCCURRED_AT
+
+    rng = np.random.default_rng(seed)
+    n_follow = n // 5
+    n_base = n - n_follow
+    x = rng.uniform(0, 40_000, n_base)
+    y = rng.uniform(0, 40_000, n_base)
+    day = rng.integers(0, 730, n_base)
+    src = rng.integers(0, n_base, n_follow)
+    x = np.concatenate([x, x[src] + rng.normal(0, 150, n_follow)])
+    y = np.concatenate([y, y[src] + rng.normal(0, 150, n_follow)])
+    day = np.concatenate([day, day[src] + rng.integers(0, 21, n_follow)])
+    naive = pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D")
+    return gpd.GeoDataFrame(
+        {OCCURRED_AT: pd.DatetimeIndex(naive).tz_localize("Europe/London")},
+        geometry=gpd.points_from_xy(x + 500_000, y + 200_000),
+        crs=27700,
+    )
+
+
+def run_case(case: str, repeats: int, pointpats_n: int) -> dict:
+    """Run one case ``repeats`` times in this process; return timings and facts."""
+    from hotspots.nearrepeat import knox_test
+
+    times: list[float] = []
+    facts: dict = {}
+    if case == "chicago":
+        events, _, _ = _chicago()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            res = knox_test(events, n_permutations=999, seed=0)
+            times.append(time.perf_counter() - start)
+        facts = {
+            "events": res.n_events,
+            "close_pairs": res.n_close_pairs,
+            "pairs_in_table": res.n_pairs_in_range,
+            "permutations": 999,
+            "ratio_0_100m_0_7d": round(float(res.knox_ratio.iat[0, 0]), 3),
+            "recommendation": res.recommendation()["text"],
+        }
+    elif case == "synthetic":
+        events = _synthetic()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            res = knox_test(events, n_permutations=99, seed=0)
+            times.append(time.perf_counter() - start)
+        facts = {
+            "events": res.n_events,
+            "close_pairs": res.n_close_pairs,
+            "pairs_in_table": res.n_pairs_in_range,
+            "permutations": 99,
+        }
+    elif case == "ours_single":
+        events, _, _ = _chicago(pointpats_n)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            res = knox_test(
+                events,
+                distance_bands_m=(0, 400),
+                time_bands_days=(0, 42),
+                n_permutations=99,
+                seed=0,
+            )
+            times.append(time.perf_counter() - start)
+        facts = {
+            "events": res.n_events,
+            "space_time_pairs": int(res.observed.iat[0, 0]),
+            "p_value": float(res.p_value.iat[0, 0]),
+        }
+    elif case == "pointpats":
+        from pointpats.spacetime import Knox
+
+        _, xy, days = _chicago(pointpats_n)
+        for _ in range(repeats):
+            np.random.seed(0)  # pointpats draws from numpy's global random state
+            start = time.perf_counter()
+            knox = Knox(xy, days.reshape(-1, 1), delta=400, tau=42, permutations=99)
+            times.append(time.perf_counter() - start)
+        facts = {"events": len(xy), "space_time_pairs": int(knox.nst), "p_value": float(knox.p_sim)}
+    else:  # pragma: no cover - argparse limits the choices
+        raise SystemExit(f"unknown case {case}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return {
+        "case": case,
+        "times_s": times,
+        "median_s": statistics.median(times),
+        "peak_rss_mb": round(peak_mb, 1),
+        **facts,
+    }
+
+
+def _child(case: str, repeats: int, pointpats_n: int, timeout_s: float) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--case",
+        case,
+        "--repeats",
+        str(repeats),
+        "--pointpats-n",
+        str(pointpats_n),
+    ]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, cwd=REPO, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"case": case, "error": f"did not finish within {timeout_s:.0f} s"}
+    if done.returncode != 0:
+        return {"case": case, "error": done.stderr.strip().splitlines()[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _row(r: dict, label: str) -> str:
+    if "error" in r:
+        return f"| {label} | - | - | - | {r['error']} |"
+    times = ", ".join(f"{t:.2f}" for t in r["times_s"])
+    pairs = r.get("close_pairs", r.get("space_time_pairs", ""))
+    return f"| {label} | {r['median_s']:.2f} | {times} | {r['peak_rss_mb']:.0f} | {pairs:,} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--case", choices=["chicago", "synthetic", "pointpats", "ours_single"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--pointpats-n",
+        type=int,
+        default=10_000,
+        help="Chicago events used for the pointpats comparison.",
+    )
+    parser.add_argument("--timeout-s", type=float, default=1800)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.repeats, args.pointpats_n)))
+        return
+    if not (REPO / CHICAGO).exists():
+        raise SystemExit(f"{CHICAGO} not found (needs ../shared/data beside the repository)")
+    results = {}
+    for case in ("chicago", "synthetic", "ours_single", "pointpats"):
+        reps = 1 if case == "pointpats" else args.repeats
+        results[case] = _child(case, reps, args.pointpats_n, args.timeout_s)
+        print(json.dumps(results[case]), file=sys.stderr)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    ).stdout.strip()
+    chi, syn, ours, pp = (results[k] for k in ("chicago", "synthetic", "ours_single", "pointpats"))
+    lines = [
+        "# Knox test benchmark",
+        "",
+        f"Run {datetime.now(UTC).replace(microsecond=0).isoformat()} on {platform.platform()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"commit {commit}. Command: `.venv/bin/python benchmarks/bench_knox.py --repeats "
+        f"{args.repeats} --pointpats-n {args.pointpats_n}`.",
+        "Each case runs in its own process; time is wall-clock for `knox_test` (pair search, "
+        "observed table, all permutations) after the data is loaded; peak RSS is the whole "
+        "process (Python, libraries and data included).",
+        "",
+        "| case | median s | runs s | peak RSS MB | pairs |",
+        "|---|---|---|---|---|",
+        _row(chi, "Chicago 22,127 burglaries, default bands, 999 permutations (target < 10 s)"),
+        _row(syn, "Synthetic 100,000 events, default bands, 99 permutations"),
+        _row(ours, f"hotspots, first {args.pointpats_n:,} Chicago events, 400 m / 42 d, 99 perm."),
+        _row(pp, f"pointpats Knox, same {args.pointpats_n:,} events, 400 m / 42 d, 99 perm."),
+        "",
+        "Pairs: pairs within the largest distance band (Chicago, synthetic) or space-time "
+        "pairs within 400 m and 42 days (single-threshold cases).",
+    ]
+    if "error" not in chi:
+        verdict = "met" if chi["median_s"] < 10 else "NOT met"
+        lines += [
+            "",
+            f"Chicago target (< 10 s): {verdict}; Knox ratio at [0,100] m x [0,7] days "
+            f"= {chi['ratio_0_100m_0_7d']}.",
+            f"Recommendation: {chi['recommendation']}",
+        ]
+    if "error" not in ours and "error" not in pp:
+        same = ours["space_time_pairs"] == pp["space_time_pairs"]
+        lines += [
+            "",
+            f"pointpats / hotspots time ratio: {pp['median_s'] / ours['median_s']:.0f}x "
+            f"(space-time pair counts {'agree' if same else 'DIFFER'}: "
+            f"{ours['space_time_pairs']:,} vs {pp['space_time_pairs']:,}; p-values "
+            f"{ours['p_value']:.3f} vs {pp['p_value']:.3f}, different random streams).",
+        ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
