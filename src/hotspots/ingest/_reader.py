@@ -153,7 +153,7 @@ def _check_same_columns(tables: list[RawTable], plans: list[Plan]) -> None:
         keys = sorted(column_key(c) for c in table.frame.columns)
         if (
             keys != base_keys
-            or plan.format != plans[0].format
+            or plan.format.split(" (")[0] != plans[0].format.split(" (")[0]
             or ((table.geo_x is None) != (base.geo_x is None))
         ):
             only_a = sorted(set(base_keys) - set(keys))
