@@ -167,3 +167,28 @@ def test_as_of_and_provenance_visible(browser, tmp_path):
     assert PROVENANCE["harm_table"] in footer
     assert AS_OF.year == 2025
     assert opened.errors == []
+
+
+def test_cocoon_list_renders_offline(browser, tmp_path):
+    from hotspots.outputs.lists import write_cocoon_lists
+    from test_lists import make_visits
+
+    pages = write_cocoon_lists(
+        make_zones(),
+        make_visits(),
+        tmp_path,
+        as_of=AS_OF,
+        provenance=PROVENANCE,
+        offline_assets=ASSETS,
+    )
+    opened = open_page(browser, pages["Chelmsford"], width=900, height=1200)
+    page = opened.page
+    assert page.locator("section.zone").count() == 2
+    assert page.locator("section.zone svg path.zone-ring").count() == 2
+    assert page.locator("svg circle.home.mandatory").count() == 4  # 3 in Z-B1, 1 in Z-B2
+    assert page.locator("table.visits tbody tr td .box").count() == 7
+    assert XSS in page.locator("table.visits").first.inner_text()  # shown as text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cocoon_list.png"), full_page=True)
+    page.pdf(path=str(ARTIFACTS / "cocoon_list.pdf"), format="A4")
+    assert opened.errors == [] and opened.blocked == []

@@ -76,6 +76,8 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #999; padding: 2px 5px; text-align: left; vertical-align: top; }
 th { background: #eee; font-size: 9.5pt; }
 td.num { text-align: right; white-space: nowrap; }
+td.outcome { width: 24%; }
+table.visits th:first-child { width: 34px; }
 .box { display: inline-block; width: 12px; height: 12px; border: 1.5px solid #000; }
 tr.mandatory td { font-weight: bold; }
 tr.group th { background: #ddd; }
@@ -188,7 +190,7 @@ def _address_rows(targets: pd.DataFrame) -> str:
         part = targets[targets[MANDATORY].to_numpy(dtype=bool) == flag]
         if not len(part):
             continue
-        out.append(f"<tr class='group'><th colspan='7'>{caption} ({len(part)})</th></tr>")
+        out.append(f"<tr class='group'><th colspan='8'>{caption} ({len(part)})</th></tr>")
         cls = " class='mandatory'" if flag else ""
         cols = {
             c: (part[c].tolist() if c in part else [None] * len(part))
@@ -219,7 +221,7 @@ def _address_rows(targets: pd.DataFrame) -> str:
                 f"<td>{esc(v[ADDRESS_TEXT])}{street}{also}</td><td>{esc(v[POSTCODE])}</td>"
                 f"<td class='num'>{esc(_metres(v[DISTANCE_M]))}</td>"
                 f"<td>{esc(v[DISTANCE_BAND])}</td>"
-                f"<td><small>{esc(v[ADDRESS_ID])}</small></td></tr>"
+                f"<td><small>{esc(v[ADDRESS_ID])}</small></td><td class='outcome'></td></tr>"
             )
     return "".join(out)
 
@@ -260,14 +262,15 @@ def _zone_section(
         )
     note = (
         "<p class='note'>Tick each home when visited; write the outcome (spoke / leaflet / "
-        "no answer) beside it. Red numbered dots on the map are the mandatory homes."
+        "no answer) in the last column. Red numbered dots on the map are the mandatory homes."
     )
     if n_burgled:
         note += " The burgled home itself is not on this list."
     note += "</p>"
     table = (
         "<table class='visits'><thead><tr><th>Done</th><th>#</th><th>Address</th>"
-        "<th>Postcode</th><th>Distance</th><th>Band</th><th>Id</th></tr></thead><tbody>"
+        "<th>Postcode</th><th>Distance</th><th>Band</th><th>Id</th><th>Outcome</th></tr></thead>"
+        "<tbody>"
         f"{_address_rows(targets)}</tbody></table>"
     )
     return head + note + table + "</section>"
