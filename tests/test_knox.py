@@ -415,7 +415,13 @@ def test_close_pairs_equals_brute_force(n, seed, r, metric):
 def test_close_pairs_edge_is_inclusive():
     xy = np.array([[0.0, 0.0], [100.0, 0.0], [60.0, 80.0], [0.0, 100.00000000000001]])
     i, j, d = close_pairs(xy, max_distance_m=100)
-    assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 1), (0, 2), (0, 3), (1, 2), (2, 3)]
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == [
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 2),
+        (2, 3),
+    ]
     im, jm, dm = close_pairs(xy, max_distance_m=140, metric="manhattan")
     assert (0, 2) in set(zip(im.tolist(), jm.tolist(), strict=True))
     assert dm[list(zip(im, jm, strict=True)).index((0, 2))] == pytest.approx(140.0)
@@ -486,3 +492,41 @@ def test_refuses_naive_and_missing_times_and_bad_geometry():
         knox_test(poly, n_permutations=9)
     with pytest.raises(TypeError, match="must be a GeoDataFrame"):
         knox_test(pd.DataFrame(HAND), n_permutations=9)
+
+
+@pytest.mark.parametrize(
+    "lut_max", [1 << 23, 2_000, 100, 10], ids=["table", "gcd-steps", "clipped", "search"]
+)
+@pytest.mark.parametrize("first_edge", [0, 1])
+def test_time_band_paths_agree_with_brute_force(monkeypatch, lut_max, first_edge):
+    # exact times over ~200 days in seconds: a direct table, ceil(gap / gcd) steps with a
+    # clipped table, or searchsorted, depending on how large a lookup table may be
+    from hotspots.nearrepeat import knox as knox_module
+
+    monkeypatch.setattr(knox_module, "_LUT_MAX", lut_max)
+    rng = np.random.default_rng(lut_max + first_edge)
+    n = 80
+    xs, ys = rng.integers(0, 300, n), rng.integers(0, 300, n)
+    secs = rng.integers(0, 400, n) * 43_200 + rng.choice([0, 0, 1, -1, 3600], n) + 86_400
+    times = pd.Timestamp("2024-05-01", tz="UTC") + pd.to_timedelta(secs, unit="s")
+    ev = gpd.GeoDataFrame({OCCURRED_AT: times}, geometry=gpd.points_from_xy(xs, ys), crs=27700)
+    t_edges = [first_edge, 1.5, 7, 14, 42]
+    res = knox_test(
+        ev,
+        distance_bands_m=[0, 100, 300],
+        time_bands_days=t_edges,
+        n_permutations=5,
+        time_resolution="exact",
+    )
+    want = brute_force(
+        xs,
+        ys,
+        secs,
+        [0, 100, 300],
+        t_edges,
+        metric="euclidean",
+        same_location_m=None,
+        tick_per_day=86_400,
+    )
+    np.testing.assert_array_equal(res.observed.to_numpy(), want)
+    assert want.sum() > 0

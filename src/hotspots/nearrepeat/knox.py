@@ -266,36 +266,59 @@ def _left_closed_first(edge_ticks: np.ndarray) -> np.ndarray:
 
 
 class _Counter:
-    """Counts pairs per cell for one assignment of times to events."""
+    """Counts pairs per cell for one assignment of times to events.
+
+    The time band of a gap comes from a lookup table indexed by the gap. When the gaps are
+    too many ticks for a table (exact times over months, in seconds) and the first edge is
+    0, gaps are first turned into ``ceil(gap / g)`` with ``g`` the greatest common divisor
+    of the edges (a day for whole-day edges): ``gap <= e`` exactly when
+    ``ceil(gap / g) <= e / g``, so nothing moves across an edge. Gaps beyond the last edge
+    are clipped to one overflow value; ``searchsorted`` is the last resort.
+    """
 
     def __init__(
         self,
         i: np.ndarray,
         j: np.ndarray,
         dbase: np.ndarray,
-        t_edges: np.ndarray,
+        edge_ticks: np.ndarray,
         span: int,
         n_cells: int,
         n_time: int,
     ) -> None:
         self.i, self.j, self.dbase = i, j, dbase
-        self.t_edges = t_edges
         self.n_cells = n_cells
         self.n_time = n_time
-        self.lut = (
-            np.searchsorted(t_edges, np.arange(span + 1), side="left").astype(np.intp)
-            if span + 1 <= _LUT_MAX
-            else None
-        )
+        self.step = 1
+        if span + 1 > _LUT_MAX and edge_ticks[0] == 0:
+            self.step = max(int(np.gcd.reduce(edge_ticks)), 1)
+        units = edge_ticks // self.step
+        self.edges = _left_closed_first(units)
+        span_units = -(-span // self.step)
+        cap = int(units[-1]) + 1  # any gap above the last edge counts the same
+        self.clip: int | None = None
+        self.lut: np.ndarray | None = None
+        if span_units + 1 <= _LUT_MAX:
+            size = span_units + 1
+        elif cap + 1 <= _LUT_MAX:
+            size, self.clip = cap + 1, cap
+        else:
+            return
+        self.lut = np.searchsorted(self.edges, np.arange(size), side="left").astype(np.intp)
 
     def count(self, ticks: np.ndarray) -> np.ndarray:
         gap = np.take(ticks, self.i)
         gap -= np.take(ticks, self.j)
         np.abs(gap, out=gap)
+        if self.step > 1:
+            gap += self.step - 1
+            gap //= self.step
+        if self.clip is not None:
+            np.minimum(gap, self.clip, out=gap)
         if self.lut is not None:
             cell = np.take(self.lut, gap)
         else:
-            cell = np.searchsorted(self.t_edges, gap, side="left").astype(np.intp)
+            cell = np.searchsorted(self.edges, gap, side="left").astype(np.intp)
         cell += self.dbase
         full = np.bincount(cell, minlength=self.n_cells)
         return full.reshape(-1, self.n_time + 2)[:, 1:-1]
@@ -474,7 +497,7 @@ def knox_test(
     dbase = (band * (n_time + 2)).astype(np.intp)
 
     span = int(ticks.max() - ticks.min())
-    counter = _Counter(i, j, dbase, _left_closed_first(t_edge_ticks), span, n_cells, n_time)
+    counter = _Counter(i, j, dbase, t_edge_ticks, span, n_cells, n_time)
     observed = counter.count(ticks)
 
     # ---------------------------------------------------------------- permutations
