@@ -500,6 +500,10 @@ def test_cli_demo_help(capsys):
 
 
 @pytest.mark.slow
+# GDAL warns that the atomic writer's temporary GeoPackage name does not end in .gpkg;
+# the file is renamed to hotspots.gpkg at once (reported to the outputs owner)
+@pytest.mark.filterwarnings("ignore:The filename extension should be 'gpkg':RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:File .* non conformant file extension:RuntimeWarning")
 def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     missing = cmd_demo.weekly_stages_missing()
     if missing:
@@ -516,15 +520,26 @@ def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     ):
         assert (out / name).exists(), name
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert run["summary"]["time_resolution"] == "exact"
+    summary = run["summary"]
+    assert summary["time_resolution"] == "exact"
     assert (out / "data" / "incidents.csv").exists()
+    # the town exercises every stage: a near-repeat finding, a mix of cocoon outcomes,
+    # the two deliberately unknown visit ids rejected, spots in every district
+    assert summary["knox"]["radius_m"] >= 200 and summary["knox"]["window_days"] >= 21
+    assert 0.5 < summary["cocoon"]["compliance"]["share"] < 0.95
+    assert summary["cocoon"]["by_status"].get("visited", 0) > 0
+    rejected = pd.read_csv(out / "rejected_visits.csv", encoding="utf-8-sig")
+    assert sorted(rejected["reason"]) == ["unknown_address", "unknown_address"]
+    areas = {row["area"] for row in summary["spots"]["per_area"]}
+    assert areas == set(TOWN.districts[AREA_NAME])
+    assert len(list((out / "cocoon_lists").glob("*.html"))) >= 3
 
 
 def test_visits_around_the_autumn_clock_change():
     from hotspots.demo._logs import draw_visits
 
     # 01:44 on 25 Oct 2026 happens twice in London; the first (BST) reading is meant
-    when = pd.Timestamp("2026-10-25 01:44", tz="Europe/London", ambiguous=True)
+    when = pd.Timestamp("2026-10-25 01:44").tz_localize("Europe/London", ambiguous=True)
     home_xy = np.array([[0.0, 0.0], *[[10.0 * i, 5.0] for i in range(1, 30)]])
     ids = np.array([f"H{i}" for i in range(len(home_xy))], dtype=object)
     as_of = pd.Timestamp("2026-11-01 12:00", tz="Europe/London")
@@ -541,3 +556,32 @@ def test_visits_around_the_autumn_clock_change():
         assert "H0" not in set(real[ADDRESS_ID])  # the burgled home is not a target
         assert (real["visited_at"] > when).all() and (real["visited_at"] <= as_of).all()
         assert (real["visited_at"].dt.second == 0).all()
+
+
+def test_log_files_use_one_utc_offset(written):
+    for key, column, frame in (
+        ("visits", "visited_at", TOWN.visits),
+        ("patrols", "started_at", TOWN.patrols),
+    ):
+        text = pd.read_csv(written[key], encoding="utf-8-sig", dtype=str)[column]
+        assert text.str.endswith("+00:00").all()
+        back = pd.to_datetime(text, format="ISO8601").dt.tz_convert("Europe/London")
+        assert (back.to_numpy() == frame[column].to_numpy()).all()
+
+
+@pytest.mark.xfail(
+    reason="cocoon.read_visits cannot parse a log whose ISO times carry both "
+    "+01:00 (BST) and +00:00 (GMT) offsets; reported to the cocoon owner",
+    strict=False,
+)
+def test_visit_reader_accepts_local_offsets_across_the_clock_change(tmp_path):
+    from hotspots.cocoon import read_visits
+
+    local = TOWN.visits.copy()
+    assert {t.utcoffset() for t in local["visited_at"]} == {pd.Timedelta(0), pd.Timedelta(hours=1)}
+    path = tmp_path / "visits_local.csv"
+    local.assign(visited_at=local["visited_at"].map(pd.Timestamp.isoformat)).to_csv(
+        path, index=False
+    )
+    visits, rejected = read_visits(path, addresses=TOWN.addresses)
+    assert len(visits) == len(local) - 2 and len(rejected) == 2

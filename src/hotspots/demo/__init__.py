@@ -33,9 +33,11 @@ from hotspots.demo._crime import (
 )
 from hotspots.demo._logs import (
     PATROL_COLUMNS,
+    STARTED_AT,
     UNKNOWN_ADDRESS_IDS,
     VISIT_COLUMNS,
     VISIT_OUTCOMES,
+    VISITED_AT,
     draw_patrols,
     draw_visits,
 )
@@ -317,8 +319,9 @@ districts.geojson  {len(town.districts)} districts (field `area`), RFC 7946 lon/
 streets.geojson    {len(town.streets)} named streets.
 visits.csv      {len(town.visits):,} cocoon visits (address_id, visited_at, outcome
                 {"/".join(VISIT_OUTCOMES)}); rows naming {", ".join(UNKNOWN_ADDRESS_IDS)}
-                are deliberate unknown ids.
-patrols.csv     {len(town.patrols):,} patrols in the week before the as-of date.
+                are deliberate unknown ids. Times in UTC.
+patrols.csv     {len(town.patrols):,} patrols in the week before the as-of date (patrol_id,
+                started_at in UTC, easting, northing, minutes, activity).
 
 Run the weekly pipeline on it:
   hotspots weekly incidents.csv --areas districts.geojson --area-field area \\
@@ -384,13 +387,19 @@ def write_town(town: DemoTown, folder: str | os.PathLike[str]) -> dict[str, Path
         "as_of": town.as_of.isoformat(),
         "generator": "hotspots.demo.generate_town",
     }
+    # the logs are written in UTC: one offset for the whole file, unambiguous across the
+    # clock changes (incidents keep their local offsets, as police exports do)
+    visits = town.visits[list(VISIT_COLUMNS)].copy()
+    visits[VISITED_AT] = visits[VISITED_AT].dt.tz_convert("UTC")
+    patrols = town.patrols[list(PATROL_COLUMNS)].copy()
+    patrols[STARTED_AT] = patrols[STARTED_AT].dt.tz_convert("UTC")
     return {
         "incidents": write_csv(incidents, out / "incidents.csv"),
         "addresses": write_csv(addresses, out / "addresses.csv"),
         "districts": write_geojson(town.districts, out / "districts.geojson", metadata=meta),
         "streets": write_geojson(town.streets, out / "streets.geojson", metadata=meta),
-        "visits": write_csv(town.visits[list(VISIT_COLUMNS)], out / "visits.csv"),
-        "patrols": write_csv(town.patrols[list(PATROL_COLUMNS)], out / "patrols.csv"),
+        "visits": write_csv(visits, out / "visits.csv"),
+        "patrols": write_csv(patrols, out / "patrols.csv"),
         "readme": write_text(out / "README.txt", _readme(town)),
     }
 

@@ -95,8 +95,8 @@ def draw_visits(
         if rng.random() < 0.15:  # a rushed visit that misses some mandatory homes
             n_visit = min(len(near), int(rng.integers(3, MANDATORY_NEAREST)))
         targets = near[:n_visit]
-        gaps = np.cumsum(rng.integers(3 * 60, 9 * 60, len(targets)))
-        at = start + pd.to_timedelta(gaps, unit="s")
+        gaps = np.cumsum(rng.integers(3, 10, len(targets)))
+        at = start + pd.to_timedelta(gaps, unit="min")
         keep = at <= as_of
         rows_id.append(home_ids[targets[keep]])
         rows_at.append(at[keep])
