@@ -69,3 +69,28 @@ def test_chicago_default_run_matches_brute_force(shared):
     rec = res.recommendation()
     assert rec["radius_m"] is not None and rec["window_days"] is not None
     assert elapsed < 30  # the benchmark target is 10 s; leave room for a busy test machine
+
+
+def test_chicago_through_ingest_matches_the_direct_read(shared):
+    from hotspots.config import IngestOptions
+    from hotspots.ingest import read_incidents
+
+    events, _, _ = chicago(shared)
+    path = shared("exact_dated", "chicago", "chicago_residential_burglary_2016_2017.csv.gz")
+    options = IngestOptions(
+        x_col="x",
+        y_col="y",
+        crs="EPSG:26971",
+        working_crs="EPSG:26971",
+        time_col="date_single",
+        time_format="%d/%m/%Y",
+        tz="America/Chicago",
+        offence="Burglary",
+    )
+    ingested = read_incidents([path], options).incidents
+    assert len(ingested) == len(events)
+    via_ingest = knox_test(ingested, n_permutations=9)
+    direct = knox_test(events, n_permutations=9)
+    assert via_ingest.time_resolution == "day"  # from the time_resolution column
+    pd.testing.assert_frame_equal(via_ingest.observed, direct.observed)
+    assert via_ingest.n_close_pairs == direct.n_close_pairs
