@@ -138,9 +138,8 @@ def _hulls(xy: np.ndarray, keys: np.ndarray) -> pd.Series:
     """Convex hull of the points of each key (index: key)."""
     order = np.argsort(keys, kind="stable")
     uniq, starts = np.unique(keys[order], return_index=True)
-    pts = shapely.points(xy[order])
     multi = shapely.multipoints(
-        pts, indices=np.repeat(np.arange(len(uniq)), np.diff(np.append(starts, len(keys))))
+        xy[order], indices=np.repeat(np.arange(len(uniq)), np.diff(np.append(starts, len(keys))))
     )
     return pd.Series(shapely.convex_hull(multi), index=uniq)
 

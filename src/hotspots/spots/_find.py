@@ -188,11 +188,7 @@ def find_spots(
     data = incidents[
         incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
     ]
-    labels = (
-        label_points(data.geometry, areas)
-        if areas is not None
-        else np.full(len(data), NO_AREAS, dtype=object)
-    )
+    labels = _label(data, areas)
     opts = {
         "method": method,
         "cell_m": float(cell_m),
@@ -322,7 +318,7 @@ def _check_harm(incidents: gpd.GeoDataFrame) -> None:
 
 
 def _resolve_offences(incidents: gpd.GeoDataFrame, offences: Sequence[str] | None) -> tuple:
-    present = sorted(set(incidents[OFFENCE].dropna().astype(str)))
+    present = sorted(str(o) for o in incidents[OFFENCE].dropna().unique())
     if offences is None:
         return tuple(present)
     if isinstance(offences, str):
@@ -376,18 +372,31 @@ def _prepare_areas(
     if areas.crs is None:
         msg = "areas has no CRS; read it with hotspots.areas.read_areas."
         raise OptionError(msg)
-    pts = incidents.geometry[incidents.geometry.notna()]
-    hits, _ = areas.sindex.query(pts.to_numpy(), predicate="intersects")
-    if len(hits) == 0:
-        ib = np.round(incidents.total_bounds).astype(int).tolist()
+    return areas
+
+
+def _label(data: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Area of each incident; refuses an areas layer that holds none of them.
+
+    police.uk points are snapped to shared map points, so each distinct location is
+    looked up once.
+    """
+    if areas is None:
+        return np.full(len(data), NO_AREAS, dtype=object)
+    xy = data.get_coordinates().to_numpy()
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    pts = gpd.GeoSeries(gpd.points_from_xy(uniq[:, 0], uniq[:, 1]), crs=data.crs)
+    labels = label_points(pts, areas)[inverse.ravel()]
+    if len(data) and (labels == AREA_UNASSIGNED).all():
+        ib = np.round(data.total_bounds).astype(int).tolist()
         ab = np.round(areas.total_bounds).astype(int).tolist()
         msg = (
             f"The areas layer does not overlap the incidents (areas bounds {ab}, incidents "
-            f"bounds {ib}, both {incidents.crs.to_string()}); check you passed the right "
+            f"bounds {ib}, both {data.crs.to_string()}); check you passed the right "
             f"--areas file for this force."
         )
         raise OptionError(msg)
-    return areas
+    return labels
 
 
 def _describe(offences: Sequence[str]) -> str:
@@ -709,6 +718,8 @@ def _summary(
                 f"{name}: only {n_cand} places with harm to choose from "
                 f"(fewer than --top {opts['top']}); all are spots."
                 if n_cand
+                else f"{name}: no significant Gi* hot cells, so no spots."
+                if opts["method"] == "gistar"
                 else f"{name}: no {HARM} in the window, so no spots."
             )
     return {

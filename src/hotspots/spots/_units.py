@@ -140,17 +140,13 @@ def build_units(
             else "analytic normal, one-sided",
         }
     }
-    n_possible = int((res.local_sum > 0).sum())
-    if (
-        permutations
-        and n_hot == 0
-        and 1 / (permutations + 1) > fdr_alpha * n_possible / len(res.ix)
-    ):
+    floor = 1 / (permutations + 1)
+    if permutations and n_hot == 0 and res.p_value.min() <= floor + 1e-12:
         extra["gistar"]["note"] = (
-            f"Gi*: no cell is significant; with {len(res.ix):,} cells tested, {permutations} "
-            f"permutations give p-values no smaller than {1 / (permutations + 1):.4f}, too coarse "
-            f"for FDR {fdr_alpha}. Use more --permutations, or --permutations 0 for analytic "
-            f"p-values."
+            f"Gi*: no cell is significant. With {len(res.ix):,} cells tested, {permutations} "
+            f"permutations give p-values no smaller than {floor:.4f}, too coarse for FDR "
+            f"{fdr_alpha} over so many cells. Use --permutations 0 (analytic p-values) or a "
+            f"smaller study area."
         )
     return Units(table=table, of=codes, extra=extra)
 
