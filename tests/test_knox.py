@@ -530,3 +530,14 @@ def test_time_band_paths_agree_with_brute_force(monkeypatch, lut_max, first_edge
     )
     np.testing.assert_array_equal(res.observed.to_numpy(), want)
     assert want.sum() > 0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from hotspots.nearrepeat import knox as knox_module
+    from hotspots.nearrepeat import pairs as pairs_module
+
+    for module in (knox_module, pairs_module):
+        outcome = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
+        assert outcome.attempted > 0 and outcome.failed == 0, module.__name__
