@@ -71,8 +71,9 @@ class BacktestResult:
     evaluation
         Long table: ``method, period_start, coverage, metric, value`` (one row per
         method x period x coverage x metric; ``stability`` from the second period on;
-        ``filler_share`` is the share of the chosen cells that had the method's lowest
-        score, i.e. were picked at random because the method ranked too few cells).
+        ``filler_share`` is the share of the chosen cells at the method's lowest score:
+        the method could not rank them, so its tie-breaker (if any) and then the seeded
+        random order picked them).
     summary
         One row per method and coverage: ``n_periods`` and the mean over periods of
         every metric.
@@ -394,7 +395,7 @@ def backtest(
                 values = _metric_values(
                     sel, test_counts, test_harm, train_counts, previous.get((method, level))
                 )
-                # cells at the method's lowest score carry no information: chosen at random
+                # cells at the method's lowest score were not ranked by the method itself
                 values["filler_share"] = float((sel & (score <= score.min())).sum() / sel.sum())
                 previous[(method, level)] = sel
                 rows.extend((method, origin, level, k, v) for k, v in values.items())

@@ -31,10 +31,10 @@ def grid_indices(x: np.ndarray, y: np.ndarray, *, cell_m: float) -> tuple[np.nda
 
     Identical to :func:`hotspots.spots.grid_cells`, so evaluation cells are spot cells.
     """
+    from hotspots.spots import grid_cells
+
     check_positive(cell_m, name="cell_m")
-    ix = np.floor(np.asarray(x, dtype="float64") / cell_m).astype("int64")
-    iy = np.floor(np.asarray(y, dtype="float64") / cell_m).astype("int64")
-    return ix, iy
+    return grid_cells(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), cell_m=cell_m)
 
 
 @dataclass(frozen=True)

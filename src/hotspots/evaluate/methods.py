@@ -12,11 +12,12 @@ score until the coverage level is reached (:func:`.metrics.select_by_coverage`).
 * ``gistar`` - Getis-Ord Gi* z-score of cell harm with queen neighbours including the
   cell itself, binary weights, zero-harm study cells counted (Getis & Ord 1992; Ord &
   Getis 1995). Matches ``esda.G_Local(star=True)`` z-scores.
-* ``dbscan`` - weighted DBSCAN (scikit-learn) of the training incidents with radius
+* ``dbscan`` - the harm-spot DBSCAN (:class:`hotspots.spots.HarmSpotClusterer`: weighted
+  scikit-learn DBSCAN, wide clusters split on the grid, hull polygons) with radius
   ``eps_m`` and a core needing ``dbscan_min_incidents`` times the mean incident harm
-  within it; a cluster covers the cells whose centre lies inside its convex hull
-  buffered by ``eps_m / 2`` or that hold a member. Cells score their cluster's harm
-  (largest cluster first), ties by the cell's own harm.
+  within it; a spot covers the cells whose centre lies inside its polygon. Cells score
+  their spot's harm (largest spot first), ties by the cell's own harm; cells outside
+  every spot are unranked (random filler).
 * ``promap`` - prospective hot-spotting for burglary (Johnson & Bowers 2004; Bowers,
   Johnson & Pease 2004): each incident of the last ``promap_weeks`` weeks adds
   ``1 / (1 + d) x 1 / (1 + t)`` to every cell whose centre lies within
@@ -32,7 +33,6 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
-import shapely
 from scipy import ndimage
 
 from hotspots.evaluate.grid import StudyGrid
@@ -117,40 +117,29 @@ def _gistar(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarr
 
 
 def _dbscan(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.cluster import DBSCAN
+    import geopandas as gpd
+
+    from hotspots.schema import HARM
+    from hotspots.spots import HarmSpotClusterer
 
     own = grid.sum_by_cell(d.cells, d.harm)
     score = np.zeros(grid.n_cells)
-    if d.x.size == 0:
-        return score, own
-    # police.uk points are snapped: cluster the distinct locations, weighted by their harm
-    xy = np.column_stack([d.x, d.y])
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-    weight = np.bincount(inverse.ravel(), weights=d.harm, minlength=len(uniq))
-    min_harm = p.dbscan_min_incidents * float(d.harm.mean())
+    min_harm = p.dbscan_min_incidents * float(d.harm.mean()) if d.x.size else 0.0
     if min_harm <= 0:
         return score, own
-    # a core point needs min_harm within eps_m: weights in units of min_harm, min_samples 1
-    labels = (
-        DBSCAN(eps=p.eps_m, min_samples=1, algorithm="kd_tree")
-        .fit(uniq, sample_weight=weight / min_harm)
-        .labels_
+    points = gpd.GeoDataFrame({HARM: d.harm}, geometry=gpd.points_from_xy(d.x, d.y), crs=grid.crs)
+    spots = (
+        HarmSpotClusterer(eps_m=p.eps_m, min_harm=min_harm, cell_m=grid.cell_m).fit(points).spots_
     )
-    members = labels >= 0
-    if not members.any():
+    if len(spots) == 0:
         return score, own
-    lab = labels[members]
-    n_clusters = int(lab.max()) + 1
-    cluster_harm = np.bincount(lab, weights=weight[members], minlength=n_clusters)
-    order = np.argsort(lab, kind="stable")  # shapely wants the part indices sorted
-    parts = shapely.multipoints(shapely.points(uniq[members][order]), indices=lab[order])
-    hulls = shapely.buffer(shapely.convex_hull(parts), p.eps_m / 2)
-    poly_idx, cell_idx = grid.centre_strtree().query(hulls, predicate="contains")
-    np.maximum.at(score, cell_idx, cluster_harm[poly_idx])
-    member_cells = grid.cell_of(uniq[members, 0], uniq[members, 1])
-    ok = member_cells >= 0
-    np.maximum.at(score, member_cells[ok], cluster_harm[lab[ok]])
-    return score, own
+    spot_harm = spots[HARM].to_numpy(dtype="float64")
+    poly_idx, cell_idx = grid.centre_strtree().query(
+        spots.geometry.to_numpy(), predicate="contains"
+    )
+    np.maximum.at(score, cell_idx, spot_harm[poly_idx])
+    # own harm orders cells within a spot only; cells outside every spot stay unranked
+    return score, np.where(score > 0, own, 0.0)
 
 
 def _promap(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, None]:

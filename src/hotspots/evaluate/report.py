@@ -190,7 +190,8 @@ th{{background:#f0f0f0}} figure{{display:inline-block;margin:0.5em}} img{{max-wi
 share (Chainey et al. 2008); PEI: PAI / best possible PAI at that coverage (Hunt 2016);
 RRI: (spot share after / before) / (total after / before) (Levine 2008); stability: share
 of this period's cells also chosen in the previous period; random filler: share of the chosen
-cells a method could not rank (lowest score, picked at random with the seed).</p>
+cells a method could not rank (lowest score; picked by its tie-breaker, else at random with
+the seed).</p>
 <h2>Summary (means over periods)</h2>
 {_table(summary)}
 {imgs}
