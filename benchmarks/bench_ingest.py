@@ -1,0 +1,168 @@
+"""Benchmark ``read_incidents``: the Essex 2025 year and 1 million synthetic rows.
+
+Each case runs in a fresh Python process so its peak RSS is its own. Prints a table and
+appends one markdown row per case to ``benchmarks/results/ingest.md``.
+
+    .venv/bin/python benchmarks/bench_ingest.py --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+ESSEX = REPO.parent / "shared" / "data" / "police_uk" / "essex_2025"
+RESULTS = REPO / "benchmarks" / "results" / "ingest.md"
+HEADER = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context"  # noqa: E501
+TYPES = [
+    "Violence and sexual offences",
+    "Anti-social behaviour",
+    "Shoplifting",
+    "Burglary",
+    "Criminal damage and arson",
+    "Public order",
+    "Vehicle crime",
+    "Other theft",
+    "Drugs",
+]
+
+
+def make_synthetic(path: Path, *, rows: int, seed: int = 0) -> Path:
+    """police.uk-layout CSV: snapped points in England, 12 months, 9% ASB without ids."""
+    rng = np.random.default_rng(seed)
+    snap_lon = rng.uniform(-2.5, 1.5, 20_000).round(6)  # 20,000 shared snap points
+    snap_lat = rng.uniform(51.0, 53.5, 20_000).round(6)
+    pick = rng.integers(0, 20_000, rows)
+    crime = rng.choice(TYPES, rows, p=[0.41, 0.09, 0.09, 0.04, 0.08, 0.07, 0.07, 0.07, 0.08])
+    ids = np.char.add("id", np.arange(rows).astype(str))
+    ids = np.where(crime == "Anti-social behaviour", "", ids)
+    lon = snap_lon[pick].astype(str)
+    lat = snap_lat[pick].astype(str)
+    missing = rng.random(rows) < 0.013  # police.uk "No Location" share
+    lon = np.where(missing, "", lon)
+    lat = np.where(missing, "", lat)
+    frame = pd.DataFrame(
+        {
+            "Crime ID": ids,
+            "Month": np.char.add("2025-", np.char.zfill(rng.integers(1, 13, rows).astype(str), 2)),
+            "Reported by": "Synthetic Police",
+            "Falls within": "Synthetic Police",
+            "Longitude": lon,
+            "Latitude": lat,
+            "Location": np.where(
+                missing, "No Location", np.char.add("On or near Street ", pick.astype(str))
+            ),
+            "LSOA code": "E01000001",
+            "LSOA name": "Synthetic 001A",
+            "Crime type": crime,
+            "Last outcome category": "Under investigation",
+            "Context": "",
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run_case(case: str, inputs: list[str], repeat: int) -> dict:
+    """Time read_incidents ``repeat`` times in this process (called in a child process)."""
+    from hotspots.ingest import read_incidents
+
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = read_incidents(inputs)
+        times.append(time.perf_counter() - start)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "case": case,
+        "rows": result.report.n_read,
+        "kept": result.report.n_kept,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "repeat": repeat,
+        "peak_rss_mb": peak_kb / 1024,
+    }
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case (median kept)")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic rows")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic rows")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        case, *inputs = args.child
+        print(json.dumps(run_case(case, inputs, args.repeat)))
+        return
+
+    cases: list[tuple[str, list[str]]] = []
+    if ESSEX.exists():
+        cases.append(("Essex 2025 police.uk (12 csv.gz)", [str(ESSEX)]))
+    else:
+        print(f"skipping Essex: {ESSEX} is absent")
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic = make_synthetic(
+            Path(tmp) / "synthetic-street.csv", rows=args.rows, seed=args.seed
+        )
+        cases.append(
+            (f"{args.rows:,} synthetic police.uk rows (seed {args.seed})", [str(synthetic)])
+        )
+        results = []
+        for case, inputs in cases:
+            proc = subprocess.run(
+                [sys.executable, __file__, "--repeat", str(args.repeat), "--child", case, *inputs],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=REPO,
+            )
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    host = machine()
+    if not RESULTS.exists():
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(
+            "# Ingest benchmark (benchmarks/bench_ingest.py)\n\n"
+            "| when | machine | case | rows | repeat | median s | peak RSS MB |\n"
+            "|---|---|---|---|---|---|---|\n",
+            encoding="utf-8",
+        )
+    with RESULTS.open("a", encoding="utf-8") as handle:
+        for r in results:
+            line = (
+                f"| {stamp} | {host} | {r['case']} | {r['rows']:,} | {r['repeat']} | "
+                f"{r['median_s']:.2f} | {r['peak_rss_mb']:.0f} |"
+            )
+            print(line)
+            handle.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
