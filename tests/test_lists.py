@@ -180,6 +180,12 @@ def test_public_lists_have_no_addresses(tmp_path):
     assert "<span class='box'>" not in html
 
 
+def test_month_dated_burglary_says_so(tmp_path):
+    zones = make_zones().assign(month_dates=["mid", "", "", ""])
+    html = write(tmp_path, zones=zones)["Chelmsford"].read_text(encoding="utf-8")
+    assert "Fri 27 Jun 2025 (month-only data: dated at the middle of the month)" in html
+
+
 def test_zone_without_addresses_says_so(tmp_path):
     html = write(tmp_path)["Maldon"].read_text(encoding="utf-8")
     assert html.count("No address points lie inside this zone") == 2

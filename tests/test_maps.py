@@ -262,7 +262,9 @@ def test_spot_features_carry_rank_colour_label_and_popup():
     ]
     assert len(spots) == 1
     feats = spots[0]["features"]
-    assert [f["properties"]["label"] for f in feats] == ["1", "2", "3", "4", "5", "6"]
+    labels = [re.sub(r"<[^>]+>", "", f["properties"]["label"]) for f in feats]
+    assert labels == ["1", "2", "3", "4", "5", "6"]
+    assert f"background:{RANK_BANDS[0][2]}" in feats[0]["properties"]["label"]
     assert feats[0]["properties"]["s"]["fillColor"] == RANK_BANDS[0][2]
     assert feats[5]["properties"]["s"]["fillColor"] == RANK_BANDS[1][2]
     pop = feats[0]["properties"]["popup"]
@@ -292,7 +294,7 @@ def test_spot_ring_matches_independent_projection():
     feats = next(
         g
         for g in geojson_layers(page)
-        if g["features"] and g["features"][0]["properties"].get("label") == "1"
+        if g["features"] and ">1</span>" in g["features"][0]["properties"].get("label", "")
     )
     ring = np.array(feats["features"][0]["geometry"]["coordinates"][0])
     corner = gpd.GeoSeries(gpd.points_from_xy([X0], [Y0]), crs=27700).to_crs(4326).iloc[0]
@@ -321,6 +323,7 @@ def test_zone_popups_and_classes():
         assert text in pop
     assert "Homes in zone</th><td>not known" in zones["features"][2]["properties"]["popup"]
     assert "Visited</th><td>yes" in zones["features"][3]["properties"]["popup"]
+    assert "Visited</th><td>not known (no visit log)" in zones["features"][2]["properties"]["popup"]
 
 
 def _texts(page: str) -> list[str]:
@@ -360,7 +363,9 @@ def test_public_mode_generalises_and_hides():
     assert "public version" in page
     layers = geojson_layers(page)
     spots = next(
-        g for g in layers if g["features"] and g["features"][0]["properties"].get("label") == "1"
+        g
+        for g in layers
+        if g["features"] and ">1</span>" in g["features"][0]["properties"].get("label", "")
     )
     pops = [f["properties"]["popup"] for f in spots["features"]]
     assert "Incidents</th><td>10" in pops[0]

@@ -26,6 +26,7 @@ from hotspots.errors import SchemaError
 from hotspots.outputs.files import write_text
 from hotspots.outputs.maps import (
     ZONE_COLOURS,
+    burglary_when,
     esc,
     fmt_count,
     fmt_date,
@@ -54,6 +55,7 @@ from hotspots.schema import (
     VISIT_ORDER,
     ZONE_ID,
     ZONE_IDS,
+    ZONE_MONTH_DATES,
     ZONE_STATUSES,
 )
 
@@ -170,7 +172,7 @@ def _facts(z: Mapping[str, Any], *, public: bool) -> str:
     status = str(z[STATUS])
     colour = ZONE_COLOURS.get(status, "#555")
     rows = [
-        ("Burglary date", fmt_date(z[OCCURRED_AT])),
+        ("Burglary date", burglary_when(z[OCCURRED_AT], z.get(ZONE_MONTH_DATES))),
         ("Visit by", f"<b>{fmt_time(z[DUE_BY])}</b>"),
         ("Zone expires", fmt_date(z[EXPIRES_ON])),
         ("Status", f"<span class='status' style='background:{colour}'>{esc(status)}</span>"),

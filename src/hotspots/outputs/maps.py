@@ -122,9 +122,21 @@ def _isna(value: object) -> bool:
 
 def esc(value: object) -> str:
     """HTML-escaped text of ``value``; a missing value becomes an en dash."""
-    if value is None or (not isinstance(value, str) and _isna(value)):
+    if value is None or (not isinstance(value, str) and _isna(value)) or value == "":
         return "\u2013"
     return html.escape(str(value), quote=True)
+
+
+_MONTH_POINT = {"start": "start", "mid": "middle", "end": "end"}
+
+
+def burglary_when(occurred: object, month_dates: object) -> str:
+    """Burglary date, saying so when it was dated from month-only data."""
+    when = fmt_date(occurred)
+    if isinstance(month_dates, str) and month_dates:
+        point = _MONTH_POINT.get(month_dates, month_dates)
+        when += f" (month-only data: dated at the {esc(point)} of the month)"
+    return when
 
 
 def fmt_count(value: object, *, public: bool) -> str:
@@ -508,7 +520,10 @@ def _add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool) -> None:
         {
             "s": styles,
             "popup": _spot_popups(spots, public=public, dropped=False),
-            "label": [esc(r) for r in ranks],
+            "label": [
+                f"<span class='hs-badge' style='background:{_rank_colour(r)}'>{esc(r)}</span>"
+                for r in ranks
+            ],
         },
         name=LAYER_SPOTS,
     )
@@ -550,15 +565,14 @@ def _zone_popups(zones: pd.DataFrame, *, public: bool) -> list[str]:
     }
     for i in range(len(zones)):
         v = {c: vals[i] for c, vals in cols.items()}
-        when = fmt_date(v[OCCURRED_AT])
-        if isinstance(v[ZONE_MONTH_DATES], str) and v[ZONE_MONTH_DATES]:
-            when += f" (month-only data, dated at the {esc(v[ZONE_MONTH_DATES])} of the month)"
+        when = burglary_when(v[OCCURRED_AT], v[ZONE_MONTH_DATES])
+        visited = {"visited": "yes", "active": "not known (no visit log)"}.get(v[STATUS], "no")
         rows = [
             ("Burglary", when),
             ("Due by", fmt_time(v[DUE_BY])),
             ("Expires", fmt_date(v[EXPIRES_ON])),
             ("Status", esc(v[STATUS])),
-            ("Visited", "yes" if v[STATUS] == "visited" else "no"),
+            ("Visited", visited),
             ("Homes in zone", fmt_count(v[N_HOMES], public=public)),
             ("Overlapping zones", fmt_count(v[N_OVERLAPPING], public=public)),
             ("Area", esc(v[AREA_NAME])),
@@ -606,12 +620,12 @@ def _add_burglaries(m: folium.Map, burglaries: gpd.GeoDataFrame, *, public: bool
             for w, loc, i in zip(when, locs, ids, strict=True)
         ]
     marker = folium.CircleMarker(
-        radius=4,
+        radius=3.5,
         color="#ffffff",
-        weight=1,
+        weight=0.8,
         fill=True,
         fill_color=BURGLARY_COLOUR,
-        fill_opacity=0.9,
+        fill_opacity=0.75,
         class_name="hs-burglary",
     )
     _add_geojson(
@@ -686,8 +700,10 @@ _CSS = """
 .hs-footer{position:fixed;bottom:0;left:0;z-index:1000;background:rgba(255,255,255,.92);
  font:11px/1.3 Arial,sans-serif;padding:3px 8px;max-width:calc(100% - 260px)}
 .hs-footer summary{cursor:pointer}
-.leaflet-tooltip.hs-label{background:transparent;border:0;box-shadow:none;color:#fff;
- font:bold 13px Arial,sans-serif;text-shadow:0 0 3px #000,0 0 2px #000,0 0 1px #000;padding:0}
+.leaflet-tooltip.hs-label{background:transparent;border:0;box-shadow:none;padding:0}
+.hs-badge{display:inline-block;min-width:20px;padding:1px 4px;border-radius:10px;color:#fff;
+ border:1.5px solid #fff;font:bold 12px/16px Arial,sans-serif;text-align:center;
+ box-shadow:0 0 3px rgba(0,0,0,.7)}
 .leaflet-tooltip.hs-label:before{display:none}
 .leaflet-bottom.leaflet-left{bottom:22px}
 table.hs-pop th{padding:1px 8px 1px 0;text-align:left;vertical-align:top;white-space:nowrap}
@@ -918,9 +934,11 @@ def build_map(
     m = folium.Map(
         location=folium_location(extent[0]),
         zoom_start=11,
-        tiles="OpenStreetMap" if tiles else None,
+        tiles=None,
         control_scale=True,
     )
+    if tiles:  # the only base layer: no radio button for it in the layer control
+        folium.TileLayer("OpenStreetMap", control=False).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(_CSS), name="hs_css")
     if not tiles:
