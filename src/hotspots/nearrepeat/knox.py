@@ -73,6 +73,14 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _floor_note(p: float, n_permutations: int) -> str:
+    """Say when a p-value is the smallest the permutations can give."""
+    floor = 1.0 / (n_permutations + 1)
+    if abs(p - floor) < 1e-12:
+        return f", the smallest possible with {n_permutations} permutations"
+    return f" from {n_permutations} permutations"
+
+
 def _label(lo: float, hi: float, *, closed_left: bool, unit: str) -> str:
     return f"{'[' if closed_left else '('}{_fmt(lo)}, {_fmt(hi)}] {unit}"
 
@@ -180,7 +188,7 @@ class KnoxResult:
                 f"Near-repeat pattern found in {self.n_events:,} events: pairs within "
                 f"{_fmt(self.distance_edges[first][1])} m and "
                 f"{_fmt(self.time_edges[0][1])} days of each other happen {ratio:.2f} times as "
-                f"often as chance predicts (p = {p:.3g}, {self.n_permutations} permutations). "
+                f"often as chance predicts (p = {p:.3g}{_floor_note(p, self.n_permutations)}). "
                 f"The raised risk holds out to {_fmt(radius)} m and for {_fmt(window)} days: "
                 f"recommended cocoon radius {_fmt(radius)} m, window {_fmt(window)} days."
             )
@@ -444,8 +452,9 @@ def knox_test(
     >>> ev = gpd.GeoDataFrame(
     ...     {"occurred_at": when},
     ...     geometry=gpd.points_from_xy([0, 50, 1000], [0, 0, 0]), crs=27700)
-    >>> knox_test(ev, n_permutations=9).observed.iat[0, 0]
-    np.int64(1)
+    >>> result = knox_test(ev, n_permutations=9)
+    >>> int(result.observed.iat[0, 0])  # the pair 50 m and 2 days apart
+    1
     """
     if not isinstance(incidents, gpd.GeoDataFrame):
         msg = f"incidents must be a GeoDataFrame; got {type(incidents).__name__}."
