@@ -40,6 +40,9 @@ MANDATORY_NEAREST = 8
 ZONE_FATES = ("on_time", "late", "missed")
 ZONE_FATE_SHARES = (0.72, 0.16, 0.12)
 PATROLS_PER_WEEK = 160
+BUSY_CELL_M = 150.0
+N_BUSY_CELLS = 20
+BUSY_SHARE = 0.85
 
 
 def draw_visits(
@@ -137,10 +140,24 @@ def draw_patrols(
     """One week of patrols before ``as_of``, where and when past harm was.
 
     Each patrol copies the place (plus a few metres) and the hour of the week of an
-    incident drawn with probability proportional to its harm ``weights``.
+    incident drawn with probability proportional to its harm ``weights``; most are
+    drawn from the incidents of the busiest places (the highest-harm 150 m cells), the
+    rest from anywhere, as a Grip-style plan with some response work does.
     """
     n = int(rng.poisson(PATROLS_PER_WEEK))
-    pick = rng.choice(len(xy), n, p=weights / weights.sum())
+    cell = np.floor(xy / BUSY_CELL_M).astype(np.int64)
+    _, cell_id = np.unique(cell, axis=0, return_inverse=True)
+    cell_id = cell_id.ravel()
+    cell_harm = np.bincount(cell_id, weights=weights)
+    busy_cells = np.argsort(-cell_harm, kind="stable")[:N_BUSY_CELLS]
+    busy = np.isin(cell_id, busy_cells) & (weights > 0)
+    n_busy = int(rng.binomial(n, BUSY_SHARE))
+    pick = np.concatenate(
+        [
+            rng.choice(len(xy), n_busy, p=np.where(busy, weights, 0.0) / weights[busy].sum()),
+            rng.choice(len(xy), n - n_busy, p=weights / weights.sum()),
+        ]
+    )
     src = pd.DatetimeIndex(times.to_numpy()[pick]).tz_convert(as_of.tz)
     week_start = as_of.normalize() - pd.Timedelta(days=6)
     # same weekday and hour as the incident, inside the week before as_of
