@@ -140,3 +140,24 @@ def test_end_to_end_on_chicago_sample(tmp_path, shared, ingest_ready):
     assert run_json["knox"]["n_events"] == 3000
     for name in ("knox.html", "knox.png", "knox.json"):
         assert (out / name).stat().st_size > 0
+
+
+POLICE_UK_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+    "Crime type,Last outcome category,Context"
+)
+
+
+def test_month_dated_police_uk_file_is_refused(tmp_path, ingest_ready):
+    rows = [
+        f"id{k},2025-0{1 + k % 3},Essex Police,Essex Police,0.4{k}3,51.63{k},On or near X Road,"
+        f"E01021237,Basildon 001A,Burglary,Under investigation,"
+        for k in range(6)
+    ]
+    path = tmp_path / "2025-01-essex-street.csv"
+    path.write_text("\n".join([POLICE_UK_HEADER, *rows]) + "\n", encoding="utf-8")
+    out = run("knox", str(path), "--out", str(tmp_path / "out"))
+    assert out.returncode == 1
+    assert "month resolution" in out.stderr and "needs day or exact dates" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "out" / "knox.csv").exists()
