@@ -24,6 +24,7 @@ from hotspots.cli import (  # noqa: E402, F401  isort: skip
     cmd_cocoon,
     cmd_weekly,
     cmd_evaluate,
+    cmd_demo,
 )
 
 __all__ = ["app", "main"]
