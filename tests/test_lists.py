@@ -101,7 +101,9 @@ def test_one_page_per_area(tmp_path):
 def test_most_urgent_zone_first_and_print_css(tmp_path):
     html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
     # Z-B1 is overdue, Z-B2 due: overdue first
-    assert html.index("Zone 1 of 2: Z-B1") < html.index("Zone 2 of 2: Z-B2")
+    assert html.index("Zone 1 of 2<div class='zid'>zone id Z-B1") < html.index(
+        "Zone 2 of 2<div class='zid'>zone id Z-B2"
+    )
     assert "@page { size: A4" in html and "break-before: page" in html
     assert "OFFICIAL-SENSITIVE" in html
     assert "As of Mon 30 Jun 2025 09:00" in html
@@ -146,6 +148,26 @@ def test_mandatory_then_nearest_and_victim_not_listed(tmp_path):
     assert "Mandatory: the nearest homes, visit all of these (3)" in html
     assert "also in zones Z-B1;Z-B2" in html
     assert "12 m" in html and "390 m" in html
+
+
+def test_postcode_and_id_columns_hidden_when_they_repeat_the_address(tmp_path):
+    visits = make_visits()
+    visits[POSTCODE] = visits[ADDRESS_TEXT]
+    visits[ADDRESS_ID] = visits[ADDRESS_TEXT]
+    html = write(tmp_path, visits=visits)["Chelmsford"].read_text(encoding="utf-8")
+    assert "<th>Postcode</th>" not in html and "<th>Id</th>" not in html
+    assert "colspan='6'" in html
+    html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
+    assert "<th>Postcode</th>" in html and "<th>Id</th>" in html and "colspan='8'" in html
+
+
+def test_long_zone_ids_are_shortened_in_the_summary(tmp_path):
+    long_id = "Z-" + "ab" * 32
+    zones = make_zones().assign(zone_id=[long_id, "Z-B2", "Z-B3", "Z-B4"])
+    visits = make_visits().replace({ZONE_ID: {"Z-B1": long_id}})
+    html = write(tmp_path, zones=zones, visits=visits)["Chelmsford"].read_text(encoding="utf-8")
+    assert f"<span title='{long_id}'>Z-ababababab\u2026</span>" in html
+    assert f"zone id {long_id}" in html
 
 
 def test_escaping(tmp_path):

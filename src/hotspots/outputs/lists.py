@@ -79,6 +79,8 @@ th, td { border: 1px solid #999; padding: 2px 5px; text-align: left; vertical-al
 th { background: #eee; font-size: 9.5pt; }
 td.num { text-align: right; white-space: nowrap; }
 td.outcome { width: 24%; }
+table.summary td { white-space: nowrap; }
+.zid { font-size: 8.5pt; font-weight: normal; color: #444; word-break: break-all; }
 table.visits th:first-child { width: 34px; }
 .box { display: inline-block; width: 12px; height: 12px; border: 1.5px solid #000; }
 tr.mandatory td { font-weight: bold; }
@@ -182,8 +184,21 @@ def _facts(z: Mapping[str, Any], *, public: bool) -> str:
     return f"<table>{body}</table>"
 
 
-def _address_rows(targets: pd.DataFrame) -> str:
+def _distinct(targets: pd.DataFrame, column: str) -> bool:
+    """True when ``column`` says something the address text does not.
+
+    Code-Point Open "addresses" are postcodes, so their postcode and id columns would
+    only repeat them.
+    """
+    if column not in targets:
+        return False
+    other = targets[column].astype("string").fillna("")
+    return bool((other != targets[ADDRESS_TEXT].astype("string").fillna("")).any())
+
+
+def _address_rows(targets: pd.DataFrame, *, postcode: bool, address_id: bool) -> str:
     out = []
+    span = 6 + postcode + address_id
     groups = (
         (True, "Mandatory: the nearest homes, visit all of these"),
         (False, "Other homes in the zone, nearest first"),
@@ -192,7 +207,7 @@ def _address_rows(targets: pd.DataFrame) -> str:
         part = targets[targets[MANDATORY].to_numpy(dtype=bool) == flag]
         if not len(part):
             continue
-        out.append(f"<tr class='group'><th colspan='8'>{caption} ({len(part)})</th></tr>")
+        out.append(f"<tr class='group'><th colspan='{span}'>{caption} ({len(part)})</th></tr>")
         cls = " class='mandatory'" if flag else ""
         cols = {
             c: (part[c].tolist() if c in part else [None] * len(part))
@@ -220,10 +235,12 @@ def _address_rows(targets: pd.DataFrame) -> str:
             out.append(
                 f"<tr{cls}><td><span class='box'></span></td>"
                 f"<td class='num'>{esc(v[VISIT_ORDER])}</td>"
-                f"<td>{esc(v[ADDRESS_TEXT])}{street}{also}</td><td>{esc(v[POSTCODE])}</td>"
-                f"<td class='num'>{esc(_metres(v[DISTANCE_M]))}</td>"
+                f"<td>{esc(v[ADDRESS_TEXT])}{street}{also}</td>"
+                + (f"<td>{esc(v[POSTCODE])}</td>" if postcode else "")
+                + f"<td class='num'>{esc(_metres(v[DISTANCE_M]))}</td>"
                 f"<td>{esc(v[DISTANCE_BAND])}</td>"
-                f"<td><small>{esc(v[ADDRESS_ID])}</small></td><td class='outcome'></td></tr>"
+                + (f"<td><small>{esc(v[ADDRESS_ID])}</small></td>" if address_id else "")
+                + "<td class='outcome'></td></tr>"
             )
     return "".join(out)
 
@@ -246,7 +263,9 @@ def _zone_section(
     radius_m: float,
     n_burgled: int,
 ) -> str:
-    title = f"Zone {number} of {total}" + ("" if public else f": {esc(z[ZONE_ID])}")
+    title = f"Zone {number} of {total}"
+    if not public:
+        title += f"<div class='zid'>zone id {esc(z[ZONE_ID])}</div>"
     head = (
         f"<section class='zone' id='zone-{number}'><h2>{title}</h2><div class='zonehead'>"
         f"<div class='facts'>{_facts(z, public=public)}</div>"
@@ -269,11 +288,15 @@ def _zone_section(
     if n_burgled:
         note += " The burgled home itself is not on this list."
     note += "</p>"
+    postcode, address_id = _distinct(targets, POSTCODE), _distinct(targets, ADDRESS_ID)
     table = (
         "<table class='visits'><thead><tr><th>Done</th><th>#</th><th>Address</th>"
-        "<th>Postcode</th><th>Distance</th><th>Band</th><th>Id</th><th>Outcome</th></tr></thead>"
-        "<tbody>"
-        f"{_address_rows(targets)}</tbody></table>"
+        + ("<th>Postcode</th>" if postcode else "")
+        + "<th>Distance</th><th>Band</th>"
+        + ("<th>Id</th>" if address_id else "")
+        + "<th>Outcome</th></tr></thead><tbody>"
+        + _address_rows(targets, postcode=postcode, address_id=address_id)
+        + "</tbody></table>"
     )
     return head + note + table + "</section>"
 
@@ -284,7 +307,9 @@ def _summary_table(
     rows = []
     for n, z in enumerate(zones.to_dict("records"), start=1):
         mand, total = counts.get(str(z[ZONE_ID]), (0, 0))
-        name = f"Zone {n}" if public else f"Zone {n}: {esc(z[ZONE_ID])}"
+        zid = str(z[ZONE_ID])
+        short = zid if len(zid) <= 14 else zid[:12] + "\u2026"
+        name = f"Zone {n}" if public else f"Zone {n}: <span title='{esc(zid)}'>{esc(short)}</span>"
         homes = "" if public else f"<td class='num'>{mand}</td><td class='num'>{total}</td>"
         rows.append(
             f"<tr><td><a href='#zone-{n}'>{name}</a></td><td>{esc(z[STATUS])}</td>"
