@@ -504,7 +504,7 @@ def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     if missing:
         pytest.skip(f"weekly pipeline stages not in this build yet: {missing}")
     out = tmp_path / "demo"
-    assert _run(["demo", "--out", str(out)]) == 0
+    assert _run(["demo", "--out", str(out), "--no-tiles"]) == 0
     for name in (
         "map.html",
         "harm_spots.geojson",
@@ -517,6 +517,8 @@ def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     summary = run["summary"]
     assert summary["time_resolution"] == "exact"
+    assert run["parameters"]["seed"] == DEFAULT_SEED and run["parameters"]["tiles"] is False
+    assert run["parameters"]["area_field"] == "area"
     assert (out / "data" / "incidents.csv").exists()
     # the town exercises every stage: a near-repeat finding, a mix of cocoon outcomes,
     # the two deliberately unknown visit ids rejected, spots in every district

@@ -68,6 +68,22 @@ def demo(
             help="Last day of the two years of incidents, YYYY-MM-DD; the run is as of that day.",
         ),
     ] = "2026-11-22",
+    tiles: Annotated[
+        bool,
+        typer.Option(
+            "--tiles/--no-tiles",
+            help="OpenStreetMap background on the map (default on); --no-tiles for networks "
+            "without internet.",
+        ),
+    ] = True,
+    offline_assets: Annotated[
+        Path | None,
+        typer.Option(
+            "--offline-assets",
+            help="Folder of Leaflet/plugin JavaScript and CSS to inline so the map works with "
+            "no internet.",
+        ),
+    ] = None,
     data_only: Annotated[
         bool,
         typer.Option("--data-only", help="Only write the town's data files; skip the weekly run."),
@@ -99,7 +115,13 @@ def demo(
         return
     missing = weekly_stages_missing()
     if not missing:
-        _run_weekly(files, out=out, town_as_of=town.as_of, seed=seed)
+        _run_weekly(
+            files,
+            out=out,
+            town_as_of=town.as_of,
+            seed=seed,
+            extra={"tiles": tiles, "offline_assets": offline_assets},
+        )
     else:
         console.print(
             f"The weekly run is not available in this build (missing "
@@ -108,7 +130,9 @@ def demo(
         _ingest_only(files["incidents"])
 
 
-def _run_weekly(files: dict[str, Path], *, out: Path, town_as_of: Any, seed: int) -> None:
+def _run_weekly(
+    files: dict[str, Path], *, out: Path, town_as_of: Any, seed: int, extra: dict[str, Any]
+) -> None:
     from hotspots.cli.cmd_weekly import show_weekly_summary
     from hotspots.demo import DISTRICT_FIELD
     from hotspots.pipeline import WeeklySettings, run_weekly
@@ -123,6 +147,7 @@ def _run_weekly(files: dict[str, Path], *, out: Path, town_as_of: Any, seed: int
             "patrols": files["patrols"],
             "seed": seed,
             "title": "SYNTHETIC demo town: harm spots and cocoon zones",
+            **{k: v for k, v in extra.items() if v is not None},
         },
         source="hotspots demo",
     )
