@@ -12,6 +12,7 @@ from hotspots.spots._find import (
     SpotResult,
     find_spots,
     offence_slug,
+    resolve_offences,
 )
 from hotspots.spots._gistar import GiStarResult, benjamini_hochberg, gi_star_grid
 from hotspots.spots._grid import (
@@ -53,5 +54,6 @@ __all__ = [
     "patrol_summary",
     "peak_windows",
     "read_patrols",
+    "resolve_offences",
     "write_spot_outputs",
 ]

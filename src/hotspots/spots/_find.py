@@ -39,6 +39,7 @@ from hotspots.schema import (
     N_INCIDENTS,
     N_OFFENCE_PREFIX,
     OCCURRED_AT,
+    OCCURRED_TO,
     OFFENCE,
     OFFENCE_MIX,
     PEAK_WINDOWS,
@@ -54,7 +55,15 @@ from hotspots.spots._profile import hour_of_week, peak_windows
 from hotspots.spots._select import headline, order_units, select_units
 from hotspots.spots._units import Units, build_units, unit_ids_of_points
 
-__all__ = ["METHODS", "SERIOUS_VIOLENCE", "Method", "SpotResult", "find_spots", "offence_slug"]
+__all__ = [
+    "METHODS",
+    "SERIOUS_VIOLENCE",
+    "Method",
+    "SpotResult",
+    "find_spots",
+    "offence_slug",
+    "resolve_offences",
+]
 
 SERIOUS_VIOLENCE: tuple[str, ...] = (
     "Violence and sexual offences",
@@ -119,8 +128,8 @@ def find_spots(
     cell_m, eps_m, min_harm
         Cell side (metres, default 150); DBSCAN radius (metres) and core harm.
     as_of, lookback_days
-        Last day of the window (default: the latest date in the data) and its length in
-        days (default 365).
+        Last day of the window (default: the latest day the data covers, i.e. the end of
+        the last month for police.uk data) and its length in days (default 365).
     offences
         Offence categories ranked (default: the serious-violence set); None for all.
     areas
@@ -181,7 +190,7 @@ def find_spots(
         previous_days=previous_days,
     )
     _check_harm(incidents)
-    chosen = _resolve_offences(incidents, offences)
+    chosen = resolve_offences(incidents, offences)
     tz = incidents[OCCURRED_AT].dt.tz
     as_of_day = _as_of_day(as_of, incidents, tz)
     areas = _prepare_areas(areas, incidents)
@@ -317,7 +326,14 @@ def _check_harm(incidents: gpd.GeoDataFrame) -> None:
         raise SchemaError(msg)
 
 
-def _resolve_offences(incidents: gpd.GeoDataFrame, offences: Sequence[str] | None) -> tuple:
+def resolve_offences(
+    incidents: gpd.GeoDataFrame, offences: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The offence categories to rank, checked against the data.
+
+    None means every category present. The default serious-violence set may be partly
+    absent (a force file without drugs offences); any other name must be in the data.
+    """
     present = sorted(str(o) for o in incidents[OFFENCE].dropna().unique())
     if offences is None:
         return tuple(present)
@@ -337,8 +353,10 @@ def _resolve_offences(incidents: gpd.GeoDataFrame, offences: Sequence[str] | Non
 
 def _as_of_day(as_of: object, incidents: gpd.GeoDataFrame, tz: object) -> pd.Timestamp:
     times = incidents[OCCURRED_AT]
-    if as_of is None:
+    if as_of is None:  # the latest moment covered: police.uk months run to their last day
         latest = times.max()
+        if OCCURRED_TO in incidents.columns and incidents[OCCURRED_TO].notna().any():
+            latest = max(latest, incidents[OCCURRED_TO].max())
         if pd.isna(latest):
             msg = "incidents have no dates; cannot choose --as-of. Check the time column."
             raise OptionError(msg)
