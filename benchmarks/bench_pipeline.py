@@ -9,7 +9,12 @@ Cases (each repeat runs in a fresh child process, so peak memory is per run):
 * ``essex-2025`` - the police.uk Essex year (month dates, ``--month-dates mid``);
 * ``chicago-burglary`` - Chicago residential burglaries 2016-2017 (day dates);
 * ``evaluate-essex`` / ``evaluate-chicago`` - ``hotspots.evaluate.backtest`` monthly on
-  Essex (6 periods) and weekly on Chicago (26 periods), all methods.
+  Essex (6 periods) and weekly on Chicago (26 periods), all methods;
+* ``reference-gistar`` - our Gi* (``hotspots.spots.gi_star_grid``) against esda
+  ``G_Local(star=True)`` on a 300 x 300 lattice, analytic and 99 permutations;
+* ``reference-dbscan`` - our harm-weighted DBSCAN against scikit-learn DBSCAN called
+  directly (same weights; adjusted Rand of the labels) and HDBSCAN, on Essex serious
+  violence (the Knox/pointpats comparison lives in ``bench_knox.py``).
 
 Stage times come from the progress events the pipeline reports; "map, lists, package"
 is the time after the last stage event. Writes ``benchmarks/results/pipeline.md``.
@@ -57,6 +62,8 @@ ALL_CASES = (
     "chicago-burglary",
     "evaluate-essex",
     "evaluate-chicago",
+    "reference-gistar",
+    "reference-dbscan",
 )
 QUICK_CASES = ("synthetic-10k", "evaluate-quick")
 SIZES = {"synthetic-10k": 10_000, "synthetic-100k": 100_000, "synthetic-1m": 1_000_000}
@@ -154,6 +161,8 @@ def run_case(case: str, work: Path, seed: int) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if case.startswith("evaluate"):
         return run_evaluate_case(case, work, seed)
+    if case.startswith("reference"):
+        return run_reference_case(case, seed)
     from hotspots.pipeline import WeeklySettings, run_weekly
 
     if case in SIZES:
@@ -225,6 +234,90 @@ def run_evaluate_case(case: str, work: Path, seed: int) -> dict[str, Any]:
             "methods": len(METHODS),
         },
     }
+
+
+def _timed(fn: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def run_reference_case(case: str, seed: int) -> dict[str, Any]:
+    """Ours against the reference library on the same data, with the ratio of times."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    if case == "reference-gistar":
+        import esda
+        import libpysal
+
+        from hotspots.spots import gi_star_grid
+
+        side = 300  # 90,000 cells of a seeded Poisson lattice
+        rng = np.random.default_rng(seed)
+        values = rng.poisson(rng.gamma(0.3, 3.0, side * side)).astype(float)
+        iy, ix = np.divmod(np.arange(side * side), side)
+        ours_s, ours = _timed(lambda: gi_star_grid(ix, iy, values, permutations=99, seed=seed))
+        ours0_s, ours0 = _timed(lambda: gi_star_grid(ix, iy, values, permutations=0))
+        w_s, w = _timed(lambda: libpysal.weights.lat2W(side, side, rook=False))
+        ref0_s, ref0 = _timed(
+            lambda: esda.G_Local(values, w, transform="B", star=True, permutations=0)
+        )
+        ref_s, _ = _timed(
+            lambda: esda.G_Local(values, w, transform="B", star=True, permutations=99, seed=seed)
+        )
+        order = np.lexsort((ours0.ix, ours0.iy))
+        diff = float(np.max(np.abs(ours0.z[order] - ref0.Zs)))
+        del ours
+        return {
+            "seconds": ours_s,
+            "stages": {},
+            "facts": {
+                "cells": side * side,
+                "ours 99 perm s": round(ours_s, 2),
+                "esda G_Local 99 perm s": round(ref_s, 2),
+                "ratio esda/ours (99 perm)": round(ref_s / ours_s, 1),
+                "ours analytic s": round(ours0_s, 3),
+                "esda analytic s (+ lat2W)": f"{ref0_s:.2f} (+{w_s:.2f})",
+                "ratio esda/ours (analytic, excl. weights)": round(ref0_s / ours0_s, 1),
+                "max abs z difference": f"{diff:.1e}",
+            },
+        }
+    if case == "reference-dbscan":
+        from sklearn.cluster import DBSCAN, HDBSCAN
+        from sklearn.metrics import adjusted_rand_score
+
+        from hotspots.harm import apply_harm, load_harm_table
+        from hotspots.ingest import read_incidents
+        from hotspots.spots import SERIOUS_VIOLENCE, HarmSpotClusterer
+        from hotspots.spots._dbscan import _weighted_dbscan
+
+        incidents = apply_harm(read_incidents([str(ESSEX)]).incidents, load_harm_table())
+        sv = incidents[incidents["offence"].isin(SERIOUS_VIOLENCE)]
+        xy = sv.get_coordinates().to_numpy()
+        harm = sv["harm"].to_numpy(dtype=float)
+        ours_s, _ = _timed(lambda: HarmSpotClusterer(eps_m=150, min_harm=2000).fit(sv))
+        lab_s, labels = _timed(lambda: _weighted_dbscan(xy, harm, eps_m=150, min_harm=2000))
+        ref_s, ref = _timed(
+            lambda: DBSCAN(eps=150, min_samples=2000).fit(xy, sample_weight=harm).labels_
+        )
+        h_s, h = _timed(lambda: HDBSCAN(min_cluster_size=50).fit(xy).labels_)
+        return {
+            "seconds": ours_s,
+            "stages": {},
+            "facts": {
+                "points": len(xy),
+                "ours (clusters + split + polygons) s": round(ours_s, 2),
+                "ours labels only s": round(lab_s, 2),
+                "sklearn DBSCAN direct s": round(ref_s, 2),
+                "ratio sklearn/ours (labels)": round(ref_s / lab_s, 1),
+                "same clusters (adjusted Rand)": round(adjusted_rand_score(ref, labels), 4),
+                "sklearn HDBSCAN(min_cluster_size=50) s": round(h_s, 2),
+                "HDBSCAN clusters": int(h.max() + 1),
+            },
+        }
+    msg = f"unknown reference case {case!r}"
+    raise SystemExit(msg)
 
 
 def child(case: str, work: Path, seed: int) -> None:
