@@ -193,7 +193,7 @@ def _coarsest_resolution(incidents: gpd.GeoDataFrame) -> str:
     return max(values, key=lambda r: RESOLUTION_DAYS.get(r, 0.0)) if values else "exact"
 
 
-_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
 
 def stable_html_ids(html: str) -> str:
