@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Transformer
-
 from tests.conftest import shared_path
 
 pytestmark = pytest.mark.realdata
