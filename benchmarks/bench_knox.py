@@ -219,6 +219,7 @@ def main() -> None:
         return
     if not (REPO / CHICAGO).exists():
         raise SystemExit(f"{CHICAGO} not found (needs ../shared/data beside the repository)")
+    load_before = os.getloadavg()[0]
     results = {}
     for case in ("chicago", "chicago_exact", "synthetic", "ours_single", "pointpats"):
         reps = 1 if case == "pointpats" else args.repeats
@@ -239,6 +240,8 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
         f"commit {commit}. Command: `.venv/bin/python benchmarks/bench_knox.py --repeats "
         f"{args.repeats} --pointpats-n {args.pointpats_n}`.",
+        f"Load average (1 min) before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+        "(other work on the machine slows the timings).",
         "Each case runs in its own process; time is wall-clock for `knox_test` (pair search, "
         "observed table, all permutations) after the data is loaded; peak RSS is the whole "
         "process (Python, libraries and data included).",
