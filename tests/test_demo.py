@@ -582,3 +582,26 @@ def test_visit_reader_accepts_local_offsets_across_the_clock_change(tmp_path):
     )
     visits, rejected = read_visits(path, addresses=TOWN.addresses)
     assert len(visits) == len(local) - 2 and len(rejected) == 2
+
+
+def test_both_shipped_harm_tables_weight_the_town():
+    harm = pytest.importorskip("hotspots.harm")
+    by_category = harm.apply_harm(TOWN.incidents, harm.load_harm_table("cchi-2026-police-uk"))
+    assert by_category["harm"].notna().all() and (by_category["harm"] > 0).all()
+    table = harm.load_harm_table("cchi-2026-subgroups")
+    # anti-social behaviour has no ONS subgroup and no CCHI value: the only gap
+    with pytest.raises(harm_error(), match=r"no weight for 1 offence value.*'Anti-social"):
+        harm.apply_harm(TOWN.incidents, table)
+    by_code = harm.apply_harm(TOWN.incidents, table, unknown="zero")
+    asb = by_code[OFFENCE] == "Anti-social behaviour"
+    assert (by_code.loc[asb, "harm"] == 0).all() and (by_code.loc[~asb, "harm"] > 0).all()
+    serious = by_code[by_code[OFFENCE_CODE] == "Violence with injury"]["harm"]
+    assert serious.to_numpy() == pytest.approx(365.0)
+    injury_free = by_code[by_code[OFFENCE_CODE] == "Violence without injury"]["harm"]
+    assert injury_free.to_numpy() == pytest.approx(10.0)
+
+
+def harm_error() -> type[Exception]:
+    from hotspots.errors import SchemaError
+
+    return SchemaError
