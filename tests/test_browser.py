@@ -7,7 +7,6 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -70,7 +69,6 @@ def browser():
     _requirements()
     from playwright.sync_api import sync_playwright
 
-    os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b

@@ -722,7 +722,6 @@ def _legend(
     areas: bool,
     addresses: str | None,
     public: bool,
-    window_days_note: str,
 ) -> str:
     parts = ["<div class='hs-legend' id='hs-legend'>"]
     parts.append(f"<h2>{LAYER_SPOTS} ({spots})</h2>")
@@ -745,7 +744,7 @@ def _legend(
         where = " (grid-square centres)" if public else ""
         parts.append(
             f"<div><i class='dot' style='background:{BURGLARY_COLOUR}'></i>"
-            f"{LAYER_BURGLARIES.lower()}{where} ({burglaries}{window_days_note})</div>"
+            f"{LAYER_BURGLARIES.lower()}{where} ({burglaries})</div>"
         )
     if surface_labels:
         parts.append(f"<h2>{LAYER_SURFACE} (harm per cell)</h2>")
@@ -992,7 +991,6 @@ def build_map(
                 areas=areas is not None,
                 addresses=address_layer,
                 public=public,
-                window_days_note="",
             )
         ),
         name="hs_legend",
