@@ -182,3 +182,74 @@ def test_within_equals_brute_force(seed, radius_m):
     # sorted by zone then distance
     key = zi * 1e7 + dist
     assert np.all(np.diff(key) >= 0)
+
+
+# ---------------------------------------------------------------- vectorised lists vs plain pandas
+def _random_case(seed: int):
+    import geopandas as gpd
+
+    from hotspots.schema import DWELLING_BURGLARY, INCIDENT_ID, OCCURRED_AT, STREET, TIME_RESOLUTION
+
+    rng = np.random.default_rng(seed)
+    axy = rng.uniform(0, 3000, (600, 2)).round(0) + 500_000
+    adds = gpd.GeoDataFrame(
+        {
+            ADDRESS_ID: pd.array([f"a{i}" for i in range(600)], dtype="string"),
+            STREET: pd.array(
+                [None if i % 7 == 0 else f"S{i % 11}" for i in range(600)], dtype="string"
+            ),
+        },
+        geometry=gpd.points_from_xy(axy[:, 0], axy[:, 1]),
+        crs=27700,
+    )
+    bxy = rng.uniform(0, 3000, (40, 2)) + 500_000
+    inc = gpd.GeoDataFrame(
+        {
+            INCIDENT_ID: [f"B{i}" for i in range(40)],
+            OCCURRED_AT: stamp("2025-03-01") + pd.to_timedelta(rng.integers(0, 30, 40), unit="D"),
+            DWELLING_BURGLARY: True,
+            TIME_RESOLUTION: "exact",
+        },
+        geometry=gpd.points_from_xy(bxy[:, 0], bxy[:, 1]),
+        crs=27700,
+    )
+    areas = make_areas()
+    areas.loc[0, "geometry"] = shapely.box(490_000, 190_000, 501_500, 210_000)
+    areas.loc[1, "geometry"] = shapely.box(501_500, 190_000, 520_000, 210_000)
+    zones = cocoon_zones(inc, as_of=stamp("2025-04-01"), areas=areas)
+    return visit_lists(zones, adds, nearest=5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_team_and_street_lists_equal_plain_pandas(seed):
+    visits = _random_case(seed)
+    targets = visits[~visits[IS_BURGLED]].sort_values([DUE_BY, ZONE_ID])
+    expected = (
+        targets.groupby([AREA_NAME, ADDRESS_ID])
+        .agg(
+            due_by=(DUE_BY, "min"),
+            zone_ids=(ZONE_ID, ";".join),
+            n_zones=(ZONE_ID, "size"),
+            distance_m=(DISTANCE_M, "min"),
+            mandatory=(MANDATORY, "any"),
+        )
+        .reset_index()
+    )
+    got = team_lists(visits)
+    assert len(got) == len(expected)
+    merged = got.merge(expected, on=[AREA_NAME, ADDRESS_ID], suffixes=("", "_x"))
+    assert len(merged) == len(expected)
+    for col in ("due_by", "zone_ids", "n_zones", "distance_m", "mandatory"):
+        assert merged[col].tolist() == merged[f"{col}_x"].tolist(), col
+    assert (got["n_zones"] > 1).any()  # the case really has addresses in several zones
+    streets = street_summary(visits)
+    t = targets.assign(street=targets["street"].astype("string").fillna("(street unknown)"))
+    exp = (
+        t.groupby([ZONE_ID, "street"])
+        .agg(homes=(DISTANCE_M, "size"), nearest_m=(DISTANCE_M, "min"))
+        .reset_index()
+    )
+    m = streets.merge(exp, on=[ZONE_ID, "street"], suffixes=("", "_x"))
+    assert len(m) == len(exp) == len(streets)
+    assert m["homes"].tolist() == m["homes_x"].tolist()
+    assert m["nearest_m"].tolist() == m["nearest_m_x"].tolist()

@@ -290,6 +290,32 @@ def _read_spatial(
     return frame, points, reasons
 
 
+def _pair_order(
+    left: np.ndarray, right: np.ndarray, dist: np.ndarray, radius_m: float
+) -> np.ndarray:
+    """Order of pairs by point, distance in whole millimetres, then address position.
+
+    Packed into one unsigned 64-bit key when it fits (one fast sort); otherwise a
+    three-key lexsort gives the same order.
+    """
+    if len(left) == 0:
+        return np.zeros(0, dtype="int64")
+    mm = np.floor(dist * 1000.0).astype("uint64")
+    bits = [
+        int(np.max(left)).bit_length(),
+        int(radius_m * 1000.0).bit_length() + 1,
+        int(np.max(right)).bit_length(),
+    ]
+    if sum(bits) <= 64:
+        key = (
+            (left.astype("uint64") << np.uint64(bits[1] + bits[2]))
+            | (mm << np.uint64(bits[2]))
+            | right.astype("uint64")
+        )
+        return np.argsort(key)  # keys are unique: any sort gives one order
+    return np.lexsort((right, mm, left))  # pragma: no cover - over ~2**20 zones and homes
+
+
 class AddressIndex:
     """Spatial index over an address layer, built once and queried per zone.
 
@@ -329,14 +355,34 @@ class AddressIndex:
         self.xy_ = shapely.get_coordinates(geoms)
         self.tree_ = shapely.STRtree(geoms)
         self._lonlat: np.ndarray | None = None
+        self._codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
 
     def __len__(self) -> int:
         return len(self.xy_)
 
+    def _pairs(
+        self, points: np.ndarray, radius_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unsorted (point, address, distance) pairs within ``radius_m``.
+
+        The tree is queried with each point's square of side ``2 * radius_m`` (cheap
+        envelope tests), then exact distances keep those inside the circle.
+        """
+        pts = np.asarray(points, dtype=object)
+        qxy = shapely.get_coordinates(pts)
+        if len(qxy) != len(pts):
+            msg = "points must be non-empty shapely points (one per zone)."
+            raise ValueError(msg)
+        boxes = shapely.box(
+            qxy[:, 0] - radius_m, qxy[:, 1] - radius_m, qxy[:, 0] + radius_m, qxy[:, 1] + radius_m
+        )
+        left, right = self.tree_.query(boxes)
+        dist = np.hypot(self.xy_[right, 0] - qxy[left, 0], self.xy_[right, 1] - qxy[left, 1])
+        keep = dist <= radius_m
+        return left[keep], right[keep], dist[keep]
+
     def within(
-        self,
-        points: np.ndarray,
-        radius_m: float,
+        self, points: np.ndarray, radius_m: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Address pairs within ``radius_m`` of each point (boundary included).
 
@@ -351,22 +397,18 @@ class AddressIndex:
         -------
         (numpy.ndarray, numpy.ndarray, numpy.ndarray)
             ``point_idx``, ``address_idx`` and ``distance_m``, sorted by point, then
-            distance, then address position.
+            distance (to the millimetre), then address position.
         """
         radius_m = check_positive(radius_m, name="radius_m")
-        pts = np.asarray(points, dtype=object)
-        left, right = self.tree_.query(pts, predicate="dwithin", distance=radius_m)
-        qxy = shapely.get_coordinates(pts)
-        dist = np.hypot(self.xy_[right, 0] - qxy[left, 0], self.xy_[right, 1] - qxy[left, 1])
-        order = np.lexsort((right, dist, left))
+        left, right, dist = self._pairs(points, radius_m)
+        order = _pair_order(left, right, dist, radius_m)
         return left[order], right[order], dist[order]
 
     def count_within(self, points: np.ndarray, radius_m: float) -> np.ndarray:
         """Number of addresses within ``radius_m`` of each point (boundary included)."""
         radius_m = check_positive(radius_m, name="radius_m")
-        pts = np.asarray(points, dtype=object)
-        left, _ = self.tree_.query(pts, predicate="dwithin", distance=radius_m)
-        return np.bincount(left, minlength=len(pts)).astype("int64")
+        left, _, _ = self._pairs(points, radius_m)
+        return np.bincount(left, minlength=len(points)).astype("int64")
 
     def nearest(
         self,
@@ -392,6 +434,23 @@ class AddressIndex:
             found[q[first]] = t[first]
             dist[q[first]] = d[first]
         return found, dist
+
+    def take_text(self, column: str, idx: np.ndarray) -> pd.Categorical:
+        """Text column ``column`` at address positions ``idx``, as a Categorical.
+
+        Each distinct text is stored once (factorised on first use and cached), so a
+        list of millions of rows costs one integer code per row. A column the layer
+        lacks gives all-missing values.
+        """
+        if column not in self._codes:
+            if column in self.addresses.columns:
+                codes, uniques = pd.factorize(self.addresses[column].astype("string"))
+            else:
+                codes = np.full(len(self.xy_), -1, dtype="int64")
+                uniques = pd.Index([], dtype="string")
+            self._codes[column] = (codes, pd.Index(uniques, dtype="string"))
+        codes, uniques = self._codes[column]
+        return pd.Categorical.from_codes(codes[idx], categories=uniques)
 
     def lonlat(self) -> np.ndarray:
         """``(n, 2)`` WGS84 longitude/latitude of every address (computed once)."""

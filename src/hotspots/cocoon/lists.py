@@ -10,6 +10,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from hotspots._validate import check_positive, require_columns, require_metric_crs
@@ -174,20 +176,19 @@ def visit_lists(
     rank = cum - before
     order = pd.array(np.where(target, rank, 0), dtype="Int64")
     order[~target] = pd.NA
-    table = index.addresses
     lonlat = index.lonlat()
     out = pd.DataFrame(
         {
-            ZONE_ID: ordered[ZONE_ID].to_numpy()[zi],
-            AREA_NAME: ordered[AREA_NAME].to_numpy()[zi],
+            ZONE_ID: _categorical(ordered[ZONE_ID], zi),
+            AREA_NAME: _categorical(ordered[AREA_NAME], zi),
             DUE_BY: ordered[DUE_BY].iloc[zi].reset_index(drop=True),
             EXPIRES_ON: ordered[EXPIRES_ON].iloc[zi].reset_index(drop=True),
-            ADDRESS_ID: table[ADDRESS_ID].take(ai).reset_index(drop=True),
-            ADDRESS_TEXT: _column(table, ADDRESS_TEXT, ai),
-            STREET: _column(table, STREET, ai),
-            POSTCODE: _column(table, POSTCODE, ai),
+            ADDRESS_ID: index.take_text(ADDRESS_ID, ai),
+            ADDRESS_TEXT: index.take_text(ADDRESS_TEXT, ai),
+            STREET: index.take_text(STREET, ai),
+            POSTCODE: index.take_text(POSTCODE, ai),
             DISTANCE_M: np.round(dist, 1),
-            DISTANCE_BAND: distance_bands(dist, radius_m=radius_m),
+            DISTANCE_BAND: pd.Categorical(distance_bands(dist, radius_m=radius_m)),
             ORDER: order,
             MANDATORY: target & (rank <= nearest),
             IS_BURGLED: burgled,
@@ -200,10 +201,10 @@ def visit_lists(
     return out
 
 
-def _column(table: pd.DataFrame, name: str, idx: np.ndarray) -> pd.Series:
-    if name not in table.columns:
-        return pd.Series(pd.array([pd.NA] * len(idx), dtype="string"))
-    return table[name].take(idx).reset_index(drop=True)
+def _categorical(values: pd.Series, idx: np.ndarray) -> pd.Categorical:
+    """``values`` at positions ``idx`` as a Categorical (one copy of each distinct text)."""
+    codes, uniques = pd.factorize(values.astype("string"))
+    return pd.Categorical.from_codes(codes[idx], categories=pd.Index(uniques, dtype="string"))
 
 
 def _targets(visits: pd.DataFrame) -> pd.DataFrame:
@@ -214,6 +215,31 @@ def _targets(visits: pd.DataFrame) -> pd.DataFrame:
         fix="Make it with hotspots.cocoon.visit_lists.",
     )
     return visits[~visits[IS_BURGLED].to_numpy(dtype=bool)]
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of ``values`` that sort like the texts (factorise once, rank uniques)."""
+    codes, uniques = pd.factorize(values)
+    rank = np.argsort(np.argsort(np.asarray(uniques, dtype=str), kind="stable"), kind="stable")
+    return np.where(codes < 0, -1, rank[codes])
+
+
+def _zone_rank(targets: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per row, the rank of its zone by (deadline, zone id); and the zones in that order."""
+    zone_codes, zone_values = pd.factorize(targets[ZONE_ID])
+    first = np.full(len(zone_values), 0, dtype="int64")
+    first[zone_codes[::-1]] = np.arange(len(zone_codes))[::-1]  # a row of each zone
+    zones = pd.DataFrame(
+        {
+            ZONE_ID: np.asarray(zone_values, dtype=object),
+            DUE_BY: targets[DUE_BY].iloc[first].reset_index(drop=True),
+            AREA_NAME: targets[AREA_NAME].iloc[first].to_numpy(),
+        }
+    )
+    zones = zones.sort_values([DUE_BY, ZONE_ID], kind="stable")
+    rank = np.empty(len(zones), dtype="int64")
+    rank[zones.index.to_numpy()] = np.arange(len(zones))
+    return rank[zone_codes], zones.reset_index(drop=True)
 
 
 def team_lists(visits: pd.DataFrame) -> pd.DataFrame:
@@ -231,21 +257,28 @@ def team_lists(visits: pd.DataFrame) -> pd.DataFrame:
         ``due_by`` (earliest), ``zone_ids`` (by deadline, ``"Z-1;Z-7"``), ``n_zones``,
         ``distance_m`` (nearest to any of its burglaries), ``mandatory`` (in any zone),
         ``easting``, ``northing``, ``latitude``, ``longitude``. Sorted by area,
-        deadline, then distance.
+        deadline, distance, then address id.
     """
-    targets = _targets(visits).sort_values([AREA_NAME, ADDRESS_ID, DUE_BY, ZONE_ID], kind="stable")
-    keys = [AREA_NAME, ADDRESS_ID]
-    firsts = targets.drop_duplicates(keys, keep="first").reset_index(drop=True)
-    grouped = targets.groupby(keys, sort=True)
-    multi = grouped[ZONE_ID].transform("size").to_numpy() > 1
-    ids = pd.Series(firsts[ZONE_ID].astype(object).to_numpy())
-    counts = pd.Series(np.ones(len(firsts), dtype="int64"))
-    if multi.any():
-        # joining text per group is slow; only addresses in several zones need it
-        several = targets[multi].groupby(keys, sort=True)[ZONE_ID].agg(";".join)
-        pos = pd.MultiIndex.from_frame(firsts[keys]).get_indexer(several.index)
-        ids.iloc[pos] = several.to_numpy()
-        counts.iloc[pos] = targets[multi].groupby(keys, sort=True).size().to_numpy()
+    targets = _targets(visits).reset_index(drop=True)
+    zrank, zones = _zone_rank(targets)
+    area_codes = _sorted_codes(targets[AREA_NAME])
+    addr_codes, _ = pd.factorize(targets[ADDRESS_ID])  # ties: first-listed address first
+    # one sort by (area, address, zone rank): the first row of each group is its earliest zone
+    order = np.lexsort((zrank, addr_codes, area_codes))
+    a_sorted, d_sorted = area_codes[order], addr_codes[order]
+    change = np.r_[True, (a_sorted[1:] != a_sorted[:-1]) | (d_sorted[1:] != d_sorted[:-1])]
+    starts = np.flatnonzero(change)
+    offsets = np.r_[starts, len(order)].astype("int64")
+    zone_text = pa.array(zones[ZONE_ID].astype(str).to_numpy(), type=pa.string())
+    flat = pc.take(zone_text, pa.array(zrank[order]))
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), flat), ";")
+    firsts = targets.iloc[order[starts]].reset_index(drop=True)
+    dist = targets[DISTANCE_M].to_numpy(dtype="float64")[order]
+    mand = (
+        targets[MANDATORY].to_numpy(dtype=bool)
+        if MANDATORY in targets
+        else np.zeros(len(targets), dtype=bool)
+    )[order]
     out = pd.DataFrame(
         {
             AREA_NAME: firsts[AREA_NAME],
@@ -254,18 +287,20 @@ def team_lists(visits: pd.DataFrame) -> pd.DataFrame:
             STREET: firsts.get(STREET),
             POSTCODE: firsts.get(POSTCODE),
             DUE_BY: firsts[DUE_BY],
-            ZONE_IDS: ids,
-            "n_zones": counts,
-            DISTANCE_M: grouped[DISTANCE_M].min().to_numpy(),
-            MANDATORY: grouped[MANDATORY].any().to_numpy() if MANDATORY in targets else False,
+            ZONE_IDS: pd.Series(joined.to_numpy(zero_copy_only=False), dtype="string"),
+            "n_zones": np.diff(offsets),
+            DISTANCE_M: np.minimum.reduceat(dist, starts) if len(starts) else dist[:0],
+            MANDATORY: (np.maximum.reduceat(mand, starts) if len(starts) else mand[:0]).astype(
+                bool
+            ),
         }
     )
     for col in (EASTING, NORTHING, LATITUDE, LONGITUDE):
         if col in firsts.columns:
             out[col] = firsts[col]
-    return out.sort_values([AREA_NAME, DUE_BY, DISTANCE_M, ADDRESS_ID], kind="stable").reset_index(
-        drop=True
-    )
+    first_rank = zrank[order[starts]]
+    final = np.lexsort((d_sorted[starts], out[DISTANCE_M].to_numpy(), first_rank, a_sorted[starts]))
+    return out.iloc[final].reset_index(drop=True)
 
 
 def street_summary(visits: pd.DataFrame) -> pd.DataFrame:
@@ -282,37 +317,49 @@ def street_summary(visits: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``zone_id``, ``area``, ``due_by``, ``street``, ``homes``,
         ``mandatory`` (mandatory homes on the street), ``nearest_m``; sorted by
-        deadline, zone, then nearest distance.
+        deadline, zone, nearest distance, then street.
     """
-    targets = _targets(visits)
+    targets = _targets(visits).reset_index(drop=True)
+    zrank, zones = _zone_rank(targets)
     street = (
-        targets[STREET].astype("string").fillna(STREET_UNKNOWN)
+        targets[STREET]
         if STREET in targets
-        else pd.Series(STREET_UNKNOWN, index=targets.index, dtype="string")
+        else pd.Series(pd.NA, index=targets.index, dtype="string")
     )
+    codes, uniques = pd.factorize(street)
+    texts = np.array([*np.asarray(uniques, dtype=object), STREET_UNKNOWN], dtype=object)
+    codes = np.where(codes < 0, len(texts) - 1, codes)
+    alphabetical = np.argsort(texts.astype(str), kind="stable")
+    rank = np.empty(len(texts), dtype="int64")
+    rank[alphabetical] = np.arange(len(texts))
+    street_codes, street_values = rank[codes], texts[alphabetical]
+    key = zrank * max(len(street_values), 1) + street_codes
     frame = pd.DataFrame(
         {
-            ZONE_ID: targets[ZONE_ID],
-            AREA_NAME: targets[AREA_NAME],
-            DUE_BY: targets[DUE_BY],
-            STREET: street,
-            DISTANCE_M: targets[DISTANCE_M],
-            MANDATORY: targets.get(MANDATORY, False),
+            "key": key,
+            "d": targets[DISTANCE_M].to_numpy(dtype="float64"),
+            "m": (
+                targets[MANDATORY].to_numpy(dtype=bool)
+                if MANDATORY in targets
+                else np.zeros(len(targets), dtype=bool)
+            ).astype("int64"),
         }
     )
-    out = (
-        frame.groupby([ZONE_ID, STREET], sort=True)
-        .agg(
-            area=(AREA_NAME, "first"),
-            due_by=(DUE_BY, "first"),
-            homes=(DISTANCE_M, "size"),
-            mandatory=(MANDATORY, "sum"),
-            nearest_m=(DISTANCE_M, "min"),
-        )
-        .reset_index()
+    grouped = frame.groupby("key", sort=True).agg(
+        homes=("d", "size"), mandatory=("m", "sum"), nearest_m=("d", "min")
     )
-    out = out[[ZONE_ID, AREA_NAME, DUE_BY, STREET, "homes", MANDATORY, "nearest_m"]]
-    out[MANDATORY] = out[MANDATORY].astype("int64")
-    return out.sort_values([DUE_BY, ZONE_ID, "nearest_m", STREET], kind="stable").reset_index(
-        drop=True
+    keys = grouped.index.to_numpy()
+    z_of, s_of = keys // max(len(street_values), 1), keys % max(len(street_values), 1)
+    out = pd.DataFrame(
+        {
+            ZONE_ID: zones[ZONE_ID].to_numpy()[z_of],
+            AREA_NAME: zones[AREA_NAME].to_numpy()[z_of],
+            DUE_BY: zones[DUE_BY].iloc[z_of].reset_index(drop=True),
+            STREET: pd.Series(np.asarray(street_values, dtype=object)[s_of], dtype="string"),
+            "homes": grouped["homes"].to_numpy().astype("int64"),
+            MANDATORY: grouped["mandatory"].to_numpy().astype("int64"),
+            "nearest_m": grouped["nearest_m"].to_numpy(),
+        }
     )
+    final = np.lexsort((s_of, out["nearest_m"].to_numpy(), z_of))
+    return out.iloc[final].reset_index(drop=True)

@@ -31,6 +31,7 @@ from hotspots.schema import (
     N_OVERLAPPING,
     NORTHING,
     OCCURRED_AT,
+    OFFENCE,
     OFFENCE_CODE,
     STATUS,
     TIME_RESOLUTION,
@@ -252,11 +253,14 @@ def cocoon_zones(
     order = np.lexsort((ids, when.to_numpy()))
     ids, points, xy = ids[order], points[order], xy[order]
     when = when.iloc[order].reset_index(drop=True)
-    dwelling_code = (
-        chosen[OFFENCE_CODE].notna().to_numpy()[order]
-        if OFFENCE_CODE in chosen.columns
-        else np.zeros(len(ids), dtype=bool)
-    )
+    # a bare "Burglary" category with no finer code (police.uk) may not be a home
+    plain = np.ones(len(ids), dtype=bool)
+    if OFFENCE in chosen.columns:
+        text = chosen[OFFENCE].astype("string").str.strip().str.lower()
+        plain = text.eq("burglary").fillna(False).to_numpy(dtype=bool)[order]
+    if OFFENCE_CODE in chosen.columns:
+        plain &= chosen[OFFENCE_CODE].isna().to_numpy()[order]
+    dwelling_code = ~plain
     due = when + pd.Timedelta(hours=due_hours)
     expires = when + window
     zone_ids = np.array([ZONE_PREFIX + i for i in ids], dtype=object)
