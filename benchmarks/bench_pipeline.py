@@ -16,8 +16,9 @@ Cases (each repeat runs in a fresh child process, so peak memory is per run):
   directly (same weights; adjusted Rand of the labels) and HDBSCAN, on Essex serious
   violence (the Knox/pointpats comparison lives in ``bench_knox.py``).
 
-Stage times come from the progress events the pipeline reports; "map, lists, package"
-is the time after the last stage event. Writes ``benchmarks/results/pipeline.md``.
+Stage times come from the progress events the pipeline reports: the time between two
+events goes to the task named by the later one, and "cocoons, map, lists, package" is the time
+after the last stage event. Writes ``benchmarks/results/pipeline.md``.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--repeat 3] [--cases synthetic-10k,...]
     .venv/bin/python benchmarks/bench_pipeline.py --quick      # 10k synthetic + small backtest
@@ -134,18 +135,15 @@ def synthetic_incidents(n: int, *, seed: int = 0) -> Any:
 
 
 def _stage_times(events: list[tuple[float, str]], t0: float, t_end: float) -> dict[str, float]:
-    first: dict[str, float] = {}
-    last: dict[str, float] = {}
-    for t, task in events:
-        first.setdefault(task, t)
-        last[task] = t
+    """Seconds per progress task: each gap between events goes to the task reported next."""
     out: dict[str, float] = {}
-    for task in first:
+    previous = t0
+    for t, task in events:
         if task == "done":
-            continue
-        out[task] = last[task] - first[task]
-    tail_start = max((t for t, task in events if task != "done"), default=t0)
-    out["map, lists, package"] = t_end - tail_start
+            break
+        out[task] = out.get(task, 0.0) + (t - previous)
+        previous = t
+    out["cocoons, map, lists, package"] = t_end - previous
     return out
 
 
