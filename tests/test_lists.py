@@ -254,3 +254,9 @@ def test_rewrite_is_identical(tmp_path):
     a = write(tmp_path / "a")["Chelmsford"].read_bytes()
     b = write(tmp_path / "b")["Chelmsford"].read_bytes()
     assert a == b
+
+
+def test_no_live_zones_writes_nothing(tmp_path):
+    pages = write(tmp_path, zones=make_zones().iloc[:0], visits=make_visits().iloc[:0])
+    assert pages == {}
+    assert list((tmp_path / "cocoon_lists").iterdir()) == []

@@ -288,6 +288,18 @@ def test_spot_features_carry_rank_colour_label_and_popup():
     assert 0.3 < ring[0][0] < 0.6 and 51.6 < ring[0][1] < 51.8
 
 
+def test_harm_unit_follows_the_harm_table():
+    page = full_map(provenance={**PROVENANCE, "harm_table": "count"}).get_root().render()
+    pop = next(
+        g
+        for g in geojson_layers(page)
+        if g["features"]
+        and "popup" in g["features"][0]["properties"]
+        and "Harm spot #1" in g["features"][0]["properties"]["popup"]
+    )["features"][0]["properties"]["popup"]
+    assert "3,000 harm (30.0% of all harm)" in pop and "CCHI" not in pop
+
+
 def test_spot_ring_matches_independent_projection():
     """The square's corner in the page equals pyproj's transform of (X0, Y0)."""
     page = full_map().get_root().render()

@@ -100,7 +100,7 @@ RANK_BANDS: tuple[tuple[int, int, str], ...] = (
 ZONE_COLOURS = {"overdue": "#d7191c", "due": "#ff7f00", "active": "#2c7bb6", "visited": "#1a9641"}
 ZONE_LABELS = {
     "overdue": "overdue: not visited, deadline passed",
-    "due": "due: visit within 48 h of the burglary",
+    "due": "due: visit deadline not yet passed",
     "active": "active: past deadline, no visit log",
     "visited": "visited",
 }
@@ -448,7 +448,12 @@ def _rank_colour(rank: object) -> str:
     return RANK_BANDS[-1][2]
 
 
-def _spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool) -> list[str]:
+def harm_unit(provenance: Mapping[str, Any]) -> str:
+    """Unit of the harm values: CCHI days for a Cambridge Crime Harm Index table."""
+    return "CCHI days" if "cchi" in _plain(provenance.get("harm_table", "")).lower() else "harm"
+
+
+def _spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool, unit: str) -> list[str]:
     out = []
     cols = {
         c: _col(spots, c)
@@ -479,7 +484,7 @@ def _spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool) -> list[st
         )
         rows = [
             ("Area", f"{esc(v[AREA_NAME])} (rank {esc(v[AREA_RANK])} there)"),
-            ("Harm", f"{fmt_num(v[HARM_TOTAL])} CCHI days ({share} of all harm)"),
+            ("Harm", f"{fmt_num(v[HARM_TOTAL])} {esc(unit)} ({share} of all harm)"),
             ("Incidents", fmt_count(v[N_INCIDENTS], public=public)),
             ("Harm per ha", fmt_num(v[HARM_PER_HA], digits=1)),
             ("Previous period", f"{fmt_num(v[HARM_PREVIOUS])} (trend {esc(v[TREND])})"),
@@ -501,7 +506,7 @@ def _spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool) -> list[st
     return out
 
 
-def _add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool) -> None:
+def _add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool, unit: str) -> None:
     ranks = _col(spots, RANK)
     styles = [
         {
@@ -519,7 +524,7 @@ def _add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool) -> None:
         spots,
         {
             "s": styles,
-            "popup": _spot_popups(spots, public=public, dropped=False),
+            "popup": _spot_popups(spots, public=public, dropped=False, unit=unit),
             "label": [
                 f"<span class='hs-badge' style='background:{_rank_colour(r)}'>{esc(r)}</span>"
                 for r in ranks
@@ -529,7 +534,7 @@ def _add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool) -> None:
     )
 
 
-def _add_dropped(m: folium.Map, dropped: gpd.GeoDataFrame, *, public: bool) -> None:
+def _add_dropped(m: folium.Map, dropped: gpd.GeoDataFrame, *, public: bool, unit: str) -> None:
     style = {
         "className": "hs-dropped",
         "color": DROPPED_COLOUR,
@@ -541,7 +546,10 @@ def _add_dropped(m: folium.Map, dropped: gpd.GeoDataFrame, *, public: bool) -> N
     _add_geojson(
         m,
         dropped,
-        {"s": [style] * len(dropped), "popup": _spot_popups(dropped, public=public, dropped=True)},
+        {
+            "s": [style] * len(dropped),
+            "popup": _spot_popups(dropped, public=public, dropped=True, unit=unit),
+        },
         name=LAYER_DROPPED,
         show=False,
     )
@@ -951,14 +959,14 @@ def build_map(
     if areas is not None and len(areas):
         _add_areas(m, areas)
     if dropped is not None and len(dropped):
-        _add_dropped(m, dropped, public=public)
+        _add_dropped(m, dropped, public=public, unit=harm_unit(provenance))
     zone_counts = None
     if zones is not None:
         zone_counts = {str(k): int(v) for k, v in zones[STATUS].value_counts().items()}
         if len(zones):
             _add_zones(m, zones, public=public)
     if len(spots):
-        _add_spots(m, spots, public=public)
+        _add_spots(m, spots, public=public, unit=harm_unit(provenance))
     if burglaries is not None and len(burglaries):
         _add_burglaries(m, burglaries, public=public)
     address_layer = None
