@@ -190,3 +190,47 @@ def test_cocoon_list_renders_offline(browser, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "cocoon_list.png"), full_page=True)
     page.pdf(path=str(ARTIFACTS / "cocoon_list.pdf"), format="A4")
     assert opened.errors == [] and opened.blocked == []
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_essex_weekly_map_and_list_in_chromium(browser, tmp_path):
+    """The Essex 2025 weekly run: every spot and live zone drawn, < 5 MB, no errors."""
+    import json
+
+    from conftest import shared_path
+    from hotspots.pipeline import WeeklySettings, run_weekly
+
+    data = shared_path("police_uk", "essex_2025")
+    settings = WeeklySettings.from_mapping(
+        {
+            "areas": shared_path("boundaries", "essex_lad2013.geojson"),
+            "area_field": "LAD13NM",
+            "addresses": shared_path(
+                "addresses", "essex_postcode_units_codepoint_open_2014.csv.gz"
+            ),
+            "month_dates": "mid",
+            "tiles": False,
+            "offline_assets": ASSETS,
+        }
+    )
+    result = run_weekly([data], out=tmp_path / "essex", settings=settings)
+    out = result.out_dir
+    n_spots = len(json.loads((out / "harm_spots.geojson").read_text())["features"])
+    n_zones = len(json.loads((out / "cocoon_zones.geojson").read_text())["features"])
+    assert n_spots > 0 and n_zones > 0
+    assert (out / "map.html").stat().st_size < 5_000_000
+    opened = open_page(browser, out / "map.html", width=1400, height=900)
+    page = opened.page
+    page.wait_for_function("document.querySelectorAll('path.hs-spot').length > 0")
+    assert page.locator("path.hs-spot").count() == n_spots
+    assert page.locator("path.hs-zone").count() == n_zones
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "essex_map.png"))
+    assert opened.errors == [] and opened.blocked == []
+    lists = sorted((out / "cocoon_lists").glob("*.html"))
+    assert lists
+    listed = open_page(browser, lists[0], width=900, height=1200)
+    assert listed.page.locator("section.zone").count() >= 1
+    listed.page.screenshot(path=str(ARTIFACTS / f"essex_{lists[0].stem}.png"))
+    assert listed.errors == [] and listed.blocked == []
