@@ -19,7 +19,7 @@ from pyproj import CRS, Transformer
 
 from hotspots._progress import Progress, report
 from hotspots.config import IngestOptions
-from hotspots.crs import WGS84
+from hotspots.crs import BNG, WGS84
 from hotspots.errors import InputError
 from hotspots.ingest._coords import locate
 from hotspots.ingest._dates import month_end, parse_times
@@ -47,6 +47,7 @@ from hotspots.schema import (
 
 __all__ = ["IngestReport", "IngestResult", "read_incidents"]
 
+DEFAULT_TZ = IngestOptions().tz
 _X, _Y = "__x", "__y"  # internal coordinate columns for spatial files
 _NON_DWELLING = (
     "nonresidential",
@@ -329,6 +330,12 @@ def read_incidents(
                 f"{found.source_crs.to_string()}; pass --crs if that is wrong."
             )
     working = found.working_crs
+    if opts.tz == DEFAULT_TZ and not working.equals(BNG) and times.resolution != "month":
+        notes.append(
+            f"Times are in {DEFAULT_TZ} (the default --tz) but the data lies outside "
+            f"Great Britain (working CRS {working.to_string()}); pass its zone, e.g. "
+            f"--tz America/Chicago, so hours and days are local."
+        )
     points = found.points
     report(progress, "validating rows", 3, steps)
 
