@@ -59,7 +59,7 @@ def demo(
         ),
     ] = 20261124,
     homes: Annotated[
-        int, typer.Option("--homes", help="Number of homes (address points), 500 to 200000.")
+        int, typer.Option("--homes", help="Number of homes (address points), 500 to 30000.")
     ] = 20_000,
     end: Annotated[
         str,

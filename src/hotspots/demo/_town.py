@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from hotspots.schema import ADDRESS_ID, ADDRESS_TEXT, AREA_NAME, POSTCODE, STREET
 
@@ -21,6 +22,8 @@ CENTRE_N = 148_000.0
 TOWN_RADIUS_M = 2_100.0
 GRID_SPACING_M = 150.0
 HOME_SETBACK_M = 12.0
+PLOT_SURPLUS = 1.3  # plots laid out per home built
+MIN_HOME_SPACING_M = 5.0
 POSTCODE_HOMES = 14  # homes per postcode unit (real units hold about 15)
 
 CENTRE_DISTRICT = "Town Centre (SYNTHETIC)"
@@ -202,7 +205,13 @@ def _districts(rng: np.random.Generator, outline: shapely.Polygon) -> gpd.GeoDat
 
 
 def _homes(rng: np.random.Generator, streets: gpd.GeoDataFrame, n_homes: int) -> gpd.GeoDataFrame:
-    """Homes on both sides of every street, odd numbers on the left, even on the right."""
+    """Homes on both sides of every street, odd numbers on the left, even on the right.
+
+    A third more plots than homes are laid out; plots that would stand in another street
+    (at junctions) are left empty, and ``n_homes`` of the rest are built, so house numbers
+    skip now and then as real ones do.
+    """
+    n_plots = int(np.ceil(n_homes * PLOT_SURPLUS))
     lines = streets.geometry.to_numpy()
     length = shapely.length(lines)
     mid = shapely.line_interpolate_point(lines, 0.5, normalized=True)
@@ -213,16 +222,16 @@ def _homes(rng: np.random.Generator, streets: gpd.GeoDataFrame, n_homes: int) ->
     kind[names == RING_ROAD] = 0.3
     kind[names == HIGH_STREET] = 0.15  # shops and bars, a few flats above
     weight = length * kind * (0.75 + 0.6 * np.exp(-dist / 1200.0))
-    counts = rng.multinomial(n_homes, weight / weight.sum())
+    counts = rng.multinomial(n_plots, weight / weight.sum())
     street_idx = np.repeat(np.arange(len(streets)), counts)
     # rank within street, then side: even ranks left (odd numbers), odd ranks right
     start = np.repeat(np.cumsum(counts) - counts, counts)
-    rank = np.arange(n_homes) - start
+    rank = np.arange(n_plots) - start
     side = rank % 2  # 0 left, 1 right
     per_side = np.where(side == 0, (counts[street_idx] + 1) // 2, counts[street_idx] // 2)
     slot = rank // 2
     seg_len = length[street_idx]
-    pos = (slot + 0.5 + rng.uniform(-0.25, 0.25, n_homes)) / per_side * seg_len
+    pos = (slot + 0.5 + rng.uniform(-0.25, 0.25, n_plots)) / per_side * seg_len
     pos = np.clip(pos, 1.0, seg_len - 1.0)
     line = lines[street_idx]
     ahead = shapely.line_interpolate_point(line, np.minimum(pos + 1.0, seg_len))
@@ -235,12 +244,29 @@ def _homes(rng: np.random.Generator, streets: gpd.GeoDataFrame, n_homes: int) ->
     sign = np.where(side == 0, 1.0, -1.0) * HOME_SETBACK_M
     x = np.round(shapely.get_x(on) - sign * dy / norm, 1)
     y = np.round(shapely.get_y(on) + sign * dx / norm, 1)
-    number = 2 * slot + 1 + side
-    street = names[street_idx]
+    points = gpd.points_from_xy(x, y)
+    plot, near_street = streets.sindex.query(
+        points, predicate="dwithin", distance=HOME_SETBACK_M - 2.0
+    )
+    in_road = np.zeros(n_plots, dtype=bool)
+    in_road[plot[near_street != street_idx[plot]]] = True
+    # where two streets run close together, keep one of two plots on the same spot
+    crowded = cKDTree(np.column_stack([x, y])).query_pairs(
+        MIN_HOME_SPACING_M, output_type="ndarray"
+    )
+    in_road[crowded.max(axis=1)] = True
+    free, blocked = np.flatnonzero(~in_road), np.flatnonzero(in_road)
+    if len(free) >= n_homes:
+        built = np.sort(rng.choice(free, n_homes, replace=False))
+    else:  # a very dense town: fill the shortfall from the junction plots
+        extra = rng.choice(blocked, n_homes - len(free), replace=False)
+        built = np.sort(np.concatenate([free, extra]))
+    number = (2 * slot + 1 + side)[built]
+    street = names[street_idx[built]]
     address = np.char.add(np.char.add(number.astype(str), " "), street.astype(str))
     homes = gpd.GeoDataFrame(
-        {STREET: street, "number": number, "pos": pos},
-        geometry=gpd.points_from_xy(x, y),
+        {STREET: street, "number": number, "pos": pos[built]},
+        geometry=points[built],
         crs=27700,
     )
     homes[ADDRESS_TEXT] = address
