@@ -78,3 +78,14 @@ def test_folium_location_is_lat_lon():
     layer = gpd.GeoDataFrame(geometry=gpd.points_from_xy([560000.0], [190000.0]), crs=27700)
     lat, lon = folium_location(layer)
     assert 51 < lat < 52 and 0 < lon < 1
+
+
+def test_iso_strings_match_isoformat_across_dst():
+    from hotspots.outputs.files import iso_strings
+
+    stamps = pd.Series(pd.to_datetime(["2025-03-30 00:30", "2025-03-30 02:30", None, "2025-10-26 01:30"]))
+    local = stamps.dt.tz_localize("Europe/London", ambiguous=False, nonexistent="shift_forward")
+    expected = [None if pd.isna(t) else t.isoformat() for t in local]
+    assert iso_strings(local).tolist() == expected
+    naive = pd.Series(pd.to_datetime(["2016-01-02 03:04:05"]))
+    assert iso_strings(naive).tolist() == ["2016-01-02T03:04:05"]

@@ -34,6 +34,7 @@ __all__ = [
     "GEOJSON_DECIMALS",
     "atomic_path",
     "file_sha256",
+    "iso_strings",
     "json_default",
     "with_coordinates",
     "write_csv",
@@ -128,13 +129,35 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def iso_strings(values: pd.Series) -> pd.Series:
+    """ISO 8601 text of timestamps, vectorised; tz-aware ones keep their offset (+01:00).
+
+    Missing values become None.
+    """
+    col = pd.Series(values)
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        local = col.dt.tz_localize(None)
+        utc = col.dt.tz_convert("UTC").dt.tz_localize(None)
+        text = pd.Series(np.datetime_as_string(local.to_numpy("datetime64[s]"), unit="s"),
+                         index=col.index)
+        minutes = ((local - utc).dt.total_seconds() // 60).fillna(0).astype("int64")
+        sign = np.where(minutes < 0, "-", "+")
+        hh = (minutes.abs() // 60).astype(str).str.zfill(2)
+        mm = (minutes.abs() % 60).astype(str).str.zfill(2)
+        text = text + sign + hh + ":" + mm
+    else:
+        text = pd.Series(np.datetime_as_string(col.to_numpy("datetime64[s]"), unit="s"),
+                         index=col.index)
+    return text.astype(object).where(col.notna(), None)
+
+
 def _json_ready_properties(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns as JSON-friendly values: timestamps to ISO text, NA to None."""
     out = frame.copy()
     for name in out.columns:
         col = out[name]
         if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
-            out[name] = col.map(lambda t: None if pd.isna(t) else t.isoformat()).astype(object)
+            out[name] = iso_strings(col)
         elif pd.api.types.is_bool_dtype(col):
             out[name] = col.astype(object).where(col.notna(), None)
         elif pd.api.types.is_float_dtype(col):
@@ -207,7 +230,7 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     for name in table.columns:
         col = table[name]
         if isinstance(col.dtype, pd.DatetimeTZDtype):
-            table[name] = col.map(lambda t: "" if pd.isna(t) else t.isoformat())
+            table[name] = iso_strings(col).fillna("")
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     return Path(path)
@@ -222,6 +245,6 @@ def write_geopackage(
             out = layer.copy()
             for col in out.columns:
                 if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-                    out[col] = out[col].map(lambda t: None if pd.isna(t) else t.isoformat())
+                    out[col] = iso_strings(out[col])
             out.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return Path(path)
