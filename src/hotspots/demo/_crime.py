@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from hotspots.demo._town import CENTRE_E, CENTRE_N, Layout
@@ -211,8 +212,6 @@ def _on_streets(
     rng: np.random.Generator, layout: Layout, names: tuple[str, ...], n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points along the named streets, within a few metres of the carriageway."""
-    import shapely
-
     lines = layout.streets.set_index("street").geometry.loc[list(names)].to_numpy()
     which = rng.integers(0, len(lines), n)
     pts = shapely.line_interpolate_point(lines[which], rng.uniform(0, 1, n), normalized=True)
@@ -240,7 +239,7 @@ def _located(
         mix_arr[2] = 0.0
     counts = rng.multinomial(n, mix_arr / mix_arr.sum())
     centre = np.array([[CENTRE_E, CENTRE_N]])
-    xs, ys = [], []
+    xs, ys = [np.empty(0)], [np.empty(0)]
     for kind, m in enumerate(counts):
         if m == 0:
             continue
