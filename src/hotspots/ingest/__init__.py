@@ -6,8 +6,9 @@ canonical tables are recognised without options; anything else is mapped with
 """
 
 from hotspots.ingest._coords import points_from_columns
-from hotspots.ingest._reader import IngestReport, IngestResult, read_incidents
+from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
+from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._write import write_rejected
 
 __all__ = [

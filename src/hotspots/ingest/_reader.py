@@ -8,23 +8,29 @@ give each unusable row one reason, and project the rest to the working CRS.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Transformer
 
 from hotspots._progress import Progress, report
 from hotspots.config import IngestOptions
-from hotspots.crs import BNG, WGS84
-from hotspots.errors import InputError
+from hotspots.crs import BNG
 from hotspots.ingest._coords import locate
 from hotspots.ingest._dates import month_end, parse_times
-from hotspots.ingest._files import RawTable, expand_inputs, read_tables
-from hotspots.ingest._formats import API_CATEGORIES, MAPPED, Plan, column_key, plan_for
+from hotspots.ingest._files import expand_inputs, read_tables
+from hotspots.ingest._formats import API_CATEGORIES, MAPPED, plan_for
+from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._rows import (
+    X_COL,
+    Y_COL,
+    check_same_columns,
+    combine,
+    details,
+    dwelling_flags,
+    text_column,
+)
 from hotspots.schema import (
     DWELLING_BURGLARY,
     INCIDENT_COLUMNS,
@@ -48,18 +54,6 @@ from hotspots.schema import (
 __all__ = ["IngestReport", "IngestResult", "read_incidents"]
 
 DEFAULT_TZ = IngestOptions().tz
-_X, _Y = "__x", "__y"  # internal coordinate columns for spatial files
-_NON_DWELLING = (
-    "nonresidential",
-    "nondomestic",
-    "nondwelling",
-    "business",
-    "commercial",
-    "otherthandwelling",
-    "community",
-)
-_TRUE = {"true", "t", "1", "yes", "y"}
-_FALSE = {"false", "f", "0", "no", "n"}
 SNAPPED_NOTE = (
     "police.uk data: points are snapped to anonymous map points (many crimes share one "
     "point, 'On or near ...') and dates are months (occurred_at = first day 00:00, "
@@ -70,131 +64,6 @@ BURGLARY_NOTE = (
     "'Burglary' rows are flagged dwelling_burglary as candidates: police.uk (and any "
     "plain 'Burglary' category) may include non-dwelling (business, community) burglary."
 )
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """What ingest read, kept and rejected (JSON-ready via :meth:`to_dict`).
-
-    ``date_max`` is the latest time the kept rows cover (``occurred_to`` when present,
-    so the end of the last month for police.uk data).
-    """
-
-    n_read: int
-    n_kept: int
-    rejected_by_reason: dict[str, int]
-    date_min: pd.Timestamp | None
-    date_max: pd.Timestamp | None
-    time_resolution: str
-    crs: str
-    files: tuple[dict, ...]
-    notes: tuple[str, ...]
-
-    @property
-    def n_rejected(self) -> int:
-        """Rows rejected for any reason."""
-        return int(sum(self.rejected_by_reason.values()))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dictionary (goes into run.json)."""
-        return {
-            "n_read": self.n_read,
-            "n_kept": self.n_kept,
-            "n_rejected": self.n_rejected,
-            "rejected_by_reason": dict(self.rejected_by_reason),
-            "date_min": None if self.date_min is None else self.date_min.isoformat(),
-            "date_max": None if self.date_max is None else self.date_max.isoformat(),
-            "time_resolution": self.time_resolution,
-            "crs": self.crs,
-            "files": [dict(f) for f in self.files],
-            "notes": list(self.notes),
-        }
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """Incidents (canonical columns, metric CRS), rejected rows with reasons, and the report."""
-
-    incidents: gpd.GeoDataFrame
-    rejected: pd.DataFrame
-    report: IngestReport
-
-
-def _combine(tables: list[RawTable], plans: list[Plan]) -> tuple[pd.DataFrame, CRS | None]:
-    """One text frame of all files (first file's column spelling) plus source columns."""
-    first = tables[0].frame.columns
-    spelling = {column_key(c): c for c in first}
-    geo_crs = None
-    spatial = tables[0].geo_x is not None
-    if spatial:
-        crss = {t.geo_crs.to_wkt() if t.geo_crs is not None else None for t in tables}
-        geo_crs = tables[0].geo_crs if len(crss) == 1 else WGS84
-    parts = []
-    for table in tables:
-        frame = table.frame.rename(columns={c: spelling[column_key(c)] for c in table.frame})
-        extra = {SOURCE_FILE: table.path.name, SOURCE_ROW: np.arange(1, len(frame) + 1)}
-        if spatial:
-            x, y = table.geo_x, table.geo_y
-            if (
-                geo_crs is not None
-                and table.geo_crs is not None
-                and not geo_crs.equals(table.geo_crs)
-            ):
-                x, y = Transformer.from_crs(table.geo_crs, geo_crs, always_xy=True).transform(x, y)
-            extra.update({_X: x, _Y: y})
-        parts.append(frame.assign(**extra))
-    combined = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return combined, geo_crs
-
-
-def _check_same_columns(tables: list[RawTable], plans: list[Plan]) -> None:
-    base = tables[0]
-    base_keys = sorted(column_key(c) for c in base.frame.columns)
-    for table, plan in zip(tables[1:], plans[1:], strict=True):
-        keys = sorted(column_key(c) for c in table.frame.columns)
-        if (
-            keys != base_keys
-            or plan.format.split(" (")[0] != plans[0].format.split(" (")[0]
-            or ((table.geo_x is None) != (base.geo_x is None))
-        ):
-            only_a = sorted(set(base_keys) - set(keys))
-            only_b = sorted(set(keys) - set(base_keys))
-            msg = (
-                f"Mixed headers in one input set: {base.path.name} ({plans[0].format}) and "
-                f"{table.path.name} ({plan.format}) differ (only in the first: {only_a}; "
-                f"only in the second: {only_b}). Read them in separate runs or make the "
-                f"headers match."
-            )
-            raise InputError(msg)
-
-
-def _text(frame: pd.DataFrame, col: str | None) -> pd.Series:
-    if col is None:
-        return pd.Series("", index=frame.index, dtype="str")
-    return frame[col].astype("str").str.strip()
-
-
-def _dwelling(offence: pd.Series, given: pd.Series | None) -> np.ndarray:
-    uniques = pd.Series(offence.unique())
-    norm = uniques.str.lower().str.replace(r"[^a-z]", "", regex=True)
-    flag = norm.str.contains("burglary") & ~norm.str.contains("|".join(_NON_DWELLING))
-    lookup = dict(zip(uniques, flag.to_numpy(dtype=bool), strict=True))
-    derived = offence.map(lookup).to_numpy(dtype=bool)
-    if given is None:
-        return derived
-    low = given.str.lower()
-    out = np.where(low.isin(_TRUE), True, np.where(low.isin(_FALSE), False, derived))
-    return out.astype(bool)
-
-
-def _details(
-    mask: np.ndarray, prefix: str, values: pd.Series | None = None, suffix: str = ""
-) -> pd.Series:
-    """Detail text for the rows in ``mask``: prefix + 'value' + suffix."""
-    if values is None:
-        return pd.Series(prefix + suffix, index=np.flatnonzero(mask), dtype="str")
-    shown = values[mask].astype("str")
-    return prefix + "'" + shown.set_axis(np.flatnonzero(mask)) + "'" + suffix
 
 
 def read_incidents(
@@ -240,9 +109,9 @@ def read_incidents(
         plan_for(list(t.frame.columns), opts, what=t.path.name, spatial=t.geo_x is not None)
         for t in tables
     ]
-    _check_same_columns(tables, plans)
+    check_same_columns(tables, plans)
     plan = plans[0]
-    raw, geo_crs = _combine(tables, plans)
+    raw, geo_crs = combine(tables, plans)
     what = tables[0].path.name if len(tables) == 1 else f"{len(tables)} files ({files[0].name}...)"
     n = len(raw)
     notes: list[str] = [note for t in tables for note in t.notes]
@@ -273,7 +142,7 @@ def read_incidents(
         occurred_to = to.values.where(~to.empty, occurred_to)
         to_failed = to.failed
     if plan.resolution_col is not None:
-        given = _text(raw, plan.resolution_col).str.lower()
+        given = text_column(raw, plan.resolution_col).str.lower()
         valid = given.isin(TIME_RESOLUTIONS).to_numpy()
         resolution = np.where(valid, given.to_numpy(dtype=object), resolution)
     report(progress, "validating rows", 1, steps)
@@ -282,13 +151,15 @@ def read_incidents(
     if plan.offence_value is not None:
         offence = pd.Series(plan.offence_value, index=raw.index, dtype="str")
     else:
-        offence = _text(raw, plan.offence_col)
+        offence = text_column(raw, plan.offence_col)
         if plan.map_api_categories:
             slugs = offence.str.lower()
             offence = slugs.map(API_CATEGORIES).fillna(offence).astype("str")
-    offence_code = _text(raw, plan.offence_code_col) if plan.offence_code_col else None
-    dwelling = _dwelling(offence, _text(raw, plan.dwelling_col) if plan.dwelling_col else None)
-    ids = _text(raw, plan.id_col)
+    offence_code = text_column(raw, plan.offence_code_col) if plan.offence_code_col else None
+    dwelling = dwelling_flags(
+        offence, text_column(raw, plan.dwelling_col) if plan.dwelling_col else None
+    )
+    ids = text_column(raw, plan.id_col)
     no_id = (ids == "").to_numpy()
     generated = raw[SOURCE_FILE].astype("str") + "#" + raw[SOURCE_ROW].astype("str")
     if len({t.path.name for t in tables}) < len(tables):  # same file names in two folders
@@ -309,9 +180,14 @@ def read_incidents(
 
     # ------------------------------------------------------------- coordinates
     if geo_crs is not None and opts.x_col is None:
-        coords_frame = raw[[_X, _Y]]
+        coords_frame = raw[[X_COL, Y_COL]]
         found = locate(
-            coords_frame, x_col=_X, y_col=_Y, crs=geo_crs, working_crs=opts.working_crs, what=what
+            coords_frame,
+            x_col=X_COL,
+            y_col=Y_COL,
+            crs=geo_crs,
+            working_crs=opts.working_crs,
+            what=what,
         )
         x_name = "geometry"
     else:
@@ -350,11 +226,11 @@ def read_incidents(
             detail.loc[np.flatnonzero(new)] = text.reindex(np.flatnonzero(new)).to_numpy()
 
     date_text = raw[plan.time_col]
-    reject(times.empty, "unparseable_date", _details(times.empty, f"{plan.time_col} is empty"))
+    reject(times.empty, "unparseable_date", details(times.empty, f"{plan.time_col} is empty"))
     reject(
         times.failed,
         "unparseable_date",
-        _details(
+        details(
             times.failed,
             f"{plan.time_col} ",
             date_text,
@@ -365,39 +241,39 @@ def read_incidents(
         reject(
             to_failed,
             "unparseable_date",
-            _details(
+            details(
                 to_failed,
                 f"{plan.time_to_col} ",
                 raw[plan.time_to_col],
                 " is not a date; fix it or leave it empty",
             ),
         )
-    loc_text = _text(raw, plan.location_col) if plan.location_col else None
+    loc_text = text_column(raw, plan.location_col) if plan.location_col else None
     no_loc = found.reasons == "no_location"
     if plan.police_uk and loc_text is not None:
         snapped_missing = no_loc & (loc_text.str.lower() == "no location").to_numpy()
         reject(
             snapped_missing,
             "no_location",
-            _details(snapped_missing, "police.uk 'No Location' row: no coordinates"),
+            details(snapped_missing, "police.uk 'No Location' row: no coordinates"),
         )
-    reject(no_loc, "no_location", _details(no_loc, f"{x_name} empty or not a number"))
+    reject(no_loc, "no_location", details(no_loc, f"{x_name} empty or not a number"))
     zero = found.reasons == "coordinates_zero"
     reject(
         zero,
         "coordinates_zero",
-        _details(zero, f"{x_name} are 0,0 (a missing location written as zero)"),
+        details(zero, f"{x_name} are 0,0 (a missing location written as zero)"),
     )
     out_range = found.reasons == "coordinates_out_of_range"
     if out_range.any():
         if x_name == "geometry":
-            shown = raw[_X].astype("str") + "," + raw[_Y].astype("str")
+            shown = raw[X_COL].astype("str") + "," + raw[Y_COL].astype("str")
         else:
             shown = raw[found.x_col].astype("str") + "," + raw[found.y_col].astype("str")
         reject(
             out_range,
             "coordinates_out_of_range",
-            _details(
+            details(
                 out_range,
                 f"{x_name} ",
                 shown,
@@ -409,7 +285,7 @@ def read_incidents(
     reject(
         empty_offence,
         "unknown_offence",
-        _details(empty_offence, f"{plan.offence_col or 'offence'} is empty"),
+        details(empty_offence, f"{plan.offence_col or 'offence'} is empty"),
     )
     if opts.boundary is not None:
         from hotspots.areas import read_areas
@@ -426,7 +302,7 @@ def read_incidents(
         reject(
             outside,
             "outside_boundary",
-            _details(outside, f"point outside --boundary {Path(opts.boundary).name}"),
+            details(outside, f"point outside --boundary {Path(opts.boundary).name}"),
         )
     if plan.id_col is not None:
         candidates = (reason == "") & ~no_id
@@ -474,7 +350,7 @@ def read_incidents(
             OFFENCE_CODE: kept(offence_code, text=True),
             DWELLING_BURGLARY: kept(dwelling).astype(bool),
             LOCATION: kept(loc_text, text=True),
-            LSOA_CODE: kept(_text(raw, plan.lsoa_col) if plan.lsoa_col else None, text=True),
+            LSOA_CODE: kept(text_column(raw, plan.lsoa_col) if plan.lsoa_col else None, text=True),
             TIME_RESOLUTION: kept(resolution).astype("str"),
             SOURCE_FILE: kept(raw[SOURCE_FILE]).astype("str"),
             SOURCE_ROW: kept(raw[SOURCE_ROW]).astype("int64"),
@@ -484,7 +360,7 @@ def read_incidents(
         frame[list(INCIDENT_COLUMNS)], geometry=points.to_numpy()[kept_idx], crs=working
     )
 
-    raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, _X, _Y)]
+    raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, X_COL, Y_COL)]
     bad = np.flatnonzero(~keep)
     rejected = pd.concat(
         [
@@ -501,8 +377,8 @@ def read_incidents(
         axis=1,
     )
     if geo_crs is not None:
-        rejected["geometry_x"] = raw[_X].to_numpy()[bad]
-        rejected["geometry_y"] = raw[_Y].to_numpy()[bad]
+        rejected["geometry_x"] = raw[X_COL].to_numpy()[bad]
+        rejected["geometry_y"] = raw[Y_COL].to_numpy()[bad]
 
     # ------------------------------------------------------------- report
     if plan.police_uk:

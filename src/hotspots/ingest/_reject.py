@@ -11,7 +11,7 @@ import pandas as pd
 
 from hotspots._validate import check_choice
 from hotspots.harm import HarmTable, harm_weights
-from hotspots.ingest._reader import IngestResult
+from hotspots.ingest._result import IngestResult
 from hotspots.schema import (
     HARM,
     OFFENCE,
