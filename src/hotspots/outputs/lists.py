@@ -26,6 +26,7 @@ from hotspots.errors import SchemaError
 from hotspots.outputs.files import write_text
 from hotspots.outputs.maps import (
     ZONE_COLOURS,
+    _template_text,
     burglary_when,
     esc,
     fmt_count,
@@ -66,36 +67,7 @@ URGENCY = {"overdue": 0, "due": 1, "active": 2, "visited": 3}
 UNASSIGNED = "Unassigned area"
 SVG_PX = 230
 
-_CSS = """
-@page { size: A4; margin: 12mm; }
-body { font: 11pt/1.35 Arial, Helvetica, sans-serif; color: #111; margin: 0 auto;
-       max-width: 186mm; padding: 8px; }
-.marking { text-align: center; font-weight: bold; color: #b30000; letter-spacing: .04em;
-           border: 2px solid #b30000; padding: 2px; margin-bottom: 6px; }
-h1 { font-size: 17pt; margin: 4px 0; } h2 { font-size: 13.5pt; margin: 0 0 4px 0; }
-.meta { color: #333; font-size: 9.5pt; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #999; padding: 2px 5px; text-align: left; vertical-align: top; }
-th { background: #eee; font-size: 9.5pt; }
-td.num { text-align: right; white-space: nowrap; }
-td.outcome { width: 24%; }
-table.summary td { white-space: nowrap; }
-.zid { font-size: 8.5pt; font-weight: normal; color: #444; word-break: break-all; }
-table.visits th:first-child { width: 34px; }
-.box { display: inline-block; width: 12px; height: 12px; border: 1.5px solid #000; }
-tr.mandatory td { font-weight: bold; }
-tr.group th { background: #ddd; }
-section.zone { break-before: page; page-break-before: always; padding-top: 4px; }
-.zonehead { display: flex; gap: 12px; align-items: flex-start; break-inside: avoid; }
-.zonehead .facts { flex: 1; }
-.facts table th { width: 34%; }
-.status { font-weight: bold; padding: 0 6px; border-radius: 3px; color: #fff; }
-svg { border: 1px solid #999; background: #fafaf7; flex: none; }
-.note { font-size: 9.5pt; color: #333; margin: 4px 0; }
-footer { font-size: 8.5pt; color: #444; margin-top: 10px; border-top: 1px solid #999; }
-@media print { body { padding: 0; } a { color: #000; text-decoration: none; }
-               .noprint { display: none; } }
-"""
+_CSS = _template_text("lists.css")
 
 
 def area_slug(name: object) -> str:

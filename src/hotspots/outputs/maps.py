@@ -17,6 +17,8 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,12 @@ ADDRESS_COLOUR = "#6a3d9a"
 SPOT_STATUSES = ("new", "persisting")
 
 # ------------------------------------------------------------------ text helpers
+
+
+@cache
+def _template_text(name: str) -> str:
+    """Text of a file in ``hotspots/outputs/templates`` (package data: CSS, JavaScript)."""
+    return files("hotspots.outputs").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _isna(value: object) -> bool:
@@ -287,17 +295,7 @@ def _geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
-_ON_EACH = folium.JsCode("""
-function(feature, layer) {
-  var p = feature.properties;
-  if (p.s) { L.Util.setOptions(layer, p.s); }
-  if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 380}); }
-  if (p.label) {
-    layer.bindTooltip(p.label, {permanent: true, direction: 'center',
-                                className: 'hs-label', interactive: false});
-  } else if (p.tip) { layer.bindTooltip(p.tip, {sticky: true}); }
-}
-""")
+_ON_EACH = folium.JsCode(_template_text("map_feature.js"))
 
 
 def _add_geojson(
@@ -325,36 +323,7 @@ def _add_geojson(
 class _SurfaceLayer(folium.FeatureGroup):
     """Grid cells drawn on a canvas from compact data: centre, shape template, class."""
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.featureGroup();
-        (function(group, map) {
-          var d = {{ this.data|tojson }};
-          var renderer = L.canvas({padding: 0.5});
-          var ilat = 0, ilon = 0;  // centres are deltas in micro-degrees: exact integers
-          for (var i = 0; i < d.cells.length; i++) {
-            var c = d.cells[i], t = d.shapes[c[2]], ring = [];
-            ilat += c[0]; ilon += c[1];
-            var lat = ilat / 1e6, lon = ilon / 1e6;
-            for (var k = 0; k < t.length; k += 2) {
-              ring.push([lat + t[k] * d.e[0] + t[k + 1] * d.n[0],
-                         lon + t[k] * d.e[1] + t[k + 1] * d.n[1]]);
-            }
-            var poly = L.polygon(ring, {renderer: renderer, stroke: false,
-                                        fillColor: d.colours[c[3]], fillOpacity: 0.6});
-            poly.hsCell = c;
-            group.addLayer(poly);
-          }
-          group.on('click', function(e) {
-            var c = e.layer.hsCell;
-            var n = c[5] < 0 ? '&lt;3' : c[5].toLocaleString('en-GB');
-            L.popup().setLatLng(e.latlng).setContent(
-              '<b>Harm surface cell</b><br>harm ' + c[4].toLocaleString('en-GB') +
-              ' (class ' + d.labels[c[3]] + ')<br>incidents ' + n).openOn(map);
-          });
-        })({{ this.get_name() }}, {{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
+    _template = Template(_template_text("map_surface.js.j2"))
 
     def __init__(self, data: dict[str, Any], *, name: str, show: bool) -> None:
         super().__init__(name=name, show=show)
@@ -689,35 +658,7 @@ def _add_addresses(m: folium.Map, addresses: gpd.GeoDataFrame) -> str:
 
 # ------------------------------------------------------------------ page furniture
 
-_CSS = """
-<style>
-.hs-title{position:fixed;top:10px;left:56px;z-index:1000;background:rgba(255,255,255,.93);
- padding:6px 12px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:14px/1.3 Arial,
- sans-serif;max-width:calc(100% - 330px)}
-.hs-title h1{font-size:17px;margin:0 0 2px 0;font-weight:bold}
-.hs-marking{font-weight:bold;color:#b30000;font-size:12px;letter-spacing:.03em}
-.hs-legend{position:fixed;bottom:34px;right:10px;z-index:1000;background:rgba(255,255,255,.95);
- padding:8px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);
- font:12px/1.35 Arial,sans-serif;max-height:60vh;overflow:auto}
-.hs-legend h2{font-size:13px;margin:4px 0 2px 0;font-weight:bold}
-.hs-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;
- border:1px solid #333}
-.hs-legend i.ring{background:transparent!important;border-width:2.5px;border-radius:50%}
-.hs-legend i.dot{width:9px;height:9px;border-radius:50%;border:1px solid #fff}
-.hs-legend i.line{height:0;border:0;border-top:2px dashed #333}
-.hs-footer{position:fixed;bottom:0;left:0;z-index:1000;background:rgba(255,255,255,.92);
- font:11px/1.3 Arial,sans-serif;padding:3px 8px;max-width:calc(100% - 260px)}
-.hs-footer summary{cursor:pointer}
-.leaflet-tooltip.hs-label{background:transparent;border:0;box-shadow:none;padding:0}
-.hs-badge{display:inline-block;min-width:20px;padding:1px 4px;border-radius:10px;color:#fff;
- border:1.5px solid #fff;font:bold 12px/16px Arial,sans-serif;text-align:center;
- box-shadow:0 0 3px rgba(0,0,0,.7)}
-.leaflet-tooltip.hs-label:before{display:none}
-.leaflet-bottom.leaflet-left{bottom:22px}
-table.hs-pop th{padding:1px 8px 1px 0;text-align:left;vertical-align:top;white-space:nowrap}
-table.hs-pop td{padding:1px 0}
-</style>
-"""
+_CSS = f"<style>\n{_template_text('map.css')}</style>\n"
 
 
 def _legend(
