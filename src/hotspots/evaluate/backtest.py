@@ -343,7 +343,8 @@ def backtest(
         msg = (
             f"No {period} fits between start {start_ts:%Y-%m-%d} and end {end_ts:%Y-%m-%d} "
             f"with a {lookback_days}-day look-back in data from {first:%Y-%m-%d} to "
-            f"{last:%Y-%m-%d}; pass an earlier --start or a shorter --lookback-days."
+            f"{last:%Y-%m-%d}; pass an earlier --start or a shorter --lookback-days "
+            f"(e.g. --lookback-days {max(1, (data_end - first).days // 2)}, half the data)."
         )
         raise OptionError(msg)
     if n_outside:
