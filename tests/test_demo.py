@@ -489,8 +489,9 @@ def test_cli_demo_data_only(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--homes", "10"], r"n_homes must be a whole number from 500 to 30,000; got 10"),
-        (["--end", "last tuesday"], r"end must be a date such as 2026-11-22"),
+        (["--homes", "10"], r"--homes must be from 500 to 30000; got 10\. Try --homes 20000\."),
+        (["--end", "last tuesday"], r"--end must be a date such as 2026-11-22; got 'last tuesday'"),
+        (["--end", "2026-11-22 13:00"], r"--end must be a date such as 2026-11-22"),
     ],
 )
 def test_cli_demo_user_mistakes_exit_1(tmp_path, capsys, args, message):
@@ -614,3 +615,20 @@ def harm_error() -> type[Exception]:
     from hotspots.errors import SchemaError
 
     return SchemaError
+
+
+def test_console_command_reports_a_mistake_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hotspots", "demo", "--homes", "99", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    err = " ".join(done.stderr.split())
+    assert "Error: --homes must be from 500 to 30000; got 99. Try --homes 20000." in err
+    assert not (tmp_path / "data").exists()  # nothing written for a refused run

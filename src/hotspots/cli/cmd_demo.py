@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from hotspots.cli._app import app, console, progress_reporter
@@ -95,10 +96,17 @@ def demo(
     near-repeat burglaries, a cocoon visit log and a week of patrols) is invented: every
     name says SYNTHETIC and postcodes use the non-existent ZZ area.
     """
-    from hotspots.demo import generate_town, write_town
+    from hotspots.demo import MAX_HOMES, MIN_HOMES, generate_town, write_town
 
-    if homes < 1:
-        msg = f"--homes must be a positive whole number (e.g. 20000); got {homes}."
+    if not MIN_HOMES <= homes <= MAX_HOMES:
+        msg = f"--homes must be from {MIN_HOMES} to {MAX_HOMES}; got {homes}. Try --homes 20000."
+        raise OptionError(msg)
+    try:
+        last_day = pd.Timestamp(end)
+    except ValueError:
+        last_day = None
+    if last_day is None or last_day != last_day.normalize():
+        msg = f"--end must be a date such as 2026-11-22; got {end!r}."
         raise OptionError(msg)
     data_dir = out / "data"
     with progress_reporter() as progress:

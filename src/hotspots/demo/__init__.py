@@ -70,6 +70,7 @@ __all__ = [
     "DEFAULT_SEED",
     "DISTRICT_FIELD",
     "MAX_HOMES",
+    "MIN_HOMES",
     "POLICE_UK_CATEGORIES",
     "SYNTHETIC_NOTE",
     "TOWN_CENTRE_EN",
@@ -88,7 +89,7 @@ SYNTHETIC_NOTE = (
     "No real place, person, address or crime is described."
 )
 MAX_HOMES = 30_000  # beyond this the streets run out of room for homes
-_MIN_HOMES = 500
+MIN_HOMES = 500
 
 
 @dataclass(frozen=True)
@@ -237,8 +238,8 @@ def generate_town(
         raise TypeError(msg)
     check_positive(n_homes, name="n_homes")
     check_positive(years, name="years")
-    if not _MIN_HOMES <= n_homes <= MAX_HOMES or int(n_homes) != n_homes:
-        msg = f"n_homes must be a whole number from {_MIN_HOMES} to {MAX_HOMES:,}; got {n_homes}."
+    if not MIN_HOMES <= n_homes <= MAX_HOMES or int(n_homes) != n_homes:
+        msg = f"n_homes must be a whole number from {MIN_HOMES} to {MAX_HOMES:,}; got {n_homes}."
         raise OptionError(msg)
     if int(years) != years or years > 10:
         msg = f"years must be a whole number from 1 to 10; got {years}."
