@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotspots.errors import CRSError, InputError, SchemaError
 from hotspots.outputs.maps import (
@@ -23,6 +25,8 @@ from hotspots.outputs.maps import (
     RANK_BANDS,
     ZONE_COLOURS,
     build_map,
+    esc,
+    generalise_points,
     write_map,
 )
 from hotspots.outputs.offline import ASSET_FILES, asset_file_for, inline_assets
@@ -592,3 +596,26 @@ def test_unknown_external_asset_is_refused(tmp_path):
     page = '<script src="https://example.org/plugin.js"></script>'
     with pytest.raises(InputError, match=r"links to https://example\.org/plugin\.js"):
         inline_assets(page, tmp_path)
+
+
+# ---------------------------------------------------------------- invariants
+
+
+@given(st.text(max_size=60))
+def test_escaped_text_reads_back_and_holds_no_markup(text):
+    import html
+
+    out = esc(text)
+    assert "<" not in out and ">" not in out and '"' not in out
+    assert html.unescape(out) == (text if text else "\u2013")
+
+
+@given(st.lists(st.tuples(st.floats(0, 700_000), st.floats(0, 1_200_000)), min_size=1, max_size=30))
+def test_generalised_points_sit_on_cell_centres_near_the_original(xy):
+    pts = gpd.GeoSeries(gpd.points_from_xy(*zip(*xy, strict=True)), crs=27700)
+    out = generalise_points(pts)
+    # centre of a 150 m cell: (k + 0.5) * 150, never more than half a diagonal away
+    for v in (out.x.to_numpy() / 150 - 0.5, out.y.to_numpy() / 150 - 0.5):
+        np.testing.assert_allclose(v, np.round(v), atol=1e-6)
+    assert (out.distance(pts) <= 75 * np.sqrt(2) + 1e-6).all()
+    pd.testing.assert_series_equal(generalise_points(out).x, out.x)  # idempotent
