@@ -108,6 +108,7 @@ def test_evaluate_writes_every_output(tmp_path):
     png = (out / "pai_by_coverage.png").read_bytes()
     assert base64.b64encode(png).decode("ascii") in page  # stands alone
     assert "Cocoons" in page
+    assert page.index(">0-7 days<") < page.index(">7-14 days<") < page.index(">14-21 days<")
 
 
 def test_evaluation_page_escapes_text_from_the_data(tmp_path):

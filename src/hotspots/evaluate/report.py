@@ -125,6 +125,16 @@ def _table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _band_table(bands: pd.DataFrame) -> pd.DataFrame:
+    """Burglaries by distance band (rows) and time band (columns), bands in their order."""
+    time_order = list(dict.fromkeys(bands["time_band"]))
+    dist_order = list(dict.fromkeys(bands["distance_band"]))
+    wide = bands.pivot(index="distance_band", columns="time_band", values="n_burglaries")
+    wide = wide.reindex(index=dist_order, columns=time_order)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
 def render_html(
     result: BacktestResult,
     *,
@@ -169,11 +179,7 @@ def render_html(
             f"{esc(_fmt(s['hits_per_km2_week']))} burglaries per km² of live zone per week, "
             f"PAI {esc(_fmt(s['pai']))}.</p>"
             "<h3>By distance and time band of the nearest live zone</h3>"
-            + _table(
-                cocoon.bands.pivot(
-                    index="distance_band", columns="time_band", values="n_burglaries"
-                ).reset_index()
-            )
+            + _table(_band_table(cocoon.bands))
         )
     version = esc(str(provenance.get("software", {}).get("version", "")))
     return f"""<!DOCTYPE html>
