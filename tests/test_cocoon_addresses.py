@@ -135,3 +135,30 @@ def test_index_refuses_non_points():
     layer = gpd.GeoDataFrame({ADDRESS_ID: ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=27700)
     with pytest.raises(TypeError, match="addresses must be points"):
         AddressIndex(layer)
+
+
+def test_disk_cache_gives_same_pairs_and_is_reused(tmp_path):
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 2000, (3000, 2)).round(1) + 500_000
+    layer = gpd.GeoDataFrame(
+        {ADDRESS_ID: [f"a{i}" for i in range(len(xy))]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=27700,
+    )
+    pts = shapely.points(rng.uniform(0, 2000, (50, 2)) + 500_000)
+    memory = AddressIndex(layer)
+    disk = AddressIndex(layer, cache_dir=tmp_path / "cache")
+    assert disk.tree_ is None and disk.cache_path_ is not None
+    for got, want in zip(disk.within(pts, 250.0), memory.within(pts, 250.0), strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        disk.nearest(pts, max_distance_m=30.0)[0], memory.nearest(pts, max_distance_m=30.0)[0]
+    )
+    files = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(files) == 2 and {f.rsplit(".", 1)[1] for f in files} == {"dat", "idx"}
+    stamp = (tmp_path / "cache" / files[0]).stat().st_mtime_ns
+    again = AddressIndex(layer, cache_dir=tmp_path / "cache")  # opened, not rebuilt
+    assert again.cache_path_ == disk.cache_path_
+    assert (tmp_path / "cache" / files[0]).stat().st_mtime_ns == stamp
+    moved = layer.set_geometry(layer.geometry.translate(1.0, 0.0))  # changed layer: new index
+    assert AddressIndex(moved, cache_dir=tmp_path / "cache").cache_path_ != disk.cache_path_

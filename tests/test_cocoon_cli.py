@@ -65,6 +65,8 @@ def test_full_run_writes_every_file(files, capsys):
             *MAPPING,
             "--addresses",
             str(files / "adds.csv"),
+            "--address-cache-dir",
+            str(files / "cache"),
             "--nearest",
             "1",
             "--visits",
@@ -107,6 +109,7 @@ def test_full_run_writes_every_file(files, capsys):
     ].tolist() == ["nowhere"]
     assert "1 visit rows rejected" in err
     assert "Cocoon zones: 3 live" in err
+    assert len(list((files / "cache").glob("addresses-*.idx"))) == 1
 
 
 def test_without_addresses_says_lists_need_them(files, capsys):

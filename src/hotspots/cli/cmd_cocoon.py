@@ -145,6 +145,15 @@ def cocoon(
             rich_help_panel=_AD,
         ),
     ] = None,
+    address_cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--address-cache-dir",
+            help="Folder for an on-disk R-tree of --addresses, reused by later runs "
+            "(rebuilt automatically when the address points change).",
+            rich_help_panel=_AD,
+        ),
+    ] = None,
     nearest: Annotated[
         int,
         typer.Option(
@@ -235,7 +244,7 @@ def cocoon(
                     f"{len(rejected_addresses):,} address rows rejected "
                     f"(see rejected_addresses.csv)"
                 )
-            index = cc.AddressIndex(address_layer)
+            index = cc.AddressIndex(address_layer, cache_dir=address_cache_dir)
             progress("reading addresses", 1, 1)
         progress("cocoon zones", 0, 1)
         zones = cc.cocoon_zones(
@@ -292,6 +301,7 @@ def cocoon(
         "address_y_col": address_y_col,
         "address_id_col": address_id_col,
         "address_crs": address_crs,
+        "address_cache_dir": address_cache_dir,
         "nearest": nearest,
         "visits": visits,
         "working_crs": incidents.crs.to_string(),

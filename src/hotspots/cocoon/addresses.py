@@ -9,6 +9,7 @@ compares every zone with every address.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -316,6 +317,35 @@ def _pair_order(
     return np.lexsort((right, mm, left))  # pragma: no cover - over ~2**20 zones and homes
 
 
+def _disk_rtree(xy: np.ndarray, crs: CRS, cache_dir: Path) -> tuple[object, Path]:
+    """Open (or build once) an on-disk R-tree of ``xy`` named by a hash of the points.
+
+    The name is the SHA-256 of the coordinates and CRS, so a changed address layer gets
+    a new index and a stale one is never used.
+    """
+    import hashlib
+
+    from rtree import index as rtree_index
+
+    digest = hashlib.sha256(np.ascontiguousarray(xy, dtype="float64").tobytes())
+    digest.update(crs.to_wkt().encode())
+    stem = cache_dir / f"addresses-{digest.hexdigest()[:20]}"
+    props = rtree_index.Property()
+    props.dimension = 2
+    if Path(f"{stem}.dat").exists() and Path(f"{stem}.idx").exists():
+        return rtree_index.Index(str(stem), properties=props), stem
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # build under a temporary name, then rename both files: a crash leaves no half index
+    tmp = cache_dir / f".{stem.name}.{os.getpid()}.tmp"
+    ids = np.arange(len(xy), dtype="int64")
+    pts = np.ascontiguousarray(xy, dtype="float64")
+    built = rtree_index.Index(str(tmp), (ids, pts, pts), properties=props, overwrite=True)
+    built.close()
+    for ext in (".idx", ".dat"):
+        os.replace(f"{tmp}{ext}", f"{stem}{ext}")
+    return rtree_index.Index(str(stem), properties=props), stem
+
+
 class AddressIndex:
     """Spatial index over an address layer, built once and queried per zone.
 
@@ -325,17 +355,26 @@ class AddressIndex:
         Output of :func:`read_addresses` (or any point layer with ``address_id``) in a
         metric CRS.
 
+    cache_dir
+        Folder for an on-disk R-tree (libspatialindex) reused between runs, e.g.
+        the weekly run's. Its file name is a hash of the points, so a changed layer
+        gets a new index. Default None: an in-memory ``shapely.STRtree``, which on
+        2 cores builds 1 million points in about a second (the disk index takes ~4 s
+        to build once and ~0.01 s to open).
+
     Attributes
     ----------
     addresses
         The layer (not copied; never changed).
     tree_
-        ``shapely.STRtree`` over the address points.
+        ``shapely.STRtree`` over the address points (None with ``cache_dir``).
+    cache_path_
+        Path stem of the on-disk index (``.idx``/``.dat``), or None.
     xy_
         ``(n, 2)`` array of address coordinates in metres.
     """
 
-    def __init__(self, addresses: gpd.GeoDataFrame) -> None:
+    def __init__(self, addresses: gpd.GeoDataFrame, *, cache_dir: Path | None = None) -> None:
         if not isinstance(addresses, gpd.GeoDataFrame):
             msg = f"addresses must be a GeoDataFrame; got {type(addresses).__name__}."
             raise TypeError(msg)
@@ -353,7 +392,13 @@ class AddressIndex:
         self.addresses = addresses
         self.crs = addresses.crs
         self.xy_ = shapely.get_coordinates(geoms)
-        self.tree_ = shapely.STRtree(geoms)
+        self.cache_path_: Path | None = None
+        self.tree_: shapely.STRtree | None = None
+        self._rtree = None
+        if cache_dir is None:
+            self.tree_ = shapely.STRtree(geoms)
+        else:
+            self._rtree, self.cache_path_ = _disk_rtree(self.xy_, self.crs, Path(cache_dir))
         self._lonlat: np.ndarray | None = None
         self._codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
 
@@ -376,7 +421,14 @@ class AddressIndex:
         boxes = shapely.box(
             qxy[:, 0] - radius_m, qxy[:, 1] - radius_m, qxy[:, 0] + radius_m, qxy[:, 1] + radius_m
         )
-        left, right = self.tree_.query(boxes)
+        if self._rtree is not None:
+            right, counts = self._rtree.intersection_v(
+                np.ascontiguousarray(qxy - radius_m), np.ascontiguousarray(qxy + radius_m)
+            )
+            left = np.repeat(np.arange(len(qxy)), counts.astype("int64"))
+            right = right.astype("int64")
+        else:
+            left, right = self.tree_.query(boxes)
         dist = np.hypot(self.xy_[right, 0] - qxy[left, 0], self.xy_[right, 1] - qxy[left, 1])
         keep = dist <= radius_m
         return left[keep], right[keep], dist[keep]
@@ -423,12 +475,10 @@ class AddressIndex:
         dist = np.full(len(pts), np.nan)
         if len(pts) == 0 or len(self.xy_) == 0:
             return found, dist
-        (q, t), d = self.tree_.query_nearest(
-            pts, max_distance=max_distance_m, return_distance=True, all_matches=True
-        )
+        q, t, d = self._pairs(pts, max_distance_m)
         if len(q):
-            # ties: the lowest address position wins, so the answer is reproducible
-            order = np.lexsort((t, d, q))
+            # nearest first; ties (to the millimetre) go to the lowest address position
+            order = _pair_order(q, t, d, max_distance_m)
             q, t, d = q[order], t[order], d[order]
             first = np.r_[True, q[1:] != q[:-1]]
             found[q[first]] = t[first]
