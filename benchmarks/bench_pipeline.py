@@ -3,8 +3,8 @@
 Cases (each repeat runs in a fresh child process, so peak memory is per run):
 
 * ``synthetic-10k``, ``synthetic-100k``, ``synthetic-1m`` - seeded synthetic county
-  (British National Grid, 40 towns, all 14 police.uk categories, exact timestamps over two
-  years, ~3% dwelling burglaries with near-repeat follow-ons), written once as a GeoParquet
+  (British National Grid, 40 towns, all 14 police.uk categories, exact UTC timestamps over
+  two years, ~3% dwelling burglaries with near-repeat follow-ons), written once as a GeoParquet
   file in the canonical schema and read back by ingest like any input;
 * ``essex-2025`` - the police.uk Essex year (month dates, ``--month-dates mid``);
 * ``chicago-burglary`` - Chicago residential burglaries 2016-2017 (day dates);
@@ -85,7 +85,11 @@ CATEGORIES = {  # share of incidents, police.uk wording
     "Bicycle theft": 0.01,
     "Theft from the person": 0.015,
 }
-END = pd.Timestamp("2025-12-31 23:00", tz="Europe/London")
+# UTC: a clock-change-free zone. In Europe/London the weekly run currently fails on
+# exact times that a 42-day zone expiry moves into a clock change (cocoon_zones adds a
+# DateOffset to wall-clock times; reported to its owner), which the 100k and 1M sets hit.
+SYNTHETIC_TZ = "UTC"
+END = pd.Timestamp("2025-12-31 23:00", tz=SYNTHETIC_TZ)
 
 
 def synthetic_incidents(n: int, *, seed: int = 0) -> Any:
@@ -168,7 +172,9 @@ def run_case(case: str, work: Path, seed: int) -> dict[str, Any]:
         if not path.exists():
             synthetic_incidents(SIZES[case], seed=seed).to_parquet(path)
         inputs = [str(path)]
-        settings = WeeklySettings(seed=seed, permutations=99, tiles=False)
+        settings = WeeklySettings(
+            seed=seed, permutations=99, tiles=False, ingest=IngestOptions(tz=SYNTHETIC_TZ)
+        )
         facts["rows"] = SIZES[case]
     elif case == "essex-2025":
         inputs = [str(ESSEX)]
