@@ -317,3 +317,55 @@ def test_cocoon_backtest_refuses_month_data():
     frame = incidents([[0, 0], [10, 0]], ["2025-01-01", "2025-02-01"], resolution="month")
     with pytest.raises(TimeResolutionError, match="day-level dates"):
         cocoon_backtest(frame)
+
+
+def test_hit_rate_grows_with_coverage_and_pai_is_hit_rate_over_area():
+    rng = np.random.default_rng(11)
+    xy = np.vstack([rng.normal(1500, 200, size=(300, 2)), rng.uniform(0, 3000, size=(300, 2))])
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, 90, 600), unit="D")
+    frame = incidents(xy, dates.strftime("%Y-%m-%d %H:%M"), resolution="exact")
+    result = backtest(
+        frame,
+        lookback_days=28,
+        coverage=(0.01, 0.02, 0.05, 0.2),
+        methods=("harm_grid", "kde", "gistar", "promap"),
+    )
+    wide = result.evaluation.pivot_table(
+        index=["method", "period_start", "coverage"], columns="metric", values="value"
+    )
+    np.testing.assert_allclose(wide["pai"] * wide["area_share"], wide["hit_rate"])
+    for _, part in wide.groupby(level=["method", "period_start"]):
+        assert np.all(np.diff(part["hit_rate"].to_numpy()) >= -1e-12)  # nested selections
+    assert (wide["hit_rate"].between(0, 1)).all()
+
+
+def test_offences_match_ignoring_case_and_spaces():
+    frame = hand_backtest_frame()
+    result = backtest(
+        frame,
+        offences=[" burglary "],
+        start="2024-01-08",
+        end="2024-01-09",
+        lookback_days=7,
+        coverage=(0.01,),
+        methods=("count_grid",),
+        areas=box_areas(1500),
+    )
+    assert result.periods["n_test"].tolist() == [4]
+
+
+def test_incidents_outside_the_areas_are_counted_in_a_note():
+    frame = hand_backtest_frame()
+    result = backtest(
+        frame,
+        start="2024-01-08",
+        end="2024-01-09",
+        lookback_days=7,
+        coverage=(0.05,),
+        methods=("count_grid",),
+        areas=box_areas(750),
+    )
+    # B (1425, 1425), C (775, 775) and the later point (775, 75) lie outside a 750 m box
+    assert result.study["n_outside"] == 3
+    assert any("3 scored incident(s) lie outside the study area" in n for n in result.notes)
+    assert result.periods["n_test"].tolist() == [3]
