@@ -203,3 +203,14 @@ def test_zone_covers_its_burglary(radius_m):
     zones = cocoon_zones(INCIDENTS, radius_m=radius_m, as_of=AS_OF)
     pts = gpd.points_from_xy(zones["easting"], zones["northing"])
     assert shapely.contains(zones.geometry.to_numpy(), pts).all()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from hotspots.cocoon import lists, zones
+
+    for module in (zones, lists):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0
+        assert result.failed == 0, module.__name__

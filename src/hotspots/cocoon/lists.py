@@ -138,7 +138,19 @@ def visit_lists(
 
     Examples
     --------
-    >>> visits = visit_lists(example_zones, example_addresses, nearest=1)
+    >>> import geopandas as gpd
+    >>> from hotspots.cocoon import cocoon_zones
+    >>> burglary = gpd.GeoDataFrame(
+    ...     {"incident_id": ["B1"], "dwelling_burglary": [True],
+    ...      "occurred_at": pd.DatetimeIndex(["2024-03-01"], tz="Europe/London")},
+    ...     geometry=gpd.points_from_xy([400_000.0], [300_000.0]), crs=27700)
+    >>> homes = gpd.GeoDataFrame(
+    ...     {"address_id": ["home", "next door", "far", "outside"]},
+    ...     geometry=gpd.points_from_xy([400_000.0, 400_020.0, 400_000.0, 400_500.0],
+    ...                                 [300_000.0, 300_000.0, 300_400.0, 300_000.0]),
+    ...     crs=27700)
+    >>> zones = cocoon_zones(burglary, as_of=pd.Timestamp("2024-03-02"))
+    >>> visits = visit_lists(zones, homes, nearest=1)
     >>> visits[["address_id", "distance_m", "order", "mandatory"]].values.tolist()
     [['home', 0.0, <NA>, False], ['next door', 20.0, 1, True], ['far', 400.0, 2, False]]
     """

@@ -186,9 +186,15 @@ def cocoon_zones(
 
     Examples
     --------
-    >>> zones = cocoon_zones(two_burglaries, as_of=pd.Timestamp("2024-03-06"))
-    >>> zones["status"].tolist()
-    ['active', 'due']
+    >>> import geopandas as gpd
+    >>> burglaries = gpd.GeoDataFrame(
+    ...     {"incident_id": ["B1", "B2"], "dwelling_burglary": [True, True],
+    ...      "occurred_at": pd.DatetimeIndex(["2024-03-01", "2024-03-05"], tz="Europe/London")},
+    ...     geometry=gpd.points_from_xy([400_000.0, 400_150.0], [300_000.0, 300_000.0]),
+    ...     crs=27700)
+    >>> zones = cocoon_zones(burglaries, as_of=pd.Timestamp("2024-03-06"))
+    >>> zones[["zone_id", "status", "n_overlapping"]].values.tolist()
+    [['Z-B1', 'active', 1], ['Z-B2', 'due', 1]]
     """
     require_metric_crs(incidents, what="incidents")
     radius_m = check_positive(radius_m, name="radius_m")
