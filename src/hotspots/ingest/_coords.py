@@ -45,6 +45,8 @@ _BNG_X = (0.0, 700_000.0)
 _BNG_Y = (0.0, 1_300_000.0)
 # a projected point may lie this far (degrees) outside its CRS's area of use
 _AREA_MARGIN_DEG = 2.0
+# points used to choose the working CRS (BNG or a UTM zone)
+_CRS_SAMPLE = 20_000
 # a minority this small of rows that do not fit the detected kind is rejected, not fatal
 _MINORITY_SHARE = 0.01
 
@@ -139,18 +141,36 @@ def _detect_source_crs(
 
 
 def _projected_in_area(x: np.ndarray, y: np.ndarray, source: CRS) -> np.ndarray:
-    """Rows whose projected coordinates fall inside the CRS's area of use (with a margin)."""
-    to_wgs = Transformer.from_crs(source, WGS84, always_xy=True)
-    lon, lat = to_wgs.transform(x, y, errcheck=False)
-    lon = np.asarray(lon, dtype="float64")
-    lat = np.asarray(lat, dtype="float64")
-    ok = np.isfinite(lon) & np.isfinite(lat) & _geographic_in_range(lon, lat)
+    """Rows whose projected coordinates fall inside the CRS's area of use (with a margin).
+
+    The area of use (widened by ``_AREA_MARGIN_DEG``) is projected once into the CRS and
+    the points are compared with that box, so no point is transformed here.
+    """
     area = source.area_of_use
-    if area is not None:
-        west, south, east, north = area.bounds
-        m = _AREA_MARGIN_DEG
-        ok &= (lon >= west - m) & (lon <= east + m) & (lat >= south - m) & (lat <= north + m)
-    return ok
+    if area is None:
+        return np.isfinite(x) & np.isfinite(y)
+    m = _AREA_MARGIN_DEG
+    west, south, east, north = area.bounds
+    box = (max(west - m, -180.0), max(south - m, -90.0), min(east + m, 180.0), min(north + m, 90.0))
+    to_source = Transformer.from_crs(WGS84, source, always_xy=True)
+    xmin, ymin, xmax, ymax = to_source.transform_bounds(*box, densify_pts=21, errcheck=False)
+    if not all(np.isfinite(v) for v in (xmin, ymin, xmax, ymax)):  # pragma: no cover - polar
+        lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
+            x, y, errcheck=False
+        )
+        lon, lat = np.asarray(lon), np.asarray(lat)
+        return (
+            np.isfinite(lon) & (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
+        )
+    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+def _sample(mask: np.ndarray, *, size: int = _CRS_SAMPLE) -> np.ndarray:
+    """Up to ``size`` evenly spread indices of the True rows (deterministic)."""
+    rows = np.flatnonzero(mask)
+    if len(rows) <= size:
+        return rows
+    return rows[np.linspace(0, len(rows) - 1, size).astype(np.int64)]
 
 
 def locate(
@@ -212,11 +232,12 @@ def locate(
     if working_crs is not None:
         target = _user_crs(working_crs, option="--working-crs")
     elif good.any():
+        pick = _sample(good)  # the choice uses percentiles and medians: a sample decides it
         if source.is_geographic:
-            lon, lat = x[good], y[good]
+            lon, lat = x[pick], y[pick]
         else:
             lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
-                x[good], y[good]
+                x[pick], y[pick]
             )
         target = working_crs_for(np.asarray(lon), np.asarray(lat))
     else:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hotspots.errors import OptionError, SchemaError
 
@@ -23,9 +25,14 @@ _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+# groups: day-or-month, separator, month-or-day, separator, year, hour, minute, second, am/pm
+# (no back-reference, so pyarrow's RE2 engine runs it; separators are compared afterwards)
 _DMY = re.compile(
-    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+    r"^(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
+_LAYOUT_SAMPLE = 5_000  # distinct values used to recognise the layout
+_ARROW_TEXT = "string[pyarrow]"  # regexes run vectorised in pyarrow (RE2)
 _FORMATS_HINT = "--time-format %d/%m/%Y (day first) or --time-format %m/%d/%Y (month first)"
 
 
@@ -38,6 +45,13 @@ class ParsedTimes:
     empty: np.ndarray  # bool: missing value
     resolution: str  # "exact" | "day" | "month"
     how: str  # e.g. "YYYY-MM", "ISO 8601", "%d/%m/%Y"
+
+
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    """Boolean Series: ``pattern`` (anchored by the caller) found in each value, via pyarrow."""
+    arrow = pa.array(text.astype(_ARROW_TEXT).array)
+    found = pc.match_substring_regex(arrow, pattern).to_numpy(zero_copy_only=False)
+    return pd.Series(np.asarray(found, dtype=bool), index=text.index)
 
 
 def _check_tz(tz: str) -> str:
@@ -73,7 +87,7 @@ def month_end(starts: pd.Series) -> pd.Series:
 
 
 def _parse_iso(text: pd.Series, tz: str) -> pd.Series:
-    has_offset = text.str.contains(_OFFSET, regex=True)
+    has_offset = _matches(text, _OFFSET)
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
@@ -103,6 +117,7 @@ def _parse_format(text: pd.Series, fmt: str, tz: str, *, what: str, column: str)
 def _dmy_order(text: pd.Series, *, what: str, column: str) -> tuple[str, pd.DataFrame]:
     """'dmy' or 'mdy' as proven by the values, else a one-line error."""
     parts = text.str.extract(_DMY)
+    parts = parts.where((parts[1] == parts[3]).fillna(False), axis=0)  # 1/2-2016 is not a date
     first = pd.to_numeric(parts[0], errors="coerce")
     second = pd.to_numeric(parts[2], errors="coerce")
     day_first = bool((first > 12).any())
@@ -129,26 +144,26 @@ def _parse_dmy(text: pd.Series, tz: str, *, what: str, column: str) -> tuple[pd.
     order, parts = _dmy_order(text, what=what, column=column)
     day = parts[0] if order == "dmy" else parts[2]
     month = parts[2] if order == "dmy" else parts[0]
-    hour = pd.to_numeric(parts[4], errors="coerce").fillna(0)
-    ampm = parts[7].astype("string").str.lower()
+    hour = pd.to_numeric(parts[5], errors="coerce").fillna(0)
+    ampm = parts[8].astype("string").str.lower()
     pm = (ampm == "pm").fillna(False).to_numpy(dtype=bool)
     am = (ampm == "am").fillna(False).to_numpy(dtype=bool)
     hour = hour.where(~(pm & (hour < 12).to_numpy()), hour + 12)
     hour = hour.where(~(am & (hour == 12).to_numpy()), 0)
     frame = pd.DataFrame(
         {
-            "year": pd.to_numeric(parts[3], errors="coerce"),
+            "year": pd.to_numeric(parts[4], errors="coerce"),
             "month": pd.to_numeric(month, errors="coerce"),
             "day": pd.to_numeric(day, errors="coerce"),
             "hour": hour,
-            "minute": pd.to_numeric(parts[5], errors="coerce").fillna(0),
-            "second": pd.to_numeric(parts[6], errors="coerce").fillna(0),
+            "minute": pd.to_numeric(parts[6], errors="coerce").fillna(0),
+            "second": pd.to_numeric(parts[7], errors="coerce").fillna(0),
         }
     )
     naive = pd.to_datetime(frame, errors="coerce")
     sep = parts[1].dropna().iloc[0] if parts[1].notna().any() else "/"
     how = f"%d{sep}%m{sep}%Y" if order == "dmy" else f"%m{sep}%d{sep}%Y"
-    if parts[4].notna().any():
+    if parts[5].notna().any():
         how += " %H:%M"
     return _localise(naive.astype("datetime64[ns]"), tz), how
 
@@ -171,9 +186,9 @@ def parse_times(
     """
     _check_tz(tz)
     # parse each distinct text once (police.uk has 12 months in 150,000 rows)
-    codes, uniques = pd.factorize(values.astype("string").str.strip().fillna(""))
+    codes, uniques = pd.factorize(values.astype(_ARROW_TEXT).str.strip().fillna(""))
     parsed = _parse_unique(
-        pd.Series(uniques.astype("str")), fmt=fmt, tz=tz, what=what, column=column
+        pd.Series(uniques, dtype=_ARROW_TEXT), fmt=fmt, tz=tz, what=what, column=column
     )
     out = pd.Series(parsed.values.take(codes).array, index=values.index)
     return ParsedTimes(
@@ -195,11 +210,14 @@ def _parse_unique(
         how = fmt
         resolution = "month" if not re.search(r"%[dj]", fmt) else _resolution(parsed)
     else:
-        is_month = present.str.fullmatch(_MONTH.pattern)
-        is_iso = present.str.fullmatch(_ISO.pattern)
-        is_dmy = present.str.fullmatch(_DMY.pattern)
-        counts = {"month": int(is_month.sum()), "iso": int(is_iso.sum()), "dmy": int(is_dmy.sum())}
+        # recognise the layout on an even sample of the distinct values, then match all
+        step = max(1, len(present) // _LAYOUT_SAMPLE)
+        sample = present.iloc[::step]
+        patterns = {"month": _MONTH.pattern, "iso": _ISO.pattern, "dmy": _DMY.pattern}
+        counts = {k: int(_matches(sample, p).sum()) for k, p in patterns.items()}
         layout = max(counts, key=lambda k: counts[k])
+        fits = _matches(present, patterns[layout])
+        is_month = is_iso = is_dmy = fits
         if counts[layout] == 0:
             example = str(present.iloc[0])
             msg = (
