@@ -142,7 +142,8 @@ def main() -> None:
         f"- data: {args.burglaries:,} live dwelling burglaries, {args.addresses:,} synthetic "
         f"address points (80% in 25 towns), 400 m zones",
         f"- visit-list rows: {rows:,} (= sum of n_homes; {rows / args.burglaries:,.0f} per zone)",
-        f"- peak RSS: {peak_rss_mb():,.0f} MB",
+        f"- peak RSS: {peak_rss_mb():,.0f} MB; 1-minute load average at the end: "
+        f"{os.getloadavg()[0]:.1f} (other processes share the 2 cores)",
         f"- median of {args.repeats} runs; target: zones + lists < 30 s on 2 cores",
         "",
         "| stage | median s |",
