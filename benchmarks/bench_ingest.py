@@ -78,6 +78,24 @@ def make_synthetic(path: Path, *, rows: int, seed: int = 0) -> Path:
     return path
 
 
+def make_synthetic_exact(path: Path, *, rows: int, seed: int = 0) -> Path:
+    """hotspots canonical CSV: exact ISO 8601 times over a year, easting/northing in Essex."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-01", tz="Europe/London")
+    times = start + pd.to_timedelta(rng.integers(0, 365 * 86_400, rows), unit="s")
+    frame = pd.DataFrame(
+        {
+            "incident_id": np.char.add("syn-", np.arange(rows).astype(str)),
+            "occurred_at": times.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "offence": rng.choice(TYPES, rows),
+            "easting": rng.uniform(540_000, 630_000, rows).round(1),
+            "northing": rng.uniform(170_000, 250_000, rows).round(1),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
 def run_case(case: str, inputs: list[str]) -> dict:
     """Time one read_incidents call in this (fresh, child) process."""
     from hotspots.ingest import read_incidents
@@ -120,9 +138,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic rows")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--make", help=argparse.SUPPRESS)
+    parser.add_argument("--exact", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make:
-        make_synthetic(Path(args.make), rows=args.rows, seed=args.seed)
+        maker = make_synthetic_exact if args.exact else make_synthetic
+        maker(Path(args.make), rows=args.rows, seed=args.seed)
         return
     if args.child:
         case, *inputs = args.child
@@ -137,24 +157,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # written by a child process: Linux keeps a parent's peak RSS in forked children,
         # so building the big frame here would inflate every measurement
-        synthetic = Path(tmp) / "synthetic-street.csv"
-        subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--make",
-                str(synthetic),
-                "--rows",
-                str(args.rows),
-                "--seed",
-                str(args.seed),
-            ],
-            check=True,
-            cwd=REPO,
-        )
-        cases.append(
-            (f"{args.rows:,} synthetic police.uk rows (seed {args.seed})", [str(synthetic)])
-        )
+        for name, flag, label in (
+            ("synthetic-street.csv", [], "synthetic police.uk rows"),
+            ("synthetic-exact.csv", ["--exact"], "synthetic exact-time hotspots rows"),
+        ):
+            synthetic = Path(tmp) / name
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--make",
+                    str(synthetic),
+                    "--rows",
+                    str(args.rows),
+                    "--seed",
+                    str(args.seed),
+                    *flag,
+                ],
+                check=True,
+                cwd=REPO,
+            )
+            cases.append((f"{args.rows:,} {label} (seed {args.seed})", [str(synthetic)]))
         results = []
         for case, inputs in cases:
             runs = []
