@@ -253,3 +253,9 @@ def test_team_and_street_lists_equal_plain_pandas(seed):
     assert len(m) == len(exp) == len(streets)
     assert m["homes"].tolist() == m["homes_x"].tolist()
     assert m["nearest_m"].tolist() == m["nearest_m_x"].tolist()
+
+
+def test_burgled_flag_off_with_zero(zones):
+    visits = visit_lists(zones, make_addresses(), burgled_within_m=0.0)
+    assert not visits[IS_BURGLED].any()
+    assert visits[visits[ZONE_ID] == "Z-B1"]["order"].tolist() == [1, 2, 3, 4]

@@ -162,6 +162,15 @@ def cocoon(
             rich_help_panel=_AD,
         ),
     ] = 8,
+    burgled_within_m: Annotated[
+        float,
+        typer.Option(
+            "--burgled-within-m",
+            help="The address nearest each burglary, if this close (metres), is taken as the "
+            "burgled home: flagged, never a target. 0 turns this off.",
+            rich_help_panel=_AD,
+        ),
+    ] = 15.0,
     visits: Annotated[
         Path | None,
         typer.Option(
@@ -261,7 +270,13 @@ def cocoon(
         visit_list = result = None
         if index is not None:
             progress("visit lists", 0, 1)
-            visit_list = cc.visit_lists(zones, index, radius_m=radius_m, nearest=nearest)
+            visit_list = cc.visit_lists(
+                zones,
+                index,
+                radius_m=radius_m,
+                nearest=nearest,
+                burgled_within_m=burgled_within_m,
+            )
             progress("visit lists", 1, 1)
         else:
             notes.append("visit lists need an address layer: pass --addresses FILE")
@@ -303,6 +318,7 @@ def cocoon(
         "address_crs": address_crs,
         "address_cache_dir": address_cache_dir,
         "nearest": nearest,
+        "burgled_within_m": burgled_within_m,
         "visits": visits,
         "working_crs": incidents.crs.to_string(),
     }
@@ -347,6 +363,13 @@ def _summary(
             *out["notes"],
             "police.uk 'Burglary' includes non-dwelling burglary: "
             "zones marked in dwelling_note may not be homes",
+        ]
+    if month_dates and visit_list is not None:
+        out["notes"] = [
+            *out["notes"],
+            "police.uk points are snapped to anonymous map points, so the address flagged "
+            "as burgled is only the one nearest that point (--burgled-within-m 0 turns the "
+            "flag off)",
         ]
     if month_dates:
         out["notes"] = [

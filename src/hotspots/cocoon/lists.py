@@ -119,7 +119,9 @@ def visit_lists(
     burgled_within_m
         The address nearest the burglary, if within this many metres (default 15), is
         taken to be the burgled home: flagged ``is_burgled_address``, given no
-        ``order``, never mandatory and not counted among the targets.
+        ``order``, never mandatory and not counted among the targets. 0 turns the flag
+        off (use it when points are snapped, as police.uk's are, and the home is
+        unknown).
 
     Returns
     -------
@@ -179,7 +181,7 @@ def visit_lists(
     )
     zi, ai, dist = index.within(points, radius_m)
     first_in_zone = np.r_[True, zi[1:] != zi[:-1]] if len(zi) else np.zeros(0, dtype=bool)
-    burgled = first_in_zone & (dist <= burgled_within_m)
+    burgled = first_in_zone & (dist <= burgled_within_m) & (burgled_within_m > 0)
     target = ~burgled
     # rank targets within their zone: running count of targets minus the zone's start
     cum = np.cumsum(target)
