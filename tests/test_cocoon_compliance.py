@@ -148,3 +148,24 @@ def test_visits_without_id_or_location(tmp_path):
     path.write_text("visited_at,who\n2025-03-01 12:00,PC 123\n")
     with pytest.raises(SchemaError, match=r"names visits neither by address id"):
         read_visits(path, addresses=make_addresses())
+
+
+def test_visit_times_with_mixed_offsets(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "address_id,visited_at\n"
+        "a100,2025-03-29 09:00:00+00:00\n"  # GMT
+        "a100,2025-03-31 09:00:00+01:00\n"  # BST: a different offset in the same column
+        "a100,2025-03-31 10:00\n"  # local time, no offset
+        "a100,2025-03-30T08:00:00Z\n"
+        "a100,2025-10-26 01:30\n"  # happens twice in London: ambiguous without an offset
+    )
+    visits, rejected = read_visits(path, addresses=make_addresses())
+    assert visits["visited_at"].tolist() == [
+        stamp("2025-03-29 09:00"),
+        stamp("2025-03-31 09:00"),
+        stamp("2025-03-31 10:00"),
+        pd.Timestamp("2025-03-30 08:00", tz="UTC").tz_convert("Europe/London"),
+    ]
+    assert rejected[REJECT_REASON].tolist() == ["unparseable_date"]
+    assert "needs its UTC offset" in rejected["detail"].iloc[0]

@@ -259,3 +259,55 @@ def test_burgled_flag_off_with_zero(zones):
     visits = visit_lists(zones, make_addresses(), burgled_within_m=0.0)
     assert not visits[IS_BURGLED].any()
     assert visits[visits[ZONE_ID] == "Z-B1"]["order"].tolist() == [1, 2, 3, 4]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    nearest=st.integers(0, 12),
+    radius_m=st.sampled_from([150.0, 300.0, 400.0]),
+)
+def test_visit_list_invariants(seed, nearest, radius_m):
+    import geopandas as gpd
+
+    from hotspots.schema import DWELLING_BURGLARY, INCIDENT_ID, OCCURRED_AT, TIME_RESOLUTION
+
+    rng = np.random.default_rng(seed)
+    axy = rng.uniform(0, 800, (150, 2)).round(0) + 500_000
+    axy[:20] = axy[20:40]  # flats: several addresses on one point
+    adds = gpd.GeoDataFrame(
+        {ADDRESS_ID: [f"a{i}" for i in range(len(axy))]},
+        geometry=gpd.points_from_xy(axy[:, 0], axy[:, 1]),
+        crs=27700,
+    )
+    bxy = np.vstack([axy[rng.integers(0, len(axy), 4)], rng.uniform(0, 800, (4, 2)) + 500_000])
+    inc = gpd.GeoDataFrame(
+        {
+            INCIDENT_ID: [f"B{i}" for i in range(len(bxy))],
+            OCCURRED_AT: pd.DatetimeIndex([stamp("2025-03-01")] * len(bxy)),
+            DWELLING_BURGLARY: True,
+            TIME_RESOLUTION: "exact",
+        },
+        geometry=gpd.points_from_xy(bxy[:, 0], bxy[:, 1]),
+        crs=27700,
+    )
+    zones = cocoon_zones(inc, as_of=stamp("2025-03-02"), radius_m=radius_m)
+    visits = visit_lists(zones, adds, radius_m=radius_m, nearest=nearest)
+    full = np.hypot(bxy[:, None, 0] - axy[None, :, 0], bxy[:, None, 1] - axy[None, :, 1])
+    for i, zone_id in enumerate(zones["zone_id"]):
+        rows = visits[visits[ZONE_ID] == zone_id]
+        assert len(rows) == int((full[i] <= radius_m).sum())
+        d = rows[DISTANCE_M].to_numpy()
+        assert np.all(np.diff(d) >= -0.05)  # nearest first (distances rounded to 0.1 m)
+        burgled = rows[IS_BURGLED].to_numpy()
+        assert burgled.sum() <= 1 and (not burgled.any() or burgled[0])
+        targets = rows[~burgled]
+        assert targets["order"].tolist() == list(range(1, len(targets) + 1))
+        assert targets[MANDATORY].sum() == min(nearest, len(targets))
+        assert not rows.loc[rows[IS_BURGLED], MANDATORY].any()
+        assert set(rows[DISTANCE_BAND]) <= {
+            "0-100",
+            "100-200",
+            f"200-{radius_m:g}",
+            f"100-{radius_m:g}",
+        }

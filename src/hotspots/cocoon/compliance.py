@@ -161,11 +161,13 @@ def read_visits(
         reasons[no_loc] = "no_location"
         details[no_loc] = "neither an address id nor coordinates; give one"
     raw_time = frame[time_col].str.strip()
-    when = pd.to_datetime(raw_time, format="ISO8601", errors="coerce", utc=False)
+    when = _parse_times(raw_time, tz)
     bad_time = when.isna().to_numpy() & (reasons == "")
     reasons[bad_time] = "unparseable_date"
     details[bad_time] = [
-        f"{time_col} {v!r} is not an ISO 8601 time (2025-12-20 14:30)" for v in raw_time[bad_time]
+        f"{time_col} {v!r} is not an ISO 8601 time (2025-12-20 14:30), or is a clock-change "
+        f"hour that needs its UTC offset (2025-10-26 01:30+01:00)"
+        for v in raw_time[bad_time]
     ]
     ok = reasons == ""
     if not ok.any():
@@ -175,10 +177,6 @@ def read_visits(
             f"({counts}); check the address id column matches the address layer's ids."
         )
         raise InputError(msg)
-    if getattr(when.dt, "tz", None) is None:
-        when = when.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-    else:
-        when = when.dt.tz_convert(tz)
     rows = np.arange(1, n + 1)
     visits = pd.DataFrame(
         {
@@ -202,6 +200,25 @@ def read_visits(
         }
     )
     return visits, rejected
+
+
+def _parse_times(raw: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 texts as times in ``tz``: with an offset converted, without one localised.
+
+    Rows may mix both (and different offsets, as around a clock change); a local time
+    that falls in the repeated clock-change hour is ambiguous and becomes NaT.
+    """
+    has_offset = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
+    has_offset = has_offset.to_numpy(dtype=bool)
+    out = pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]")
+    if has_offset.any():
+        aware = pd.to_datetime(raw[has_offset], format="ISO8601", errors="coerce", utc=True)
+        out[has_offset] = aware.dt.tz_convert(tz).astype(out.dtype)
+    if (~has_offset).any():
+        naive = pd.to_datetime(raw[~has_offset], format="ISO8601", errors="coerce")
+        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        out[~has_offset] = local.astype(out.dtype)
+    return out
 
 
 def _snap(
