@@ -214,3 +214,8 @@ def test_docstring_examples_run():
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0
         assert result.failed == 0, module.__name__
+
+
+def test_addresses_in_another_crs_refused():
+    with pytest.raises(CRSError, match=r"incidents \(EPSG:27700\) and addresses .* different CRSs"):
+        cocoon_zones(make_incidents(), as_of=AS_OF, addresses=make_addresses().to_crs(32631))

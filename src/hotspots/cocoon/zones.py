@@ -18,7 +18,7 @@ import shapely
 
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
 from hotspots.areas import label_points
-from hotspots.errors import HotspotsError, TimeResolutionError
+from hotspots.errors import CRSError, HotspotsError, TimeResolutionError
 from hotspots.schema import (
     AREA_NAME,
     BURGLARY_ID,
@@ -288,6 +288,13 @@ def cocoon_zones(
         from hotspots.cocoon.addresses import AddressIndex
 
         index = addresses if isinstance(addresses, AddressIndex) else AddressIndex(addresses)
+        if not index.crs.equals(incidents.crs):
+            msg = (
+                f"incidents ({incidents.crs.to_string()}) and addresses "
+                f"({index.crs.to_string()}) are in different CRSs; read the addresses with "
+                f"working_crs=<the incidents' CRS>."
+            )
+            raise CRSError(msg)
         n_homes = pd.array(index.count_within(points, radius_m), dtype="Int64")
     zones = gpd.GeoDataFrame(
         {
