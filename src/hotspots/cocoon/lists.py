@@ -131,7 +131,10 @@ def visit_lists(
         ``postcode``, ``distance_m`` (0.1 m), ``distance_band``, ``order`` (1 = nearest
         target; <NA> for the burgled home), ``mandatory``, ``is_burgled_address``,
         ``easting``, ``northing`` (address, metres), ``latitude``, ``longitude``
-        (WGS84). Sorted by deadline, zone, then distance.
+        (WGS84). Sorted by deadline, zone, then distance. The text columns are
+        pandas Categoricals (each distinct text stored once, so a list of millions of
+        rows stays small); call ``.astype("string")`` before filling gaps with new
+        text.
 
     Raises
     ------
@@ -271,7 +274,7 @@ def team_lists(visits: pd.DataFrame) -> pd.DataFrame:
         ``due_by`` (earliest), ``zone_ids`` (by deadline, ``"Z-1;Z-7"``), ``n_zones``,
         ``distance_m`` (nearest to any of its burglaries), ``mandatory`` (in any zone),
         ``easting``, ``northing``, ``latitude``, ``longitude``. Sorted by area,
-        deadline, distance, then address id.
+        deadline, then distance (ties: the order addresses first appear in the list).
     """
     targets = _targets(visits).reset_index(drop=True)
     zrank, zones = _zone_rank(targets)
