@@ -415,3 +415,36 @@ def test_non_metric_crs():
 def test_bad_options(kwargs, match):
     with pytest.raises(OptionError, match=match):
         find_spots(cells_fixture(), **kwargs)
+
+
+def test_study_area_without_areas_is_the_convex_hull():
+    pts = [
+        (0, 0, 1, "2025-06-01", VIOLENCE),
+        (1000, 0, 1, "2025-06-01", VIOLENCE),
+        (1000, 1000, 1, "2025-06-01", VIOLENCE),
+        (0, 1000, 1, "2025-06-01", VIOLENCE),
+        (500, 500, 50, "2025-06-01", VIOLENCE),
+    ]
+    result = find_spots(make(pts), top=1)
+    assert result.summary["study_area_km2"] == pytest.approx(1.0)
+    assert result.summary["area_share"] == pytest.approx(0.0225)
+    assert result.summary["harm_share"] == pytest.approx(50 / 54)
+
+
+def test_dbscan_exact_mode_matches_scikit_learn():
+    from sklearn.cluster import DBSCAN
+
+    rng = np.random.default_rng(21)
+    xy = np.vstack([rng.normal(0, 400, (1500, 2)), rng.normal(600, 50, (300, 2))]).round(0)
+    harm = rng.choice([1.0, 10.0, 100.0], len(xy))
+    data = make([(x, y, h, "2025-06-01", VIOLENCE) for (x, y), h in zip(xy, harm, strict=True)])
+    fitted = HarmSpotClusterer(eps_m=80, min_harm=500, snap_m=0, max_width_m=1e9).fit(data)
+    ref = DBSCAN(eps=80, min_samples=500).fit(xy, sample_weight=harm)
+    np.testing.assert_array_equal(fitted.labels_ >= 0, ref.labels_ >= 0)
+    core = ref.core_sample_indices_
+    # same partition of core points (cluster numbers differ: ours are ranked by harm)
+    pairs = set(zip(fitted.labels_[core].tolist(), ref.labels_[core].tolist(), strict=True))
+    assert len(pairs) == len(set(ref.labels_[core])) == len(set(fitted.labels_[core]))
+    # the default snapping (eps / 5) keeps nearly every incident's membership
+    snapped = HarmSpotClusterer(eps_m=80, min_harm=500, max_width_m=1e9).fit(data)
+    assert np.mean((snapped.labels_ >= 0) == (ref.labels_ >= 0)) > 0.97

@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
+from scipy.spatial import ConvexHull, QhullError
 
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
@@ -254,6 +254,7 @@ def find_spots(
         "window_end": as_of_day.date().isoformat(),
         "offences": list(chosen),
         "previous_days": int(previous_days),
+        "dbscan_snap_m": float(eps_m) / 5 if method == "dbscan" else None,
         "trend_band": TREND_BAND,
     }
     summary = _summary(now, spots, dropped, notes, opts)
@@ -507,11 +508,21 @@ def _run_window(
                 "count in no area's harm and no spot is chosen from them."
             )
     else:
-        hull = shapely.convex_hull(shapely.multipoints(window.geometry.to_numpy()))
-        out["study_m2"] = float(shapely.area(hull)) if len(window) else 0.0
+        out["study_m2"] = _hull_area_m2(window.get_coordinates().to_numpy())
         out["area_m2_by_area"] = pd.Series({NO_AREAS: out["study_m2"]})
         out["study_what"] = "data extent (convex hull of the window's incidents)"
     return out
+
+
+def _hull_area_m2(xy: np.ndarray) -> float:
+    """Area of the convex hull of the points (0 when they are fewer than 3 or collinear)."""
+    uniq = np.unique(xy, axis=0) if len(xy) < 3 else xy
+    if len(uniq) < 3:
+        return 0.0
+    try:
+        return float(ConvexHull(xy).volume)  # in 2-D, qhull's volume is the area
+    except QhullError:
+        return 0.0
 
 
 def _candidates(
@@ -524,9 +535,10 @@ def _candidates(
     harm = window[HARM].to_numpy(dtype="float64")
     table[HARM] = np.bincount(of[inside], weights=harm[inside], minlength=n_units)
     table[N_INCIDENTS] = np.bincount(of[inside], minlength=n_units).astype("int64")
-    offence = window[OFFENCE].astype(str).to_numpy()
+    codes, uniques = pd.factorize(window[OFFENCE])
+    code_of = {str(u): i for i, u in enumerate(uniques)}
     for name in offences:
-        sel = inside & (offence == name)
+        sel = inside & (codes == code_of.get(name, -2))
         table[offence_slug(name)] = np.bincount(of[sel], minlength=n_units).astype("int64")
     # a place belongs to the area holding most of its harm (ties: area name order)
     if n_units:
