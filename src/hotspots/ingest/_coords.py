@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
@@ -47,6 +48,8 @@ _BNG_Y = (0.0, 1_300_000.0)
 _AREA_MARGIN_DEG = 2.0
 # points used to choose the working CRS (BNG or a UTM zone)
 _CRS_SAMPLE = 20_000
+# build each distinct place once when there are fewer places than this share of rows
+_REPEAT_SHARE = 0.7
 # a minority this small of rows that do not fit the detected kind is rejected, not fatal
 _MINORITY_SHARE = 0.01
 
@@ -173,6 +176,32 @@ def _sample(mask: np.ndarray, *, size: int = _CRS_SAMPLE) -> np.ndarray:
     return rows[np.linspace(0, len(rows) - 1, size).astype(np.int64)]
 
 
+def _project_points(
+    x: np.ndarray, y: np.ndarray, source: CRS, target: CRS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projected x, y and point geometries for finite coordinates.
+
+    police.uk snaps crimes to shared map points (many rows per place), so when places
+    repeat each distinct one is projected and built once and shared (hashing costs ~0.3 s
+    per million rows; building a point costs ~1 microsecond).
+    """
+    codes, uniques = pd.factorize(x + 1j * y)
+    repeated = len(uniques) < _REPEAT_SHARE * len(x)
+    if repeated:
+        ux, uy = np.asarray(uniques.real), np.asarray(uniques.imag)
+    else:
+        ux, uy = x, y
+    if not source.equals(target):
+        ux, uy = Transformer.from_crs(source, target, always_xy=True).transform(
+            ux, uy, errcheck=False
+        )
+        ux, uy = np.asarray(ux, dtype="float64"), np.asarray(uy, dtype="float64")
+    built = shapely.points(ux, uy)
+    if repeated:
+        return ux[codes], uy[codes], built[codes]
+    return ux, uy, built
+
+
 def locate(
     frame: pd.DataFrame,
     *,
@@ -250,21 +279,13 @@ def locate(
         )
         raise CRSError(msg)
 
-    px = np.full(len(x), np.nan)
-    py = np.full(len(x), np.nan)
-    if good.any():
-        if source.equals(target):
-            px[good], py[good] = x[good], y[good]
-        else:
-            tx, ty = Transformer.from_crs(source, target, always_xy=True).transform(
-                x[good], y[good], errcheck=False
-            )
-            px[good], py[good] = tx, ty
-    projected_ok = np.isfinite(px) & np.isfinite(py)
-    lost = good & ~projected_ok  # cannot be expressed in the working CRS
-    reasons[lost] = OUT_OF_RANGE
-    geoms = gpd.points_from_xy(px, py)
-    geoms[~projected_ok] = None
+    geoms = np.full(len(x), None, dtype=object)
+    rows = np.flatnonzero(good)
+    if len(rows):
+        tx, ty, shared = _project_points(x[rows], y[rows], source, target)
+        ok = np.isfinite(tx) & np.isfinite(ty)
+        reasons[rows[~ok]] = OUT_OF_RANGE  # cannot be expressed in the working CRS
+        geoms[rows[ok]] = shared[ok]
     points = gpd.GeoSeries(geoms, index=frame.index, crs=target)
     return CoordinateResult(points, reasons, x_col, y_col, source, target, crs_assumed)
 
