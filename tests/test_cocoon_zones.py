@@ -219,3 +219,39 @@ def test_docstring_examples_run():
 def test_addresses_in_another_crs_refused():
     with pytest.raises(CRSError, match=r"incidents \(EPSG:27700\) and addresses .* different CRSs"):
         cocoon_zones(make_incidents(), as_of=AS_OF, addresses=make_addresses().to_crs(32631))
+
+
+def _one(at: str) -> gpd.GeoDataFrame:
+    inc = make_incidents().iloc[:1].copy()
+    inc[OCCURRED_AT] = pd.DatetimeIndex([at], tz="Europe/London")
+    return inc
+
+
+def test_expiry_in_skipped_clock_hour():
+    # 16 Feb 01:30 + 42 days = 30 Mar 01:30, which London skips (01:00 -> 02:00 BST)
+    zones = cocoon_zones(_one("2025-02-16 01:30"), as_of=stamp("2025-03-01"))
+    assert zones[EXPIRES_ON].iloc[0] == pd.Timestamp("2025-03-30 02:00", tz="Europe/London")
+    assert zones[EXPIRES_ON].iloc[0].utcoffset() == pd.Timedelta(hours=1)
+
+
+def test_expiry_in_repeated_clock_hour():
+    # 14 Sep 01:30 BST + 42 days = 26 Oct 01:30, which happens twice: the first one counts
+    zones = cocoon_zones(_one("2025-09-14 01:30"), as_of=stamp("2025-10-01"))
+    expected = pd.Timestamp("2025-10-26 00:30", tz="UTC").tz_convert("Europe/London")
+    assert zones[EXPIRES_ON].iloc[0] == expected
+    # one second before that expiry it is live; at the expiry it is gone
+    live = cocoon_zones(_one("2025-09-14 01:30"), as_of=expected - pd.Timedelta(seconds=1))
+    assert len(live) == 1
+    with pytest.raises(HotspotsError, match="No dwelling burglary"):
+        cocoon_zones(_one("2025-09-14 01:30"), as_of=expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(minutes=st.integers(0, 365 * 24 * 60))
+def test_any_time_of_year_gives_a_zone(minutes):
+    at = pd.Timestamp("2025-01-01", tz="UTC") + pd.Timedelta(minutes=minutes)
+    inc = make_incidents().iloc[:1].copy()
+    inc[OCCURRED_AT] = pd.DatetimeIndex([at]).tz_convert("Europe/London")
+    zones = cocoon_zones(inc, as_of=at + pd.Timedelta(hours=1))
+    expires = zones[EXPIRES_ON].iloc[0]
+    assert pd.Timedelta(days=41, hours=22) <= expires - at <= pd.Timedelta(days=42, hours=2)

@@ -76,9 +76,31 @@ def _month_dated(occurred: pd.Series, choice: str) -> pd.Series:
         out = following - pd.Timedelta(seconds=1)
     else:  # the middle in wall-clock time, so a clock change does not move it
         out = start + (following - start) / 2
+    return _localize(out, tz)
+
+
+def _localize(wall: pd.Series, tz: object) -> pd.Series:
+    """Wall-clock times in ``tz``, valid across clock changes.
+
+    A repeated hour takes its first (summer-time) occurrence; a skipped hour moves
+    forward to the first time that exists.
+    """
     if tz is None:
-        return out
-    return out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        return wall
+    first = np.ones(len(wall), dtype=bool)
+    return wall.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
+
+
+def _plus_days(times: pd.Series, days: float) -> pd.Series:
+    """``times`` plus ``days`` calendar days on the local clock.
+
+    A zone opened at 10:00 expires at 10:00 even across a clock change, and a time
+    that lands in a skipped or repeated hour is still a valid time (see ``_localize``).
+    """
+    tz = times.dt.tz
+    if tz is None or not float(days).is_integer():
+        return times + pd.Timedelta(days=days)
+    return _localize(times.dt.tz_localize(None) + pd.Timedelta(days=days), tz)
 
 
 def zone_status(
@@ -229,13 +251,8 @@ def cocoon_zones(
             raise TimeResolutionError(msg)
         occurred = occurred.copy()
         occurred[monthly] = _month_dated(occurred[monthly], month_dates)
-    # calendar days: a zone opened at 10:00 expires at 10:00 even across a clock change
-    window = (
-        pd.DateOffset(days=int(window_days))
-        if float(window_days).is_integer()
-        else pd.Timedelta(days=window_days)
-    )
-    live = ((occurred + window > as_of) & (occurred <= as_of) & occurred.notna()).to_numpy()
+    expiry = _plus_days(occurred, window_days)
+    live = ((expiry > as_of) & (occurred <= as_of) & occurred.notna()).to_numpy()
     if not live.any():
         if len(burg) and occurred.notna().any():
             span = f"{occurred.min():%Y-%m-%d} to {occurred.max():%Y-%m-%d}"
@@ -243,7 +260,8 @@ def cocoon_zones(
             span = "none (the data holds no dwelling burglaries)"
         msg = (
             f"No dwelling burglary in the {window_days:g}-day window "
-            f"{(as_of - window):%Y-%m-%d %H:%M} to {as_of:%Y-%m-%d %H:%M}; dwelling burglaries "
+            f"{_plus_days(pd.Series([as_of]), -window_days).iloc[0]:%Y-%m-%d %H:%M} to "
+            f"{as_of:%Y-%m-%d %H:%M}; dwelling burglaries "
             f"in the data are dated {span}. Choose an --as-of inside that range."
         )
         raise HotspotsError(msg)
@@ -268,7 +286,7 @@ def cocoon_zones(
         plain &= chosen[OFFENCE_CODE].isna().to_numpy()[order]
     dwelling_code = ~plain
     due = when + pd.Timedelta(hours=due_hours)
-    expires = when + window
+    expires = _plus_days(when, window_days)
     zone_ids = np.array([ZONE_PREFIX + i for i in ids], dtype=object)
     first = None
     if first_visits is not None:
