@@ -260,3 +260,18 @@ def test_no_live_zones_writes_nothing(tmp_path):
     pages = write(tmp_path, zones=make_zones().iloc[:0], visits=make_visits().iloc[:0])
     assert pages == {}
     assert list((tmp_path / "cocoon_lists").iterdir()) == []
+
+
+@pytest.mark.parametrize("dtype", ["category", "string", "object"])
+def test_text_dtype_does_not_change_the_page(tmp_path, dtype):
+    """Rows are escaped per distinct value for some dtypes and value by value for others."""
+    visits = make_visits()
+    visits.loc[1:2, STREET] = None  # a missing street prints no street line
+    texts = [ADDRESS_TEXT, STREET, POSTCODE, ADDRESS_ID, DISTANCE_BAND, ZONE_IDS]
+    plain = write(tmp_path / "plain", visits=visits)["Chelmsford"].read_bytes()
+    other = write(tmp_path / dtype, visits=visits.astype(dict.fromkeys(texts, dtype)))
+    assert other["Chelmsford"].read_bytes() == plain
+    page = plain.decode()
+    assert "<br><small>Some Street</small>" in page
+    assert "also in zones Z-B1;Z-B2" in page
+    assert "&lt;script&gt;" in page and "<script>" not in page.split("</style>", 1)[1]

@@ -87,59 +87,226 @@ def urgency_order(zones: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _svg(
-    zone: Any, centre: tuple[float, float], targets: pd.DataFrame | None, *, radius_m: float
-) -> str:
-    """Small map of one zone: its circle, a centre cross, mandatory homes numbered."""
-    cx, cy = centre
-    half = radius_m * 1.08
-    scale = SVG_PX / (2 * half)
+def _per_value(frame: pd.DataFrame, column: str, make: Any = esc) -> np.ndarray:
+    """``make(value)`` for every value of ``column`` (object array), once per distinct value.
 
-    def px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (x - (cx - half)) * scale, ((cy + half) - y) * scale  # SVG y grows downwards
+    A missing column or value gives ``make(None)``. Category, string, integer and
+    boolean columns are done per distinct value; other dtypes value by value, so that
+    values which compare equal but print differently (``1`` and ``1.0``) keep their text.
+    """
+    if column not in frame:
+        return np.full(len(frame), make(None), dtype=object)
+    values = frame[column]
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        used, codes = np.unique(values.cat.codes.to_numpy(), return_inverse=True)
+        present = values.cat.categories.take(used[used >= 0]).tolist()
+        table = [make(None)] * int((used < 0).any()) + [make(v) for v in present]
+        return np.array(table, dtype=object)[codes]  # used is sorted: -1 (missing) first
+    if isinstance(dtype, pd.StringDtype) or (
+        not pd.api.types.is_object_dtype(dtype)
+        and (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        table = [make(u) for u in uniques.tolist()]
+        return np.array([*table, make(None)], dtype=object)[codes]  # code -1 (missing) -> last
+    return np.array([make(v) for v in values.tolist()], dtype=object)
 
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{SVG_PX}' height='{SVG_PX}' "
-        f"viewBox='0 0 {SVG_PX} {SVG_PX}' role='img' aria-label='Map of the zone'>"
-    ]
-    for poly in shapely.get_parts(shapely.get_exterior_ring(shapely.get_parts(np.asarray([zone])))):
-        xy = shapely.get_coordinates(poly)
-        sx, sy = px(xy[:, 0], xy[:, 1])
-        path = "M" + " L".join(f"{a:.1f} {b:.1f}" for a, b in zip(sx, sy, strict=True)) + " Z"
-        parts.append(
-            f"<path class='zone-ring' d='{path}' fill='#fff3e0' stroke='#d95f02' stroke-width='2'/>"
+
+def _metres(value: object) -> str:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return esc(None)
+    return esc(f"{float(value):.0f} m")  # type: ignore[arg-type]
+
+
+def _street(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"<br><small>{esc(value)}</small>"  # type: ignore[arg-type]
+
+
+def _also(value: object) -> str:
+    if isinstance(value, str) and ";" in value:
+        return f"<br><small>also in zones {esc(value)}</small>"
+    return ""
+
+
+def _fmt1(values: np.ndarray) -> list[str]:
+    """Numbers with one decimal, as ``f"{v:.1f}"``."""
+    return [f"{v:.1f}" for v in values.tolist()]
+
+
+class _ZoneTargets:
+    """Homes to visit in every zone, rendered in one pass over all rows.
+
+    Rows are sorted by zone, mandatory first, then distance; ``bounds[zid]`` is
+    ``(zone number, start, stop, n_mandatory)``: the zone's slice of ``rows`` (table rows,
+    group headings included) and of ``dots`` (its SVG markers).
+    """
+
+    def __init__(self, targets: pd.DataFrame) -> None:
+        zone = targets["_zone"].to_numpy(dtype=object)
+        n = len(zone)
+        self.targets = targets
+        if not n:
+            self.zones: list[str] = []
+            self.bounds: dict[str, tuple[int, int, int, int]] = {}
+            self.postcode = self.address_id = self.mand = np.zeros(0, dtype=bool)
+            self.zone_of_row = np.zeros(0, dtype=np.int64)
+            self.rows: list[str] = []
+            return
+        mand = targets[MANDATORY].fillna(False).to_numpy(dtype=bool)
+        starts = np.flatnonzero(np.r_[True, zone[1:] != zone[:-1]])
+        stops = np.r_[starts[1:], n].astype(np.int64)
+        n_mand = np.add.reduceat(mand.astype(np.int64), starts)
+        self.zones = zone[starts].tolist()
+        self.bounds = {
+            z: (i, int(a), int(b), int(k))
+            for i, (z, a, b, k) in enumerate(zip(self.zones, starts, stops, n_mand, strict=True))
+        }
+        zone_of_row = np.repeat(np.arange(len(starts)), stops - starts)
+        address = targets[ADDRESS_TEXT].astype("string").fillna("")
+        self.postcode = self._distinct(targets, POSTCODE, address, starts)
+        self.address_id = self._distinct(targets, ADDRESS_ID, address, starts)
+        self.rows = self._rows(targets, mand, zone_of_row, starts, stops, n_mand)
+        self.mand = mand
+        self.zone_of_row = zone_of_row
+
+    @staticmethod
+    def _distinct(
+        targets: pd.DataFrame, column: str, address: pd.Series, starts: np.ndarray
+    ) -> np.ndarray:
+        """Per zone: True when ``column`` says something the address text does not.
+
+        Code-Point Open "addresses" are postcodes, so their postcode and id columns would
+        only repeat them.
+        """
+        if column not in targets:
+            return np.zeros(len(starts), dtype=bool)
+        other = targets[column].astype("string").fillna("")
+        differs = (other != address).to_numpy(dtype=bool)
+        return np.logical_or.reduceat(differs, starts)
+
+    def _rows(
+        self,
+        t: pd.DataFrame,
+        mand: np.ndarray,
+        zone_of_row: np.ndarray,
+        starts: np.ndarray,
+        stops: np.ndarray,
+        n_mand: np.ndarray,
+    ) -> list[str]:
+        pc, aid = self.postcode[zone_of_row], self.address_id[zone_of_row]
+        empty = np.full(len(t), "", dtype=object)
+        metres = _per_value(t, DISTANCE_M, _metres)
+        cells = (
+            np.where(mand, "<tr class='mandatory'>", "<tr>")
+            + "<td><span class='box'></span></td><td class='num'>"
+            + _per_value(t, VISIT_ORDER)
+            + "</td><td>"
+            + _per_value(t, ADDRESS_TEXT)
+            + _per_value(t, STREET, _street)
+            + _per_value(t, ZONE_IDS, _also)
+            + "</td>"
+            + np.where(pc, "<td>" + _per_value(t, POSTCODE) + "</td>", empty)
+            + "<td class='num'>"
+            + metres
+            + "</td><td>"
+            + _per_value(t, DISTANCE_BAND)
+            + "</td>"
+            + np.where(aid, "<td><small>" + _per_value(t, ADDRESS_ID) + "</small></td>", empty)
+            + "<td class='outcome'></td></tr>"
         )
-    if targets is not None and len(targets) and EASTING in targets and NORTHING in targets:
-        tx, ty = px(
-            targets[EASTING].to_numpy(dtype="float64"), targets[NORTHING].to_numpy(dtype="float64")
+        rows = cells.tolist()
+        span = 6 + self.postcode.astype(np.int64) + self.address_id.astype(np.int64)
+        for i, (a, b, k) in enumerate(zip(starts, stops, n_mand, strict=True)):
+            for first, count, caption in (
+                (a, k, "Mandatory: the nearest homes, visit all of these"),
+                (a + k, b - a - k, "Other homes in the zone, nearest first"),
+            ):
+                if count:
+                    rows[first] = (
+                        f"<tr class='group'><th colspan='{span[i]}'>{caption} ({count})</th></tr>"
+                        + rows[first]
+                    )
+        return rows
+
+    def dots(self, zone_index: Mapping[str, int], px: Any) -> list[str]:
+        """SVG markers of every row: grey dots, red numbered dots for mandatory homes."""
+        t = self.targets
+        if not len(t) or EASTING not in t or NORTHING not in t:
+            return [""] * len(t)
+        pos = np.array([zone_index[z] for z in self.zones], dtype=np.int64)[self.zone_of_row]
+        sx, sy = px(
+            pos, t[EASTING].to_numpy(dtype="float64"), t[NORTHING].to_numpy(dtype="float64")
         )
-        mand = targets[MANDATORY].to_numpy(dtype=bool)
-        order = targets[VISIT_ORDER].tolist() if VISIT_ORDER in targets else [None] * len(targets)
-        for x, y in zip(tx[~mand], ty[~mand], strict=True):
-            parts.append(f"<circle class='home' cx='{x:.1f}' cy='{y:.1f}' r='2' fill='#777'/>")
-        for x, y, o in zip(tx[mand], ty[mand], np.asarray(order, dtype=object)[mand], strict=True):
-            parts.append(
-                f"<circle class='home mandatory' cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#b30000'/>"
-            )
-            if o is not None and not pd.isna(o):
-                parts.append(
-                    f"<text x='{x + 5:.1f}' y='{y - 4:.1f}' font-size='10' "
-                    f"fill='#b30000'>{esc(o)}</text>"
+        x, y = _fmt1(sx), _fmt1(sy)
+        has_order = (
+            ~t[VISIT_ORDER].isna().to_numpy(dtype=bool)
+            if VISIT_ORDER in t
+            else np.zeros(len(t), dtype=bool)
+        )
+        labels = _per_value(t, VISIT_ORDER)
+        lx, ly = _fmt1(sx + 5), _fmt1(sy - 4)
+        out = []
+        for i, m in enumerate(self.mand.tolist()):
+            if not m:
+                out.append(f"<circle class='home' cx='{x[i]}' cy='{y[i]}' r='2' fill='#777'/>")
+                continue
+            dot = f"<circle class='home mandatory' cx='{x[i]}' cy='{y[i]}' r='4' fill='#b30000'/>"
+            if has_order[i]:
+                dot += (
+                    f"<text x='{lx[i]}' y='{ly[i]}' font-size='10' "
+                    f"fill='#b30000'>{labels[i]}</text>"
                 )
-    c = SVG_PX / 2
-    parts.append(
-        f"<path d='M{c - 6} {c} L{c + 6} {c} M{c} {c - 6} L{c} {c + 6}' stroke='#000' "
-        f"stroke-width='2'/>"
-    )
-    bar = 100 * scale
-    parts.append(
-        f"<path d='M8 {SVG_PX - 10} h{bar:.1f}' stroke='#000' stroke-width='3'/>"
-        f"<text x='8' y='{SVG_PX - 14}' font-size='10'>100 m</text>"
-        f"<text x='{SVG_PX - 16}' y='16' font-size='12' font-weight='bold'>N</text>"
-        f"<path d='M{SVG_PX - 12} 30 l0 -10' stroke='#000' stroke-width='2'/>"
-    )
-    parts.append("</svg>")
-    return "".join(parts)
+            out.append(dot)
+        return out
+
+
+class _Frames:
+    """Pixel frame of every zone's small map: centre, half-width and scale, and the rings."""
+
+    def __init__(self, geoms: np.ndarray, centres: np.ndarray, radius: np.ndarray) -> None:
+        self.cx, self.cy = centres[:, 0], centres[:, 1]
+        self.half = radius * 1.08
+        self.scale = SVG_PX / (2 * self.half)
+        parts, owner = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_parts(shapely.get_exterior_ring(parts), return_index=True)
+        xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+        zone_of_ring = owner[ring_part]
+        sx, sy = self.px(zone_of_ring[ring_of], xy[:, 0], xy[:, 1])
+        pairs = np.array(
+            [f"{a} {b}" for a, b in zip(_fmt1(sx), _fmt1(sy), strict=True)], dtype=object
+        )
+        self.rings: list[str] = [""] * len(geoms)
+        cuts = np.flatnonzero(np.diff(ring_of)) + 1
+        chunks = np.split(pairs, cuts) if len(pairs) else []
+        for ring, chunk in zip(np.unique(ring_of), chunks, strict=True):
+            zone = int(zone_of_ring[ring])
+            self.rings[zone] += (
+                f"<path class='zone-ring' d='M{' L'.join(chunk.tolist())} Z' "
+                "fill='#fff3e0' stroke='#d95f02' stroke-width='2'/>"
+            )
+
+    def px(self, zone: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel coordinates of points ``x, y`` (metres) on the map of each ``zone``."""
+        half, scale = self.half[zone], self.scale[zone]
+        # SVG y grows downwards
+        return (x - (self.cx[zone] - half)) * scale, ((self.cy[zone] + half) - y) * scale
+
+    def svg(self, pos: int, dots: str) -> str:
+        """Small map of one zone: its circle, the homes, a centre cross, scale and north."""
+        c = SVG_PX / 2
+        bar = 100 * self.scale[pos]
+        return (
+            f"<svg xmlns='http://www.w3.org/2000/svg' width='{SVG_PX}' height='{SVG_PX}' "
+            f"viewBox='0 0 {SVG_PX} {SVG_PX}' role='img' aria-label='Map of the zone'>"
+            f"{self.rings[pos]}{dots}"
+            f"<path d='M{c - 6} {c} L{c + 6} {c} M{c} {c - 6} L{c} {c + 6}' stroke='#000' "
+            f"stroke-width='2'/>"
+            f"<path d='M8 {SVG_PX - 10} h{bar:.1f}' stroke='#000' stroke-width='3'/>"
+            f"<text x='8' y='{SVG_PX - 14}' font-size='10'>100 m</text>"
+            f"<text x='{SVG_PX - 16}' y='16' font-size='12' font-weight='bold'>N</text>"
+            f"<path d='M{SVG_PX - 12} 30 l0 -10' stroke='#000' stroke-width='2'/></svg>"
+        )
 
 
 def _facts(z: Mapping[str, Any], *, public: bool) -> str:
@@ -156,83 +323,16 @@ def _facts(z: Mapping[str, Any], *, public: bool) -> str:
     return f"<table>{body}</table>"
 
 
-def _distinct(targets: pd.DataFrame, column: str) -> bool:
-    """True when ``column`` says something the address text does not.
-
-    Code-Point Open "addresses" are postcodes, so their postcode and id columns would
-    only repeat them.
-    """
-    if column not in targets:
-        return False
-    other = targets[column].astype("string").fillna("")
-    return bool((other != targets[ADDRESS_TEXT].astype("string").fillna("")).any())
-
-
-def _address_rows(targets: pd.DataFrame, *, postcode: bool, address_id: bool) -> str:
-    out = []
-    span = 6 + postcode + address_id
-    groups = (
-        (True, "Mandatory: the nearest homes, visit all of these"),
-        (False, "Other homes in the zone, nearest first"),
-    )
-    for flag, caption in groups:
-        part = targets[targets[MANDATORY].to_numpy(dtype=bool) == flag]
-        if not len(part):
-            continue
-        out.append(f"<tr class='group'><th colspan='{span}'>{caption} ({len(part)})</th></tr>")
-        cls = " class='mandatory'" if flag else ""
-        cols = {
-            c: (part[c].tolist() if c in part else [None] * len(part))
-            for c in (
-                VISIT_ORDER,
-                ADDRESS_TEXT,
-                STREET,
-                POSTCODE,
-                DISTANCE_M,
-                DISTANCE_BAND,
-                ZONE_IDS,
-                ADDRESS_ID,
-            )
-        }
-        for i in range(len(part)):
-            v = {c: vals[i] for c, vals in cols.items()}
-            also = ""
-            if isinstance(v[ZONE_IDS], str) and ";" in v[ZONE_IDS]:
-                also = f"<br><small>also in zones {esc(v[ZONE_IDS])}</small>"
-            street = (
-                ""
-                if v[STREET] is None or pd.isna(v[STREET])
-                else f"<br><small>{esc(v[STREET])}</small>"
-            )
-            out.append(
-                f"<tr{cls}><td><span class='box'></span></td>"
-                f"<td class='num'>{esc(v[VISIT_ORDER])}</td>"
-                f"<td>{esc(v[ADDRESS_TEXT])}{street}{also}</td>"
-                + (f"<td>{esc(v[POSTCODE])}</td>" if postcode else "")
-                + f"<td class='num'>{esc(_metres(v[DISTANCE_M]))}</td>"
-                f"<td>{esc(v[DISTANCE_BAND])}</td>"
-                + (f"<td><small>{esc(v[ADDRESS_ID])}</small></td>" if address_id else "")
-                + "<td class='outcome'></td></tr>"
-            )
-    return "".join(out)
-
-
-def _metres(value: object) -> str | None:
-    if value is None or pd.isna(value):  # type: ignore[arg-type]
-        return None
-    return f"{float(value):.0f} m"  # type: ignore[arg-type]
-
-
 def _zone_section(
     z: Mapping[str, Any],
     number: int,
     total: int,
-    geom: Any,
-    centre: tuple[float, float],
-    targets: pd.DataFrame | None,
+    svg: str,
+    rows: str | None,
     *,
+    postcode: bool,
+    address_id: bool,
     public: bool,
-    radius_m: float,
     n_burgled: int,
 ) -> str:
     title = f"Zone {number} of {total}"
@@ -240,15 +340,14 @@ def _zone_section(
         title += f"<div class='zid'>zone id {esc(z[ZONE_ID])}</div>"
     head = (
         f"<section class='zone' id='zone-{number}'><h2>{title}</h2><div class='zonehead'>"
-        f"<div class='facts'>{_facts(z, public=public)}</div>"
-        f"{_svg(geom, centre, targets, radius_m=radius_m)}</div>"
+        f"<div class='facts'>{_facts(z, public=public)}</div>{svg}</div>"
     )
     if public:
         return head + (
             "<p class='note'>Public version: no address list; the zone is drawn "
             "around the centre of the burglary's 150 m grid square.</p></section>"
         )
-    if targets is None or not len(targets):
+    if rows is None:
         return head + (
             "<p class='note'>No address points lie inside this zone (or no address "
             "layer was given): walk the streets within the circle.</p></section>"
@@ -260,14 +359,13 @@ def _zone_section(
     if n_burgled:
         note += " The burgled home itself is not on this list."
     note += "</p>"
-    postcode, address_id = _distinct(targets, POSTCODE), _distinct(targets, ADDRESS_ID)
     table = (
         "<table class='visits'><thead><tr><th>Done</th><th>#</th><th>Address</th>"
         + ("<th>Postcode</th>" if postcode else "")
         + "<th>Distance</th><th>Band</th>"
         + ("<th>Id</th>" if address_id else "")
         + "<th>Outcome</th></tr></thead><tbody>"
-        + _address_rows(targets, postcode=postcode, address_id=address_id)
+        + rows
         + "</tbody></table>"
     )
     return head + note + table + "</section>"
@@ -393,8 +491,8 @@ def write_cocoon_lists(
         centres = shapely.get_coordinates(pts.to_numpy())
         geoms = shapely.buffer(pts.to_numpy(), radius, quad_segs=16)
         visits = None
-    by_zone: dict[str, pd.DataFrame] = {}
     burgled: dict[str, int] = {}
+    targets = pd.DataFrame({"_zone": pd.Series([], dtype=object), MANDATORY: []})
     if visits is not None:
         require_columns(
             visits,
@@ -416,9 +514,10 @@ def write_cocoon_lists(
         targets = visits[~is_burgled].assign(_zone=vz[~is_burgled].to_numpy())
         targets = targets.assign(_m=~targets[MANDATORY].fillna(False).to_numpy(dtype=bool))
         targets = targets.sort_values(["_zone", "_m", DISTANCE_M], kind="stable")
-        by_zone = {
-            k: g.drop(columns=["_zone", "_m"]) for k, g in targets.groupby("_zone", sort=False)
-        }
+    homes = _ZoneTargets(targets)
+    frames = _Frames(geoms, centres, radius)
+    zone_ids = zones[ZONE_ID].astype(str).tolist()
+    dots = homes.dots({z: i for i, z in enumerate(zone_ids)}, frames.px)
     frame = pd.DataFrame(zones.drop(columns=zones.geometry.name)).assign(_pos=np.arange(len(zones)))
     frame[AREA_NAME] = frame[AREA_NAME].astype(object).where(frame[AREA_NAME].notna(), UNASSIGNED)
     folder = Path(out_dir) / LISTS_FOLDER
@@ -431,19 +530,22 @@ def write_cocoon_lists(
         sections = []
         for n, z in enumerate(part.to_dict("records"), start=1):
             zid = str(z[ZONE_ID])
-            t = by_zone.get(zid)
-            counts[zid] = (0, 0) if t is None else (int(t[MANDATORY].sum()), len(t))
             pos = int(z["_pos"])
+            k, first, stop, n_mand = homes.bounds.get(zid, (-1, 0, 0, 0))
+            counts[zid] = (n_mand, stop - first)
+            svg = frames.svg(
+                pos, "".join(dots[first + n_mand : stop] + dots[first : first + n_mand])
+            )
             sections.append(
                 _zone_section(
                     z,
                     n,
                     len(part),
-                    geoms[pos],
-                    (centres[pos, 0], centres[pos, 1]),
-                    t,
+                    svg,
+                    "".join(homes.rows[first:stop]) if k >= 0 else None,
+                    postcode=bool(k >= 0 and homes.postcode[k]),
+                    address_id=bool(k >= 0 and homes.address_id[k]),
                     public=public,
-                    radius_m=float(radius[pos]),
                     n_burgled=burgled.get(zid, 0),
                 )
             )
