@@ -268,6 +268,14 @@ def test_missing_harm_names_the_fix():
         backtest(frame)
 
 
+def test_missing_dates_or_points_are_refused_with_counts():
+    frame = hand_backtest_frame()
+    frame.loc[0, OCCURRED_AT] = pd.NaT
+    frame.loc[1, "geometry"] = None
+    with pytest.raises(SchemaError, match=r"1 incident\(s\) have no occurred_at and 1 no point"):
+        backtest(frame, lookback_days=7)
+
+
 def test_unknown_offence_lists_the_categories():
     with pytest.raises(OptionError, match=r"\['Robbery'\] not found.*\['Burglary'\]"):
         backtest(hand_backtest_frame(), offences=["Robbery"], lookback_days=7)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
-from hotspots.errors import OptionError, TimeResolutionError
+from hotspots.errors import OptionError, SchemaError, TimeResolutionError
 from hotspots.evaluate import metrics as m
 from hotspots.evaluate.grid import study_grid
 from hotspots.evaluate.methods import METHODS, MethodParams, TrainingData, score_cells
@@ -286,6 +286,14 @@ def backtest(
     if len(scored) == 0:
         msg = "No incidents to evaluate; check the input and --offences."
         raise OptionError(msg)
+    bad_time = int(scored[OCCURRED_AT].isna().sum())
+    bad_point = int((scored.geometry.isna() | scored.geometry.is_empty).sum())
+    if bad_time or bad_point:
+        msg = (
+            f"{bad_time} incident(s) have no occurred_at and {bad_point} no point; "
+            "drop or fix them first (hotspots.ingest rejects such rows with a reason)."
+        )
+        raise SchemaError(msg)
     tz = getattr(incidents[OCCURRED_AT].dt, "tz", None)
     grid = study_grid(incidents, cell_m=cell_m, areas=areas)
 
