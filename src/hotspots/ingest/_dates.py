@@ -140,11 +140,16 @@ def _dmy_order(text: pd.Series, *, what: str, column: str) -> tuple[str, pd.Data
     return ("dmy" if day_first else "mdy"), parts
 
 
+def _number(values: pd.Series, errors: str = "coerce") -> pd.Series:
+    """Text -> float64 (NaN where missing), whatever the text dtype."""
+    return pd.to_numeric(values, errors=errors).astype("float64")
+
+
 def _parse_dmy(text: pd.Series, tz: str, *, what: str, column: str) -> tuple[pd.Series, str]:
     order, parts = _dmy_order(text, what=what, column=column)
     day = parts[0] if order == "dmy" else parts[2]
     month = parts[2] if order == "dmy" else parts[0]
-    hour = pd.to_numeric(parts[5], errors="coerce").fillna(0)
+    hour = _number(parts[5], errors="coerce").fillna(0)
     ampm = parts[8].astype("string").str.lower()
     pm = (ampm == "pm").fillna(False).to_numpy(dtype=bool)
     am = (ampm == "am").fillna(False).to_numpy(dtype=bool)
@@ -152,12 +157,12 @@ def _parse_dmy(text: pd.Series, tz: str, *, what: str, column: str) -> tuple[pd.
     hour = hour.where(~(am & (hour == 12).to_numpy()), 0)
     frame = pd.DataFrame(
         {
-            "year": pd.to_numeric(parts[4], errors="coerce"),
-            "month": pd.to_numeric(month, errors="coerce"),
-            "day": pd.to_numeric(day, errors="coerce"),
+            "year": _number(parts[4], errors="coerce"),
+            "month": _number(month, errors="coerce"),
+            "day": _number(day, errors="coerce"),
             "hour": hour,
-            "minute": pd.to_numeric(parts[6], errors="coerce").fillna(0),
-            "second": pd.to_numeric(parts[7], errors="coerce").fillna(0),
+            "minute": _number(parts[6], errors="coerce").fillna(0),
+            "second": _number(parts[7], errors="coerce").fillna(0),
         }
     )
     naive = pd.to_datetime(frame, errors="coerce")
