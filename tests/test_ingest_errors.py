@@ -200,3 +200,34 @@ def test_gz_empty(tmp_path):
     path.write_bytes(gzip.compress(b""))
     with pytest.raises(InputError, match=r"empty\.csv\.gz is empty"):
         read_incidents([path])
+
+
+def test_semicolon_separated_hint(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("Crime ID;Month;Longitude;Latitude\na;2025-01;0.9;51.9\n", encoding="utf-8")
+    with pytest.raises(
+        InputError,
+        match=r"excel\.csv is not a CSV table.*separated by "
+        r"semicolons: save it with commas",
+    ):
+        read_incidents([path])
+
+
+def test_duplicate_header_names(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("x,y,x,date\n1,2,3,2024-01-01\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"dup\.csv is not a CSV table.*distinct"):
+        read_incidents([path])
+
+
+def test_crlf_and_quoted_commas(tmp_path):
+    path = tmp_path / "windows.csv"
+    text = (
+        STREET_HEADER.rstrip("\n")
+        + "\r\n"
+        + 'a,2025-01,E,E,0.9,51.9,"On or near High Street, Colchester",,,Burglary,,\r\n'
+    )
+    path.write_bytes(text.encode("utf-8"))
+    res = read_incidents([path])
+    assert res.incidents["location"].tolist() == ["On or near High Street, Colchester"]
+    assert res.incidents["incident_id"].tolist() == ["a"]

@@ -159,6 +159,10 @@ def _header(path: Path, data: bytes) -> list[str]:
             f"{path.name} is not a CSV table: its first line {first[:80]!r} is not a header of "
             f"distinct comma-separated column names; export it as CSV with a header row."
         )
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            if len(named) < 2 and sep in first:
+                msg += f" It looks separated by {name}: save it with commas."
+                break
         raise InputError(msg)
     return names
 
