@@ -56,8 +56,10 @@ class HarmSpotClusterer(BaseEstimator):
 
     Examples
     --------
-    >>> clusterer = HarmSpotClusterer(eps_m=100, min_harm=10).fit(weighted_incidents)
-    >>> clusterer.spots_[["spot_id", "harm"]]  # doctest: +SKIP
+    >>> pts = gpd.GeoDataFrame({"harm": [6.0, 6.0, 6.0]}, crs=27700,
+    ...                        geometry=gpd.points_from_xy([0, 50, 900], [0, 0, 0]))
+    >>> HarmSpotClusterer(eps_m=100, min_harm=10).fit(pts).labels_.tolist()
+    [0, 0, -1]
     """
 
     def __init__(

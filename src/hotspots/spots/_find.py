@@ -165,8 +165,13 @@ def find_spots(
 
     Examples
     --------
-    >>> result = find_spots(weighted_incidents, top=2, offences=None)
-    >>> result.spots[["spot_id", "harm"]].to_dict("list")  # doctest: +SKIP
+    >>> pts = gpd.GeoDataFrame(
+    ...     {"occurred_at": pd.to_datetime(["2025-06-01"] * 3).tz_localize("Europe/London"),
+    ...      "offence": ["Robbery"] * 3, "harm": [10.0, 10.0, 5.0]},
+    ...     geometry=gpd.points_from_xy([600010, 600020, 600200], [200010, 200020, 200010]),
+    ...     crs=27700)
+    >>> find_spots(pts, top=1).spots[["spot_id", "harm"]].values.tolist()
+    [['TR0000_9995', 20.0]]
     """
     require_metric_crs(incidents, what="incidents")
     check_choice(method, METHODS, name="method")
