@@ -100,6 +100,17 @@ def read_incidents(
         Required columns are missing or dates are ambiguous without ``time_format``.
     CRSError, OptionError
         The CRS cannot be detected, or an option is invalid.
+
+    Examples
+    --------
+    >>> result = read_incidents(["../shared/data/police_uk/essex_2025"])  # doctest: +SKIP
+    >>> result.report.n_read, result.report.rejected_by_reason["no_location"]  # doctest: +SKIP
+    (158217, 2140)
+    >>> chicago = IngestOptions(x_col="x", y_col="y", crs="EPSG:26971",
+    ...                         time_col="date_single", time_format="%d/%m/%Y",
+    ...                         offence="Burglary", tz="America/Chicago")
+    >>> read_incidents(["chicago.csv.gz"], chicago).report.crs  # doctest: +SKIP
+    'EPSG:32616'
     """
     opts = options or IngestOptions()
     files = expand_inputs(inputs)
