@@ -576,11 +576,6 @@ def test_log_files_use_one_utc_offset(written):
         assert (back.to_numpy() == frame[column].to_numpy()).all()
 
 
-@pytest.mark.xfail(
-    reason="cocoon.read_visits cannot parse a log whose ISO times carry both "
-    "+01:00 (BST) and +00:00 (GMT) offsets; reported to the cocoon owner",
-    strict=False,
-)
 def test_visit_reader_accepts_local_offsets_across_the_clock_change(tmp_path):
     from hotspots.cocoon import read_visits
 

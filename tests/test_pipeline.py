@@ -147,3 +147,15 @@ def test_settings_refuse_unknown_keys():
 
     with pytest.raises(OptionError, match=r"unknown setting\(s\) \['radius'\]"):
         WeeklySettings.from_mapping({"radius": 400})
+
+
+def test_quiet_week_skips_cocoons_with_a_note(town_files, tmp_path):
+    # as of a date before any burglary: spots still run, cocoons are skipped and say why
+    town = pd.read_csv(town_files["incidents"])
+    first = pd.Timestamp(town["occurred_at"].min()[:10])
+    out = tmp_path / "quiet"
+    result = run_weekly([town_files["incidents"]], out=out,
+                        settings=settings_for(town_files, as_of=f"{first:%Y-%m-%d}", knox=False,
+                                              lookback_days=30, top=1))
+    assert "No dwelling burglary" in result.summary["cocoon"]["skipped"]
+    assert (out / "harm_spots.csv").exists() and not (out / "cocoon_zones.geojson").exists()

@@ -84,29 +84,32 @@ def cocoon(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp
     from hotspots import cocoon as cc
     from hotspots.outputs import write_csv
 
-    addresses = None
+    index = None
     if s.addresses is not None:
         addresses, rejected = cc.read_addresses(
             s.addresses, x_col=s.address_x_col, y_col=s.address_y_col, crs=s.address_crs,
             id_col=s.address_id_col, working_crs=working_crs)
         if len(rejected):
             write_csv(rejected, staging / "rejected_addresses.csv")
-    zones = cc.cocoon_zones(weighted, as_of=as_of, radius_m=s.radius_m, window_days=s.window_days,
-                            due_hours=s.due_hours, month_dates=s.month_dates, areas=areas,
-                            addresses=addresses)
+        index = cc.AddressIndex(addresses)  # built once, queried by every step below
+    zone_options = {"as_of": as_of, "radius_m": s.radius_m, "window_days": s.window_days,
+                    "due_hours": s.due_hours, "month_dates": s.month_dates, "areas": areas,
+                    "addresses": index}
+    zones = cc.cocoon_zones(weighted, **zone_options)
     visit_list = compliance = None
-    if addresses is not None:
-        visit_list = cc.visit_lists(zones, addresses, radius_m=s.radius_m, nearest=s.nearest)
+    if index is not None:
+        # police.uk points are snapped to anonymous map points: the burgled home is unknown
+        burgled_within_m = 0.0 if s.month_dates is not None else 15.0
+        visit_list = cc.visit_lists(zones, index, radius_m=s.radius_m, nearest=s.nearest,
+                                    burgled_within_m=burgled_within_m)
         if s.visits is not None:
-            visits, rejected_visits = cc.read_visits(s.visits, addresses=addresses)
+            visits, rejected_visits = cc.read_visits(s.visits, addresses=index,
+                                                     tz=s.ingest.tz)
             if len(rejected_visits):
                 write_csv(rejected_visits, staging / "rejected_visits.csv")
             compliance = cc.compliance(zones, visit_list, visits, as_of=as_of)
             first = compliance.per_zone.set_index("zone_id")["first_visit_at"]
-            zones = cc.cocoon_zones(weighted, as_of=as_of, radius_m=s.radius_m,
-                                    window_days=s.window_days, due_hours=s.due_hours,
-                                    month_dates=s.month_dates, areas=areas, addresses=addresses,
-                                    first_visits=first)
+            zones = cc.cocoon_zones(weighted, **zone_options, first_visits=first)
     status_counts = zones[STATUS].value_counts().sort_index().to_dict() if len(zones) else {}
     summary: dict[str, Any] = {
         "zones": int(len(zones)),

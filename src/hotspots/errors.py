@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "CRSError",
     "DataQualityWarning",
+    "EmptyWindowError",
     "HotspotsError",
     "InputError",
     "OptionError",
@@ -41,6 +42,10 @@ class OptionError(HotspotsError, ValueError):
 
 class TimeResolutionError(HotspotsError, ValueError):
     """The analysis needs finer dates than the data has (e.g. day bands on monthly data)."""
+
+
+class EmptyWindowError(HotspotsError, ValueError):
+    """The chosen time window holds nothing to work on (e.g. no burglary in 42 days)."""
 
 
 class DataQualityWarning(UserWarning):

@@ -24,7 +24,7 @@ from hotspots._progress import Progress, report
 from hotspots._validate import check_choice
 from hotspots.areas import read_areas
 from hotspots.config import IngestOptions
-from hotspots.errors import OptionError, TimeResolutionError
+from hotspots.errors import EmptyWindowError, OptionError, TimeResolutionError
 from hotspots.schema import (
     DWELLING_BURGLARY,
     OCCURRED_AT,
@@ -351,7 +351,7 @@ def _run_into(
     try:
         cocoon = stages.cocoon(weighted, s, as_of=as_of, areas=areas, working_crs=working_crs,
                                staging=staging, progress=progress)
-    except TimeResolutionError as exc:
+    except (TimeResolutionError, EmptyWindowError) as exc:
         summary["cocoon"] = {"skipped": str(exc)}
         summary["notes"].append(f"Cocoon zones skipped: {exc}")
         cocoon = None

@@ -18,7 +18,7 @@ import shapely
 
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
 from hotspots.areas import label_points
-from hotspots.errors import CRSError, HotspotsError, TimeResolutionError
+from hotspots.errors import CRSError, EmptyWindowError, TimeResolutionError
 from hotspots.schema import (
     AREA_NAME,
     BURGLARY_ID,
@@ -201,7 +201,7 @@ def cocoon_zones(
     ------
     TimeResolutionError
         Month-resolution burglaries and no ``month_dates``.
-    HotspotsError
+    EmptyWindowError
         No dwelling burglary in the window (the message gives the data's date range).
     CRSError
         ``incidents`` are not in a metric CRS.
@@ -264,7 +264,7 @@ def cocoon_zones(
             f"{as_of:%Y-%m-%d %H:%M}; dwelling burglaries "
             f"in the data are dated {span}. Choose an --as-of inside that range."
         )
-        raise HotspotsError(msg)
+        raise EmptyWindowError(msg)
     chosen = burg[live]
     when = occurred[live]
     ids = (
