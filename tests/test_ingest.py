@@ -351,3 +351,16 @@ def test_progress_reported():
     read_incidents([DATA / "police_uk"], progress=lambda t, d, n: calls.append((t, d, n)))
     assert ("reading files", 2, 2) in calls
     assert calls[-1][0] == "validating rows" and calls[-1][1] == calls[-1][2]
+
+
+def test_same_file_name_in_two_folders_gets_distinct_generated_ids(tmp_path):
+    for month in ("a", "b"):
+        (tmp_path / month).mkdir()
+        (tmp_path / month / "street.csv").write_bytes((DATA / "snake_2018.csv").read_bytes())
+    res = read_incidents([tmp_path])
+    assert res.report.n_read == 4
+    # the two ASB rows (blank ids) get ids naming their folder; c1 repeats: a duplicate
+    assert res.report.rejected_by_reason["duplicate_id"] == 1
+    assert res.incidents[INCIDENT_ID].is_unique
+    asb = res.incidents.loc[res.incidents[OFFENCE] == "Anti-social behaviour", INCIDENT_ID]
+    assert len(asb) == 2 and all(i.endswith("street.csv#2") for i in asb)
