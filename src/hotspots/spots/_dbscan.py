@@ -37,8 +37,8 @@ class HarmSpotClusterer(BaseEstimator):
     buffer_m
         Buffer around each cluster's convex hull, metres (default 25).
     max_width_m
-        Clusters whose members span more than this (diameter of the smallest enclosing
-        circle, metres) are split along the ``cell_m`` grid (default 300).
+        Clusters whose members' bounding box is longer than this on either side
+        (metres) are split along the ``cell_m`` grid (default 300).
     cell_m
         Grid used to split wide clusters (default 150).
     snap_m
@@ -214,21 +214,34 @@ def _dbscan_labels(
 def _split_wide(
     xy: np.ndarray, labels: np.ndarray, *, max_width_m: float, cell_m: float
 ) -> np.ndarray:
-    """Piece key per point: the cluster, or cluster x grid cell for too-wide clusters."""
+    """Piece key per point: the cluster, or cluster x grid cell for too-wide clusters.
+
+    A cluster is too wide when its members' bounding box is longer than ``max_width_m``
+    on either side.
+    """
     pieces = labels.copy()
     member = labels >= 0
     if not member.any():
         return pieces
-    hulls = _hulls(xy[member], labels[member])
-    width = 2.0 * shapely.minimum_bounding_radius(hulls.to_numpy())
-    wide = set(hulls.index[width > max_width_m].tolist())
-    if not wide:
+    n_clusters = int(labels.max()) + 1
+    lab = labels[member]
+    width = np.zeros(n_clusters)
+    for axis in (0, 1):
+        lo = np.full(n_clusters, np.inf)
+        hi = np.full(n_clusters, -np.inf)
+        np.minimum.at(lo, lab, xy[member, axis])
+        np.maximum.at(hi, lab, xy[member, axis])
+        width = np.maximum(width, hi - lo)
+    wide = width > max_width_m
+    if not wide.any():
         return pieces
-    ix, iy = grid_cells(xy[:, 0], xy[:, 1], cell_m=cell_m)
-    is_wide = np.isin(labels, list(wide))
-    key = pd.MultiIndex.from_arrays([labels[is_wide], ix[is_wide], iy[is_wide]])
-    codes, _ = pd.factorize(key, sort=True)
-    pieces[is_wide] = labels.max() + 1 + codes
+    is_wide = member & wide[np.where(member, labels, 0)]
+    ix, iy = grid_cells(xy[is_wide, 0], xy[is_wide, 1], cell_m=cell_m)
+    ix, iy = ix - ix.min(), iy - iy.min()
+    span_x, span_y = int(ix.max()) + 1, int(iy.max()) + 1
+    key = (labels[is_wide] * span_x + ix) * span_y + iy
+    _, codes = np.unique(key, return_inverse=True)
+    pieces[is_wide] = n_clusters + codes.ravel()
     return pieces
 
 
