@@ -23,19 +23,18 @@ import shapely
 
 from hotspots._validate import require_columns, require_metric_crs
 from hotspots.errors import SchemaError
-from hotspots.outputs.files import write_text
-from hotspots.outputs.maps import (
-    ZONE_COLOURS,
-    _template_text,
+from hotspots.outputs._maptext import (
     burglary_when,
     esc,
     fmt_count,
     fmt_date,
     fmt_time,
-    generalise_points,
     marking_for,
     provenance_lines,
+    template_text,
 )
+from hotspots.outputs.files import write_text
+from hotspots.outputs.maps import ZONE_COLOURS, generalise_points
 from hotspots.schema import (
     ADDRESS_ID,
     ADDRESS_TEXT,
@@ -67,7 +66,7 @@ URGENCY = {"overdue": 0, "due": 1, "active": 2, "visited": 3}
 UNASSIGNED = "Unassigned area"
 SVG_PX = 230
 
-_CSS = _template_text("lists.css")
+_CSS = template_text("lists.css")
 
 
 def area_slug(name: object) -> str:

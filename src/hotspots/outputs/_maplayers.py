@@ -1,0 +1,301 @@
+"""Map layers: harm spots, dropped spots, cocoon zones, burglaries, areas, addresses.
+
+Each layer is a GeoJSON FeatureCollection in WGS84 (6 decimals) that carries only the
+properties built here (a style, escaped popup/tooltip/label text), never raw columns;
+``templates/map_feature.js`` applies them in the browser.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from hotspots._validate import require_metric_crs
+from hotspots.crs import WGS84
+from hotspots.outputs._maptext import (
+    MAP_DECIMALS,
+    PUBLIC_CELL_M,
+    column_values,
+    esc,
+    fmt_date,
+    fmt_time,
+    isna,
+    spot_popups,
+    template_text,
+    zone_popups,
+)
+from hotspots.schema import ADDRESS_TEXT, INCIDENT_ID, LOCATION, OCCURRED_AT, RANK, STATUS
+
+__all__ = [
+    "ADDRESS_COLOUR",
+    "BURGLARY_COLOUR",
+    "DROPPED_COLOUR",
+    "LAYER_ADDRESSES",
+    "LAYER_AREAS",
+    "LAYER_BURGLARIES",
+    "LAYER_DROPPED",
+    "LAYER_SPOTS",
+    "LAYER_SURFACE",
+    "LAYER_ZONES",
+    "MAX_ADDRESS_POINTS",
+    "RANK_BANDS",
+    "ZONE_COLOURS",
+    "ZONE_LABELS",
+    "add_addresses",
+    "add_areas",
+    "add_burglaries",
+    "add_dropped",
+    "add_spots",
+    "add_zones",
+    "generalise_points",
+    "rank_colour",
+]
+
+LAYER_SPOTS = "Harm spots"
+LAYER_DROPPED = "Dropped harm spots"
+LAYER_SURFACE = "Harm surface"
+LAYER_ZONES = "Cocoon zones"
+LAYER_BURGLARIES = "Recent burglaries"
+LAYER_AREAS = "Area boundaries"
+LAYER_ADDRESSES = "Addresses in live zones"
+
+MAX_ADDRESS_POINTS = 20_000
+# rank bands: (first rank, last rank, colour); darkest = most harm
+RANK_BANDS: tuple[tuple[int, int, str], ...] = (
+    (1, 5, "#67000d"),
+    (6, 10, "#a50f15"),
+    (11, 20, "#d7301f"),
+    (21, 50, "#fc6a4a"),
+    (51, 10**9, "#fca082"),
+)
+ZONE_COLOURS = {"overdue": "#d7191c", "due": "#ff7f00", "active": "#2c7bb6", "visited": "#1a9641"}
+ZONE_LABELS = {
+    "overdue": "overdue: not visited, deadline passed",
+    "due": "due: visit deadline not yet passed",
+    "active": "active: past deadline, no visit log",
+    "visited": "visited",
+}
+DROPPED_COLOUR = "#525252"
+BURGLARY_COLOUR = "#111111"
+ADDRESS_COLOUR = "#6a3d9a"
+
+
+def generalise_points(points: gpd.GeoSeries, *, cell_m: float = PUBLIC_CELL_M) -> gpd.GeoSeries:
+    """Each point moved to the centre of its ``cell_m`` grid cell (``floor(x / cell_m)``)."""
+    require_metric_crs(points, what="points to generalise")
+    xy = shapely.get_coordinates(points.to_numpy())
+    x = (np.floor(xy[:, 0] / cell_m) + 0.5) * cell_m
+    y = (np.floor(xy[:, 1] / cell_m) + 0.5) * cell_m
+    return gpd.GeoSeries(gpd.points_from_xy(x, y), index=points.index, crs=points.crs)
+
+
+# ------------------------------------------------------------------ geometry to GeoJSON
+
+
+def feature_collection(
+    layer: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]], *, simplify_m: float = 0.0
+) -> dict[str, Any]:
+    """FeatureCollection in WGS84 (6 decimals) holding only ``props``, never raw columns."""
+    geoms = layer.geometry.to_numpy()
+    if simplify_m > 0:
+        geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+    wgs = gpd.GeoSeries(geoms, crs=layer.crs).to_crs(WGS84).to_numpy()
+    wgs = shapely.transform(wgs, lambda c: np.round(c, MAP_DECIMALS))
+    keys = list(props)
+    cols = [list(props[k]) for k in keys]
+    features = []
+    for i, text in enumerate(shapely.to_geojson(wgs)):
+        if text is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {k: c[i] for k, c in zip(keys, cols, strict=True)},
+                "geometry": json.loads(text),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+_ON_EACH = folium.JsCode(template_text("map_feature.js"))
+
+
+def add_geojson(
+    m: folium.Map,
+    layer: gpd.GeoDataFrame,
+    props: Mapping[str, Sequence[Any]],
+    *,
+    name: str,
+    show: bool = True,
+    simplify_m: float = 0.0,
+    marker: Any = None,
+) -> None:
+    folium.GeoJson(
+        feature_collection(layer, props, simplify_m=simplify_m),
+        name=name,
+        show=show,
+        on_each_feature=_ON_EACH,
+        marker=marker,
+    ).add_to(m)
+
+
+# ------------------------------------------------------------------ layers
+
+
+def rank_colour(rank: object) -> str:
+    r = int(rank) if not isna(rank) else 10**9  # type: ignore[call-overload]
+    for lo, hi, colour in RANK_BANDS:
+        if lo <= r <= hi:
+            return colour
+    return RANK_BANDS[-1][2]
+
+
+def add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool, unit: str) -> None:
+    ranks = column_values(spots, RANK)
+    styles = [
+        {
+            "className": "hs-spot",
+            "color": "#000000",
+            "weight": 1.5,
+            "opacity": 0.9,
+            "fillColor": rank_colour(r),
+            "fillOpacity": 0.7,
+        }
+        for r in ranks
+    ]
+    add_geojson(
+        m,
+        spots,
+        {
+            "s": styles,
+            "popup": spot_popups(spots, public=public, dropped=False, unit=unit),
+            "label": [
+                f"<span class='hs-badge' style='background:{rank_colour(r)}'>{esc(r)}</span>"
+                for r in ranks
+            ],
+        },
+        name=LAYER_SPOTS,
+    )
+
+
+def add_dropped(m: folium.Map, dropped: gpd.GeoDataFrame, *, public: bool, unit: str) -> None:
+    style = {
+        "className": "hs-dropped",
+        "color": DROPPED_COLOUR,
+        "weight": 2,
+        "dashArray": "5 4",
+        "fill": True,
+        "fillOpacity": 0.05,
+    }
+    add_geojson(
+        m,
+        dropped,
+        {
+            "s": [style] * len(dropped),
+            "popup": spot_popups(dropped, public=public, dropped=True, unit=unit),
+        },
+        name=LAYER_DROPPED,
+        show=False,
+    )
+
+
+def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
+    statuses = column_values(zones, STATUS)
+    styles = [
+        {
+            "className": f"hs-zone hs-zone-{s}",
+            "color": ZONE_COLOURS[s],
+            "weight": 2.5,
+            "opacity": 0.95,
+            "fillColor": ZONE_COLOURS[s],
+            "fillOpacity": 0.08,
+        }
+        for s in statuses
+    ]
+    add_geojson(
+        m,
+        zones,
+        {"s": styles, "popup": zone_popups(zones, public=public)},
+        name=LAYER_ZONES,
+        simplify_m=1.0,
+    )
+
+
+def add_burglaries(m: folium.Map, burglaries: gpd.GeoDataFrame, *, public: bool) -> None:
+    when = column_values(burglaries, OCCURRED_AT)
+    if public:
+        popups = [
+            f"<b>Burglary</b> {fmt_date(w)}<br>(shown at the centre of its "
+            f"{PUBLIC_CELL_M:g} m grid square)"
+            for w in when
+        ]
+    else:
+        locs, ids = column_values(burglaries, LOCATION), column_values(burglaries, INCIDENT_ID)
+        popups = [
+            f"<b>Burglary</b> {fmt_time(w)}<br>{esc(loc)}<br>incident {esc(i)}"
+            for w, loc, i in zip(when, locs, ids, strict=True)
+        ]
+    marker = folium.CircleMarker(
+        radius=3.5,
+        color="#ffffff",
+        weight=0.8,
+        fill=True,
+        fill_color=BURGLARY_COLOUR,
+        fill_opacity=0.75,
+        class_name="hs-burglary",
+    )
+    add_geojson(
+        m,
+        burglaries,
+        {"s": [{"className": "hs-burglary"}] * len(burglaries), "popup": popups},
+        name=LAYER_BURGLARIES,
+        marker=marker,
+    )
+
+
+def add_areas(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
+    style = {
+        "className": "hs-area",
+        "color": "#333333",
+        "weight": 1.5,
+        "dashArray": "6 4",
+        "fill": False,
+        "interactive": False,
+    }
+    add_geojson(m, areas, {"s": [style] * len(areas)}, name=LAYER_AREAS, simplify_m=5.0)
+
+
+def add_addresses(m: folium.Map, addresses: gpd.GeoDataFrame) -> str:
+    n_all = len(addresses)
+    shown = addresses.iloc[:MAX_ADDRESS_POINTS]
+    name = (
+        LAYER_ADDRESSES
+        if n_all <= MAX_ADDRESS_POINTS
+        else (f"{LAYER_ADDRESSES} (first {MAX_ADDRESS_POINTS:,} of {n_all:,})")
+    )
+    marker = folium.CircleMarker(
+        radius=2,
+        color=ADDRESS_COLOUR,
+        weight=1,
+        fill=True,
+        fill_opacity=0.8,
+        class_name="hs-address",
+    )
+    add_geojson(
+        m,
+        shown,
+        {
+            "s": [{"className": "hs-address"}] * len(shown),
+            "tip": [esc(a) for a in column_values(shown, ADDRESS_TEXT)],
+        },
+        name=name,
+        show=False,
+        marker=marker,
+    )
+    return name

@@ -1,0 +1,304 @@
+"""Text of the map and list pages: escaping, number and date formats, popups, footers.
+
+Every text that comes from data goes through :func:`esc`. Popups are built here from
+named columns only, never raw rows.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import pandas as pd
+
+from hotspots.schema import (
+    AREA_NAME,
+    AREA_RANK,
+    DUE_BY,
+    EXPIRES_ON,
+    HARM_PER_HA,
+    HARM_PREVIOUS,
+    HARM_SHARE,
+    HARM_TOTAL,
+    N_HOMES,
+    N_INCIDENTS,
+    N_OVERLAPPING,
+    OCCURRED_AT,
+    OFFENCE_MIX,
+    PEAK_WINDOWS,
+    PLANNED_VISITS,
+    RANK,
+    SPOT_ID,
+    STATUS,
+    TREND,
+    ZONE_ID,
+    ZONE_MONTH_DATES,
+)
+
+__all__ = [
+    "MAP_DECIMALS",
+    "PUBLIC_CELL_M",
+    "SMALL_COUNT",
+    "burglary_when",
+    "column_values",
+    "esc",
+    "fmt_count",
+    "fmt_date",
+    "fmt_num",
+    "fmt_time",
+    "harm_unit",
+    "isna",
+    "marking_for",
+    "popup_table",
+    "provenance_lines",
+    "public_mix",
+    "spot_popups",
+    "template_text",
+    "zone_popups",
+]
+
+MAP_DECIMALS = 6  # about 0.1 m: plenty for a web map, and keeps the page small
+PUBLIC_CELL_M = 150.0
+SMALL_COUNT = 3  # public mode shows counts 1-2 as "<3"
+
+
+@cache
+def template_text(name: str) -> str:
+    """Text of a file in ``hotspots/outputs/templates`` (package data: CSS, JavaScript)."""
+    return files("hotspots.outputs").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def isna(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def esc(value: object) -> str:
+    """HTML-escaped text of ``value``; a missing value becomes an en dash."""
+    if value is None or (not isinstance(value, str) and isna(value)) or value == "":
+        return "\u2013"
+    return html.escape(str(value), quote=True)
+
+
+_MONTH_POINT = {"start": "start", "mid": "middle", "end": "end"}
+
+
+def burglary_when(occurred: object, month_dates: object) -> str:
+    """Burglary date, saying so when it was dated from month-only data."""
+    when = fmt_date(occurred)
+    if isinstance(month_dates, str) and month_dates:
+        point = _MONTH_POINT.get(month_dates, month_dates)
+        when += f" (month-only data: dated at the {esc(point)} of the month)"
+    return when
+
+
+def fmt_count(value: object, *, public: bool) -> str:
+    """A count as text; in public mode counts 1-2 become ``<3`` (escaped)."""
+    if value is None or isna(value):
+        return "not known"
+    n = int(value)  # type: ignore[call-overload]
+    if public and 0 < n < SMALL_COUNT:
+        return f"&lt;{SMALL_COUNT}"
+    return f"{n:,}"
+
+
+def fmt_num(value: object, *, digits: int = 0) -> str:
+    """A number with thousands separators, or an en dash when missing."""
+    if value is None or isna(value):
+        return "\u2013"
+    return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def fmt_date(value: object) -> str:
+    """``Mon 02 Jun 2025`` (British order), or an en dash."""
+    if value is None or isna(value):
+        return "\u2013"
+    return pd.Timestamp(value).strftime("%a %d %b %Y")  # type: ignore[arg-type]
+
+
+def fmt_time(value: object) -> str:
+    """``Mon 02 Jun 2025 14:30``, or an en dash."""
+    if value is None or isna(value):
+        return "\u2013"
+    return pd.Timestamp(value).strftime("%a %d %b %Y %H:%M")  # type: ignore[arg-type]
+
+
+_MIX_COUNT = re.compile(r"(:\s*)(\d+)")
+
+
+def public_mix(text: object, *, public: bool) -> str:
+    """Escaped offence-mix text; in public mode counts 1-2 in it become ``<3``."""
+    out = esc(text)
+    if not public:
+        return out
+
+    def sub(match: re.Match[str]) -> str:
+        n = int(match.group(2))
+        return match.group(1) + (f"&lt;{SMALL_COUNT}" if 0 < n < SMALL_COUNT else match.group(2))
+
+    return _MIX_COUNT.sub(sub, out)
+
+
+def marking_for(provenance: Mapping[str, Any], *, public: bool) -> str:
+    """Protective marking for a page header."""
+    if bool(provenance.get("synthetic")) or provenance.get("command") == "demo":
+        return "SYNTHETIC DATA \u2013 NOT FOR OPERATIONAL USE"
+    if public:
+        return "OFFICIAL \u2013 public version: locations generalised, no personal data"
+    return "OFFICIAL-SENSITIVE \u2013 locations near victims' homes; do not share outside the force"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Mapping):
+        name = value.get("name") or value.get("id") or value.get("table")
+        version = value.get("version")
+        return " ".join(str(v) for v in (name, version) if v) or json.dumps(value, default=str)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def provenance_lines(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """Escaped one-line summary and detail lines (run time, parameters, inputs) for a footer."""
+    software = provenance.get("software") or {}
+    version = software.get("version", "?") if isinstance(software, Mapping) else software
+    dmin, dmax = provenance.get("date_min"), provenance.get("date_max")
+    span = (
+        f"{esc(_plain(dmin))[:10]} to {esc(_plain(dmax))[:10]}"
+        if dmin is not None or dmax is not None
+        else "not recorded"
+    )
+    harm = provenance.get("harm_table")
+    summary = (
+        f"Data {span} \u00b7 harm table {esc(_plain(harm)) if harm else 'not recorded'}"
+        f" \u00b7 hotspots {esc(version)}"
+    )
+    details = []
+    if provenance.get("run_at"):
+        details.append(f"Run at {esc(provenance['run_at'])}")
+    params = provenance.get("parameters") or {}
+    if params:
+        details.append(
+            "Parameters: "
+            + "; ".join(
+                f"{esc(k)}={esc(_plain(v))}" for k, v in sorted(params.items()) if v is not None
+            )
+        )
+    inputs = provenance.get("inputs") or []
+    if inputs:
+        details.append(
+            "Inputs: "
+            + ", ".join(esc(i.get("file", i)) if isinstance(i, Mapping) else esc(i) for i in inputs)
+        )
+    return summary, details
+
+
+def popup_table(rows: Sequence[tuple[str, str]]) -> str:
+    """Two-column popup table; values must already be escaped."""
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<table class='hs-pop'>{body}</table>"
+
+
+def column_values(frame: pd.DataFrame, name: str) -> list[Any]:
+    return frame[name].tolist() if name in frame.columns else [None] * len(frame)
+
+
+def harm_unit(provenance: Mapping[str, Any]) -> str:
+    """Unit of the harm values: CCHI days for a Cambridge Crime Harm Index table."""
+    return "CCHI days" if "cchi" in _plain(provenance.get("harm_table", "")).lower() else "harm"
+
+
+def spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool, unit: str) -> list[str]:
+    out = []
+    cols = {
+        c: column_values(spots, c)
+        for c in (
+            SPOT_ID,
+            RANK,
+            AREA_RANK,
+            AREA_NAME,
+            HARM_TOTAL,
+            HARM_SHARE,
+            N_INCIDENTS,
+            HARM_PER_HA,
+            HARM_PREVIOUS,
+            TREND,
+            STATUS,
+            OFFENCE_MIX,
+            PEAK_WINDOWS,
+            PLANNED_VISITS,
+        )
+    }
+    for i in range(len(spots)):
+        v = {c: vals[i] for c, vals in cols.items()}
+        share = "\u2013" if isna(v[HARM_SHARE]) else f"{100 * float(v[HARM_SHARE]):.1f}%"
+        head = (
+            f"<b>Dropped harm spot</b> (was rank {esc(v[RANK])})"
+            if dropped
+            else f"<b>Harm spot #{esc(v[RANK])}</b>"
+        )
+        rows = [
+            ("Area", f"{esc(v[AREA_NAME])} (rank {esc(v[AREA_RANK])} there)"),
+            ("Harm", f"{fmt_num(v[HARM_TOTAL])} {esc(unit)} ({share} of all harm)"),
+            ("Incidents", fmt_count(v[N_INCIDENTS], public=public)),
+            ("Harm per ha", fmt_num(v[HARM_PER_HA], digits=1)),
+            ("Previous period", f"{fmt_num(v[HARM_PREVIOUS])} (trend {esc(v[TREND])})"),
+            ("Status", esc(v[STATUS])),
+            ("Offence mix", public_mix(v[OFFENCE_MIX], public=public)),
+            ("Peak windows", esc(v[PEAK_WINDOWS])),
+        ]
+        if not dropped:
+            rows.append(
+                (
+                    "Planned visits",
+                    fmt_count(v[PLANNED_VISITS], public=False)
+                    if PLANNED_VISITS in spots.columns
+                    else "see patrol_plan.csv",
+                )
+            )
+        rows.append(("Spot id", esc(v[SPOT_ID])))
+        out.append(head + popup_table(rows))
+    return out
+
+
+def zone_popups(zones: pd.DataFrame, *, public: bool) -> list[str]:
+    out = []
+    cols = {
+        c: column_values(zones, c)
+        for c in (
+            ZONE_ID,
+            OCCURRED_AT,
+            DUE_BY,
+            EXPIRES_ON,
+            STATUS,
+            AREA_NAME,
+            N_HOMES,
+            N_OVERLAPPING,
+            ZONE_MONTH_DATES,
+        )
+    }
+    for i in range(len(zones)):
+        v = {c: vals[i] for c, vals in cols.items()}
+        when = burglary_when(v[OCCURRED_AT], v[ZONE_MONTH_DATES])
+        visited = {"visited": "yes", "active": "not known (no visit log)"}.get(v[STATUS], "no")
+        rows = [
+            ("Burglary", when),
+            ("Due by", fmt_time(v[DUE_BY])),
+            ("Expires", fmt_date(v[EXPIRES_ON])),
+            ("Status", esc(v[STATUS])),
+            ("Visited", visited),
+            ("Homes in zone", fmt_count(v[N_HOMES], public=public)),
+            ("Overlapping zones", fmt_count(v[N_OVERLAPPING], public=public)),
+            ("Area", esc(v[AREA_NAME])),
+        ]
+        if not public:
+            rows.append(("Zone", esc(v[ZONE_ID])))
+        out.append("<b>Cocoon zone</b>" + popup_table(rows))
+    return out
