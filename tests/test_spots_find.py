@@ -448,3 +448,24 @@ def test_dbscan_exact_mode_matches_scikit_learn():
     # the default snapping (eps / 5) keeps nearly every incident's membership
     snapped = HarmSpotClusterer(eps_m=80, min_harm=500, max_width_m=1e9).fit(data)
     assert np.mean((snapped.labels_ >= 0) == (ref.labels_ >= 0)) > 0.97
+
+
+def test_hex_hand_worked_with_edge_point():
+    import math
+
+    side = math.sqrt(2 * 150.0**2 / (3 * math.sqrt(3)))  # 93.06 m: same area as 150 m square
+    half_gap = math.sqrt(3) * side / 2  # 80.59 m: midway between hexagons (0,0) and (1,0)
+    data = gpd.GeoDataFrame(
+        {
+            OCCURRED_AT: pd.to_datetime(["2025-06-01"] * 3).tz_localize(TZ),
+            OFFENCE: [VIOLENCE] * 3,
+            HARM: [10.0, 10.0, 15.0],
+        },
+        geometry=gpd.points_from_xy([5.0, -5.0, half_gap], [5.0, 0.0, 0.0]),
+        crs=27700,
+    )
+    spots = find_spots(data, method="hex", top=5).spots
+    # hexagon (0,0) is centred on the CRS origin; (1,0) on (161.2, 0): the edge point goes east
+    assert spots[SPOT_ID].tolist() == ["HSV0000_0000", "HSV0016_0000"]
+    assert spots[HARM].tolist() == pytest.approx([20.0, 15.0])
+    assert spots["area_m2"].tolist() == pytest.approx([22_500.0, 22_500.0])
