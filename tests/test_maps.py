@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -369,6 +370,37 @@ def test_data_text_is_escaped_everywhere():
         .render()
     )
     assert XSS not in title and title.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+
+
+JINJA = "{{ 7 * 191 }} {% if x %} {# c #}"  # folium compiles rendered scripts as Jinja
+
+
+def test_jinja_syntax_in_data_shows_literally():
+    """A data text with template syntax neither runs (1337) nor breaks the page (``{%``)."""
+    zones = make_zones()
+    zones[ZONE_ID] = zones[ZONE_ID] + " " + JINJA
+    page = (
+        full_map(
+            spots=make_spots().assign(**{AREA_NAME: "Area " + JINJA}),
+            zones=zones,
+            burglaries=make_burglaries().assign(**{LOCATION: "Street " + JINJA}),
+            addresses=make_addresses().assign(**{ADDRESS_TEXT: "Home " + JINJA}),
+            title="Title " + JINJA,
+            provenance={**PROVENANCE, "harm_table": "Table " + JINJA},
+        )
+        .get_root()
+        .render()
+    )
+    assert "1337" not in page
+    shown = [html.unescape(t) for t in _texts(page)]
+    for label in ("Area ", "Street ", "Home ", "Zone</th><td>Z-B1 "):
+        assert any(label + JINJA in t for t in shown), label
+    for label in ("Title ", "Table "):
+        assert (
+            html.escape(label + JINJA, quote=True).replace("{", "&#123;").replace("}", "&#125;")
+            in page
+        ), label
+    assert esc("{{x}}") == "&#123;&#123;x&#125;&#125;"
 
 
 def test_public_mode_generalises_and_hides():

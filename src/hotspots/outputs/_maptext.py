@@ -1,6 +1,6 @@
 """Text of the map and list pages: escaping, number and date formats, popups, footers.
 
-Every text that comes from data goes through :func:`esc`. Popups are built here from
+Every text that comes from data goes through :func:`esc` (HTML and Jinja safe). Popups are built here from
 named columns only, never raw rows.
 """
 
@@ -80,11 +80,21 @@ def isna(value: object) -> bool:
         return False
 
 
+# folium renders each layer's script and then compiles the result again as a Jinja
+# template, so a data text holding "{{ ... }}" would be evaluated and "{% x" would stop
+# the page rendering. Braces become character references: the browser shows them as is.
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
 def esc(value: object) -> str:
-    """HTML-escaped text of ``value``; a missing value becomes an en dash."""
+    """HTML-escaped text of ``value``; a missing value becomes an en dash.
+
+    Besides ``& < > " '``, braces are escaped (``&#123;``, ``&#125;``) so that no data
+    text can act as a Jinja template inside folium's page.
+    """
     if value is None or (not isinstance(value, str) and isna(value)) or value == "":
         return "\u2013"
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
 
 
 _MONTH_POINT = {"start": "start", "mid": "middle", "end": "end"}
