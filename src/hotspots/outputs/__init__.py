@@ -1,4 +1,8 @@
-"""Output writers: GeoJSON, CSV, GeoPackage, JSON, provenance (maps and lists to follow)."""
+"""Output writers: GeoJSON, CSV, GeoPackage, JSON, provenance.
+
+The folium map lives in :mod:`hotspots.outputs.maps` and the printable cocoon lists in
+:mod:`hotspots.outputs.lists` (imported on demand: folium is slow to load).
+"""
 
 from hotspots.outputs.files import (
     atomic_path,
