@@ -494,17 +494,14 @@ def test_refuses_naive_and_missing_times_and_bad_geometry():
         knox_test(pd.DataFrame(HAND), n_permutations=9)
 
 
-@pytest.mark.parametrize(
-    "lut_max", [1 << 23, 2_000, 100, 10], ids=["table", "gcd-steps", "clipped", "search"]
-)
+@pytest.mark.parametrize("max_compare", [16, 0], ids=["compare", "searchsorted"])
 @pytest.mark.parametrize("first_edge", [0, 1])
-def test_time_band_paths_agree_with_brute_force(monkeypatch, lut_max, first_edge):
-    # exact times over ~200 days in seconds: a direct table, ceil(gap / gcd) steps with a
-    # clipped table, or searchsorted, depending on how large a lookup table may be
+def test_time_band_paths_agree_with_brute_force(monkeypatch, max_compare, first_edge):
+    # exact times over ~200 days in seconds, counted by edge comparisons or by searchsorted
     from hotspots.nearrepeat import knox as knox_module
 
-    monkeypatch.setattr(knox_module, "_LUT_MAX", lut_max)
-    rng = np.random.default_rng(lut_max + first_edge)
+    monkeypatch.setattr(knox_module, "_MAX_COMPARE_EDGES", max_compare)
+    rng = np.random.default_rng(max_compare + first_edge)
     n = 80
     xs, ys = rng.integers(0, 300, n), rng.integers(0, 300, n)
     secs = rng.integers(0, 400, n) * 43_200 + rng.choice([0, 0, 1, -1, 3600], n) + 86_400
