@@ -7,7 +7,6 @@ properties built here (a style, escaped popup/tooltip/label text), never raw col
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry import mapping
 
 from hotspots._validate import require_metric_crs
 from hotspots.crs import WGS84
@@ -110,14 +110,14 @@ def feature_collection(
     keys = list(props)
     cols = [list(props[k]) for k in keys]
     features = []
-    for i, text in enumerate(shapely.to_geojson(wgs)):
-        if text is None:
+    for i, geom in enumerate(wgs):
+        if geom is None:
             continue
         features.append(
             {
                 "type": "Feature",
                 "properties": {k: c[i] for k, c in zip(keys, cols, strict=True)},
-                "geometry": json.loads(text),
+                "geometry": mapping(geom),  # GeoJSON dict, without a text round trip
             }
         )
     return {"type": "FeatureCollection", "features": features}

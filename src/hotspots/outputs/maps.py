@@ -169,6 +169,17 @@ def _frame(layer: object, *, what: str, columns: Sequence[str]) -> gpd.GeoDataFr
     return layer
 
 
+def _outline(layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Convex hull of every vertex of ``layer``: same WGS84 bounds, far fewer points.
+
+    The bounds of a layer are those of its reprojected vertices; the extreme ones lie on
+    the hull (the reprojection is smooth and nearly affine over a force area), so only
+    the hull's few vertices need reprojecting instead of every cell of the surface.
+    """
+    xy = shapely.get_coordinates(layer.geometry.to_numpy())
+    return gpd.GeoSeries([shapely.convex_hull(shapely.multipoints(xy))], crs=layer.crs)
+
+
 def _check_zone_status(zones: pd.DataFrame) -> None:
     bad = sorted(set(zones[STATUS].astype(str)) - set(ZONE_STATUSES))
     if bad:
@@ -312,7 +323,7 @@ def build_map(
         )
         raise InputError(msg)
     extent = with_data or [areas]
-    boxes = [folium_bounds(g) for g in extent]
+    boxes = [folium_bounds(_outline(g)) for g in extent]
     bounds = [
         [min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
         [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)],
