@@ -102,6 +102,7 @@ def run_case(name: str, repeats: int) -> dict:
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    load = os.getloadavg()[0]  # other work on the machine inflates wall time
     return {
         "case": name,
         "method": method,
@@ -112,6 +113,7 @@ def run_case(name: str, repeats: int) -> dict:
         "min_s": min(times),
         "max_s": max(times),
         "peak_rss_mb": rss_mb,
+        "load_1min": load,
         "n_spots": len(result.spots),
         "headline": result.summary["headline"],
     }
@@ -151,11 +153,12 @@ def write_report(rows: list[dict]) -> None:
         "projecting and harm-weighting are not timed). Each call ranks the current window and "
         "also recomputes last week's selection (status) and the previous look-back (trend). "
         "Peak RSS is the whole process (data generation or ingest included). Wall time "
-        "depends on what else the machine runs; CPU time is this process's own.",
+        "depends on what else the machine runs (load avg: 1-minute load when the case "
+        "finished, on 2 cores); CPU time is this process's own.",
         "",
         "| case | method | incidents ranked | repeats | median s (wall) | min-max s | median "
-        "CPU s | target s | peak RSS MB | spots | concentration |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|",
+        "CPU s | target s | peak RSS MB | load avg | spots | concentration |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         target = TARGETS_S.get(r["case"])
@@ -165,6 +168,7 @@ def write_report(rows: list[dict]) -> None:
             f"{r['median_s']:.2f} | {r['min_s']:.2f}-{r['max_s']:.2f} | {r['median_cpu_s']:.2f} | "
             f"{'-' if target is None else f'{target:g}'}{ok} | {r['peak_rss_mb']:,.0f}"
             f"{' (ok)' if r['peak_rss_mb'] < TARGET_RSS_MB else ' (over 2 GB)'} | "
+            f"{r.get('load_1min', float('nan')):.1f} | "
             f"{r['n_spots']} | {r['headline']} |"
         )
     lines += [
