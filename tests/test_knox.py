@@ -247,6 +247,8 @@ def test_recommendation_runs_from_the_origin():
     res = knox_test(HAND, n_permutations=9)
     rec = _with_tables(res, [(0, 0), (1, 0), (0, 1), (0, 2), (3, 0), (0, 4)]).recommendation()
     assert rec["radius_m"] == 200.0 and rec["window_days"] == 21.0  # gaps stop each run
+    assert rec["knox_ratio_nearest"] == pytest.approx(1.5)
+    assert rec["p_value_nearest"] == pytest.approx(0.001)
     assert "200 m" in rec["text"] and "21 days" in rec["text"]
     none = _with_tables(res, [(1, 0), (0, 1)]).recommendation()
     assert none["radius_m"] is None and none["window_days"] is None

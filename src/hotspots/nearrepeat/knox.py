@@ -73,6 +73,12 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _finite(value: float) -> float | None:
+    """``value`` as a float, or None when it is NaN/inf (JSON has no NaN)."""
+    number = float(value)
+    return number if np.isfinite(number) else None
+
+
 def _floor_note(p: float, n_permutations: int) -> str:
     """Say when a p-value is the smallest the permutations can give."""
     floor = 1.0 / (n_permutations + 1)
@@ -162,6 +168,13 @@ class KnoxResult:
         such run of time bands in the first ordinary distance band. Both are None when the
         first cell (nearest, soonest) is not significant. A same-location band (repeat
         victimisation) is reported separately and is not part of the run.
+
+        Returns
+        -------
+        dict
+            ``radius_m`` and ``window_days`` (or None), ``text`` (plain-language summary),
+            ``knox_ratio_nearest`` and ``p_value_nearest`` (first ordinary cell),
+            ``n_significant_cells``, ``alpha`` and ``min_ratio``.
         """
         sig = self.significant(alpha=alpha, min_ratio=min_ratio).to_numpy()
         first = 1 if self.same_location_m is not None else 0
@@ -171,6 +184,8 @@ class KnoxResult:
             "radius_m": None,
             "window_days": None,
             "n_significant_cells": int(sig.sum()),
+            "knox_ratio_nearest": _finite(self.knox_ratio.iat[first, 0]),
+            "p_value_nearest": _finite(self.p_value.iat[first, 0]),
         }
         runs_d = 0
         while first + runs_d < sig.shape[0] and sig[first + runs_d, 0]:
