@@ -275,3 +275,38 @@ def test_text_dtype_does_not_change_the_page(tmp_path, dtype):
     assert "<br><small>Some Street</small>" in page
     assert "also in zones Z-B1;Z-B2" in page
     assert "&lt;script&gt;" in page and "<script>" not in page.split("</style>", 1)[1]
+
+
+def test_every_zone_lists_its_own_homes_in_order(tmp_path):
+    """Rows are rendered for all zones at once and sliced: check each zone against pandas."""
+    rng = np.random.default_rng(7)
+    zones = make_zones()
+    n = 200
+    zone_of = rng.choice(zones[ZONE_ID].to_numpy(), n)
+    visits = pd.DataFrame(
+        {
+            ZONE_ID: zone_of,
+            ADDRESS_TEXT: [f"{i} Lane" for i in range(n)],
+            STREET: "Lane",
+            DISTANCE_M: rng.permutation(n) * 2.0 + 0.5,  # distinct: no ties to break
+            MANDATORY: rng.random(n) < 0.3,
+            IS_BURGLED: rng.random(n) < 0.05,
+            EASTING: zones.set_index(ZONE_ID).geometry.centroid.x[zone_of].to_numpy(),
+            NORTHING: zones.set_index(ZONE_ID).geometry.centroid.y[zone_of].to_numpy(),
+        }
+    )
+    visits[VISIT_ORDER] = pd.array(np.arange(1, n + 1), dtype="Int64")
+    pages = write(tmp_path, zones=zones, visits=visits)
+    html = "".join(p.read_text(encoding="utf-8") for p in pages.values())
+    homes = visits[~visits[IS_BURGLED]]
+    for zid, group in homes.groupby(ZONE_ID):
+        expected = group.sort_values([MANDATORY, DISTANCE_M], ascending=[False, True])
+        section = html.split(f"zone id {zid}</div>")[1].split("</section>")[0]
+        listed = re.findall(r"<td class='num'>\d+</td><td>([^<]*)<br>", section)
+        assert listed == expected[ADDRESS_TEXT].tolist(), zid
+        k = int(group[MANDATORY].sum())
+        assert f"visit all of these ({k})" in section or k == 0
+        assert section.count("class='home mandatory'") == k
+        assert section.count("class='home'") == len(group) - k
+        burgled = int((visits[IS_BURGLED] & (visits[ZONE_ID] == zid)).sum())
+        assert ("The burgled home itself is not on this list." in section) == (burgled > 0)
