@@ -156,16 +156,18 @@ def _dbscan_labels(
     eps_m: float,
     min_harm: float,
     chunk: int = 50_000,
+    max_pairs: int = 40_000_000,
 ) -> np.ndarray:
-    """DBSCAN on weighted points with memory bounded by ``chunk``.
+    """DBSCAN on weighted points with bounded memory.
 
     A point is core when the weight within ``eps_m`` (itself included, distance <= eps)
     reaches ``min_harm``; clusters are the connected components of core points linked
-    within ``eps_m`` (merged chunk by chunk: union of this chunk's links and the forest
-    so far); a border point joins the lowest-numbered cluster among its core neighbours.
-    Core points and their clusters are those of scikit-learn's ``DBSCAN(sample_weight=)``
-    (clusters numbered in the order of their first core point, as scikit-learn does),
-    without holding every neighbourhood in memory at once.
+    within ``eps_m``; a border point joins the lowest-numbered cluster among its core
+    neighbours. Core points and their clusters are those of scikit-learn's
+    ``DBSCAN(sample_weight=)`` (numbered in the order of their first core point, as
+    scikit-learn does). Neighbour pairs are found chunk by chunk; up to ``max_pairs``
+    (int32, 8 bytes a pair) they are kept for the linking step, beyond that the core
+    points are linked chunk by chunk instead (slower, same answer).
     """
     n = len(points)
     labels = np.full(n, -1, dtype="int64")
@@ -173,42 +175,82 @@ def _dbscan_labels(
         return labels
     tree = cKDTree(points)
     harm_near = np.zeros(n)
+    kept: list[tuple[np.ndarray, np.ndarray]] | None = []
+    n_pairs = 0
     for start in range(0, n, chunk):
         i, j = _pairs_within(tree, points, start, min(start + chunk, n), eps_m)
         harm_near += np.bincount(i, weights=weights[j], minlength=n)
+        n_pairs += len(i)
+        if kept is not None and n_pairs <= max_pairs:
+            kept.append((i.astype("int32"), j.astype("int32")))
+        else:
+            kept = None
     core = harm_near >= min_harm * (1 - 1e-12)
     core_idx = np.nonzero(core)[0]
     m = len(core_idx)
     if m == 0:
         return labels
-    core_pts = points[core_idx]
+    have_pairs = kept is not None
+    if kept is not None:
+        i = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, "int32")
+        j = np.concatenate([k[1] for k in kept]) if kept else np.zeros(0, "int32")
+        del kept
+        comp = _link_kept(i, j, core, core_idx)
+    else:
+        comp = _link_chunked(points[core_idx], eps_m=eps_m, chunk=chunk)
+    uniq, first = np.unique(comp, return_index=True)
+    order = np.empty(len(uniq), dtype="int64")
+    order[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+    core_labels = order[np.searchsorted(uniq, comp)]
+    labels[core_idx] = core_labels
+    if have_pairs or not (~core).any():
+        if have_pairs and (~core).any():
+            border = ~core[i] & core[j]
+            _assign_border(labels, i[border].astype("int64"), labels[j[border]])
+        return labels
+    core_tree = cKDTree(points[core_idx])
+    border_idx = np.nonzero(~core)[0]
+    border_pts = points[border_idx]
+    for start in range(0, len(border_idx), chunk):
+        near = cKDTree(border_pts[start : start + chunk]).sparse_distance_matrix(
+            core_tree, eps_m, output_type="ndarray"
+        )
+        rows = border_idx[near["i"].astype("int64") + start]
+        _assign_border(labels, rows, core_labels[near["j"]])
+    return labels
+
+
+def _link_kept(i: np.ndarray, j: np.ndarray, core: np.ndarray, core_idx: np.ndarray) -> np.ndarray:
+    """Connected components of core points from the kept neighbour pairs."""
+    m = len(core_idx)
+    position = np.full(len(core), -1, dtype="int64")
+    position[core_idx] = np.arange(m)
+    both = np.flatnonzero((i < j) & core[i] & core[j])  # each link once is enough
+    rows, cols = position[i[both]], position[j[both]]
+    graph = coo_matrix((np.ones(len(rows), dtype="int8"), (rows, cols)), shape=(m, m))
+    return connected_components(graph.tocsr(), directed=False)[1]
+
+
+def _link_chunked(core_pts: np.ndarray, *, eps_m: float, chunk: int) -> np.ndarray:
+    """Connected components of core points, merging one chunk's links at a time."""
+    m = len(core_pts)
     core_tree = cKDTree(core_pts)
     comp = np.arange(m)
     for start in range(0, m, chunk):
         i, j = _pairs_within(core_tree, core_pts, start, min(start + chunk, m), eps_m)
         root = np.empty(int(comp.max()) + 1, dtype="int64")
         root[comp] = np.arange(m)  # one member of each component stands for it
-        rep = root[comp]
         rows = np.concatenate([i, np.arange(m)])
-        cols = np.concatenate([j, rep])
+        cols = np.concatenate([j, root[comp]])
         graph = coo_matrix((np.ones(len(rows), dtype="int8"), (rows, cols)), shape=(m, m))
         comp = connected_components(graph.tocsr(), directed=False)[1]
-    uniq, first = np.unique(comp, return_index=True)
-    order = np.empty(len(uniq), dtype="int64")
-    order[np.argsort(first, kind="stable")] = np.arange(len(uniq))
-    core_labels = order[np.searchsorted(uniq, comp)]
-    labels[core_idx] = core_labels
-    border = np.nonzero(~core)[0]
-    if len(border):
-        border_pts = points[border]
-        for start in range(0, len(border), chunk):
-            near = cKDTree(border_pts[start : start + chunk]).sparse_distance_matrix(
-                core_tree, eps_m, output_type="ndarray"
-            )
-            lab = core_labels[near["j"]]
-            order = np.argsort(-lab, kind="stable")  # the lowest label is written last
-            labels[border[near["i"][order].astype("int64") + start]] = lab[order]
-    return labels
+    return comp
+
+
+def _assign_border(labels: np.ndarray, rows: np.ndarray, cluster: np.ndarray) -> None:
+    """Give each border row the lowest cluster number among its core neighbours."""
+    order = np.argsort(-cluster, kind="stable")  # the lowest number is written last
+    labels[rows[order]] = cluster[order]
 
 
 def _split_wide(
