@@ -20,8 +20,11 @@ def make_example_spots() -> gpd.GeoDataFrame:
             "harm": [1_460.0, 730.0, 365.0],
             "harm_share": [0.4, 0.2, 0.1],
             "n_incidents": [6, 3, 1],
-            "offence_mix": ["Robbery: 4; Violence and sexual offences: 2",
-                            "Robbery: 2; Drugs: 1", "Robbery: 1"],
+            "offence_mix": [
+                "Robbery: 4; Violence and sexual offences: 2",
+                "Robbery: 2; Drugs: 1",
+                "Robbery: 1",
+            ],
             "area_m2": [22_500.0] * 3,
             "harm_per_ha": [648.9, 324.4, 162.2],
             "status": ["persisting", "new", "new"],

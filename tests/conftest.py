@@ -14,7 +14,9 @@ def shared_path(*parts: str) -> Path:
     """Path under ../shared/data, or skip the test with a clear reason when it is absent."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (needs ../shared/data beside the repo)")
+        pytest.skip(
+            f"real data not available: {path} is absent (needs ../shared/data beside the repo)"
+        )
     return path
 
 

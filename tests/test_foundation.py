@@ -7,15 +7,19 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
+from hotspots._validate import check_choice, check_increasing, require_metric_crs
 from hotspots.crs import BNG, detect_coordinate_kind, folium_location, working_crs_for
 from hotspots.errors import CRSError, OptionError
-from hotspots._validate import check_choice, check_increasing, require_metric_crs
 from hotspots.outputs import write_csv, write_geojson, write_json
 
 
 def test_detect_lonlat_and_projected():
-    assert detect_coordinate_kind(np.array([0.5, 0.6]), np.array([51.5, 51.6]), what="t") == "lonlat"
-    assert detect_coordinate_kind(np.array([559000.0]), np.array([190000.0]), what="t") == "projected"
+    assert (
+        detect_coordinate_kind(np.array([0.5, 0.6]), np.array([51.5, 51.6]), what="t") == "lonlat"
+    )
+    assert (
+        detect_coordinate_kind(np.array([559000.0]), np.array([190000.0]), what="t") == "projected"
+    )
 
 
 def test_detect_mixed_refused():
@@ -48,8 +52,11 @@ def test_choice_and_increasing_messages():
 def test_geojson_rfc7946(tmp_path):
     # clockwise exterior in BNG, must come out counter-clockwise, 7 decimals, no crs member
     square = Polygon([(560000, 190000), (560000, 190150), (560150, 190150), (560150, 190000)])
-    layer = gpd.GeoDataFrame({"name": ["<b>x</b>"], "when": [pd.Timestamp("2025-01-01", tz="Europe/London")]},
-                             geometry=[square], crs=27700)
+    layer = gpd.GeoDataFrame(
+        {"name": ["<b>x</b>"], "when": [pd.Timestamp("2025-01-01", tz="Europe/London")]},
+        geometry=[square],
+        crs=27700,
+    )
     path = write_geojson(layer, tmp_path / "a.geojson", metadata={"seed": 1})
     doc = json.loads(path.read_text())
     assert "crs" not in doc and doc["metadata"] == {"seed": 1}
@@ -62,7 +69,9 @@ def test_geojson_rfc7946(tmp_path):
 
 
 def test_csv_has_both_coordinate_pairs(tmp_path):
-    layer = gpd.GeoDataFrame({"a": [1]}, geometry=gpd.points_from_xy([560000.0], [190000.0]), crs=27700)
+    layer = gpd.GeoDataFrame(
+        {"a": [1]}, geometry=gpd.points_from_xy([560000.0], [190000.0]), crs=27700
+    )
     path = write_csv(layer, tmp_path / "a.csv")
     back = pd.read_csv(path, encoding="utf-8-sig")
     assert list(back.columns) == ["a", "easting", "northing", "latitude", "longitude"]
@@ -83,7 +92,9 @@ def test_folium_location_is_lat_lon():
 def test_iso_strings_match_isoformat_across_dst():
     from hotspots.outputs.files import iso_strings
 
-    stamps = pd.Series(pd.to_datetime(["2025-03-30 00:30", "2025-03-30 02:30", None, "2025-10-26 01:30"]))
+    stamps = pd.Series(
+        pd.to_datetime(["2025-03-30 00:30", "2025-03-30 02:30", None, "2025-10-26 01:30"])
+    )
     local = stamps.dt.tz_localize("Europe/London", ambiguous=False, nonexistent="shift_forward")
     expected = [None if pd.isna(t) else t.isoformat() for t in local]
     assert iso_strings(local).tolist() == expected

@@ -18,3 +18,7 @@ def test_subpackages_state_all():
         module = importlib.import_module(f"hotspots.{mod}")
         for name in module.__all__:
             assert hasattr(module, name), f"hotspots.{mod}.{name}"
+
+
+def test_all_matches_the_lazy_table():
+    assert sorted(hotspots.__all__) == sorted(["__version__", *hotspots._PUBLIC])

@@ -64,7 +64,44 @@ _PUBLIC = {
     "generate_town": "hotspots.demo",
 }
 
-__all__ = ["__version__", *sorted(_PUBLIC)]
+__all__ = [
+    "__version__",
+    "AddressIndex",
+    "Compliance",
+    "HarmSpotClusterer",
+    "HarmTable",
+    "IngestOptions",
+    "IngestReport",
+    "IngestResult",
+    "KnoxResult",
+    "SERIOUS_VIOLENCE",
+    "SpotResult",
+    "WeeklySettings",
+    "apply_harm",
+    "backtest",
+    "build_map",
+    "cocoon_backtest",
+    "cocoon_zones",
+    "compliance",
+    "find_spots",
+    "generate_town",
+    "grid_cells",
+    "knox_test",
+    "load_harm_table",
+    "pai",
+    "patrol_plan",
+    "patrol_summary",
+    "pei",
+    "read_addresses",
+    "read_areas",
+    "read_incidents",
+    "read_visits",
+    "rri",
+    "run_weekly",
+    "visit_lists",
+    "write_cocoon_lists",
+    "write_map",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -37,19 +37,32 @@ def weight(incidents: gpd.GeoDataFrame, s: WeeklySettings) -> tuple[gpd.GeoDataF
     return apply_harm(incidents, table), table
 
 
-def spots(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp,
-          areas: gpd.GeoDataFrame | None) -> tuple[Any, pd.DataFrame, pd.DataFrame | None]:
+def spots(
+    weighted: gpd.GeoDataFrame,
+    s: WeeklySettings,
+    *,
+    as_of: pd.Timestamp,
+    areas: gpd.GeoDataFrame | None,
+) -> tuple[Any, pd.DataFrame, pd.DataFrame | None]:
     from hotspots import spots as sp
 
     top = s.top if s.top is not None else (5 if areas is not None else 20)
     result = sp.find_spots(
-        weighted, method=s.method, cell_m=s.cell_m, as_of=as_of, lookback_days=s.lookback_days,
-        offences=s.offences if s.offences is not None else sp.SERIOUS_VIOLENCE, areas=areas,
-        top=None if s.harm_share is not None else top, harm_share=s.harm_share,
-        max_area_km2=s.max_area_km2, seed=s.seed,
+        weighted,
+        method=s.method,
+        cell_m=s.cell_m,
+        as_of=as_of,
+        lookback_days=s.lookback_days,
+        offences=s.offences if s.offences is not None else sp.SERIOUS_VIOLENCE,
+        areas=areas,
+        top=None if s.harm_share is not None else top,
+        harm_share=s.harm_share,
+        max_area_km2=s.max_area_km2,
+        seed=s.seed,
     )
-    plan = sp.patrol_plan(result.spots, as_of=as_of, visit_minutes=s.visit_minutes,
-                          crossover=s.crossover, seed=s.seed)
+    plan = sp.patrol_plan(
+        result.spots, as_of=as_of, visit_minutes=s.visit_minutes, crossover=s.crossover, seed=s.seed
+    )
     patrol_table = None
     if s.patrols is not None:
         patrols, _rejected = sp.read_patrols(s.patrols)
@@ -63,13 +76,20 @@ def write_spots(result: Any, plan: pd.DataFrame, staging: Path, *, provenance: d
     write_spot_outputs(result, plan, staging, provenance=provenance)
 
 
-def knox(burglaries: gpd.GeoDataFrame, s: WeeklySettings, *, resolution: str,
-         progress: Progress | None) -> Any:
+def knox(
+    burglaries: gpd.GeoDataFrame, s: WeeklySettings, *, resolution: str, progress: Progress | None
+) -> Any:
     from hotspots.nearrepeat import knox_test
 
-    return knox_test(burglaries, distance_bands_m=s.distance_bands_m,
-                     time_bands_days=s.time_bands_days, n_permutations=s.permutations,
-                     seed=s.seed, time_resolution=resolution, progress=progress)
+    return knox_test(
+        burglaries,
+        distance_bands_m=s.distance_bands_m,
+        time_bands_days=s.time_bands_days,
+        n_permutations=s.permutations,
+        seed=s.seed,
+        time_resolution=resolution,
+        progress=progress,
+    )
 
 
 def write_knox(result: Any, staging: Path, *, provenance: dict) -> None:
@@ -78,33 +98,51 @@ def write_knox(result: Any, staging: Path, *, provenance: dict) -> None:
     write_knox_outputs(result, staging, provenance=provenance)
 
 
-def cocoon(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp,
-           areas: gpd.GeoDataFrame | None, working_crs: Any, staging: Path,
-           progress: Progress | None) -> tuple[Any, Any, Any, dict[str, Any]]:
+def cocoon(
+    weighted: gpd.GeoDataFrame,
+    s: WeeklySettings,
+    *,
+    as_of: pd.Timestamp,
+    areas: gpd.GeoDataFrame | None,
+    working_crs: Any,
+    staging: Path,
+    progress: Progress | None,
+) -> tuple[Any, Any, Any, dict[str, Any]]:
     from hotspots import cocoon as cc
     from hotspots.outputs import write_csv
 
     index = None
     if s.addresses is not None:
         addresses, rejected = cc.read_addresses(
-            s.addresses, x_col=s.address_x_col, y_col=s.address_y_col, crs=s.address_crs,
-            id_col=s.address_id_col, working_crs=working_crs)
+            s.addresses,
+            x_col=s.address_x_col,
+            y_col=s.address_y_col,
+            crs=s.address_crs,
+            id_col=s.address_id_col,
+            working_crs=working_crs,
+        )
         if len(rejected):
             write_csv(rejected, staging / "rejected_addresses.csv")
         index = cc.AddressIndex(addresses)  # built once, queried by every step below
-    zone_options = {"as_of": as_of, "radius_m": s.radius_m, "window_days": s.window_days,
-                    "due_hours": s.due_hours, "month_dates": s.month_dates, "areas": areas,
-                    "addresses": index}
+    zone_options = {
+        "as_of": as_of,
+        "radius_m": s.radius_m,
+        "window_days": s.window_days,
+        "due_hours": s.due_hours,
+        "month_dates": s.month_dates,
+        "areas": areas,
+        "addresses": index,
+    }
     zones = cc.cocoon_zones(weighted, **zone_options)
     visit_list = compliance = None
     if index is not None:
         # police.uk points are snapped to anonymous map points: the burgled home is unknown
         burgled_within_m = 0.0 if s.month_dates is not None else 15.0
-        visit_list = cc.visit_lists(zones, index, radius_m=s.radius_m, nearest=s.nearest,
-                                    burgled_within_m=burgled_within_m)
+        visit_list = cc.visit_lists(
+            zones, index, radius_m=s.radius_m, nearest=s.nearest, burgled_within_m=burgled_within_m
+        )
         if s.visits is not None:
-            visits, rejected_visits = cc.read_visits(s.visits, addresses=index,
-                                                     tz=s.ingest.tz)
+            visits, rejected_visits = cc.read_visits(s.visits, addresses=index, tz=s.ingest.tz)
             if len(rejected_visits):
                 write_csv(rejected_visits, staging / "rejected_visits.csv")
             compliance = cc.compliance(zones, visit_list, visits, as_of=as_of)
@@ -114,11 +152,16 @@ def cocoon(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp
     summary: dict[str, Any] = {
         "zones": int(len(zones)),
         "by_status": {str(k): int(v) for k, v in status_counts.items()},
-        "by_area": {str(k): int(v) for k, v in zones[AREA_NAME].value_counts().sort_index().items()},
+        "by_area": {
+            str(k): int(v) for k, v in zones[AREA_NAME].value_counts().sort_index().items()
+        },
         "homes_in_zones": (int(zones[N_HOMES].fillna(0).sum()) if N_HOMES in zones else None),
         "month_dates": s.month_dates,
-        "visit_lists": ("written" if visit_list is not None else
-                        "not written: visit lists need an address layer (--addresses)"),
+        "visit_lists": (
+            "written"
+            if visit_list is not None
+            else "not written: visit lists need an address layer (--addresses)"
+        ),
     }
     if compliance is not None:
         summary["compliance"] = compliance.overall
@@ -128,8 +171,9 @@ def cocoon(weighted: gpd.GeoDataFrame, s: WeeklySettings, *, as_of: pd.Timestamp
     return zones, visit_list, compliance, summary
 
 
-def write_cocoon(zones: Any, visit_list: Any, compliance: Any, staging: Path, *,
-                 provenance: dict) -> None:
+def write_cocoon(
+    zones: Any, visit_list: Any, compliance: Any, staging: Path, *, provenance: dict
+) -> None:
     from hotspots.cocoon import write_cocoon_outputs
 
     write_cocoon_outputs(zones, visit_list, compliance, staging, provenance=provenance)
@@ -158,17 +202,35 @@ def title_for(areas: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame) -> st
     return "Harm spots and cocoon zones"
 
 
-def map_html(spot_result: Any, *, zones: Any, burglaries: gpd.GeoDataFrame,
-             areas: gpd.GeoDataFrame | None, title: str, as_of: pd.Timestamp, provenance: dict,
-             settings: WeeklySettings) -> str:
+def map_html(
+    spot_result: Any,
+    *,
+    zones: Any,
+    burglaries: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame | None,
+    title: str,
+    as_of: pd.Timestamp,
+    provenance: dict,
+    settings: WeeklySettings,
+) -> str:
     from hotspots.outputs.maps import build_map, write_map
 
     if settings.public and len(burglaries):
         burglaries = burglaries.set_geometry(generalise_points(burglaries.geometry))
-    m = build_map(spots=spot_result.spots, dropped=spot_result.dropped,
-                  surface=spot_result.candidates, zones=zones, burglaries=burglaries, areas=areas,
-                  title=title, as_of=as_of, provenance=provenance, public=settings.public,
-                  tiles=settings.tiles, surface_cell_m=settings.cell_m)
+    m = build_map(
+        spots=spot_result.spots,
+        dropped=spot_result.dropped,
+        surface=spot_result.candidates,
+        zones=zones,
+        burglaries=burglaries,
+        areas=areas,
+        title=title,
+        as_of=as_of,
+        provenance=provenance,
+        public=settings.public,
+        tiles=settings.tiles,
+        surface_cell_m=settings.cell_m,
+    )
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,9 +238,23 @@ def map_html(spot_result: Any, *, zones: Any, burglaries: gpd.GeoDataFrame,
         return path.read_text(encoding="utf-8")
 
 
-def write_lists(zones: Any, visit_list: Any, staging: Path, *, as_of: pd.Timestamp,
-                provenance: dict, settings: WeeklySettings) -> None:
+def write_lists(
+    zones: Any,
+    visit_list: Any,
+    staging: Path,
+    *,
+    as_of: pd.Timestamp,
+    provenance: dict,
+    settings: WeeklySettings,
+) -> None:
     from hotspots.outputs.lists import write_cocoon_lists
 
-    write_cocoon_lists(zones, visit_list, staging, as_of=as_of, provenance=provenance,
-                       public=settings.public, offline_assets=settings.offline_assets)
+    write_cocoon_lists(
+        zones,
+        visit_list,
+        staging,
+        as_of=as_of,
+        provenance=provenance,
+        public=settings.public,
+        offline_assets=settings.offline_assets,
+    )

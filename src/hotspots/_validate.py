@@ -58,7 +58,9 @@ def check_increasing(values: Iterable[float], *, name: str) -> list[float]:
     return out
 
 
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, what: str, fix: str = "") -> None:
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], *, what: str, fix: str = ""
+) -> None:
     """Raise SchemaError naming the missing columns of ``frame``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -105,8 +105,11 @@ def to_wgs84(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame | gpd.
 def folium_location(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> list[float]:
     """Centre of ``layer`` as folium expects it: [lat, lon]."""
     xmin, ymin, xmax, ymax = layer.total_bounds
-    centre = gpd.GeoSeries(gpd.points_from_xy([(xmin + xmax) / 2], [(ymin + ymax) / 2]),
-                           crs=layer.crs).to_crs(WGS84).iloc[0]
+    centre = (
+        gpd.GeoSeries(gpd.points_from_xy([(xmin + xmax) / 2], [(ymin + ymax) / 2]), crs=layer.crs)
+        .to_crs(WGS84)
+        .iloc[0]
+    )
     return [float(centre.y), float(centre.x)]  # folium order is (lat, lon)
 
 

@@ -132,8 +132,10 @@ class WeeklySettings:
             else:
                 unknown.append(key)
         if unknown:
-            msg = (f"{source}: unknown setting(s) {sorted(unknown)}; known: "
-                   f"{sorted(own | ingest_keys)}.")
+            msg = (
+                f"{source}: unknown setting(s) {sorted(unknown)}; known: "
+                f"{sorted(own | ingest_keys)}."
+            )
             raise OptionError(msg)
         for key in ("areas", "addresses", "visits", "patrols", "offline_assets"):
             if kwargs.get(key) is not None:
@@ -297,8 +299,11 @@ def _run_into(
     resolution = _coarsest_resolution(incidents)
     as_of = _parse_as_of(s.as_of, incidents)
     working_crs = incidents.crs
-    areas = (read_areas(s.areas, area_field=s.area_field, working_crs=working_crs)
-             if s.areas is not None else None)
+    areas = (
+        read_areas(s.areas, area_field=s.area_field, working_crs=working_crs)
+        if s.areas is not None
+        else None
+    )
     extra_inputs = [p for p in (s.areas, s.addresses, s.visits, s.patrols) if p is not None]
     weighted, harm_table = stages.weight(incidents, s)
 
@@ -306,8 +311,12 @@ def _run_into(
         "as_of": as_of,
         "time_resolution": resolution,
         "ingest": ingested.report.to_dict(),
-        "harm_table": {"name": harm_table.name, "version": harm_table.version,
-                       "source": harm_table.source, "licence": harm_table.licence},
+        "harm_table": {
+            "name": harm_table.name,
+            "version": harm_table.version,
+            "source": harm_table.source,
+            "licence": harm_table.licence,
+        },
         "notes": list(ingested.report.notes),
     }
     layers: dict[str, gpd.GeoDataFrame] = {}
@@ -317,9 +326,13 @@ def _run_into(
             command=command,
             parameters={**s.to_dict(), "as_of": as_of},
             inputs=[*input_files, *extra_inputs],
-            extra={"date_min": ingested.report.date_min, "date_max": ingested.report.date_max,
-                   "harm_table": summary["harm_table"], "time_resolution": resolution,
-                   "notes": summary["notes"]},
+            extra={
+                "date_min": ingested.report.date_min,
+                "date_max": ingested.report.date_max,
+                "harm_table": summary["harm_table"],
+                "time_resolution": resolution,
+                "notes": summary["notes"],
+            },
         )
 
     # ---------------------------------------------------------------- harm spots
@@ -341,24 +354,36 @@ def _run_into(
         stages.write_knox(knox, staging, provenance=provenance("weekly"))
         summary["knox"] = knox.recommendation()
     else:
-        why = ("disabled" if not s.knox else
-               f"the data has {resolution} resolution; Knox needs day or exact dates"
-               if resolution not in ("exact", "day") else "fewer than two dwelling burglaries")
+        why = (
+            "disabled"
+            if not s.knox
+            else f"the data has {resolution} resolution; Knox needs day or exact dates"
+            if resolution not in ("exact", "day")
+            else "fewer than two dwelling burglaries"
+        )
         summary["knox"] = {"skipped": why}
 
     # ---------------------------------------------------------------- cocoons
     zones = visits_list = None
     try:
-        cocoon = stages.cocoon(weighted, s, as_of=as_of, areas=areas, working_crs=working_crs,
-                               staging=staging, progress=progress)
+        cocoon = stages.cocoon(
+            weighted,
+            s,
+            as_of=as_of,
+            areas=areas,
+            working_crs=working_crs,
+            staging=staging,
+            progress=progress,
+        )
     except (TimeResolutionError, EmptyWindowError) as exc:
         summary["cocoon"] = {"skipped": str(exc)}
         summary["notes"].append(f"Cocoon zones skipped: {exc}")
         cocoon = None
     if cocoon is not None:
         zones, visits_list, compliance, cocoon_summary = cocoon
-        stages.write_cocoon(zones, visits_list, compliance, staging,
-                            provenance=provenance("weekly"))
+        stages.write_cocoon(
+            zones, visits_list, compliance, staging, provenance=provenance("weekly")
+        )
         summary["cocoon"] = cocoon_summary
         layers["cocoon_zones"] = zones
 
@@ -367,8 +392,16 @@ def _run_into(
     recent = burglaries[burglaries[OCCURRED_AT] > as_of - pd.Timedelta(days=s.window_days)]
     recent = recent[recent[OCCURRED_AT] <= as_of]
     title = s.title or stages.title_for(areas, incidents)
-    html = stages.map_html(spot_result, zones=zones, burglaries=recent, areas=areas,
-                           title=title, as_of=as_of, provenance=prov, settings=s)
+    html = stages.map_html(
+        spot_result,
+        zones=zones,
+        burglaries=recent,
+        areas=areas,
+        title=title,
+        as_of=as_of,
+        provenance=prov,
+        settings=s,
+    )
     write_text(staging / "map.html", stable_html_ids(html))
     if zones is not None and visits_list is not None and not s.public:
         stages.write_lists(zones, visits_list, staging, as_of=as_of, provenance=prov, settings=s)

@@ -49,48 +49,102 @@ Inputs = Annotated[
     ),
 ]
 OutDir = Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")]
-XCol = Annotated[str | None, typer.Option("--x-col", help="Longitude/easting column.",
-                                          rich_help_panel=_IN)]
-YCol = Annotated[str | None, typer.Option("--y-col", help="Latitude/northing column.",
-                                          rich_help_panel=_IN)]
-Crs = Annotated[str | None, typer.Option(
-    "--crs", help="CRS of x/y, e.g. EPSG:26971. Default: detected (degrees -> EPSG:4326; "
-    "metres -> EPSG:27700 inside Great Britain's grid, otherwise you must say).",
-    rich_help_panel=_IN)]
-TimeCol = Annotated[str | None, typer.Option("--time-col", help="Date/time column.",
-                                             rich_help_panel=_IN)]
-TimeFormat = Annotated[str | None, typer.Option(
-    "--time-format", help="Date format, e.g. %d/%m/%Y. Needed when dates are ambiguous "
-    "(01/02/2016); never guessed.", rich_help_panel=_IN)]
-TimeToCol = Annotated[str | None, typer.Option(
-    "--time-to-col", help="End of a from/to time window.", rich_help_panel=_IN)]
-OffenceCol = Annotated[str | None, typer.Option(
-    "--offence-col", help="Offence category/code column.", rich_help_panel=_IN)]
-Offence = Annotated[str | None, typer.Option(
-    "--offence", help="One offence category for every row (file has no offence column), "
-    "e.g. Burglary.", rich_help_panel=_IN)]
-IdCol = Annotated[str | None, typer.Option("--id-col", help="Unique incident id column.",
-                                           rich_help_panel=_IN)]
-LocationCol = Annotated[str | None, typer.Option(
-    "--location-col", help="Street/location text column.", rich_help_panel=_IN)]
-Boundary = Annotated[Path | None, typer.Option(
-    "--boundary", help="Polygon layer; incidents outside it are rejected (reason "
-    "outside_boundary).", rich_help_panel=_IN)]
-Tz = Annotated[str, typer.Option("--tz", help="Time zone of timestamps without one.",
-                                 rich_help_panel=_IN)]
-WorkingCrs = Annotated[str | None, typer.Option(
-    "--working-crs", help="Metric CRS for analysis. Default: EPSG:27700 in Great Britain, "
-    "the local UTM zone elsewhere.", rich_help_panel=_IN)]
-HarmTable = Annotated[str, typer.Option(
-    "--harm-table", help="Harm weights: a shipped table name (cchi-2026-police-uk, "
-    "cchi-2026-subgroups), a CSV file of offence,weight, or 'count' for unweighted.")]
-AsOf = Annotated[str | None, typer.Option(
-    "--as-of", help="Date the run is for (YYYY-MM-DD). Default: the latest date in the data.",
-    rich_help_panel=_SEL)]
-AreasFile = Annotated[Path | None, typer.Option(
-    "--areas", help="Boundary layer of areas (districts, towns, wards).", rich_help_panel=_SEL)]
-AreaField = Annotated[str | None, typer.Option(
-    "--area-field", help="Name field in --areas, e.g. LAD13NM.", rich_help_panel=_SEL)]
+XCol = Annotated[
+    str | None, typer.Option("--x-col", help="Longitude/easting column.", rich_help_panel=_IN)
+]
+YCol = Annotated[
+    str | None, typer.Option("--y-col", help="Latitude/northing column.", rich_help_panel=_IN)
+]
+Crs = Annotated[
+    str | None,
+    typer.Option(
+        "--crs",
+        help="CRS of x/y, e.g. EPSG:26971. Default: detected (degrees -> EPSG:4326; "
+        "metres -> EPSG:27700 inside Great Britain's grid, otherwise you must say).",
+        rich_help_panel=_IN,
+    ),
+]
+TimeCol = Annotated[
+    str | None, typer.Option("--time-col", help="Date/time column.", rich_help_panel=_IN)
+]
+TimeFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--time-format",
+        help="Date format, e.g. %d/%m/%Y. Needed when dates are ambiguous "
+        "(01/02/2016); never guessed.",
+        rich_help_panel=_IN,
+    ),
+]
+TimeToCol = Annotated[
+    str | None,
+    typer.Option("--time-to-col", help="End of a from/to time window.", rich_help_panel=_IN),
+]
+OffenceCol = Annotated[
+    str | None,
+    typer.Option("--offence-col", help="Offence category/code column.", rich_help_panel=_IN),
+]
+Offence = Annotated[
+    str | None,
+    typer.Option(
+        "--offence",
+        help="One offence category for every row (file has no offence column), e.g. Burglary.",
+        rich_help_panel=_IN,
+    ),
+]
+IdCol = Annotated[
+    str | None, typer.Option("--id-col", help="Unique incident id column.", rich_help_panel=_IN)
+]
+LocationCol = Annotated[
+    str | None,
+    typer.Option("--location-col", help="Street/location text column.", rich_help_panel=_IN),
+]
+Boundary = Annotated[
+    Path | None,
+    typer.Option(
+        "--boundary",
+        help="Polygon layer; incidents outside it are rejected (reason outside_boundary).",
+        rich_help_panel=_IN,
+    ),
+]
+Tz = Annotated[
+    str, typer.Option("--tz", help="Time zone of timestamps without one.", rich_help_panel=_IN)
+]
+WorkingCrs = Annotated[
+    str | None,
+    typer.Option(
+        "--working-crs",
+        help="Metric CRS for analysis. Default: EPSG:27700 in Great Britain, "
+        "the local UTM zone elsewhere.",
+        rich_help_panel=_IN,
+    ),
+]
+HarmTable = Annotated[
+    str,
+    typer.Option(
+        "--harm-table",
+        help="Harm weights: a shipped table name (cchi-2026-police-uk, "
+        "cchi-2026-subgroups), a CSV file of offence,weight, or 'count' for unweighted.",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Date the run is for (YYYY-MM-DD). Default: the latest date in the data.",
+        rich_help_panel=_SEL,
+    ),
+]
+AreasFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--areas", help="Boundary layer of areas (districts, towns, wards).", rich_help_panel=_SEL
+    ),
+]
+AreaField = Annotated[
+    str | None,
+    typer.Option("--area-field", help="Name field in --areas, e.g. LAD13NM.", rich_help_panel=_SEL),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (written into the outputs).")]
 
 
@@ -112,7 +166,17 @@ def ingest_options(
 ) -> IngestOptions:
     """Gather the shared input options into one frozen object."""
     return IngestOptions(
-        x_col=x_col, y_col=y_col, crs=crs, time_col=time_col, time_format=time_format,
-        time_to_col=time_to_col, offence_col=offence_col, offence=offence, id_col=id_col,
-        location_col=location_col, boundary=boundary, tz=tz, working_crs=working_crs,
+        x_col=x_col,
+        y_col=y_col,
+        crs=crs,
+        time_col=time_col,
+        time_format=time_format,
+        time_to_col=time_to_col,
+        offence_col=offence_col,
+        offence=offence,
+        id_col=id_col,
+        location_col=location_col,
+        boundary=boundary,
+        tz=tz,
+        working_crs=working_crs,
     )

@@ -53,8 +53,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # keep the real suffix: drivers such as GDAL's GPKG check it
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.tmp-", suffix=target.suffix,
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.tmp-", suffix=target.suffix, dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers such as pyogrio want to create the file themselves
@@ -138,16 +139,18 @@ def iso_strings(values: pd.Series) -> pd.Series:
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         local = col.dt.tz_localize(None)
         utc = col.dt.tz_convert("UTC").dt.tz_localize(None)
-        text = pd.Series(np.datetime_as_string(local.to_numpy("datetime64[s]"), unit="s"),
-                         index=col.index)
+        text = pd.Series(
+            np.datetime_as_string(local.to_numpy("datetime64[s]"), unit="s"), index=col.index
+        )
         minutes = ((local - utc).dt.total_seconds() // 60).fillna(0).astype("int64")
         sign = np.where(minutes < 0, "-", "+")
         hh = (minutes.abs() // 60).astype(str).str.zfill(2)
         mm = (minutes.abs() % 60).astype(str).str.zfill(2)
         text = text + sign + hh + ":" + mm
     else:
-        text = pd.Series(np.datetime_as_string(col.to_numpy("datetime64[s]"), unit="s"),
-                         index=col.index)
+        text = pd.Series(
+            np.datetime_as_string(col.to_numpy("datetime64[s]"), unit="s"), index=col.index
+        )
     return text.astype(object).where(col.notna(), None)
 
 
@@ -161,8 +164,9 @@ def _json_ready_properties(frame: pd.DataFrame) -> pd.DataFrame:
         elif pd.api.types.is_bool_dtype(col):
             out[name] = col.astype(object).where(col.notna(), None)
         elif pd.api.types.is_float_dtype(col):
-            out[name] = col.astype(object).where(np.isfinite(col.to_numpy(dtype="float64",
-                                                                          na_value=np.nan)), None)
+            out[name] = col.astype(object).where(
+                np.isfinite(col.to_numpy(dtype="float64", na_value=np.nan)), None
+            )
         elif not pd.api.types.is_numeric_dtype(col):
             out[name] = col.astype(object).where(col.notna(), None)
     return out
@@ -236,9 +240,7 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-def write_geopackage(
-    layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str]
-) -> Path:
+def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str]) -> Path:
     """Write every layer into one GeoPackage (each in its own CRS), atomically."""
     with atomic_path(path) as tmp:
         for name, layer in layers.items():

@@ -24,8 +24,9 @@ def describe_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, A
     """Name, size and SHA-256 of each input file, sorted by name."""
     out = []
     for p in sorted({Path(p) for p in paths}, key=lambda q: str(q)):
-        out.append({"file": p.name, "path": str(p), "bytes": p.stat().st_size,
-                    "sha256": file_sha256(p)})
+        out.append(
+            {"file": p.name, "path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        )
     return out
 
 
@@ -53,8 +54,12 @@ def build_provenance(
     from hotspots import __version__
 
     record: dict[str, Any] = {
-        "software": {"name": "hotspots", "version": __version__,
-                     "python": sys.version.split()[0], "platform": platform.platform(terse=True)},
+        "software": {
+            "name": "hotspots",
+            "version": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(terse=True),
+        },
         "command": command,
         "run_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "parameters": dict(parameters),
