@@ -651,3 +651,33 @@ def test_generalised_points_sit_on_cell_centres_near_the_original(xy):
         np.testing.assert_allclose(v, np.round(v), atol=1e-6)
     assert (out.distance(pts) <= 75 * np.sqrt(2) + 1e-6).all()
     pd.testing.assert_series_equal(generalise_points(out).x, out.x)  # idempotent
+
+
+def test_layer_scripts_go_out_as_rendered():
+    """A layer's script is not compiled again as a template, and keeps its place."""
+    import folium
+
+    from hotspots.outputs._maplayers import _GeoJsonLayer
+
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"popup": "{{ 7 * 191 }} {% if %}"},
+                "geometry": {"type": "Point", "coordinates": [0.5, 51.7]},
+            }
+        ],
+    }
+    m = folium.Map(tiles=None)
+    layer = _GeoJsonLayer(data, name="t")
+    layer.add_to(m)
+    page = m.get_root().render()
+    assert "{{ 7 * 191 }} {% if %}" in page and "1337" not in page
+    name = layer.get_name()
+    assert (
+        page.index(f"function {name}_add")
+        < page.index(f"{name}_add({{")
+        < page.rindex(f"{name}.addTo(")
+    )
+    assert geojson_layers(page) == [data]

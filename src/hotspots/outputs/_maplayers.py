@@ -21,6 +21,7 @@ from hotspots.crs import WGS84
 from hotspots.outputs._maptext import (
     MAP_DECIMALS,
     PUBLIC_CELL_M,
+    LiteralScript,
     column_values,
     esc,
     fmt_date,
@@ -123,6 +124,10 @@ def feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
+class _GeoJsonLayer(LiteralScript, folium.GeoJson):
+    """folium's GeoJSON layer, its (large) script written to the page as is."""
+
+
 _ON_EACH = folium.JsCode(template_text("map_feature.js"))
 
 
@@ -136,7 +141,7 @@ def add_geojson(
     simplify_m: float = 0.0,
     marker: Any = None,
 ) -> None:
-    folium.GeoJson(
+    _GeoJsonLayer(
         feature_collection(layer, props, simplify_m=simplify_m),
         name=name,
         show=show,

@@ -1,7 +1,8 @@
 """Text of the map and list pages: escaping, number and date formats, popups, footers.
 
-Every text that comes from data goes through :func:`esc` (HTML and Jinja safe). Popups are built here from
-named columns only, never raw rows.
+Every text that comes from data goes through :func:`esc` (HTML and Jinja safe). Popups
+are built here from named columns only, never raw rows; :class:`LiteralScript` keeps
+folium from compiling rendered layer scripts (data included) as templates again.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.resources import files
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
+from branca.element import Element
 
 from hotspots.schema import (
     AREA_NAME,
@@ -42,6 +45,7 @@ from hotspots.schema import (
 
 __all__ = [
     "MAP_DECIMALS",
+    "LiteralScript",
     "PUBLIC_CELL_M",
     "SMALL_COUNT",
     "burglary_when",
@@ -95,6 +99,48 @@ def esc(value: object) -> str:
     if value is None or (not isinstance(value, str) and isna(value)) or value == "":
         return "\u2013"
     return html.escape(str(value), quote=True).translate(_BRACES)
+
+
+class _Literal(Element):
+    """Page text that goes out exactly as given (not compiled as a Jinja template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class LiteralScript:
+    """Mixin for a folium layer whose rendered script is put in the page as is.
+
+    branca wraps every rendered script in a new ``Element``, which compiles it again as
+    a Jinja template: for a layer holding megabytes of GeoJSON that second compile is
+    most of ``write_map``'s time, and it would evaluate any template syntax in the data.
+    Here the layer renders as usual with an empty script, which is then replaced, in
+    place (same order in the page), by the script text rendered once.
+    """
+
+    _template: Any
+
+    def render(self, **kwargs: Any) -> None:
+        real = self._template
+        macros = dict(real.module.__dict__)
+        script = macros.get("script")
+        if script is None:
+            super().render(**kwargs)  # type: ignore[misc]
+            return
+        macros["script"] = lambda this, kw: ""
+        self._template = SimpleNamespace(module=SimpleNamespace(**macros))
+        try:
+            super().render(**kwargs)  # type: ignore[misc]
+        finally:
+            self._template = real
+        text = str(script(self, {}))
+        # a compiled template drops one trailing newline: keep the page as it was
+        text = text[:-1] if text.endswith("\n") else text
+        self.get_root().script._children[self.get_name()] = _Literal(text)  # type: ignore[attr-defined]
 
 
 _MONTH_POINT = {"start": "start", "mid": "middle", "end": "end"}

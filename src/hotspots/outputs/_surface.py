@@ -17,7 +17,7 @@ import shapely
 from branca.element import Template
 
 from hotspots.crs import WGS84
-from hotspots.outputs._maptext import MAP_DECIMALS, SMALL_COUNT, template_text
+from hotspots.outputs._maptext import MAP_DECIMALS, SMALL_COUNT, LiteralScript, template_text
 from hotspots.schema import HARM_TOTAL, N_INCIDENTS
 
 __all__ = ["SURFACE_COLOURS", "SurfaceLayer", "class_breaks", "surface_data"]
@@ -25,7 +25,7 @@ __all__ = ["SURFACE_COLOURS", "SurfaceLayer", "class_breaks", "surface_data"]
 SURFACE_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 
 
-class SurfaceLayer(folium.FeatureGroup):
+class SurfaceLayer(LiteralScript, folium.FeatureGroup):
     """Grid cells drawn on a canvas from compact data: centre, shape template, class."""
 
     _template = Template(template_text("map_surface.js.j2"))
