@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from hotspots._progress import Progress, report
+from hotspots._time import default_as_of, parse_as_of
 from hotspots._validate import check_choice
 from hotspots.areas import read_areas
 from hotspots.config import IngestOptions
@@ -28,7 +29,6 @@ from hotspots.errors import EmptyWindowError, OptionError, TimeResolutionError
 from hotspots.schema import (
     DWELLING_BURGLARY,
     OCCURRED_AT,
-    OCCURRED_TO,
     RESOLUTION_DAYS,
     TIME_RESOLUTION,
 )
@@ -166,32 +166,10 @@ class WeeklyResult:
     summary: dict[str, Any]
 
 
-def default_as_of(incidents: gpd.GeoDataFrame) -> pd.Timestamp:
-    """Latest moment the data covers: the end of the last window, else the last time.
-
-    For police.uk months this is the end of the last month, so a zone dated mid-month
-    (``--month-dates mid``) still falls inside the run's window.
-    """
-    latest = incidents[OCCURRED_AT].max()
-    if OCCURRED_TO in incidents and incidents[OCCURRED_TO].notna().any():
-        latest = max(latest, incidents[OCCURRED_TO].max())
-    return pd.Timestamp(latest)
-
-
 def _parse_as_of(text: str | None, incidents: gpd.GeoDataFrame) -> pd.Timestamp:
-    tz = incidents[OCCURRED_AT].dt.tz
     if text is None:
         return default_as_of(incidents)
-    try:
-        stamp = pd.Timestamp(text)
-    except ValueError as exc:
-        msg = f"--as-of {text!r} is not a date; use YYYY-MM-DD (e.g. 2025-06-30)."
-        raise OptionError(msg) from exc
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz)
-        if len(text.strip()) <= 10:  # a date alone means the end of that day
-            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    return stamp
+    return parse_as_of(text, incidents[OCCURRED_AT].dt.tz)
 
 
 def _coarsest_resolution(incidents: gpd.GeoDataFrame) -> str:

@@ -6,8 +6,10 @@ and turns them into one :class:`hotspots.config.IngestOptions` with :func:`inges
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,6 +37,7 @@ __all__ = [
     "XCol",
     "YCol",
     "ingest_options",
+    "ingest_options_from",
 ]
 
 _IN = "Reading the input (only for tables that are not police.uk or hotspots files)"
@@ -180,3 +183,13 @@ def ingest_options(
         tz=tz,
         working_crs=working_crs,
     )
+
+
+def ingest_options_from(values: Mapping[str, Any]) -> IngestOptions:
+    """The shared input options picked out of a command's parameters.
+
+    Commands call ``ingest_options_from(locals())`` so the thirteen input options are
+    named once, here, rather than passed one by one in every command.
+    """
+    names = {f.name for f in fields(IngestOptions)}
+    return ingest_options(**{k: v for k, v in values.items() if k in names})

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
+from hotspots._time import parse_as_of
 from hotspots._validate import check_choice
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import (
@@ -29,7 +29,7 @@ from hotspots.cli._options import (
     WorkingCrs,
     XCol,
     YCol,
-    ingest_options,
+    ingest_options_from,
 )
 from hotspots.cocoon.zones import DWELLING_NOTE, MONTH_DATES
 from hotspots.errors import OptionError
@@ -39,23 +39,6 @@ __all__ = ["cocoon", "parse_as_of"]
 
 _CO = "Cocoon zones"
 _AD = "Addresses and visits"
-
-
-def parse_as_of(text: str, tz: Any) -> pd.Timestamp:
-    """``--as-of`` as a time in ``tz``; a date alone means the end of that day."""
-    try:
-        stamp = pd.Timestamp(text)
-    except ValueError as exc:
-        msg = f"--as-of {text!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
-        raise OptionError(msg) from exc
-    if stamp is pd.NaT:
-        msg = f"--as-of {text!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
-        raise OptionError(msg)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(tz) if tz is not None else stamp
-        if len(text.strip()) <= 10:  # a date alone means the end of that day
-            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    return stamp
 
 
 @app.command()
@@ -207,21 +190,7 @@ def cocoon(
 
     if month_dates is not None:
         check_choice(month_dates, MONTH_DATES, name="--month-dates")
-    options = ingest_options(
-        x_col=x_col,
-        y_col=y_col,
-        crs=crs,
-        time_col=time_col,
-        time_format=time_format,
-        time_to_col=time_to_col,
-        offence_col=offence_col,
-        offence=offence,
-        id_col=id_col,
-        location_col=location_col,
-        boundary=boundary,
-        tz=tz,
-        working_crs=working_crs,
-    )
+    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     incidents = ingested.incidents

@@ -31,7 +31,7 @@ from hotspots.cli._options import (
     WorkingCrs,
     XCol,
     YCol,
-    ingest_options,
+    ingest_options_from,
 )
 from hotspots.config import IngestOptions
 from hotspots.errors import OptionError
@@ -177,21 +177,7 @@ def ingest(
     if mapping and harm_table is None:
         msg = "--harm-map needs --harm-table (the table the values are mapped into)."
         raise OptionError(msg)
-    options = ingest_options(
-        x_col=x_col,
-        y_col=y_col,
-        crs=crs,
-        time_col=time_col,
-        time_format=time_format,
-        time_to_col=time_to_col,
-        offence_col=offence_col,
-        offence=offence,
-        id_col=id_col,
-        location_col=location_col,
-        boundary=boundary,
-        tz=tz,
-        working_crs=working_crs,
-    )
+    options = ingest_options_from(locals())
     table = load_harm_table(harm_table) if harm_table is not None else None
     with progress_reporter() as progress:
         result = read_incidents(list(inputs), options, progress=progress)
