@@ -681,3 +681,22 @@ def test_layer_scripts_go_out_as_rendered():
         < page.rindex(f"{name}.addTo(")
     )
     assert geojson_layers(page) == [data]
+
+
+@pytest.mark.parametrize(
+    "geom",
+    [
+        shapely.Polygon([(0, 0, 1), (1, 0, 2), (1, 1, 3)]),
+        shapely.box(0, 0, 2, 2).difference(shapely.box(0.5, 0.5, 1, 1)),  # with a hole
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+        shapely.Point(1, 2),
+        shapely.LineString([(0, 0), (1, 1)]),
+    ],
+)
+def test_geojson_geometry_equals_shapely_mapping(geom):
+    from shapely.geometry import mapping
+
+    from hotspots.outputs._maplayers import _geometry
+
+    assert json.dumps(_geometry(geom)) == json.dumps(mapping(geom))
+    assert json.loads(json.dumps(_geometry(geom))) == json.loads(shapely.to_geojson(geom))

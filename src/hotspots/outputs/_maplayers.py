@@ -99,6 +99,19 @@ def generalise_points(points: gpd.GeoSeries, *, cell_m: float = PUBLIC_CELL_M) -
 # ------------------------------------------------------------------ geometry to GeoJSON
 
 
+def _geometry(geom: Any) -> dict[str, Any]:
+    """GeoJSON geometry dict of ``geom`` (no text round trip; fast path for polygons)."""
+    if geom.geom_type == "Polygon" and not geom.is_empty:
+        rings = [geom.exterior, *geom.interiors]
+        return {
+            "type": "Polygon",
+            "coordinates": [
+                shapely.get_coordinates(r, include_z=geom.has_z).tolist() for r in rings
+            ],
+        }
+    return mapping(geom)
+
+
 def feature_collection(
     layer: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]], *, simplify_m: float = 0.0
 ) -> dict[str, Any]:
@@ -118,7 +131,7 @@ def feature_collection(
             {
                 "type": "Feature",
                 "properties": {k: c[i] for k, c in zip(keys, cols, strict=True)},
-                "geometry": mapping(geom),  # GeoJSON dict, without a text round trip
+                "geometry": _geometry(geom),
             }
         )
     return {"type": "FeatureCollection", "features": features}

@@ -177,7 +177,9 @@ def _outline(layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
     the hull's few vertices need reprojecting instead of every cell of the surface.
     """
     xy = shapely.get_coordinates(layer.geometry.to_numpy())
-    return gpd.GeoSeries([shapely.convex_hull(shapely.multipoints(xy))], crs=layer.crs)
+    # one line through every vertex is built without a point object per vertex
+    shape = shapely.linestrings(xy) if len(xy) > 1 else shapely.points(xy)
+    return gpd.GeoSeries([shapely.convex_hull(shape)], crs=layer.crs)
 
 
 def _check_zone_status(zones: pd.DataFrame) -> None:
