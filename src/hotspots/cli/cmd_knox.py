@@ -30,7 +30,7 @@ from hotspots.cli._options import (
     WorkingCrs,
     XCol,
     YCol,
-    ingest_options,
+    ingest_options_from,
 )
 from hotspots.errors import InputError, OptionError
 from hotspots.schema import DWELLING_BURGLARY, OFFENCE
@@ -185,11 +185,7 @@ def knox(
     from hotspots.outputs import build_provenance, write_json
 
     metric = "manhattan" if manhattan else "euclidean"
-    options = ingest_options(
-        x_col=x_col, y_col=y_col, crs=crs, time_col=time_col, time_format=time_format,
-        time_to_col=time_to_col, offence_col=offence_col, offence=offence, id_col=id_col,
-        location_col=location_col, boundary=boundary, tz=tz, working_crs=working_crs,
-    )  # fmt: skip
+    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     events = select_events(ingested.incidents, offences=offences, dwelling_only=dwelling_only)
