@@ -283,7 +283,7 @@ def run_reference_case(case: str, seed: int) -> dict[str, Any]:
                 "ratio esda/ours (99 perm)": round(ref_s / ours_s, 1),
                 "ours analytic s": round(ours0_s, 3),
                 "esda analytic s (+ lat2W)": f"{ref0_s:.2f} (+{w_s:.2f})",
-                "ratio esda/ours (analytic, excl. weights)": round(ref0_s / ours0_s, 1),
+                "ratio esda/ours (analytic; weights excluded)": round(ref0_s / ours0_s, 1),
                 "max abs z difference": f"{diff:.1e}",
             },
         }

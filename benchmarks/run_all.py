@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import platform
 import re
@@ -141,6 +142,34 @@ def demote(markdown: str) -> str:
     )
 
 
+def ratio_lines(results_dir: Path) -> list[str]:
+    """Every statement of a time ratio against a reference library, gathered from results/."""
+    out = []
+    for name in ORDER:
+        path = results_dir / f"{name}.md"
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            # a time ratio names both sides, e.g. "esda/ours" or "pointpats / hotspots"
+            if not re.search(r"\bratio\b", line, flags=re.IGNORECASE) or "/" not in line:
+                continue
+            if line.startswith("- command"):
+                continue
+            if line.startswith("|"):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                parts = [
+                    p.strip()
+                    for c in cells
+                    for p in c.split(",")
+                    if re.search(r"\bratio\b", p, flags=re.IGNORECASE) and "/" in p
+                ]
+                if parts:
+                    out.append(f"- {name} / {cells[0]}: {'; '.join(parts)}")
+            else:
+                out.append(f"- {name}: {line.strip()}")
+    return out
+
+
 def assemble(statuses: list[dict[str, str]], results_dir: Path, *, quick: bool) -> str:
     """The RESULTS.md text from the per-script result files."""
     when = datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -150,7 +179,9 @@ def assemble(statuses: list[dict[str, str]], results_dir: Path, *, quick: bool) 
         f"Assembled by `benchmarks/run_all.py` on {when}. Each section below is written by one "
         "script in `benchmarks/` (see `benchmarks/README.md` for what each measures and how to "
         "re-run it). Times are medians of repeated runs unless a section says otherwise; peak "
-        "memory is the resident set size of the process that ran the case.",
+        "memory is the resident set size of the process that ran the case. Where a section gives "
+        "the load average, the machine was shared with other work: wall times are then "
+        "pessimistic and CPU times are the better guide to an idle machine.",
         "",
         "## Machine",
         "",
@@ -158,9 +189,20 @@ def assemble(statuses: list[dict[str, str]], results_dir: Path, *, quick: bool) 
         "",
     ]
     if statuses:
-        lines += ["## This run", "", "| script | status | wall time s |", "|---|---|---:|"]
+        lines += ["## Last full run", "", "| script | status | wall time s |", "|---|---|---:|"]
         lines += [f"| {s['name']} | {s['status']} | {s['seconds']} |" for s in statuses]
         lines.append("")
+    ratios = ratio_lines(results_dir)
+    if ratios:
+        lines += [
+            "## Ratios against reference libraries",
+            "",
+            "Reference time / our time on the same data (above 1: we are faster); "
+            "details and agreement checks in the sections below.",
+            "",
+            *ratios,
+            "",
+        ]
     for name in ORDER:
         path = results_dir / f"{name}.md"
         lines += [f"## {name}", ""]
@@ -237,6 +279,11 @@ def main() -> None:
             print(text)
             print(f"(quick run: reports in {quick_dir}; RESULTS.md untouched)")
         else:
+            status_file = RESULTS / "run_all_status.json"
+            if args.assemble_only and status_file.exists():  # keep the last run's table
+                statuses = json.loads(status_file.read_text())
+            elif statuses:
+                status_file.write_text(json.dumps(statuses, indent=1) + "\n")
             (HERE / "RESULTS.md").write_text(assemble(statuses, RESULTS, quick=False))
             print(f"wrote {HERE / 'RESULTS.md'}")
     finally:
