@@ -1,0 +1,256 @@
+"""Trend, week-on-week status, peak windows, output columns and the summary (private)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hotspots.schema import (
+    AREA_M2,
+    AREA_NAME,
+    AREA_RANK,
+    HARM,
+    HARM_PER_HA,
+    HARM_PREVIOUS,
+    HARM_SHARE,
+    N_INCIDENTS,
+    OCCURRED_AT,
+    OFFENCE_MIX,
+    PEAK_WINDOWS,
+    RANK,
+    SPOT_ID,
+    STATUS,
+    TIME_RESOLUTION,
+    TREND,
+)
+from hotspots.spots._inputs import (
+    MIN_PROFILE_INCIDENTS,
+    TREND_BAND,
+    offence_slug,
+    window_mask,
+)
+from hotspots.spots._profile import hour_of_week, peak_windows
+from hotspots.spots._select import headline
+from hotspots.spots._units import unit_ids_of_points
+
+__all__ = [
+    "finish_columns",
+    "harm_in_spots",
+    "peaks",
+    "share",
+    "status_of",
+    "summarise",
+    "trend_of",
+]
+
+
+def harm_in_spots(
+    data: gpd.GeoDataFrame, end_day: pd.Timestamp, days: int, spots: gpd.GeoDataFrame, opts: dict
+) -> np.ndarray:
+    """Harm of the given window in each spot (previous look-back for the trend)."""
+    prev = data[window_mask(data[OCCURRED_AT], end_day, days)]
+    if len(prev) == 0 or len(spots) == 0:
+        return np.zeros(len(spots))
+    harm = prev[HARM].to_numpy(dtype="float64")
+    if opts["method"] == "dbscan":
+        spot_idx, pt_idx = prev.sindex.query(spots.geometry.to_numpy(), predicate="intersects")
+        return np.bincount(spot_idx, weights=harm[pt_idx], minlength=len(spots))
+    xy = prev.get_coordinates().to_numpy()
+    ids = unit_ids_of_points(
+        xy[:, 0], xy[:, 1], method=opts["method"], cell_m=opts["cell_m"], crs=prev.crs
+    )
+    sums = pd.Series(harm).groupby(ids).sum()
+    return sums.reindex(spots[SPOT_ID].to_numpy()).fillna(0.0).to_numpy(dtype="float64")
+
+
+def trend_of(harm: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    up = harm > previous * (1 + TREND_BAND)
+    down = harm < previous * (1 - TREND_BAND)
+    out = np.where(up, "up", np.where(down, "down", "flat")).astype(object)
+    out[previous <= 0] = "new"
+    return out
+
+
+def status_of(
+    spots: gpd.GeoDataFrame, previous: gpd.GeoDataFrame, *, method: str
+) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    if method == "dbscan":  # clusters move: matched by overlap, not by id
+        now_idx, prev_idx = (
+            previous.sindex.query(spots.geometry.to_numpy(), predicate="intersects")
+            if len(previous) and len(spots)
+            else (np.zeros(0, int),) * 2
+        )
+        persisting = np.isin(np.arange(len(spots)), now_idx)
+        dropped = previous[~np.isin(np.arange(len(previous)), prev_idx)]
+    else:
+        persisting = spots[SPOT_ID].isin(set(previous[SPOT_ID])).to_numpy()
+        dropped = previous[~previous[SPOT_ID].isin(set(spots[SPOT_ID])).to_numpy()]
+    status = np.where(persisting, "persisting", "new").astype(object)
+    return status, dropped.reset_index(drop=True)
+
+
+def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
+    window = run["window"]
+    names = np.full(len(spots), "", dtype=object)
+    if len(spots) == 0:
+        return names, ""
+    exact = (
+        window[TIME_RESOLUTION].astype(str).to_numpy() == "exact"
+        if TIME_RESOLUTION in window.columns
+        else np.ones(len(window), dtype=bool)
+    )
+    if not exact.any():
+        return names, (
+            "Dates are month- or day-resolution: no hour-of-week profile, so peak "
+            "windows are blank and patrol times use the default evening window."
+        )
+    pos = pd.Series(np.arange(len(spots)), index=spots["_unit"].to_numpy())
+    spot_of = pos.reindex(run["units"].of).to_numpy()  # NaN: incident not in a chosen spot
+    use = exact & ~np.isnan(spot_of)
+    how = hour_of_week(window[OCCURRED_AT][use])
+    flat = spot_of[use].astype("int64") * 168 + how
+    harm = window[HARM].to_numpy(dtype="float64")[use]
+    profiles = np.bincount(flat, weights=harm, minlength=len(spots) * 168).reshape(-1, 168)
+    counts = np.bincount(spot_of[use].astype("int64"), minlength=len(spots))
+    few = 0
+    for i in range(len(spots)):
+        if counts[i] >= MIN_PROFILE_INCIDENTS:
+            names[i] = "; ".join(peak_windows(profiles[i]))
+        else:
+            few += 1
+    note = (
+        f"{few} spots have fewer than {MIN_PROFILE_INCIDENTS} exactly timed incidents: "
+        "no peak windows named for them."
+        if few
+        else ""
+    )
+    if not exact.all():
+        note = (note + " " if note else "") + (
+            f"{int((~exact).sum())} incidents without exact "
+            "times are left out of the hour profiles."
+        )
+    return names, note
+
+
+# ---------------------------------------------------------------- columns and summary
+def _offence_mix(frame: pd.DataFrame, offences: Sequence[str]) -> np.ndarray:
+    parts = []
+    for name in offences:
+        n = frame[offence_slug(name)].astype("int64")
+        parts.append(pd.Series(np.where(n > 0, name + ": " + n.astype(str), ""), index=frame.index))
+    if not parts:
+        return np.zeros(len(frame), dtype=object)
+    joined = pd.concat(parts, axis=1).apply(lambda r: "; ".join(s for s in r if s), axis=1)
+    return joined.to_numpy(dtype=object) if len(frame) else np.zeros(0, dtype=object)
+
+
+def share(harm: pd.Series, total: float) -> np.ndarray:
+    return harm.to_numpy(dtype="float64") / total if total > 0 else np.zeros(len(harm))
+
+
+def finish_columns(
+    spots: gpd.GeoDataFrame, offences: Sequence[str], method: str, *, status: str | None = None
+) -> gpd.GeoDataFrame:
+    out = spots.copy()
+    if status is not None:
+        out[STATUS] = status
+        for col in (HARM_PREVIOUS, TREND, PEAK_WINDOWS):
+            if col not in out.columns:
+                out[col] = np.nan if col == HARM_PREVIOUS else ""
+    out[OFFENCE_MIX] = _offence_mix(out, offences)
+    counts = [offence_slug(o) for o in offences]
+    extras = [c for c in ("gi_z", "gi_p", "split") if c in out.columns]
+    order = [
+        SPOT_ID,
+        RANK,
+        AREA_RANK,
+        AREA_NAME,
+        HARM,
+        HARM_SHARE,
+        N_INCIDENTS,
+        OFFENCE_MIX,
+        *counts,
+        AREA_M2,
+        HARM_PER_HA,
+        HARM_PREVIOUS,
+        TREND,
+        STATUS,
+        PEAK_WINDOWS,
+        *extras,
+    ]
+    return out[[c for c in order if c in out.columns] + [out.geometry.name]]
+
+
+def summarise(
+    run: dict[str, Any],
+    spots: gpd.GeoDataFrame,
+    dropped: gpd.GeoDataFrame,
+    notes: list[str],
+    opts: dict,
+) -> dict[str, Any]:
+    total_harm, total_n, study_m2 = run["total_harm"], run["total_n"], run["study_m2"]
+    n_inc = int(spots[N_INCIDENTS].sum()) if len(spots) else 0
+    harm_sel = float(spots[HARM].sum()) if len(spots) else 0.0
+    area_sel = float(spots[AREA_M2].sum()) if len(spots) else 0.0
+    harm_share = harm_sel / total_harm if total_harm > 0 else 0.0
+    area_share = area_sel / study_m2 if study_m2 > 0 else 0.0
+    per_area = []
+    cands = run["candidates"]
+    for name, area_m2 in run["area_m2_by_area"].items():
+        mine = spots[spots[AREA_NAME] == name]
+        a_harm = float(run["area_harm"].get(name, 0.0))
+        n_cand = int(((cands[AREA_NAME] == name) & cands["eligible"].astype(bool)).sum())
+        row = {
+            "area": name,
+            "n_spots": len(mine),
+            "n_candidates": n_cand,
+            "harm": float(mine[HARM].sum()),
+            "area_harm": a_harm,
+            "harm_share": float(mine[HARM].sum()) / a_harm if a_harm > 0 else 0.0,
+            "incident_share": (
+                float(mine[N_INCIDENTS].sum()) / float(run["area_n"].get(name))
+                if run["area_n"].get(name, 0) > 0
+                else 0.0
+            ),
+            "area_km2": area_m2 / 1e6,
+            "area_share": float(mine[AREA_M2].sum()) / area_m2 if area_m2 > 0 else 0.0,
+        }
+        per_area.append(row)
+        if opts["top"] is not None and opts["per_area"] and n_cand < opts["top"]:
+            notes.append(
+                f"{name}: only {n_cand} places with harm to choose from "
+                f"(fewer than --top {opts['top']}); all are spots."
+                if n_cand
+                else f"{name}: no significant Gi* hot cells, so no spots."
+                if opts["method"] == "gistar"
+                else f"{name}: no {HARM} in the window, so no spots."
+            )
+    return {
+        "method": opts["method"],
+        "n_spots": len(spots),
+        "harm": harm_sel,
+        "harm_total": total_harm,
+        "harm_share": harm_share,
+        "n_incidents": n_inc,
+        "n_incidents_total": total_n,
+        "incident_share": n_inc / total_n if total_n else 0.0,
+        "area_km2": area_sel / 1e6,
+        "study_area_km2": study_m2 / 1e6,
+        "area_share": area_share,
+        "study_area": run["study_what"],
+        "headline": headline(len(spots), harm_share, area_share),
+        "n_candidates": int(len(cands)),
+        "n_new": int((spots[STATUS] == "new").sum()),
+        "n_persisting": int((spots[STATUS] == "persisting").sum()),
+        "n_dropped": len(dropped),
+        "dropped": dropped[SPOT_ID].tolist(),
+        "window_start": run["start"].date().isoformat(),
+        "window_end": run["end"].date().isoformat(),
+        "per_area": per_area,
+        "notes": notes,
+        **run["units"].extra,
+    }
