@@ -49,7 +49,6 @@ def write_canonical(path: Path, *, n: int = 400, seed: int = 0) -> Path:
     return path
 
 
-@pytest.mark.slow
 def test_evaluate_writes_every_output(tmp_path):
     src = write_canonical(tmp_path / "burglary.csv")
     out = tmp_path / "eval"
@@ -160,7 +159,6 @@ def test_evaluate_user_mistakes_exit_1_with_one_message(tmp_path, capsys, args, 
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
 def test_essex_monthly_backtest_against_pandas(tmp_path):
     from hotspots.evaluate import backtest
     from hotspots.harm import apply_harm, load_harm_table
@@ -204,7 +202,6 @@ def test_essex_monthly_backtest_against_pandas(tmp_path):
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
 def test_chicago_weekly_cli_with_promap_and_cocoons(tmp_path):
     src = shared_path("exact_dated", "chicago", "chicago_residential_burglary_2016_2017.csv.gz")
     out = tmp_path / "chicago"
@@ -247,7 +244,6 @@ def test_chicago_weekly_cli_with_promap_and_cocoons(tmp_path):
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
 def test_dc_cocoon_backtest_against_brute_force():
     from hotspots.config import IngestOptions
     from hotspots.evaluate import cocoon_backtest
