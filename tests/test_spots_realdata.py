@@ -132,3 +132,48 @@ def test_essex_grid_is_fast(essex):
     start = time.perf_counter()
     find_spots(weighted, areas=areas, top=5)
     assert time.perf_counter() - start < 4.0  # target 2 s; margin for a busy CI machine
+
+
+@pytest.mark.slow
+def test_chicago_exact_times_name_peak_windows():
+    from hotspots.config import IngestOptions
+    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.ingest import read_incidents
+    from hotspots.spots import find_spots
+
+    path = shared_path("exact_dated", "chicago", "chicago_crimes_sample_2017_2019.csv.gz")
+    options = IngestOptions(
+        x_col="longitude",
+        y_col="latitude",
+        time_col="date",
+        time_format="%m/%d/%Y %H:%M",
+        offence_col="primary_type",
+        tz="America/Chicago",
+    )
+    incidents = read_incidents([path], options).incidents
+    wanted = ["BATTERY", "ROBBERY", "ASSAULT"]
+    weighted = apply_harm(
+        incidents[incidents["offence"].isin(wanted).to_numpy()], load_harm_table("count")
+    )
+    result = find_spots(weighted, offences=wanted, top=5, lookback_days=1000, cell_m=300)
+    spots = result.spots
+    assert (spots["peak_windows"] != "").all()
+    # independent check of the top spot's busiest 4-hour window with pandas
+    top = spots.iloc[0]
+    inside = weighted[weighted.geometry.within(top.geometry).to_numpy()]
+    local = inside["occurred_at"]
+    as_of = pd.Timestamp(result.parameters["as_of"], tz="America/Chicago")
+    start = as_of - pd.Timedelta(days=999)
+    local = local[(local >= start) & (local < as_of + pd.Timedelta(days=1))]
+    how = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy()
+    counts = np.bincount(how, minlength=168)
+    sums = np.array([counts[[(h + k) % 168 for k in range(4)]].sum() for h in range(168)])
+    day, hour, length = _parse_first(top["peak_windows"])
+    assert length == 4
+    assert sums[day * 24 + hour] == sums.max()
+
+
+def _parse_first(text: str) -> tuple[int, int, int]:
+    from hotspots.spots._profile import parse_windows
+
+    return parse_windows(text)[0]
