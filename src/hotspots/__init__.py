@@ -50,6 +50,8 @@ _PUBLIC = {
     "read_visits": "hotspots.cocoon",
     "visit_lists": "hotspots.cocoon",
     # evaluation
+    "BacktestResult": "hotspots.evaluate",
+    "CocoonBacktestResult": "hotspots.evaluate",
     "backtest": "hotspots.evaluate",
     "cocoon_backtest": "hotspots.evaluate",
     "pai": "hotspots.evaluate",
@@ -66,6 +68,8 @@ _PUBLIC = {
 
 __all__ = [
     "__version__",
+    "BacktestResult",
+    "CocoonBacktestResult",
     "AddressIndex",
     "Compliance",
     "HarmSpotClusterer",
@@ -131,7 +135,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from hotspots.config import IngestOptions
     from hotspots.demo import generate_town
-    from hotspots.evaluate import backtest, cocoon_backtest, pai, pei, rri
+    from hotspots.evaluate import (
+        BacktestResult,
+        CocoonBacktestResult,
+        backtest,
+        cocoon_backtest,
+        pai,
+        pei,
+        rri,
+    )
     from hotspots.harm import HarmTable, apply_harm, load_harm_table
     from hotspots.ingest import IngestReport, IngestResult, read_incidents
     from hotspots.nearrepeat import KnoxResult, knox_test

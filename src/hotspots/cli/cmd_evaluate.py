@@ -25,7 +25,7 @@ from hotspots.cli._options import (
     WorkingCrs,
     XCol,
     YCol,
-    ingest_options,
+    ingest_options_from,
 )
 from hotspots.errors import OptionError
 
@@ -220,21 +220,7 @@ def evaluate(
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
     method_list = parse_list(methods)
-    options = ingest_options(
-        x_col=x_col,
-        y_col=y_col,
-        crs=crs,
-        time_col=time_col,
-        time_format=time_format,
-        time_to_col=time_to_col,
-        offence_col=offence_col,
-        offence=offence,
-        id_col=id_col,
-        location_col=location_col,
-        boundary=boundary,
-        tz=tz,
-        working_crs=working_crs,
-    )
+    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     table = load_harm_table(harm_table)
