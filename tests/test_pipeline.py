@@ -147,6 +147,11 @@ def test_public_mode_has_no_address_lists(town_files, tmp_path):
     centres = zones.geometry.centroid
     # every zone centre sits at a 150 m grid cell centre, not on a home
     assert ((centres.x % 150 - 75).abs() < 0.5).all() and ((centres.y % 150 - 75).abs() < 0.5).all()
+    assert ((zones["easting"] % 150) == 75).all() and ((zones["northing"] % 150) == 75).all()
+    recent = gpd.read_file(out / "hotspots.gpkg", layer="recent_burglaries")
+    assert "location" not in recent and "incident_id" not in recent
+    assert ((recent.geometry.x % 150) == 75).all() and ((recent.geometry.y % 150) == 75).all()
+    assert "address_id" not in (out / "map.html").read_text()
 
 
 def test_stable_html_ids():
@@ -180,3 +185,13 @@ def test_quiet_week_skips_cocoons_with_a_note(town_files, tmp_path):
     )
     assert "No dwelling burglary" in result.summary["cocoon"]["skipped"]
     assert (out / "harm_spots.csv").exists() and not (out / "cocoon_zones.geojson").exists()
+
+
+def test_map_addresses_layer_is_opt_in(town_files, tmp_path):
+    out = tmp_path / "with_addresses"
+    run_weekly(
+        [town_files["incidents"]], out=out, settings=settings_for(town_files, map_addresses=True)
+    )
+    visits = pd.read_csv(out / "cocoon_visits.csv", encoding="utf-8-sig")
+    some_target = visits.loc[~visits["is_burgled_address"], "address"].iloc[0]
+    assert some_target in (out / "map.html").read_text()

@@ -11,12 +11,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from hotspots._progress import Progress
-from hotspots.schema import AREA_NAME, N_HOMES, STATUS
+from hotspots.schema import (
+    ADDRESS_ID,
+    ADDRESS_TEXT,
+    AREA_NAME,
+    EASTING,
+    IS_BURGLED,
+    N_HOMES,
+    NORTHING,
+    OCCURRED_AT,
+    OCCURRED_TO,
+    OFFENCE,
+    STATUS,
+    TIME_RESOLUTION,
+)
 
 if TYPE_CHECKING:
     from hotspots.pipeline import WeeklySettings
@@ -58,6 +70,7 @@ def spots(
         top=None if s.harm_share is not None else top,
         harm_share=s.harm_share,
         max_area_km2=s.max_area_km2,
+        permutations=s.gistar_permutations,
         seed=s.seed,
     )
     plan = sp.patrol_plan(
@@ -179,19 +192,29 @@ def write_cocoon(
     write_cocoon_outputs(zones, visit_list, compliance, staging, provenance=provenance)
 
 
-def generalise_points(points: gpd.GeoSeries, *, cell_m: float = PUBLIC_CELL_M) -> gpd.GeoSeries:
-    """Move each point to the centre of its grid cell (public mode)."""
-    x = (np.floor(points.x.to_numpy() / cell_m) + 0.5) * cell_m
-    y = (np.floor(points.y.to_numpy() / cell_m) + 0.5) * cell_m
-    return gpd.GeoSeries(gpd.points_from_xy(x, y), index=points.index, crs=points.crs)
-
-
 def generalise_zones(zones: gpd.GeoDataFrame, *, radius_m: float) -> gpd.GeoDataFrame:
     """Zones re-centred on the grid cell of their burglary so no home can be pinpointed."""
+    from hotspots.outputs.maps import generalise_points
+
     out = zones.copy()
-    centres = generalise_points(zones.geometry.centroid)
+    centres = generalise_points(zones.geometry.centroid, cell_m=PUBLIC_CELL_M)
     out[out.geometry.name] = shapely.buffer(centres.to_numpy(), radius_m)
+    if EASTING in out and NORTHING in out:  # the burgled home's own coordinates
+        out[EASTING] = centres.x.to_numpy()
+        out[NORTHING] = centres.y.to_numpy()
     return out
+
+
+def public_burglaries(burglaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Burglaries fit to share: grid-cell centres, no location text or record ids."""
+    from hotspots.outputs.maps import generalise_points
+
+    keep = [c for c in (OCCURRED_AT, OCCURRED_TO, OFFENCE, TIME_RESOLUTION) if c in burglaries]
+    return gpd.GeoDataFrame(
+        burglaries[keep].reset_index(drop=True),
+        geometry=generalise_points(burglaries.geometry, cell_m=PUBLIC_CELL_M).to_numpy(),
+        crs=burglaries.crs,
+    )
 
 
 def title_for(areas: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame) -> str:
@@ -200,6 +223,22 @@ def title_for(areas: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame) -> st
     if areas is not None:
         return f"Harm spots and cocoon zones: {len(areas)} areas"
     return "Harm spots and cocoon zones"
+
+
+def addresses_in_zones(visit_list: pd.DataFrame | None, *, crs: Any) -> gpd.GeoDataFrame | None:
+    """One point per address on a live zone's visit list (never the burgled homes)."""
+    if visit_list is None or not len(visit_list):
+        return None
+    targets = visit_list[~visit_list[IS_BURGLED].astype(bool)]
+    unique = targets.drop_duplicates(ADDRESS_ID)
+    return gpd.GeoDataFrame(
+        {
+            ADDRESS_ID: unique[ADDRESS_ID].astype(str).to_numpy(),
+            ADDRESS_TEXT: unique[ADDRESS_TEXT].astype("string").fillna("").to_numpy(),
+        },
+        geometry=gpd.points_from_xy(unique[EASTING], unique[NORTHING]),
+        crs=crs,
+    )
 
 
 def map_html(
@@ -212,11 +251,13 @@ def map_html(
     as_of: pd.Timestamp,
     provenance: dict,
     settings: WeeklySettings,
+    addresses: gpd.GeoDataFrame | None = None,
 ) -> str:
+    """The analyst map as HTML text (build_map generalises points itself in public mode)."""
+    import tempfile
+
     from hotspots.outputs.maps import build_map, write_map
 
-    if settings.public and len(burglaries):
-        burglaries = burglaries.set_geometry(generalise_points(burglaries.geometry))
     m = build_map(
         spots=spot_result.spots,
         dropped=spot_result.dropped,
@@ -224,6 +265,7 @@ def map_html(
         zones=zones,
         burglaries=burglaries,
         areas=areas,
+        addresses=None if settings.public else addresses,
         title=title,
         as_of=as_of,
         provenance=provenance,
@@ -231,8 +273,6 @@ def map_html(
         tiles=settings.tiles,
         surface_cell_m=settings.cell_m,
     )
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         path = write_map(m, Path(tmp) / "map.html", offline_assets=settings.offline_assets)
         return path.read_text(encoding="utf-8")

@@ -92,6 +92,7 @@ class WeeklySettings:
     max_area_km2: float | None = None
     visit_minutes: int = 15
     crossover: bool = False
+    gistar_permutations: int = 0  # 0: analytic p-values (999 cannot pass FDR on a force grid)
     # cocoons
     radius_m: float = 400.0
     window_days: int = 42
@@ -107,6 +108,7 @@ class WeeklySettings:
     public: bool = False
     tiles: bool = True
     offline_assets: Path | None = None
+    map_addresses: bool = False
     title: str | None = None
     ingest: IngestOptions = field(default_factory=IngestOptions)
 
@@ -370,6 +372,11 @@ def _run_into(
     recent = burglaries[burglaries[OCCURRED_AT] > as_of - pd.Timedelta(days=s.window_days)]
     recent = recent[recent[OCCURRED_AT] <= as_of]
     title = s.title or stages.title_for(areas, incidents)
+    map_addresses = (
+        stages.addresses_in_zones(visits_list, crs=working_crs)
+        if s.map_addresses and not s.public
+        else None
+    )
     html = stages.map_html(
         spot_result,
         zones=zones,
@@ -379,6 +386,7 @@ def _run_into(
         as_of=as_of,
         provenance=prov,
         settings=s,
+        addresses=map_addresses,
     )
     write_text(staging / "map.html", stable_html_ids(html))
     if zones is not None and visits_list is not None and not s.public:
@@ -386,7 +394,7 @@ def _run_into(
     if areas is not None:
         layers["areas"] = areas
     if len(recent):
-        layers["recent_burglaries"] = recent
+        layers["recent_burglaries"] = stages.public_burglaries(recent) if s.public else recent
     write_geopackage({k: v for k, v in layers.items() if len(v)}, staging / "hotspots.gpkg")
     summary_out = {**prov, "summary": summary}
     write_json(staging / "run.json", summary_out)

@@ -32,7 +32,7 @@ from hotspots.cli._options import (
     WorkingCrs,
     XCol,
     YCol,
-    ingest_options,
+    ingest_options_from,
 )
 from hotspots.errors import OptionError
 from hotspots.schema import AREA_NAME, HARM, N_INCIDENTS, OFFENCE, RANK, SPOT_ID, STATUS, TREND
@@ -247,11 +247,7 @@ def spots(
 
     mapping = parse_harm_map(harm_map)
     table = load_harm_table(harm_table)
-    options = ingest_options(
-        x_col=x_col, y_col=y_col, crs=crs, time_col=time_col, time_format=time_format,
-        time_to_col=time_to_col, offence_col=offence_col, offence=offence, id_col=id_col,
-        location_col=location_col, boundary=boundary, tz=tz, working_crs=working_crs,
-    )  # fmt: skip
+    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     incidents = ingested.incidents

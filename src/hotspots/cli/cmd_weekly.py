@@ -179,6 +179,15 @@ def weekly(
             rich_help_panel=_SP,
         ),
     ] = None,
+    gistar_permutations: Annotated[
+        int | None,
+        typer.Option(
+            "--gistar-permutations",
+            help="Gi* (--method gistar) permutations; 0 (default) uses analytic p-values, "
+            "which a force-sized grid needs to pass the false-discovery control.",
+            rich_help_panel=_SP,
+        ),
+    ] = None,
     radius_m: Annotated[
         float | None,
         typer.Option("--radius-m", help="Cocoon radius (default 400).", rich_help_panel=_CO),
@@ -263,6 +272,14 @@ def weekly(
             rich_help_panel=_OUT,
         ),
     ] = None,
+    map_addresses: Annotated[
+        bool | None,
+        typer.Option(
+            "--map-addresses/--no-map-addresses",
+            help="Show the homes on live zones' visit lists on the map (never in --public).",
+            rich_help_panel=_OUT,
+        ),
+    ] = None,
     title: Annotated[
         str | None, typer.Option("--title", help="Map title.", rich_help_panel=_OUT)
     ] = None,
@@ -313,6 +330,8 @@ def weekly(
         "max_area_km2": max_area_km2,
         "visit_minutes": visit_minutes,
         "crossover": crossover,
+        "gistar_permutations": gistar_permutations,
+        "map_addresses": map_addresses,
         "radius_m": radius_m,
         "window_days": window_days,
         "due_hours": due_hours,
