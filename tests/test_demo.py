@@ -19,7 +19,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from scipy.spatial import cKDTree
 
-from hotspots.cli import cmd_demo, main  # importing cmd_demo registers `hotspots demo`
+from hotspots.cli import main  # importing cmd_demo registers `hotspots demo`
 from hotspots.demo import (
     DEFAULT_SEED,
     POLICE_UK_CATEGORIES,
@@ -510,9 +510,6 @@ def test_cli_demo_help(capsys):
 
 @pytest.mark.slow
 def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
-    missing = cmd_demo.weekly_stages_missing()
-    if missing:
-        pytest.skip(f"weekly pipeline stages not in this build yet: {missing}")
     out = tmp_path / "demo"
     assert _run(["demo", "--out", str(out), "--no-tiles"]) == 0
     for name in (

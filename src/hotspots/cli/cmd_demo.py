@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,33 +11,7 @@ import typer
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.errors import OptionError
 
-__all__ = ["demo", "weekly_stages_missing"]
-
-# modules the weekly run calls; all must exist before `demo` hands over to it
-WEEKLY_MODULES = (
-    "hotspots.pipeline",
-    "hotspots.ingest",
-    "hotspots.harm",
-    "hotspots.spots",
-    "hotspots.nearrepeat",
-    "hotspots.cocoon",
-    "hotspots.outputs.maps",
-    "hotspots.outputs.lists",
-)
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        spec = importlib.util.find_spec(name)
-    except ModuleNotFoundError:
-        return False
-    # a folder without __init__.py is a namespace package: nothing is implemented yet
-    return spec is not None and spec.origin is not None
-
-
-def weekly_stages_missing() -> list[str]:
-    """Modules of the weekly run that are not installed (empty when it can run)."""
-    return [name for name in WEEKLY_MODULES if not _module_exists(name)]
+__all__ = ["demo"]
 
 
 @app.command("demo")
@@ -121,21 +94,13 @@ def demo(
     )
     if data_only:
         return
-    missing = weekly_stages_missing()
-    if not missing:
-        _run_weekly(
-            files,
-            out=out,
-            town_as_of=town.as_of,
-            seed=seed,
-            extra={"tiles": tiles, "offline_assets": offline_assets},
-        )
-    else:
-        console.print(
-            f"The weekly run is not available in this build (missing "
-            f"{', '.join(missing)}); reading the incidents with ingest only."
-        )
-        _ingest_only(files["incidents"])
+    _run_weekly(
+        files,
+        out=out,
+        town_as_of=town.as_of,
+        seed=seed,
+        extra={"tiles": tiles, "offline_assets": offline_assets},
+    )
 
 
 def _run_weekly(
@@ -162,23 +127,3 @@ def _run_weekly(
     with progress_reporter() as progress:
         result = run_weekly([files["incidents"]], out=out, settings=settings, progress=progress)
     show_weekly_summary(result.summary, result.files)
-
-
-def _ingest_only(incidents: Path) -> None:
-    import hotspots.ingest
-    from hotspots.config import IngestOptions
-
-    read_incidents = getattr(hotspots.ingest, "read_incidents", None)
-    if read_incidents is None:
-        console.print("Ingest is not available in this build either; the data files are written.")
-        return
-    with progress_reporter() as progress:
-        result = read_incidents([incidents], IngestOptions(), progress=progress)
-    summary = result.report.to_dict()
-    rejected = summary.get("rejected_by_reason", {})
-    console.print(
-        f"[bold]Ingest:[/] read {summary.get('n_read', '?'):,} rows, kept "
-        f"{summary.get('n_kept', '?'):,}, rejected {sum(rejected.values()):,} "
-        f"{rejected or ''}; {summary.get('date_min')} to {summary.get('date_max')}, "
-        f"{summary.get('time_resolution')} resolution, {summary.get('crs')}."
-    )
