@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
-ORDER = ("ingest", "spots", "knox", "cocoon", "pipeline")
+ORDER = ("matrix", "ingest", "spots", "knox", "cocoon", "pipeline")
 # small sizes for --quick, passed only when the script's --help lists the option
 QUICK_OPTIONS: dict[str, list[list[str]]] = {
     "ingest": [["--rows", "20000"], ["--n", "20000"]],
@@ -42,6 +42,7 @@ QUICK_OPTIONS: dict[str, list[list[str]]] = {
     "knox": [["--pointpats-n", "1000"], ["--synthetic-n", "5000"]],
     "cocoon": [["--burglaries", "1000"], ["--addresses", "50000"]],
     "pipeline": [],
+    "matrix": [],  # bench_matrix.py has its own --quick (10k synthetic + Essex)
 }
 LIBRARIES = (
     "numpy",
