@@ -61,7 +61,7 @@ def test_police_folder_counts_each_reason_once(police):
 
 def test_police_rejected_rows_keep_raw_text_and_reason(police):
     rej = police.rejected.set_index(["source_file", "source_row"])
-    jan, feb = "2025-01-test-street.csv", "2025-02-test-street.csv"
+    jan, feb = "2025-01-fixture.csv", "2025-02-fixture.csv"
     assert rej.loc[(jan, 5), "reason"] == "no_location"
     assert "No Location" in rej.loc[(jan, 5), "detail"]
     assert rej.loc[(jan, 6), "reason"] == "coordinates_zero"
@@ -86,12 +86,12 @@ def test_police_incidents_canonical(police):
     assert inc[INCIDENT_ID].tolist() == [
         "aaa1",
         "aaa2",
-        "2025-01-test-street.csv#3",
-        "2025-01-test-street.csv#4",
+        "2025-01-fixture.csv#3",
+        "2025-01-fixture.csv#4",
         "bbb1",
     ]
     assert inc[SOURCE_ROW].tolist() == [1, 2, 3, 4, 1]
-    assert inc[SOURCE_FILE].tolist()[-1] == "2025-02-test-street.csv"
+    assert inc[SOURCE_FILE].tolist()[-1] == "2025-02-fixture.csv"
     assert inc[OFFENCE].tolist()[:2] == ["Burglary", "Violence and sexual offences"]
     assert inc[DWELLING_BURGLARY].tolist() == [True, False, False, False, False]
     assert inc[LOCATION].iloc[0] == "On or near High Street"
@@ -144,8 +144,8 @@ def test_glob_input_and_order():
     res = read_incidents([str(DATA / "police_uk" / "*" / "*.csv")])
     assert res.report.n_read == 11
     assert [f["file"] for f in res.report.files] == [
-        "2025-01-test-street.csv",
-        "2025-02-test-street.csv",
+        "2025-01-fixture.csv",
+        "2025-02-fixture.csv",
     ]
 
 
@@ -246,7 +246,7 @@ def test_mapped_projected_day_resolution_to_utm():
         time_format="%d/%m/%Y",
         offence="Burglary",
     )
-    res = read_incidents([DATA / "chicago_like.csv"], opts)
+    res = read_incidents([DATA / "dmy_dates_xy.csv"], opts)
     assert res.report.crs == "EPSG:32616"
     assert res.report.time_resolution == "day"
     assert res.incidents[OCCURRED_AT].dt.strftime("%Y-%m-%d").tolist() == [
@@ -264,7 +264,7 @@ def test_mapped_projected_day_resolution_to_utm():
 
 def test_day_first_proven_by_values_without_format():
     opts = IngestOptions(crs="EPSG:26971", offence="Burglary")
-    res = read_incidents([DATA / "chicago_like.csv"], opts)
+    res = read_incidents([DATA / "dmy_dates_xy.csv"], opts)
     assert res.incidents[OCCURRED_AT].dt.day.tolist() == [1, 13, 31]
     assert any("%d/%m/%Y" in n for n in res.report.notes)
 

@@ -99,9 +99,9 @@ def test_missing_coordinates(tmp_path):
 
 
 def test_named_column_absent():
-    with pytest.raises(SchemaError, match=r"chicago_like\.csv has no column 'date' \(--time-col\)"):
+    with pytest.raises(SchemaError, match=r"dmy_dates_xy\.csv has no column 'date' \(--time-col\)"):
         read_incidents(
-            [DATA / "chicago_like.csv"], IngestOptions(time_col="date", offence="Burglary")
+            [DATA / "dmy_dates_xy.csv"], IngestOptions(time_col="date", offence="Burglary")
         )
 
 
@@ -134,7 +134,7 @@ def test_unrecognised_date_layout(tmp_path):
 
 
 def test_mixed_headers(tmp_path):
-    shutil.copy(DATA / "police_uk" / "2025-01" / "2025-01-test-street.csv", tmp_path / "a.csv")
+    shutil.copy(DATA / "police_uk" / "2025-01" / "2025-01-fixture.csv", tmp_path / "a.csv")
     shutil.copy(DATA / "api_records.csv", tmp_path / "b.csv")
     with pytest.raises(
         InputError,
