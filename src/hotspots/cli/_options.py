@@ -6,7 +6,9 @@ and turns them into one :class:`hotspots.config.IngestOptions` with :func:`inges
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +40,7 @@ __all__ = [
     "YCol",
     "ingest_options",
     "ingest_options_from",
+    "with_ingest_options",
 ]
 
 _IN = "Reading the input (only for tables that are not police.uk or hotspots files)"
@@ -193,3 +196,44 @@ def ingest_options_from(values: Mapping[str, Any]) -> IngestOptions:
     """
     names = {f.name for f in fields(IngestOptions)}
     return ingest_options(**{k: v for k, v in values.items() if k in names})
+
+
+# name, typer alias and default of every shared input option, in --help order
+_INGEST_PARAMETERS: tuple[tuple[str, Any, Any], ...] = (
+    ("x_col", XCol, None),
+    ("y_col", YCol, None),
+    ("crs", Crs, None),
+    ("time_col", TimeCol, None),
+    ("time_format", TimeFormat, None),
+    ("time_to_col", TimeToCol, None),
+    ("offence_col", OffenceCol, None),
+    ("offence", Offence, None),
+    ("id_col", IdCol, None),
+    ("location_col", LocationCol, None),
+    ("boundary", Boundary, None),
+    ("tz", Tz, "Europe/London"),
+    ("working_crs", WorkingCrs, None),
+)
+
+
+def with_ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared input options; it receives them as ``options``.
+
+    The command declares a keyword parameter ``options: IngestOptions``; typer sees the
+    thirteen input flags (``--x-col`` ... ``--working-crs``) in its place, so each command
+    does not repeat them.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "options"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=alias)
+        for name, alias, default in _INGEST_PARAMETERS
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name, default) for name, _, default in _INGEST_PARAMETERS}
+        return command(*args, options=ingest_options(**values), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    return wrapper

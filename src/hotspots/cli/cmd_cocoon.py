@@ -14,24 +14,12 @@ from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import (
     AreaField,
     AreasFile,
-    Boundary,
-    Crs,
-    IdCol,
     Inputs,
-    LocationCol,
-    Offence,
-    OffenceCol,
     OutDir,
-    TimeCol,
-    TimeFormat,
-    TimeToCol,
-    Tz,
-    WorkingCrs,
-    XCol,
-    YCol,
-    ingest_options_from,
+    with_ingest_options,
 )
 from hotspots.cocoon.zones import DWELLING_NOTE, MONTH_DATES
+from hotspots.config import IngestOptions
 from hotspots.errors import OptionError
 from hotspots.schema import OCCURRED_AT
 
@@ -42,6 +30,7 @@ _AD = "Addresses and visits"
 
 
 @app.command()
+@with_ingest_options
 def cocoon(
     inputs: Inputs,
     as_of: Annotated[
@@ -162,19 +151,7 @@ def cocoon(
             rich_help_panel=_AD,
         ),
     ] = None,
-    x_col: XCol = None,
-    y_col: YCol = None,
-    crs: Crs = None,
-    time_col: TimeCol = None,
-    time_format: TimeFormat = None,
-    time_to_col: TimeToCol = None,
-    offence_col: OffenceCol = None,
-    offence: Offence = None,
-    id_col: IdCol = None,
-    location_col: LocationCol = None,
-    boundary: Boundary = None,
-    tz: Tz = "Europe/London",
-    working_crs: WorkingCrs = None,
+    options: IngestOptions = IngestOptions(),
 ) -> None:
     """Open a cocoon zone around each recent dwelling burglary and list the homes to visit.
 
@@ -190,7 +167,6 @@ def cocoon(
 
     if month_dates is not None:
         check_choice(month_dates, MONTH_DATES, name="--month-dates")
-    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     incidents = ingested.incidents

@@ -12,21 +12,10 @@ from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import (
     AreaField,
     AreasFile,
-    Boundary,
-    Crs,
-    IdCol,
     Inputs,
-    LocationCol,
-    Offence,
-    OffenceCol,
-    TimeCol,
-    TimeFormat,
-    TimeToCol,
-    WorkingCrs,
-    XCol,
-    YCol,
-    ingest_options_from,
+    with_ingest_options,
 )
+from hotspots.config import IngestOptions
 from hotspots.errors import OptionError
 
 __all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
@@ -66,6 +55,7 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
 
 
 @app.command("evaluate")
+@with_ingest_options
 def evaluate(
     inputs: Inputs,
     out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")],
@@ -187,21 +177,7 @@ def evaluate(
         int,
         typer.Option("--seed", help="Seed of the tie-breaking order (written into the outputs)."),
     ] = 0,
-    x_col: XCol = None,
-    y_col: YCol = None,
-    crs: Crs = None,
-    time_col: TimeCol = None,
-    time_format: TimeFormat = None,
-    time_to_col: TimeToCol = None,
-    offence_col: OffenceCol = None,
-    offence: Offence = None,
-    id_col: IdCol = None,
-    location_col: LocationCol = None,
-    boundary: Boundary = None,
-    tz: Annotated[str, typer.Option("--tz", help="Time zone of timestamps without one.")] = (
-        "Europe/London"
-    ),
-    working_crs: WorkingCrs = None,
+    options: IngestOptions = IngestOptions(),
 ) -> None:
     """Backtest harm-spot methods period by period and write tables, plots and a page.
 
@@ -220,7 +196,6 @@ def evaluate(
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
     method_list = parse_list(methods)
-    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     table = load_harm_table(harm_table)

@@ -17,21 +17,8 @@ from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import (
-    Boundary,
-    Crs,
-    IdCol,
     Inputs,
-    LocationCol,
-    Offence,
-    OffenceCol,
-    TimeCol,
-    TimeFormat,
-    TimeToCol,
-    Tz,
-    WorkingCrs,
-    XCol,
-    YCol,
-    ingest_options_from,
+    with_ingest_options,
 )
 from hotspots.config import IngestOptions
 from hotspots.errors import OptionError
@@ -110,6 +97,7 @@ def parse_harm_map(pairs: Sequence[str] | None) -> dict[str, str]:
 
 
 @app.command("ingest")
+@with_ingest_options
 def ingest(
     inputs: Inputs,
     out: Annotated[
@@ -146,19 +134,7 @@ def ingest(
             rich_help_panel=_HARM,
         ),
     ] = "reject",
-    x_col: XCol = None,
-    y_col: YCol = None,
-    crs: Crs = None,
-    time_col: TimeCol = None,
-    time_format: TimeFormat = None,
-    time_to_col: TimeToCol = None,
-    offence_col: OffenceCol = None,
-    offence: Offence = None,
-    id_col: IdCol = None,
-    location_col: LocationCol = None,
-    boundary: Boundary = None,
-    tz: Tz = "Europe/London",
-    working_crs: WorkingCrs = None,
+    options: IngestOptions = IngestOptions(),
 ) -> None:
     """Read incident files (police.uk folders, exports) into one checked GeoParquet.
 
@@ -177,7 +153,6 @@ def ingest(
     if mapping and harm_table is None:
         msg = "--harm-map needs --harm-table (the table the values are mapped into)."
         raise OptionError(msg)
-    options = ingest_options_from(locals())
     table = load_harm_table(harm_table) if harm_table is not None else None
     with progress_reporter() as progress:
         result = read_incidents(list(inputs), options, progress=progress)

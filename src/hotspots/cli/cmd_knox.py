@@ -14,24 +14,12 @@ from rich.table import Table
 from hotspots._validate import check_increasing
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import (
-    Boundary,
-    Crs,
-    IdCol,
     Inputs,
-    LocationCol,
-    Offence,
-    OffenceCol,
     OutDir,
     Seed,
-    TimeCol,
-    TimeFormat,
-    TimeToCol,
-    Tz,
-    WorkingCrs,
-    XCol,
-    YCol,
-    ingest_options_from,
+    with_ingest_options,
 )
+from hotspots.config import IngestOptions
 from hotspots.errors import InputError, OptionError
 from hotspots.schema import DWELLING_BURGLARY, OFFENCE
 
@@ -88,6 +76,7 @@ def select_events(
 
 
 @app.command()
+@with_ingest_options
 def knox(
     inputs: Inputs,
     out: OutDir,
@@ -152,19 +141,7 @@ def knox(
             rich_help_panel=_KX,
         ),
     ] = True,
-    x_col: XCol = None,
-    y_col: YCol = None,
-    crs: Crs = None,
-    time_col: TimeCol = None,
-    time_format: TimeFormat = None,
-    time_to_col: TimeToCol = None,
-    offence_col: OffenceCol = None,
-    offence: Offence = None,
-    id_col: IdCol = None,
-    location_col: LocationCol = None,
-    boundary: Boundary = None,
-    tz: Tz = "Europe/London",
-    working_crs: WorkingCrs = None,
+    options: IngestOptions = IngestOptions(),
 ) -> None:
     """Test whether burglaries cluster in space and time (near repeats) with a Knox table.
 
@@ -185,7 +162,6 @@ def knox(
     from hotspots.outputs import build_provenance, write_json
 
     metric = "manhattan" if manhattan else "euclidean"
-    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     events = select_events(ingested.incidents, offences=offences, dwelling_only=dwelling_only)

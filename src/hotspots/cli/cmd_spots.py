@@ -16,24 +16,12 @@ from hotspots.cli._options import (
     AreaField,
     AreasFile,
     AsOf,
-    Boundary,
-    Crs,
-    IdCol,
     Inputs,
-    LocationCol,
-    Offence,
-    OffenceCol,
     OutDir,
     Seed,
-    TimeCol,
-    TimeFormat,
-    TimeToCol,
-    Tz,
-    WorkingCrs,
-    XCol,
-    YCol,
-    ingest_options_from,
+    with_ingest_options,
 )
+from hotspots.config import IngestOptions
 from hotspots.errors import OptionError
 from hotspots.schema import AREA_NAME, HARM, N_INCIDENTS, OFFENCE, RANK, SPOT_ID, STATUS, TREND
 
@@ -61,6 +49,7 @@ def parse_offences(text: str | None, present: list[str]) -> tuple[str, ...] | No
 
 
 @app.command("spots")
+@with_ingest_options
 def spots(
     inputs: Inputs,
     out: OutDir,
@@ -199,19 +188,7 @@ def spots(
         ),
     ] = None,
     seed: Seed = 0,
-    x_col: XCol = None,
-    y_col: YCol = None,
-    crs: Crs = None,
-    time_col: TimeCol = None,
-    time_format: TimeFormat = None,
-    time_to_col: TimeToCol = None,
-    offence_col: OffenceCol = None,
-    offence: Offence = None,
-    id_col: IdCol = None,
-    location_col: LocationCol = None,
-    boundary: Boundary = None,
-    tz: Tz = "Europe/London",
-    working_crs: WorkingCrs = None,
+    options: IngestOptions = IngestOptions(),
 ) -> None:
     """Rank places by crime harm, pick the top spots (per area) and plan this week's patrols.
 
@@ -247,7 +224,6 @@ def spots(
 
     mapping = parse_harm_map(harm_map)
     table = load_harm_table(harm_table)
-    options = ingest_options_from(locals())
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
     incidents = ingested.incidents
@@ -266,13 +242,13 @@ def spots(
             harm_share=harm_share, max_area_km2=max_area_km2, fdr_alpha=fdr_alpha,
             permutations=permutations, seed=seed, progress=progress,
         )  # fmt: skip
-    as_of_day = pd.Timestamp(result.parameters["as_of"]).tz_localize(tz)
+    as_of_day = pd.Timestamp(result.parameters["as_of"]).tz_localize(options.tz)
     plan = patrol_plan(result.spots, as_of=as_of_day, visit_minutes=visit_minutes,
                        crossover=crossover, seed=seed)  # fmt: skip
     parameters = {**result.parameters, "harm_table": table.name, "harm_map": mapping,
                   "areas": str(areas) if areas else None, "area_field": area_field,
                   "visit_minutes": visit_minutes, "crossover": crossover,
-                  "patrols": str(patrols) if patrols else None, "tz": tz}  # fmt: skip
+                  "patrols": str(patrols) if patrols else None, "tz": options.tz}  # fmt: skip
     extra_inputs = [p for p in (areas, patrols) if p is not None]
     provenance = build_provenance(
         command="spots",
@@ -286,7 +262,7 @@ def spots(
     )  # fmt: skip
     written = write_spot_outputs(result, plan, out, provenance=provenance)
     if patrols is not None:
-        log, rejected = read_patrols(patrols, tz=tz, crs=incidents.crs.to_epsg() or 27700)
+        log, rejected = read_patrols(patrols, tz=options.tz, crs=incidents.crs.to_epsg() or 27700)
         written["patrol_summary.csv"] = write_csv(
             patrol_summary(plan, log, result.spots), out / "patrol_summary.csv"
         )
