@@ -13,7 +13,8 @@ import shapely
 
 from hotspots import _stages
 from hotspots.demo import generate_town, write_town
-from hotspots.pipeline import WeeklySettings, run_weekly, stable_html_ids
+from hotspots.outputs.publish import stable_html_ids
+from hotspots.pipeline import WeeklySettings, run_weekly
 
 EXPECTED = {
     "map.html",

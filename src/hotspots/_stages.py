@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from hotspots._progress import Progress
 from hotspots.schema import (
@@ -23,17 +22,11 @@ from hotspots.schema import (
     IS_BURGLED,
     N_HOMES,
     NORTHING,
-    OCCURRED_AT,
-    OCCURRED_TO,
-    OFFENCE,
     STATUS,
-    TIME_RESOLUTION,
 )
 
 if TYPE_CHECKING:
     from hotspots.pipeline import WeeklySettings
-
-PUBLIC_CELL_M = 150.0
 
 
 def ingest(inputs: Sequence[str | Path], s: WeeklySettings, *, progress: Progress | None) -> Any:
@@ -123,6 +116,7 @@ def cocoon(
 ) -> tuple[Any, Any, Any, dict[str, Any]]:
     from hotspots import cocoon as cc
     from hotspots.outputs import write_csv
+    from hotspots.outputs.public import generalise_zones
 
     index = None
     if s.addresses is not None:
@@ -190,31 +184,6 @@ def write_cocoon(
     from hotspots.cocoon import write_cocoon_outputs
 
     write_cocoon_outputs(zones, visit_list, compliance, staging, provenance=provenance)
-
-
-def generalise_zones(zones: gpd.GeoDataFrame, *, radius_m: float) -> gpd.GeoDataFrame:
-    """Zones re-centred on the grid cell of their burglary so no home can be pinpointed."""
-    from hotspots.outputs.maps import generalise_points
-
-    out = zones.copy()
-    centres = generalise_points(zones.geometry.centroid, cell_m=PUBLIC_CELL_M)
-    out[out.geometry.name] = shapely.buffer(centres.to_numpy(), radius_m)
-    if EASTING in out and NORTHING in out:  # the burgled home's own coordinates
-        out[EASTING] = centres.x.to_numpy()
-        out[NORTHING] = centres.y.to_numpy()
-    return out
-
-
-def public_burglaries(burglaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Burglaries fit to share: grid-cell centres, no location text or record ids."""
-    from hotspots.outputs.maps import generalise_points
-
-    keep = [c for c in (OCCURRED_AT, OCCURRED_TO, OFFENCE, TIME_RESOLUTION) if c in burglaries]
-    return gpd.GeoDataFrame(
-        burglaries[keep].reset_index(drop=True),
-        geometry=generalise_points(burglaries.geometry, cell_m=PUBLIC_CELL_M).to_numpy(),
-        crs=burglaries.crs,
-    )
 
 
 def title_for(areas: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame) -> str:

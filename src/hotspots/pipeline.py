@@ -8,10 +8,6 @@ way leaves the previous week's outputs untouched.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -26,6 +22,7 @@ from hotspots._validate import check_choice
 from hotspots.areas import read_areas
 from hotspots.config import IngestOptions
 from hotspots.errors import EmptyWindowError, OptionError, TimeResolutionError
+from hotspots.outputs.publish import stable_html_ids, staged_outputs
 from hotspots.schema import (
     DWELLING_BURGLARY,
     OCCURRED_AT,
@@ -179,45 +176,6 @@ def _coarsest_resolution(incidents: gpd.GeoDataFrame) -> str:
     return max(values, key=lambda r: RESOLUTION_DAYS.get(r, 0.0)) if values else "exact"
 
 
-_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
-
-
-def stable_html_ids(html: str) -> str:
-    """Replace folium's random element ids by sequential ones so reruns are identical."""
-    seen: dict[str, str] = {}
-
-    def sub(match: re.Match[str]) -> str:
-        return seen.setdefault(match.group(0), f"{len(seen) + 1:032x}")
-
-    return _FOLIUM_ID.sub(sub, html)
-
-
-def _swap_into_place(staging: Path, out_dir: Path) -> dict[str, Path]:
-    """Move every staged output into ``out_dir``; drop stale outputs of earlier runs."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    produced = {p.name for p in staging.iterdir()}
-    for name in WEEKLY_OUTPUTS:
-        old = out_dir / name
-        if name not in produced and old.exists():
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-    files = {}
-    for item in sorted(staging.iterdir()):
-        target = out_dir / item.name
-        if item.is_dir():
-            if target.exists():
-                backup = out_dir / f".{item.name}.old"
-                shutil.rmtree(backup, ignore_errors=True)
-                os.replace(target, backup)
-                os.replace(item, target)
-                shutil.rmtree(backup, ignore_errors=True)
-            else:
-                os.replace(item, target)
-        else:
-            os.replace(item, target)
-        files[item.name] = target
-    return files
-
-
 def run_weekly(
     inputs: Sequence[str | Path],
     *,
@@ -250,13 +208,9 @@ def run_weekly(
     if s.month_dates is not None:
         check_choice(s.month_dates, ("start", "mid", "end"), name="month_dates")
     out_dir = Path(out)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-    try:
+    with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
         result = _run_into(staging, inputs, s, stages, progress)
-        files = _swap_into_place(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    files = {p.name: p for p in (out_dir / n for n in WEEKLY_OUTPUTS) if p.exists()}
     report(progress, "done", 1, 1)
     return WeeklyResult(out_dir=out_dir, files=files, summary=result)
 
@@ -271,6 +225,7 @@ def _run_into(
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
     from hotspots.outputs.files import write_text
+    from hotspots.outputs.public import public_burglaries
 
     ingested = stages.ingest(inputs, s, progress=progress)
     incidents = ingested.incidents
@@ -394,7 +349,7 @@ def _run_into(
     if areas is not None:
         layers["areas"] = areas
     if len(recent):
-        layers["recent_burglaries"] = stages.public_burglaries(recent) if s.public else recent
+        layers["recent_burglaries"] = public_burglaries(recent) if s.public else recent
     write_geopackage({k: v for k, v in layers.items() if len(v)}, staging / "hotspots.gpkg")
     summary_out = {**prov, "summary": summary}
     write_json(staging / "run.json", summary_out)

@@ -16,7 +16,6 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from hotspots._validate import require_metric_crs
 from hotspots.crs import WGS84
 from hotspots.outputs._maptext import (
     MAP_DECIMALS,
@@ -54,7 +53,6 @@ __all__ = [
     "add_dropped",
     "add_spots",
     "add_zones",
-    "generalise_points",
     "rank_colour",
 ]
 
@@ -85,15 +83,6 @@ ZONE_LABELS = {
 DROPPED_COLOUR = "#525252"
 BURGLARY_COLOUR = "#111111"
 ADDRESS_COLOUR = "#6a3d9a"
-
-
-def generalise_points(points: gpd.GeoSeries, *, cell_m: float = PUBLIC_CELL_M) -> gpd.GeoSeries:
-    """Each point moved to the centre of its ``cell_m`` grid cell (``floor(x / cell_m)``)."""
-    require_metric_crs(points, what="points to generalise")
-    xy = shapely.get_coordinates(points.to_numpy())
-    x = (np.floor(xy[:, 0] / cell_m) + 0.5) * cell_m
-    y = (np.floor(xy[:, 1] / cell_m) + 0.5) * cell_m
-    return gpd.GeoSeries(gpd.points_from_xy(x, y), index=points.index, crs=points.crs)
 
 
 # ------------------------------------------------------------------ geometry to GeoJSON

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from branca.element import Element
 
+from hotspots.outputs.public import PUBLIC_CELL_M, SMALL_COUNT
 from hotspots.schema import (
     AREA_NAME,
     AREA_RANK,
@@ -67,8 +68,6 @@ __all__ = [
 ]
 
 MAP_DECIMALS = 6  # about 0.1 m: plenty for a web map, and keeps the page small
-PUBLIC_CELL_M = 150.0
-SMALL_COUNT = 3  # public mode shows counts 1-2 as "<3"
 
 
 @cache

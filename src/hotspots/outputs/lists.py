@@ -35,7 +35,8 @@ from hotspots.outputs._maptext import (
     template_text,
 )
 from hotspots.outputs.files import write_text
-from hotspots.outputs.maps import ZONE_COLOURS, generalise_points
+from hotspots.outputs.maps import ZONE_COLOURS
+from hotspots.outputs.public import generalise_points
 from hotspots.schema import (
     ADDRESS_TEXT,
     AREA_NAME,

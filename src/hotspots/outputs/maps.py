@@ -51,7 +51,6 @@ from hotspots.outputs._maplayers import (
     add_dropped,
     add_spots,
     add_zones,
-    generalise_points,
 )
 from hotspots.outputs._maptext import (
     PUBLIC_CELL_M,
@@ -65,6 +64,7 @@ from hotspots.outputs._maptext import (
 from hotspots.outputs._surface import SURFACE_COLOURS, SurfaceLayer, surface_data
 from hotspots.outputs.files import write_text
 from hotspots.outputs.offline import inline_assets
+from hotspots.outputs.public import generalise_points, generalise_zones
 from hotspots.schema import (
     AREA_NAME,
     DUE_BY,
@@ -192,15 +192,6 @@ def _check_zone_status(zones: pd.DataFrame) -> None:
         raise SchemaError(msg)
 
 
-def _generalise_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Zones re-centred on the 150 m cell of their centre, same radius (public mode)."""
-    out = zones.copy()
-    radius = shapely.minimum_bounding_radius(zones.geometry.to_numpy())
-    centres = generalise_points(zones.geometry.centroid)
-    out[out.geometry.name] = shapely.buffer(centres.to_numpy(), radius, quad_segs=16)
-    return out
-
-
 # ------------------------------------------------------------------ public API
 
 
@@ -302,7 +293,7 @@ def build_map(
         )
         _check_zone_status(zones)
         if public and len(zones):
-            zones = _generalise_zones(zones)
+            zones = generalise_zones(zones)
         layers.append(zones)
     if burglaries is not None:
         burglaries = _frame(burglaries, what="burglaries", columns=[OCCURRED_AT])
