@@ -199,3 +199,24 @@ def test_config_file_accepts_out(tmp_path, capsys):
     code, text = run(["weekly", str(data), "--config", str(toml), "--offences", "Robbery"], capsys)
     assert code == 0, text
     assert (target / "run.json").exists() and (target / "harm_spots.csv").exists()
+
+
+def test_weekly_parses_the_nine_flags(tmp_path, capsys):
+    # the run stops at the bad radius, after parsing every flag and before reading input
+    code, text = run(
+        ["weekly", str(tmp_path / "none"), "--harm-map", "A=Robbery", "--harm-unknown", "zero",
+         "--eps-m", "120", "--min-harm", "900", "--fdr-alpha", "0.1", "--burgled-within-m", "5",
+         "--address-cache-dir", str(tmp_path), "--knox-permutations", "99",
+         "--gistar-permutations", "0", "--radius-m", "-5"],
+        capsys,
+    )  # fmt: skip
+    assert code == 1
+    assert text == "Error: --radius-m must be > 0; got -5.0. Try 400."
+
+
+def test_harm_advice_names_flags_every_weighting_command_has():
+    flags = declarations()
+    weighing = {c for c, _ in flags["--harm-table"]}
+    assert weighing == {"ingest", "spots", "weekly", "evaluate"}
+    for flag in ("--harm-map", "--harm-unknown"):
+        assert {c for c, _ in flags[flag]} == weighing
