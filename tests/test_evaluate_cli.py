@@ -65,6 +65,8 @@ def test_evaluate_writes_every_output(tmp_path):
             "count",
             "--seed",
             "7",
+            "--offences",
+            "Burglary",
         )
         == 0
     )
@@ -82,16 +84,8 @@ def test_evaluate_writes_every_output(tmp_path):
         assert (out / name).stat().st_size > 0, name
     ev = pd.read_csv(out / "evaluation.csv", encoding="utf-8-sig")
     assert list(ev.columns) == ["method", "period_start", "coverage", "metric", "value"]
-    # burglary-only data: ProMap joins the default methods
-    assert set(ev["method"]) == {
-        "harm_grid",
-        "count_grid",
-        "kde",
-        "gistar",
-        "dbscan",
-        "last_period",
-        "promap",
-    }
+    # the weekly run's method and the baselines; burglary only: ProMap joins them
+    assert set(ev["method"]) == {"grid", "count_grid", "kde", "last_period", "promap"}
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig").set_index(
         ["method", "coverage"]
     )
@@ -144,13 +138,14 @@ def test_evaluation_page_escapes_text_from_the_data(tmp_path):
     [
         (["--coverage", "1%,2%"], "--coverage must be comma-separated numbers"),
         (["--period", "day"], "period must be one of"),
-        (["--methods", "harm_grid,crystal_ball"], "method must be one of"),
+        (["--methods", "grid,crystal_ball"], "method must be one of"),
         (["--lookback-days", "900"], "shorter --lookback-days"),
     ],
 )
 def test_evaluate_user_mistakes_exit_1_with_one_message(tmp_path, capsys, args, pattern):
     src = write_canonical(tmp_path / "burglary.csv", n=60)
-    assert run(str(src), "--out", str(tmp_path / "o"), "--harm-table", "count", *args) == 1
+    common = ["--out", str(tmp_path / "o"), "--harm-table", "count", "--offences", "Burglary"]
+    assert run(str(src), *common, *args) == 1
     err = capsys.readouterr().err
     assert re.search(pattern, " ".join(err.split())), err
 

@@ -94,11 +94,14 @@ def evaluate(
         ),
     ] = None,
     lookback_days: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--lookback-days", help="Days of data each forecast is built from.", rich_help_panel=_BT
+            "--lookback-days",
+            help="Days of data each forecast is built from. Default 365, shortened (with a "
+            "note) when the data leaves fewer than 6 periods to score.",
+            rich_help_panel=_BT,
         ),
-    ] = 365,
+    ] = None,
     coverage: Annotated[
         str,
         typer.Option(
@@ -111,8 +114,9 @@ def evaluate(
         str | None,
         typer.Option(
             "--methods",
-            help="Comma-separated: harm_grid, count_grid, kde, gistar, dbscan, promap, "
-            "last_period. Default all (promap only when every offence is a burglary).",
+            help="Comma-separated spot methods (grid, hex, dbscan, gistar: the weekly run's "
+            "rules) and baselines (count_grid, kde, promap, last_period). Default: grid and "
+            "the baselines (promap only when every offence is a burglary).",
             rich_help_panel=_ME,
         ),
     ] = None,
@@ -121,7 +125,7 @@ def evaluate(
         typer.Option(
             "--offences",
             help='Comma-separated offence categories scored, e.g. "Violence and '
-            'sexual offences,Robbery". Default: every offence in the data.',
+            'sexual offences,Robbery". Default: the serious-violence set the spots rank.',
             rich_help_panel=_BT,
         ),
     ] = None,
@@ -150,14 +154,14 @@ def evaluate(
     eps_m: Annotated[
         float, typer.Option("--eps-m", help="DBSCAN neighbourhood radius.", rich_help_panel=_ME)
     ] = 150.0,
-    dbscan_min_incidents: Annotated[
+    min_harm: Annotated[
         float,
         typer.Option(
-            "--dbscan-min-incidents",
-            help="DBSCAN core: this many times the mean incident harm within --eps-m.",
+            "--min-harm",
+            help="DBSCAN core: harm within --eps-m (as in spots).",
             rich_help_panel=_ME,
         ),
-    ] = 10.0,
+    ] = 2000.0,
     cocoon: Annotated[
         bool | None,
         typer.Option(
@@ -192,6 +196,7 @@ def evaluate(
     from hotspots.evaluate.report import write_evaluation_outputs
     from hotspots.harm import apply_harm, load_harm_table
     from hotspots.outputs import build_provenance, write_json
+    from hotspots.spots import SERIOUS_VIOLENCE
 
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
@@ -210,9 +215,7 @@ def evaluate(
         if areas is not None
         else None
     )
-    params = MethodParams(
-        kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, dbscan_min_incidents=dbscan_min_incidents
-    )
+    params = MethodParams(kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, min_harm=min_harm)
     run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
     with progress_reporter() as progress:
         result = backtest(
@@ -224,7 +227,7 @@ def evaluate(
             horizon_days=horizon_days,
             coverage=levels,
             methods=method_list,
-            offences=offence_list,
+            offences=SERIOUS_VIOLENCE if offence_list is None else offence_list,
             cell_m=cell_m,
             areas=area_layer,
             params=params,

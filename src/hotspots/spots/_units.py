@@ -108,7 +108,10 @@ def build_units(
     if method == "grid":
         table["eligible"] = True
         return Units(table=table, of=codes, extra={})
-    # gistar: every cell of the study extent takes part, zero-harm ones as zeros
+    # gistar: every cell of the study extent takes part, zero-harm ones as zeros; without
+    # areas the extent is the study grid's data extent (hull of the points + their cells)
+    if study is None and len(xy) >= 3:
+        study = shapely.MultiPoint(xy).convex_hull
     cell_harm = np.bincount(codes, weights=harm, minlength=len(ux))
     gx, gy, mask = _study_grid(ux, uy, cell_m=cell_m, study=study)
     res = gi_star_grid(
