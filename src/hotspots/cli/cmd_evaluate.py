@@ -244,6 +244,7 @@ def evaluate(
                 window_days=window_days,
                 offences=offence_list,
                 study_area_km2=result.study["area_km2"],
+                study_area=result.study["source"],
                 progress=progress,
             )
     input_files = [f["path"] for f in ingested.report.files]
@@ -311,7 +312,8 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
         console.print(
             f"[bold]Cocoons:[/] {s['n_in_live_zone']:,} of {s['n_burglaries']:,} "
             f"burglaries ({s['share_in_live_zone']:.1%}) fell in a live zone; mean live "
-            f"area {s['mean_live_area_km2']:.1f} km2, PAI {s['pai']:.2f}."
+            f"area {s['mean_live_area_km2']:.1f} km2 = {s['area_share']:.1%} of the study "
+            f"area ({s['study_area']}, {s['study_area_km2']:,.1f} km2), PAI {s['pai']:.2f}."
         )
     for name, path in files.items():
         console.print(f"  {name}: {path}")
