@@ -128,9 +128,46 @@ def test_evaluation_page_escapes_text_from_the_data(tmp_path):
     )
     result = backtest(frame, lookback_days=28, offences=[offence], methods=("count_grid",))
     page = render_html(result, images={"a <b>": b"png"}, provenance={})
+    assert page.startswith("<!DOCTYPE html>")
     assert offence not in page and "<b>" not in page
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
     assert 'src="data:image/png;base64,cG5n"' in page
+
+
+def test_evaluation_page_escapes_script_and_names_the_study_area():
+    import geopandas as gpd
+
+    from hotspots.evaluate import backtest, cocoon_backtest
+    from hotspots.evaluate.report import render_html
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 2000, size=(200, 2))
+    offence = "<script>alert('x')</script>"
+    frame = gpd.GeoDataFrame(
+        {
+            "occurred_at": (
+                pd.Timestamp("2024-01-01", tz="Europe/London")
+                + pd.to_timedelta(rng.uniform(0, 90, 200), unit="D")
+            ),
+            "offence": offence,
+            "harm": 1.0,
+            "time_resolution": "exact",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=27700,
+    )
+    result = backtest(frame, lookback_days=28, offences=[offence], methods=("grid",))
+    cocoons = cocoon_backtest(
+        frame,
+        offences=[offence],
+        study_area_km2=result.study["area_km2"],
+        study_area=result.study["source"],
+    )
+    page = render_html(result, images={}, provenance={}, cocoon=cocoons)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    assert f"<strong>Study area:</strong> data extent, {result.study['area_km2']:.3g} km²" in page
+    assert "share of study area" in page and "PAI" in page
 
 
 @pytest.mark.parametrize(
