@@ -61,3 +61,38 @@ def test_gistar_analytic_p_is_the_normal_upper_tail():
     iy, ix = np.nonzero(np.ones_like(vals))
     res = gi_star_grid(ix, iy, vals[iy, ix], permutations=0)
     np.testing.assert_allclose(res.p_value, stats.norm.sf(res.z), rtol=1e-12)
+
+
+def test_import_linter_contracts_are_kept():
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "lint-imports"
+    if not exe.exists():
+        pytest.skip("import-linter is not installed (pip install -e '.[test]')")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [str(exe), "--no-cache", "--no-logo"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "0 broken" in out.stdout
+
+
+def test_ci_runs_the_gates_before_the_tests_in_order():
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    steps = [
+        "pip install -q -e '.[test]'",
+        ".venv/bin/lint-imports",
+        ".venv/bin/ruff check",
+        ".venv/bin/ruff format --check",
+        ".venv/bin/mypy src",
+        ".venv/bin/python -m pytest -q",
+    ]
+    at = [script.index(s) for s in steps]
+    assert at == sorted(at)
+    assert "|| true" not in script
