@@ -261,6 +261,8 @@ def test_chicago_weekly_cli_with_promap_and_cocoons(tmp_path):
         "count_grid,promap,last_period",
         "--coverage",
         "0.01,0.05",
+        "--offences",
+        "Burglary",
     )
     assert status == 0
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig").set_index(

@@ -150,3 +150,31 @@ def test_dbscan_rule_uses_the_spots_min_harm():
     low = evaluated_cells(frame, "dbscan", box(1200), MethodParams(eps_m=160.0, min_harm=50.0))
     high = evaluated_cells(frame, "dbscan", box(1200), MethodParams(eps_m=160.0, min_harm=1e6))
     assert low and not high
+
+
+def test_find_spots_builds_its_places_through_the_registry(monkeypatch):
+    from hotspots.spots import _registry
+    from hotspots.spots._units import build_units, grid_units
+
+    calls = []
+
+    def toy_units(window, options):
+        calls.append(options.cell_m)
+        return grid_units(window, options)
+
+    toy = _registry.SpotRule(name="toy", score=RULES["grid"].score, build=toy_units, summary="t")
+    monkeypatch.setitem(RULES, "toy", toy)
+    opts = {
+        "cell_m": 150.0,
+        "eps_m": 150.0,
+        "min_harm": 1.0,
+        "study": None,
+        "fdr_alpha": 0.05,
+        "permutations": 0,
+        "seed": 0,
+        "progress": None,
+    }
+    units = build_units(hand_grid(), method="toy", **opts)
+    assert calls == [150.0] and len(units.table) == 15
+    with pytest.raises(OptionError, match="'kde' is an evaluation baseline"):
+        build_units(hand_grid(), method="kde", **opts)

@@ -31,18 +31,29 @@ Baselines:
   ``t`` the age in whole weeks.
 * ``last_period`` - incidents in the period just before (ties by harm).
 
-Adding a method: write its module with a scorer and register it here with
-:func:`register` (one line), plus its test.
+Adding a method: write its module with a cell scorer (and, to deploy it, a unit builder
+``build(window, UnitOptions) -> Units``), register both here with :func:`register` (one
+line), add the name to ``spots._inputs.Method`` (the typing ``Literal``; a test checks the
+two agree), and its test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from hotspots.spots._studygrid import StudyGrid
+from hotspots.spots._units import (
+    UnitOptions,
+    Units,
+    dbscan_units,
+    gistar_units,
+    grid_units,
+    hex_units,
+)
 
 __all__ = [
     "BASELINES",
@@ -92,26 +103,38 @@ class TrainingData:
 
 
 Scorer = Callable[[StudyGrid, TrainingData, MethodParams], tuple[np.ndarray, np.ndarray | None]]
+Builder = Callable[[Any, UnitOptions], Units]
 
 
 @dataclass(frozen=True)
 class SpotRule:
-    """One registered spot method."""
+    """One registered spot method.
+
+    ``score`` ranks study cells (evaluate); ``build`` (deployable methods only) makes the
+    places ``find_spots`` ranks and selects, from one window of weighted incidents.
+    """
 
     name: str
     score: Scorer
-    deployable: bool
+    build: Builder | None
     summary: str
+
+    @property
+    def deployable(self) -> bool:
+        """Whether ``find_spots`` (and so the weekly run) can deploy this method."""
+        return self.build is not None
 
 
 RULES: dict[str, SpotRule] = {}
 
 
-def register(name: str, *, deployable: bool, summary: str) -> Callable[[Scorer], Scorer]:
-    """Register ``scorer`` under ``name`` (decorator)."""
+def register(
+    name: str, *, summary: str, build: Builder | None = None
+) -> Callable[[Scorer], Scorer]:
+    """Register the cell scorer (and, for a deployable method, the unit builder) of ``name``."""
 
     def wrap(scorer: Scorer) -> Scorer:
-        RULES[name] = SpotRule(name=name, score=scorer, deployable=deployable, summary=summary)
+        RULES[name] = SpotRule(name=name, score=scorer, build=build, summary=summary)
         return scorer
 
     return wrap
@@ -138,12 +161,12 @@ def score_cells(
     return RULES[method].score(grid, data, params or MethodParams())
 
 
-@register("grid", deployable=True, summary="summed harm per cell")
+@register("grid", build=grid_units, summary="summed harm per cell")
 def _grid(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
     return grid.sum_by_cell(d.cells, d.harm), grid.sum_by_cell(d.cells)
 
 
-@register("hex", deployable=True, summary="summed harm per hexagon of the cell's centre")
+@register("hex", build=hex_units, summary="summed harm per hexagon of the cell's centre")
 def _hex(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
     from hotspots.spots._grid import hex_cells
 
@@ -159,7 +182,7 @@ def _hex(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray,
     return hex_harm[inv[q.size :]], own
 
 
-@register("dbscan", deployable=True, summary="harm-weighted DBSCAN spots (find_spots)")
+@register("dbscan", build=dbscan_units, summary="harm-weighted DBSCAN spots (find_spots)")
 def _dbscan(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
     import geopandas as gpd
 
@@ -184,7 +207,7 @@ def _dbscan(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarr
     return score, np.where(score > 0, own, 0.0)
 
 
-@register("gistar", deployable=True, summary="FDR-significant Gi* hot cells ranked by harm")
+@register("gistar", build=gistar_units, summary="FDR-significant Gi* hot cells ranked by harm")
 def _gistar(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
     from hotspots.spots._gistar import gi_star_dense
 
@@ -204,12 +227,12 @@ def _gistar(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarr
     return np.where(hot, harm, 0.0), np.where(hot, counts, 0.0)
 
 
-@register("count_grid", deployable=False, summary="incidents per cell")
+@register("count_grid", summary="incidents per cell")
 def _count_grid(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, np.ndarray]:
     return grid.sum_by_cell(d.cells), grid.sum_by_cell(d.cells, d.harm)
 
 
-@register("kde", deployable=False, summary="Gaussian kernel density of incidents")
+@register("kde", summary="Gaussian kernel density of incidents")
 def _kde(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, None]:
     from scipy import ndimage
 
@@ -219,7 +242,7 @@ def _kde(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray,
     return grid.from_dense(smooth), None
 
 
-@register("promap", deployable=False, summary="prospective hot-spotting (burglary)")
+@register("promap", summary="prospective hot-spotting (burglary)")
 def _promap(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarray, None]:
     score = np.zeros(grid.n_cells)
     age_days = (d.origin_ns - d.t_ns) / _NS_PER_DAY
@@ -242,7 +265,7 @@ def _promap(grid: StudyGrid, d: TrainingData, p: MethodParams) -> tuple[np.ndarr
     return score, None
 
 
-@register("last_period", deployable=False, summary="incidents in the previous period")
+@register("last_period", summary="incidents in the previous period")
 def _last_period(
     grid: StudyGrid, d: TrainingData, p: MethodParams
 ) -> tuple[np.ndarray, np.ndarray]:
