@@ -388,7 +388,7 @@ class AddressIndex:
         geoms = addresses.geometry.to_numpy()
         if len(geoms) and not bool((shapely.get_type_id(geoms) == 0).all()):
             msg = "addresses must be points; read the layer with read_addresses."
-            raise TypeError(msg)
+            raise InputError(msg)
         self.addresses = addresses
         self.crs = addresses.crs
         self.xy_ = shapely.get_coordinates(geoms)
@@ -416,8 +416,8 @@ class AddressIndex:
         pts = np.asarray(points, dtype=object)
         qxy = shapely.get_coordinates(pts)
         if len(qxy) != len(pts):
-            msg = "points must be non-empty shapely points (one per zone)."
-            raise ValueError(msg)
+            msg = "points must be non-empty shapely points (one per zone); drop empty geometries."
+            raise InputError(msg)
         boxes = shapely.box(
             qxy[:, 0] - radius_m, qxy[:, 1] - radius_m, qxy[:, 0] + radius_m, qxy[:, 1] + radius_m
         )
