@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal, get_args
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hotspots._progress import Progress, report
+from hotspots._validate import check_choice
 from hotspots.config import IngestOptions
 from hotspots.crs import BNG
+from hotspots.errors import OptionError
 from hotspots.ingest._coords import locate
-from hotspots.ingest._dates import month_end, parse_times
+from hotspots.ingest._dates import DATE_MAX, DATE_MIN, check_tz, month_end, parse_times
 from hotspots.ingest._files import expand_inputs, read_tables
 from hotspots.ingest._formats import API_CATEGORIES, MAPPED, plan_for
 from hotspots.ingest._result import IngestReport, IngestResult
@@ -54,6 +57,9 @@ from hotspots.schema import (
 __all__ = ["IngestReport", "IngestResult", "read_incidents"]
 
 DEFAULT_TZ = IngestOptions().tz
+DEFAULT_DATE_FLOOR = "1990-01-01"  # earlier dates are implausible for a crime export
+ImplausibleDates = Literal["reject", "keep"]
+_IMPLAUSIBLE_CHOICES: tuple[str, ...] = get_args(ImplausibleDates)
 SNAPPED_NOTE = (
     "police.uk data: points are snapped to anonymous map points (many crimes share one "
     "point, 'On or near ...') and dates are months (occurred_at = first day 00:00, "
@@ -71,6 +77,9 @@ def read_incidents(
     options: IngestOptions | None = None,
     *,
     progress: Progress | None = None,
+    today: str | pd.Timestamp | None = None,
+    date_floor: str | pd.Timestamp | None = DEFAULT_DATE_FLOOR,
+    implausible_dates: ImplausibleDates = "reject",
 ) -> IngestResult:
     """Read incident files into one canonical, validated GeoDataFrame in metres.
 
@@ -84,6 +93,16 @@ def read_incidents(
         date format, time zone, boundary, working CRS). Default: recognise everything.
     progress
         Callback ``progress(task, done, total)`` (see :mod:`hotspots._progress`).
+    today
+        The run date: rows dated after the end of this day are ``future_date``. Default:
+        now. A date alone is read in the run's time zone.
+    date_floor
+        Rows dated before this are ``date_before_floor`` (default 1990-01-01; None: no
+        floor). Dates outside 1678-2261 (e.g. the 9999-12-31 "unknown" sentinel) are
+        always rejected, as ``date_out_of_range``.
+    implausible_dates
+        ``"reject"`` (default) moves future and too-early rows to ``rejected``;
+        ``"keep"`` keeps them and adds a note with their count.
 
     Returns
     -------
@@ -113,6 +132,11 @@ def read_incidents(
     'EPSG:32616'
     """
     opts = options or IngestOptions()
+    check_choice(implausible_dates, _IMPLAUSIBLE_CHOICES, name="implausible_dates")
+    today_end = _day_end(today, opts.tz, option="today")
+    floor = None if date_floor is None else _day_end(date_floor, opts.tz, option="date_floor")
+    if floor is not None:
+        floor = floor.normalize()
     files = expand_inputs(inputs)
     report(progress, "reading files", 0, len(files))
     tables = read_tables(files, on_done=lambda k: report(progress, "reading files", k, len(files)))
@@ -142,6 +166,7 @@ def read_incidents(
     else:
         occurred_to = pd.Series(pd.NaT, index=raw.index, dtype=occurred_at.dtype)
     to_failed = np.zeros(n, dtype=bool)
+    to_outside = np.zeros(n, dtype=bool)
     if plan.time_to_col is not None:
         to = parse_times(
             raw[plan.time_to_col],
@@ -152,6 +177,7 @@ def read_incidents(
         )
         occurred_to = to.values.where(~to.empty, occurred_to)
         to_failed = to.failed
+        to_outside = to.outside
     if plan.resolution_col is not None:
         given = text_column(raw, plan.resolution_col).str.lower()
         valid = given.isin(TIME_RESOLUTIONS).to_numpy()
@@ -248,6 +274,65 @@ def read_incidents(
             f" is not a date ({times.how}); fix it or pass --time-format",
         ),
     )
+    span = f"{DATE_MIN.year}-{DATE_MAX.year}"
+    reject(
+        times.outside,
+        "date_out_of_range",
+        details(
+            times.outside,
+            f"{plan.time_col} ",
+            date_text,
+            f" is outside the years a date can hold ({span}), e.g. a 9999-12-31 'unknown' "
+            f"placeholder; fix it or leave it empty",
+        ),
+    )
+    if plan.time_to_col is not None:
+        reject(
+            to_outside,
+            "date_out_of_range",
+            details(
+                to_outside,
+                f"{plan.time_to_col} ",
+                raw[plan.time_to_col],
+                f" is outside the years a date can hold ({span}); fix it or leave it empty",
+            ),
+        )
+    at_ns = pd.Series(occurred_at)
+    future = (at_ns > today_end).to_numpy(dtype=bool)
+    early = (at_ns < floor).to_numpy(dtype=bool) if floor is not None else np.zeros(n, dtype=bool)
+    if implausible_dates == "reject":
+        reject(
+            future,
+            "future_date",
+            details(
+                future,
+                f"{plan.time_col} ",
+                date_text,
+                f" is after the run date {today_end.date()}; fix it (or keep such rows "
+                f"with implausible_dates='keep')",
+            ),
+        )
+        reject(
+            early,
+            "date_before_floor",
+            details(
+                early,
+                f"{plan.time_col} ",
+                date_text,
+                f" is before {floor.date() if floor is not None else ''}, too early to be "
+                f"plausible; fix it (or lower date_floor)",
+            ),
+        )
+    else:
+        for mask, what_kind in (
+            (future, f"after the run date {today_end.date()}"),
+            (early, "before the date floor"),
+        ):
+            if mask.any():
+                notes.append(
+                    f"Kept {int(mask.sum()):,} rows dated {what_kind} (as asked); they move "
+                    f"the default as-of and windows."
+                )
     if plan.time_to_col is not None:
         reject(
             to_failed,
@@ -437,3 +522,23 @@ def read_incidents(
         notes=tuple(dict.fromkeys(notes)),
     )
     return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
+
+
+def _day_end(value: str | pd.Timestamp | None, tz: str, *, option: str) -> pd.Timestamp:
+    """``value`` as a moment in ``tz``; a date alone means the end of that day; None: now."""
+    check_tz(tz)
+    if value is None:
+        return pd.Timestamp.now(tz=tz)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
+        raise OptionError(msg) from exc
+    if stamp is pd.NaT:
+        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
+        raise OptionError(msg)
+    if stamp.tzinfo is None:
+        if stamp == stamp.normalize():
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert(tz)
