@@ -151,3 +151,116 @@ def test_month_of_today_is_not_future(tmp_path):
 
 
 _ = (CRSError, InputError, pd)
+
+
+# ---------------------------------------------------------------- files as downloaded
+OUTCOMES_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+    "LSOA name,Outcome type"
+)
+STOP_HEADER = (
+    "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,"
+    "Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,"
+    "Outcome,Outcome linked to object of search,Removal of more than just outer clothing"
+)
+
+
+def test_police_folder_with_outcomes_and_stop_search_files(tmp_path):
+    folder = tmp_path / "2025-01"
+    folder.mkdir()
+    write(folder / "2025-01-essex-street.csv", STREET_HEADER, [street_row("a"), street_row("b")])
+    write(
+        folder / "2025-01-essex-outcomes.csv",
+        OUTCOMES_HEADER,
+        ["a,2025-01,E,E,0.47,51.73,On or near X,E01,C 001A,Unable to prosecute suspect"] * 3,
+    )
+    write(
+        folder / "2025-01-essex-stop-and-search.csv",
+        STOP_HEADER,
+        ["Person search,2025-01-03T10:00:00+00:00,False,,51.7,0.4,Male,18-24,,,,Drugs,A,,"],
+    )
+    res = read_incidents([folder], today=TODAY)
+    accounted(res)
+    assert res.report.n_read == 2
+    notes = " | ".join(res.report.notes)
+    assert "Skipped 1 police.uk outcomes file(s) (3 rows: 2025-01-essex-outcomes.csv)" in notes
+    assert "Skipped 1 police.uk stop-and-search file(s) (1 rows" in notes
+
+
+def test_only_outcomes_is_one_line(tmp_path):
+    path = write(tmp_path / "o-outcomes.csv", OUTCOMES_HEADER, ["a,2025-01,E,E,0.4,51.7,X,E,C,U"])
+    with pytest.raises(InputError, match=r"o-outcomes\.csv is a police\.uk outcomes file") as exc:
+        read_incidents([path])
+    one_line(exc)
+
+
+def test_boundary_file_among_inputs_gets_areas_advice(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    write(tmp_path / "street.csv", STREET_HEADER, [street_row("a")])
+    areas = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.box(0, 51, 1, 52)], crs=4326)
+    areas.to_file(tmp_path / "force.geojson")
+    res = read_incidents([tmp_path], today=TODAY)
+    accounted(res)
+    assert res.report.n_read == 1
+    assert any("area polygons file(s)" in n and "pass it as --areas" in n for n in res.report.notes)
+    with pytest.raises(InputError, match=r"force\.geojson holds area polygons.*--areas") as exc:
+        read_incidents([tmp_path / "force.geojson"])
+    one_line(exc)
+
+
+# ---------------------------------------------------------------- encodings and malformed files
+def test_cp1252_bytes_decode_to_quotes_and_euro(tmp_path):
+    path = tmp_path / "win.csv"
+    row = street_row("a").replace("High Street", "St Mary\u2019s Road \u20ac5")
+    path.write_bytes((STREET_HEADER + "\n" + row + "\n").encode("cp1252"))
+    res = read_incidents([path], today=TODAY)
+    assert res.incidents["location"].iloc[0] == "On or near St Mary\u2019s Road \u20ac5"
+    assert res.report.files[0]["encoding"] == "cp1252"
+    assert any("read it as Windows-1252 (cp1252)" in n for n in res.report.notes)
+
+
+def test_malformed_rows_name_file_and_line_and_keep_row_numbers(tmp_path):
+    rows = [
+        street_row("a"),
+        street_row("b") + ",extra",
+        street_row("c"),
+        "d,2025-01",
+        street_row("e"),
+    ]
+    path = write(tmp_path / "bad.csv", STREET_HEADER, rows)
+    res = read_incidents([path], today=TODAY)
+    accounted(res)
+    assert res.report.n_read == 5 and res.report.n_kept == 3
+    assert res.incidents["source_row"].tolist() == [1, 3, 5]  # lines 2, 4, 6
+    bad = res.rejected.sort_values("source_row")
+    assert bad["source_row"].tolist() == [2, 4]
+    assert bad["detail"].iloc[0].startswith("bad.csv line 3 has 13 fields where the header has 12")
+    assert bad["detail"].iloc[1].startswith("bad.csv line 5 has 2 fields")
+
+
+def test_duplicate_column_is_named(tmp_path):
+    path = write(tmp_path / "dup.csv", "id,date,Month,offence,date", ["1,2025-01-01,x,B,2"])
+    with pytest.raises(InputError, match=r"dup\.csv .*'date' appears more than once") as exc:
+        read_incidents([path])
+    one_line(exc)
+
+
+def test_binary_file_is_not_a_text_table(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"PK\x03\x04\x00\x00binary\x00data")
+    with pytest.raises(InputError, match=r"sheet\.csv is not a text table") as exc:
+        read_incidents([path])
+    one_line(exc)
+
+
+def test_over_long_field_is_cut_with_a_note(tmp_path):
+    long_text = "x" * 5_000
+    path = write(
+        tmp_path / "long.csv", STREET_HEADER, [street_row("a").replace("High Street", long_text)]
+    )
+    res = read_incidents([path], today=TODAY)
+    accounted(res)
+    assert len(res.incidents["location"].iloc[0]) == 1_000
+    assert any("'Location' were longer than 1,000 characters" in n for n in res.report.notes)

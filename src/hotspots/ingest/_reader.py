@@ -19,10 +19,18 @@ from hotspots._progress import Progress, report
 from hotspots._validate import check_choice
 from hotspots.config import IngestOptions
 from hotspots.crs import BNG
-from hotspots.errors import OptionError
+from hotspots.errors import InputError, OptionError
 from hotspots.ingest._coords import locate
-from hotspots.ingest._dates import DATE_MAX, DATE_MIN, check_tz, month_end, parse_times
-from hotspots.ingest._files import expand_inputs, read_tables
+from hotspots.ingest._dates import (
+    DATE_MAX,
+    DATE_MIN,
+    ParsedTimes,
+    check_tz,
+    month_end,
+    parse_times,
+    typed_times,
+)
+from hotspots.ingest._files import RawTable, expand_inputs, read_tables
 from hotspots.ingest._formats import API_CATEGORIES, MAPPED, plan_for
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._rows import (
@@ -140,6 +148,7 @@ def read_incidents(
     files = expand_inputs(inputs)
     report(progress, "reading files", 0, len(files))
     tables = read_tables(files, on_done=lambda k: report(progress, "reading files", k, len(files)))
+    tables, skip_notes = _set_aside(tables)
     plans = [
         plan_for(list(t.frame.columns), opts, what=t.path.name, spatial=t.geo_x is not None)
         for t in tables
@@ -149,14 +158,12 @@ def read_incidents(
     raw, geo_crs = combine(tables, plans)
     what = tables[0].path.name if len(tables) == 1 else f"{len(tables)} files ({files[0].name}...)"
     n = len(raw)
-    notes: list[str] = [note for t in tables for note in t.notes]
+    notes: list[str] = [*skip_notes, *(note for t in tables for note in t.notes)]
     steps = 4
     report(progress, "validating rows", 0, steps)
 
     # ------------------------------------------------------------- dates
-    times = parse_times(
-        raw[plan.time_col], fmt=plan.time_format, tz=opts.tz, what=what, column=plan.time_col
-    )
+    times = _times(raw[plan.time_col], plan.time_format, opts.tz, what, plan.time_col)
     occurred_at = times.values
     resolution = np.full(n, times.resolution, dtype=object)
     if times.how not in {"YYYY-MM", "ISO 8601", "empty"}:
@@ -168,13 +175,7 @@ def read_incidents(
     to_failed = np.zeros(n, dtype=bool)
     to_outside = np.zeros(n, dtype=bool)
     if plan.time_to_col is not None:
-        to = parse_times(
-            raw[plan.time_to_col],
-            fmt=plan.time_format,
-            tz=opts.tz,
-            what=what,
-            column=plan.time_to_col,
-        )
+        to = _times(raw[plan.time_to_col], plan.time_format, opts.tz, what, plan.time_to_col)
         occurred_to = to.values.where(~to.empty, occurred_to)
         to_failed = to.failed
         to_outside = to.outside
@@ -475,6 +476,9 @@ def read_incidents(
     if geo_crs is not None:
         rejected["geometry_x"] = raw[X_COL].to_numpy()[bad]
         rejected["geometry_y"] = raw[Y_COL].to_numpy()[bad]
+    malformed = _malformed_rows(tables)
+    if len(malformed):
+        rejected = pd.concat([rejected, malformed], ignore_index=True)
 
     # ------------------------------------------------------------- report
     if plan.police_uk:
@@ -485,7 +489,7 @@ def read_incidents(
             notes.append(BURGLARY_NOTE)
     if int(keep.sum()) == 0:
         notes.append("No rows were kept; see rejected.csv for the reasons.")
-    counts = pd.Series(reason[~keep]).value_counts()
+    counts = pd.Series([*reason[~keep], *(["malformed_row"] * len(malformed))]).value_counts()
     by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
     kept_res = set(incidents[TIME_RESOLUTION].unique())
     dataset_res = (
@@ -501,7 +505,7 @@ def read_incidents(
             "path": str(t.path),
             "file": t.path.name,
             "format": p.format,
-            "rows": len(t.frame),
+            "rows": len(t.frame) + len(t.bad_lines),
             "encoding": t.encoding,
         }
         for t, p in zip(tables, plans, strict=True)
@@ -511,7 +515,7 @@ def read_incidents(
     if epsg is not None:
         crs_text = f"EPSG:{epsg}"
     result_report = IngestReport(
-        n_read=n,
+        n_read=n + len(malformed),
         n_kept=int(keep.sum()),
         rejected_by_reason=by_reason,
         date_min=date_min,
@@ -522,6 +526,65 @@ def read_incidents(
         notes=tuple(dict.fromkeys(notes)),
     )
     return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
+
+
+def _malformed_rows(tables: list[RawTable]) -> pd.DataFrame:
+    """Rejected rows for the CSV lines that had the wrong number of fields."""
+    rows = [
+        {
+            SOURCE_FILE: t.path.name,
+            SOURCE_ROW: max(b.line - 1, 0),
+            REJECT_REASON: "malformed_row",
+            REJECT_DETAIL: (
+                f"{t.path.name} line {b.line} has {b.actual} fields where the header has "
+                f"{b.expected}: {b.text[:80]!r}; quote fields that contain commas"
+            ),
+        }
+        for t in tables
+        for b in t.bad_lines
+    ]
+    return pd.DataFrame(rows, columns=[SOURCE_FILE, SOURCE_ROW, REJECT_REASON, REJECT_DETAIL])
+
+
+def _times(values: pd.Series, fmt: str | None, tz: str, what: str, column: str) -> ParsedTimes:
+    """A date column parsed from text, or taken as it is when the file stored it typed."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return typed_times(values, tz=tz)
+    return parse_times(values, fmt=fmt, tz=tz, what=what, column=column)
+
+
+def _set_aside(tables: list[RawTable]) -> tuple[list[RawTable], list[str]]:
+    """Tables to read, and notes on the files set aside whole (outcomes, polygons...)."""
+    keep = [t for t in tables if t.skipped is None]
+    gone = [t for t in tables if t.skipped is not None]
+    notes = []
+    polygons = [t for t in gone if t.skipped == "area polygons"]
+    if polygons and not keep:
+        msg = (
+            f"{polygons[0].path.name} holds area polygons, not incident points; pass it as "
+            f"--areas (or --boundary) and give the incident files as inputs."
+        )
+        raise InputError(msg)
+    if not keep:
+        kinds = sorted({t.skipped for t in gone})
+        msg = (
+            f"{gone[0].path.name} is a {kinds[0]} file, not street crimes, and no street file "
+            f"was given; pass the *-street.csv files (or their folder)."
+        )
+        raise InputError(msg)
+    by_kind: dict[str, list[RawTable]] = {}
+    for t in gone:
+        by_kind.setdefault(str(t.skipped), []).append(t)
+    for kind, group in by_kind.items():
+        rows = sum(t.skipped_rows for t in group)
+        names = ", ".join(t.path.name for t in group[:3]) + (", ..." if len(group) > 3 else "")
+        advice = (
+            "pass it as --areas (or --boundary)"
+            if kind == "area polygons"
+            else "they are not street crimes"
+        )
+        notes.append(f"Skipped {len(group):,} {kind} file(s) ({rows:,} rows: {names}); {advice}.")
+    return keep, notes
 
 
 def _day_end(value: str | pd.Timestamp | None, tz: str, *, option: str) -> pd.Timestamp:
