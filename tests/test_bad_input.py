@@ -264,3 +264,60 @@ def test_over_long_field_is_cut_with_a_note(tmp_path):
     accounted(res)
     assert len(res.incidents["location"].iloc[0]) == 1_000
     assert any("'Location' were longer than 1,000 characters" in n for n in res.report.notes)
+
+
+# ---------------------------------------------------------------- place sanity
+def test_strays_in_new_york_are_rejected_and_never_switch_the_crs(tmp_path):
+    rows = [street_row(f"e{i}", lon=f"{0.40 + i * 1e-4:.4f}") for i in range(300)]
+    rows += [street_row(f"n{i}", lon="-73.98", lat="40.75") for i in range(40)]
+    path = write(tmp_path / "mixed.csv", STREET_HEADER, rows)
+    res = read_incidents([path], today=TODAY)
+    accounted(res)
+    assert res.report.crs == "EPSG:27700"
+    assert res.report.rejected_by_reason["outside_area"] == 40
+    detail = res.rejected["detail"].iloc[0]
+    assert "'-73.98,40.75' lies outside Great Britain" in detail
+    assert "working CRS EPSG:27700" in detail
+
+
+def test_data_in_new_york_gets_its_utm_zone_and_no_rejections(tmp_path):
+    rows = [street_row(f"n{i}", lon=f"{-73.98 + i * 1e-3:.3f}", lat="40.75") for i in range(20)]
+    res = read_incidents([write(tmp_path / "ny.csv", STREET_HEADER, rows)], today=TODAY)
+    assert res.report.crs == "EPSG:32618" and res.report.n_rejected == 0
+
+
+def test_projected_strays_outside_the_grid_are_rejected(tmp_path):
+    rows = [f"{i},2025-01-0{1 + i % 9},Burglary,{560000 + i},{200000 + i}" for i in range(30)]
+    rows.append("x,2025-01-02,Burglary,699000,5000")  # in the grid, but off Cornwall at sea
+    path = write(tmp_path / "bng.csv", "id,date,offence,easting,northing", rows)
+    res = read_incidents([path], today=TODAY)
+    accounted(res)
+    assert res.report.crs == "EPSG:27700"
+    assert res.report.rejected_by_reason["outside_area"] == 1
+
+
+def test_swapped_british_lat_lon_is_one_line_with_the_fix(tmp_path):
+    rows = [street_row(f"s{i}", lon="51.73", lat=f"{0.47 + i * 1e-3:.3f}") for i in range(5)]
+    path = write(tmp_path / "swapped.csv", STREET_HEADER, rows)
+    with pytest.raises(
+        CRSError,
+        match=r"swapped\.csv: longitude/latitude look swapped .*fit Great Britain the other way "
+        r"round\); swap them with --x-col Latitude --y-col Longitude\.",
+    ) as exc:
+        read_incidents([path], today=TODAY)
+    one_line(exc)
+
+
+def test_swapped_out_of_range_lat_lon_is_one_line(tmp_path):
+    rows = [f"{i},2025-01-02,Burglary,-33.87,151.{200 + i}" for i in range(6)]  # Sydney
+    path = write(tmp_path / "sydney.csv", "id,date,offence,lon,lat", rows)
+    with pytest.raises(CRSError, match=r"sydney\.csv.*look swapped.*--x-col lat --y-col lon"):
+        read_incidents([path], today=TODAY)
+
+
+def test_mixed_force_folder_gets_a_note_with_counts(tmp_path):
+    rows = [street_row(f"e{i}") for i in range(3)]
+    rows += [street_row(f"k{i}", force="Kent Police", lon="0.52", lat="51.27") for i in range(2)]
+    res = read_incidents([write(tmp_path / "f.csv", STREET_HEADER, rows)], today=TODAY)
+    note = next(n for n in res.report.notes if "mixes 2 forces" in n)
+    assert "Essex Police 3; Kent Police 2" in note

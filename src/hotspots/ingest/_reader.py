@@ -31,7 +31,7 @@ from hotspots.ingest._dates import (
     typed_times,
 )
 from hotspots.ingest._files import RawTable, expand_inputs, read_tables
-from hotspots.ingest._formats import API_CATEGORIES, MAPPED, plan_for
+from hotspots.ingest._formats import API_CATEGORIES, MAPPED, column_key, plan_for
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._rows import (
     X_COL,
@@ -378,6 +378,25 @@ def read_incidents(
                 f"check the values or --crs",
             ),
         )
+    away = found.reasons == "outside_area"
+    if away.any():
+        if x_name == "geometry":
+            shown = raw[X_COL].astype("str") + "," + raw[Y_COL].astype("str")
+        else:
+            shown = raw[found.x_col].astype("str") + "," + raw[found.y_col].astype("str")
+        area = working.area_of_use.name.split(";")[0] if working.area_of_use else "its area"
+        place = "Great Britain" if working.equals(BNG) else area
+        reject(
+            away,
+            "outside_area",
+            details(
+                away,
+                f"{x_name} ",
+                shown,
+                f" lies outside {place}, the area of use of the working CRS "
+                f"{working.to_string()}; fix the coordinates (or pass --working-crs)",
+            ),
+        )
     empty_offence = (offence == "").to_numpy()
     reject(
         empty_offence,
@@ -483,6 +502,9 @@ def read_incidents(
     # ------------------------------------------------------------- report
     if plan.police_uk:
         notes.append(SNAPPED_NOTE)
+        force_note = _forces_note(raw)
+        if force_note:
+            notes.append(force_note)
     if plan.police_uk or plan.offence_value is not None or plan.format == MAPPED:
         plain = incidents.loc[incidents[DWELLING_BURGLARY], OFFENCE].str.lower().eq("burglary")
         if plain.any():
@@ -526,6 +548,22 @@ def read_incidents(
         notes=tuple(dict.fromkeys(notes)),
     )
     return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
+
+
+def _forces_note(raw: pd.DataFrame) -> str | None:
+    """A note with the rows per force when a police.uk input mixes forces ('Falls within')."""
+    col = next((c for c in raw.columns if column_key(c) == "falls_within"), None)
+    if col is None:
+        return None
+    counts = text_column(raw, col).replace("", "(blank)").value_counts()
+    if len(counts) < 2:
+        return None
+    listed = "; ".join(f"{name} {n:,}" for name, n in counts.head(10).items())
+    more = f"; and {len(counts) - 10} more" if len(counts) > 10 else ""
+    return (
+        f"The input mixes {len(counts)} forces (police.uk 'Falls within'): {listed}{more}. "
+        f"Check that is intended; per-force runs keep each force's study area apart."
+    )
 
 
 def _malformed_rows(tables: list[RawTable]) -> pd.DataFrame:
