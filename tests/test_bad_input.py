@@ -321,3 +321,16 @@ def test_mixed_force_folder_gets_a_note_with_counts(tmp_path):
     res = read_incidents([write(tmp_path / "f.csv", STREET_HEADER, rows)], today=TODAY)
     note = next(n for n in res.report.notes if "mixes 2 forces" in n)
     assert "Essex Police 3; Kent Police 2" in note
+
+
+# ---------------------------------------------------------------- outcome columns (issue 13)
+def test_police_outcome_and_context_are_kept_and_survive_parquet(tmp_path):
+    rows = [street_row("a", outcome="Unable to prosecute suspect"), street_row("b", outcome="")]
+    res = read_incidents([write(tmp_path / "o.csv", STREET_HEADER, rows)], today=TODAY)
+    inc = res.incidents
+    assert inc["last_outcome"].iloc[0] == "Unable to prosecute suspect"
+    assert inc["last_outcome"].isna().iloc[1] and inc["context"].isna().all()
+    inc.to_parquet(tmp_path / "o.parquet", index=False)
+    back = read_incidents([tmp_path / "o.parquet"], today=TODAY)
+    assert back.incidents["last_outcome"].iloc[0] == "Unable to prosecute suspect"
+    assert back.incidents["last_outcome"].isna().iloc[1]

@@ -15,6 +15,7 @@ from hotspots.ingest import read_incidents, write_rejected
 from hotspots.schema import (
     DWELLING_BURGLARY,
     INCIDENT_COLUMNS,
+    OUTCOME_COLUMNS,
     INCIDENT_ID,
     LOCATION,
     LSOA_CODE,
@@ -79,7 +80,7 @@ def test_police_rejected_rows_keep_raw_text_and_reason(police):
 
 def test_police_incidents_canonical(police):
     inc = police.incidents
-    assert list(inc.columns) == [*INCIDENT_COLUMNS, "geometry"]
+    assert list(inc.columns) == [*INCIDENT_COLUMNS, *OUTCOME_COLUMNS, "geometry"]
     assert inc.index.equals(pd.RangeIndex(5))
     assert inc.crs.to_epsg() == 27700
     assert inc[INCIDENT_ID].tolist() == [

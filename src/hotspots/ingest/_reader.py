@@ -43,15 +43,18 @@ from hotspots.ingest._rows import (
     text_column,
 )
 from hotspots.schema import (
+    CONTEXT,
     DWELLING_BURGLARY,
     INCIDENT_COLUMNS,
     INCIDENT_ID,
+    LAST_OUTCOME,
     LOCATION,
     LSOA_CODE,
     OCCURRED_AT,
     OCCURRED_TO,
     OFFENCE,
     OFFENCE_CODE,
+    OUTCOME_COLUMNS,
     REJECT_DETAIL,
     REJECT_REASON,
     REJECT_REASONS,
@@ -115,7 +118,8 @@ def read_incidents(
     Returns
     -------
     IngestResult
-        ``incidents`` (``schema.INCIDENT_COLUMNS`` + geometry, working CRS, index 0..n-1),
+        ``incidents`` (``schema.INCIDENT_COLUMNS``, then ``schema.OUTCOME_COLUMNS`` when
+        the source has police.uk outcome columns, + geometry, working CRS, index 0..n-1),
         ``rejected`` (source_file, source_row, reason, detail, then the raw columns as
         text) and ``report``.
 
@@ -472,9 +476,16 @@ def read_incidents(
             SOURCE_ROW: kept(raw[SOURCE_ROW]).astype("int64"),
         }
     )
-    incidents = gpd.GeoDataFrame(
-        frame[list(INCIDENT_COLUMNS)], geometry=points.to_numpy()[kept_idx], crs=working
-    )
+    columns = list(INCIDENT_COLUMNS)
+    if plan.outcome_col is not None or plan.context_col is not None:  # police.uk outcomes
+        frame[LAST_OUTCOME] = kept(
+            text_column(raw, plan.outcome_col) if plan.outcome_col else None, text=True
+        )
+        frame[CONTEXT] = kept(
+            text_column(raw, plan.context_col) if plan.context_col else None, text=True
+        )
+        columns += list(OUTCOME_COLUMNS)
+    incidents = gpd.GeoDataFrame(frame[columns], geometry=points.to_numpy()[kept_idx], crs=working)
 
     raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, X_COL, Y_COL)]
     bad = np.flatnonzero(~keep)
