@@ -334,3 +334,46 @@ def test_police_outcome_and_context_are_kept_and_survive_parquet(tmp_path):
     back = read_incidents([tmp_path / "o.parquet"], today=TODAY)
     assert back.incidents["last_outcome"].iloc[0] == "Unable to prosecute suspect"
     assert back.incidents["last_outcome"].isna().iloc[1]
+
+
+# ---------------------------------------------------------------- typed reads (issue 15)
+def test_own_parquet_is_read_typed_with_lineage_and_row_rules(tmp_path):
+    import numpy as np
+
+    rows = [street_row(f"r{i}", lon=f"{0.47 + i * 1e-3:.3f}") for i in range(4)]
+    first = read_incidents([write(tmp_path / "2025-01-x-street.csv", STREET_HEADER, rows)])
+    layer = first.incidents.copy()
+    layer.loc[1, "occurred_at"] = pd.Timestamp("2030-01-01", tz="Europe/London")  # future
+    layer.loc[2, "geometry"] = None  # lost location
+    layer.loc[3, "incident_id"] = "r0"  # repeated id
+    layer.to_parquet(tmp_path / "own.parquet", index=False)
+    res = read_incidents([tmp_path / "own.parquet"], today=TODAY)
+    accounted(res)
+    assert res.report.files[0]["format"] == "hotspots"
+    assert res.incidents["source_file"].tolist() == ["2025-01-x-street.csv"]  # lineage kept
+    got = dict(zip(res.rejected["source_row"], res.rejected["reason"], strict=True))
+    assert got == {2: "future_date", 3: "no_location", 4: "duplicate_id"}
+    assert isinstance(res.incidents["occurred_at"].dtype, pd.DatetimeTZDtype)
+    assert np.allclose(res.incidents.geometry.x, first.incidents.geometry.x[:1])
+
+
+def test_typed_geopackage_dates_are_not_parsed_as_text(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    layer = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b"],
+            "date": pd.to_datetime(["2025-01-05 10:30", "2025-01-06 11:00"]),
+            "offence": ["Burglary", "Robbery"],
+        },
+        geometry=[shapely.Point(560000, 200000), shapely.Point(560100, 200100)],
+        crs=27700,
+    )
+    layer.to_file(tmp_path / "typed.gpkg", engine="pyogrio")
+    res = read_incidents([tmp_path / "typed.gpkg"], today=TODAY)
+    accounted(res)
+    assert res.report.n_kept == 2 and res.report.time_resolution == "exact"
+    assert res.incidents["occurred_at"].iloc[0] == pd.Timestamp(
+        "2025-01-05 10:30", tz="Europe/London"
+    )

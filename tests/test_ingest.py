@@ -15,7 +15,6 @@ from hotspots.ingest import read_incidents, write_rejected
 from hotspots.schema import (
     DWELLING_BURGLARY,
     INCIDENT_COLUMNS,
-    OUTCOME_COLUMNS,
     INCIDENT_ID,
     LOCATION,
     LSOA_CODE,
@@ -23,6 +22,7 @@ from hotspots.schema import (
     OCCURRED_TO,
     OFFENCE,
     OFFENCE_CODE,
+    OUTCOME_COLUMNS,
     REJECT_REASONS,
     SOURCE_FILE,
     SOURCE_ROW,

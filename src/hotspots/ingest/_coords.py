@@ -7,6 +7,7 @@ code per row, so callers can reject rows with a reason instead of dropping them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,14 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 from hotspots.crs import BNG, WGS84, detect_coordinate_kind, working_crs_for
 from hotspots.errors import CRSError, OptionError, SchemaError
 
-__all__ = ["COORDINATE_PAIRS", "CoordinateResult", "locate", "points_from_columns"]
+__all__ = [
+    "COORDINATE_PAIRS",
+    "OUTSIDE_AREA",
+    "CoordinateResult",
+    "locate",
+    "outside_working_area",
+    "points_from_columns",
+]
 
 # Recognised (x, y) column-name pairs, matched case-insensitively, in order of preference:
 # lon/lat pairs first because their CRS is unambiguous (a file often has both).
@@ -178,7 +186,7 @@ def _check_not_swapped(x: np.ndarray, y: np.ndarray, *, what: str, x_col: str, y
         raise CRSError(msg)
 
 
-def _outside_working_area(
+def outside_working_area(
     tx: np.ndarray,
     ty: np.ndarray,
     target: CRS,
@@ -222,12 +230,16 @@ def _projected_in_area(
     area = source.area_of_use
     if area is None:
         return np.isfinite(x) & np.isfinite(y)
-    m = margin
-    west, south, east, north = area.bounds
-    box = (max(west - m, -180.0), max(south - m, -90.0), min(east + m, 180.0), min(north + m, 90.0))
-    to_source = Transformer.from_crs(WGS84, source, always_xy=True)
-    xmin, ymin, xmax, ymax = to_source.transform_bounds(*box, densify_pts=21, errcheck=False)
+    xmin, ymin, xmax, ymax = _area_box(source.to_wkt(), margin)
     if not all(np.isfinite(v) for v in (xmin, ymin, xmax, ymax)):  # pragma: no cover - polar
+        m = margin
+        west, south, east, north = area.bounds
+        box = (
+            max(west - m, -180.0),
+            max(south - m, -90.0),
+            min(east + m, 180.0),
+            min(north + m, 90.0),
+        )
         lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
             x, y, errcheck=False
         )
@@ -236,6 +248,17 @@ def _projected_in_area(
             np.isfinite(lon) & (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
         )
     return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+@functools.lru_cache(maxsize=32)
+def _area_box(wkt: str, margin: float) -> tuple[float, float, float, float]:
+    """The CRS's area of use (widened by ``margin`` degrees) as a box in its own units."""
+    crs = CRS.from_wkt(wkt)
+    west, south, east, north = crs.area_of_use.bounds
+    m = margin
+    box = (max(west - m, -180.0), max(south - m, -90.0), min(east + m, 180.0), min(north + m, 90.0))
+    to_source = Transformer.from_crs(WGS84, crs, always_xy=True)
+    return tuple(to_source.transform_bounds(*box, densify_pts=21, errcheck=False))
 
 
 def _sample(mask: np.ndarray, *, size: int = _CRS_SAMPLE) -> np.ndarray:
@@ -360,7 +383,7 @@ def locate(
         ok = np.isfinite(tx) & np.isfinite(ty)
         reasons[rows[~ok]] = OUT_OF_RANGE  # cannot be expressed in the working CRS
         degrees = source.is_geographic
-        away = ok & _outside_working_area(
+        away = ok & outside_working_area(
             tx,
             ty,
             target,

@@ -243,7 +243,7 @@ def parse_times(
     )
 
 
-def typed_times(values: pd.Series, *, tz: str) -> ParsedTimes:
+def typed_times(values: pd.Series, *, tz: str, resolution: bool = True) -> ParsedTimes:
     """Timestamps from a column that is already a datetime (typed files: no text round trip).
 
     Aware times are converted into ``tz``, naive ones read in it; dates outside
@@ -257,9 +257,8 @@ def typed_times(values: pd.Series, *, tz: str) -> ParsedTimes:
         out = _localise(values.astype("datetime64[ns]"), tz)
     empty = values.isna().to_numpy(dtype=bool) & ~outside
     out = out.set_axis(values.index)
-    return ParsedTimes(
-        out, np.zeros(len(out), dtype=bool), empty, _resolution(out), "typed", outside
-    )
+    res = _resolution(out) if resolution else "exact"  # callers with a per-row column skip it
+    return ParsedTimes(out, np.zeros(len(out), dtype=bool), empty, res, "typed", outside)
 
 
 def _parse_unique(

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import shapely
 from pyproj import CRS
 
 from hotspots.errors import InputError
@@ -38,6 +39,8 @@ __all__ = [
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gpkg", ".geojson")
 _SNIFF_BYTES = 1 << 16
 _MAX_CONTROL_SHARE = 0.01  # more control characters than this after cp1252 = not text
+_GEOM_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint"}
+_GEOM_NAMES.update({5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"})
 MAX_FIELD_CHARS = 1_000  # longer text fields are cut to this (with a note), never kept whole
 
 
@@ -57,6 +60,7 @@ class RawTable:
     source_rows: np.ndarray | None = None  # data row numbers when lines were set aside
     skipped: str | None = None  # kind of file set aside whole (police.uk outcomes, ...)
     skipped_rows: int = 0
+    geometry: np.ndarray | None = None  # the spatial file's shapely geometries, as read
 
 
 def _suffix(path: Path) -> str:
@@ -398,8 +402,14 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
         raise InputError(msg)
     if not isinstance(layer, gpd.GeoDataFrame) or layer.geometry.name not in layer.columns:
         return RawTable(path=path, kind=kind, frame=_typed(pd.DataFrame(layer)))
-    geom = layer.geometry
-    kinds = set(geom.dropna()[~geom.dropna().is_empty].geom_type)
+    geoms = np.asarray(layer.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    type_ids = np.unique(shapely.get_type_id(geoms))  # -1: missing
+    kinds = {_GEOM_NAMES.get(int(t), str(t)) for t in type_ids if t >= 0}
+    if not present.all():  # empty geometries of other kinds say nothing about the layer
+        kinds = {
+            _GEOM_NAMES.get(int(t), str(t)) for t in np.unique(shapely.get_type_id(geoms[present]))
+        }
     if kinds and kinds <= {"Polygon", "MultiPolygon"}:  # a boundary file among the inputs
         return RawTable(
             path=path,
@@ -414,13 +424,19 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
             f"Convert them to points (e.g. centroids) first."
         )
         raise InputError(msg)
-    usable = geom.notna() & ~geom.is_empty
-    x = np.full(len(layer), np.nan)
-    y = np.full(len(layer), np.nan)
-    x[usable.to_numpy()] = geom[usable].x.to_numpy()
-    y[usable.to_numpy()] = geom[usable].y.to_numpy()
-    attrs = pd.DataFrame(layer.drop(columns=geom.name))
-    return RawTable(path=path, kind=kind, frame=_typed(attrs), geo_x=x, geo_y=y, geo_crs=layer.crs)
+    usable = geoms if present.all() else np.where(present, geoms, None)
+    x = shapely.get_x(usable)  # NaN where missing (empty points are set to None first)
+    y = shapely.get_y(usable)
+    attrs = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    return RawTable(
+        path=path,
+        kind=kind,
+        frame=_typed(attrs),
+        geo_x=x,
+        geo_y=y,
+        geo_crs=layer.crs,
+        geometry=geoms,
+    )
 
 
 def read_tables(

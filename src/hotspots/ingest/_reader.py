@@ -31,7 +31,8 @@ from hotspots.ingest._dates import (
     typed_times,
 )
 from hotspots.ingest._files import RawTable, expand_inputs, read_tables
-from hotspots.ingest._formats import API_CATEGORIES, MAPPED, column_key, plan_for
+from hotspots.ingest._formats import API_CATEGORIES, HOTSPOTS, MAPPED, column_key, plan_for
+from hotspots.ingest._own import is_own_table, own_columns, own_rows
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._rows import (
     X_COL,
@@ -153,6 +154,15 @@ def read_incidents(
     report(progress, "reading files", 0, len(files))
     tables = read_tables(files, on_done=lambda k: report(progress, "reading files", k, len(files)))
     tables, skip_notes = _set_aside(tables)
+    if is_own_table(tables, opts):  # hotspots' own typed parquet: no text round trip
+        return _read_own(
+            tables,
+            opts,
+            notes=skip_notes,
+            today_end=today_end,
+            floor=floor,
+            reject_implausible=implausible_dates == "reject",
+        )
     plans = [
         plan_for(list(t.frame.columns), opts, what=t.path.name, spatial=t.geo_x is not None)
         for t in tables
@@ -559,6 +569,81 @@ def read_incidents(
         notes=tuple(dict.fromkeys(notes)),
     )
     return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
+
+
+def _read_own(
+    tables: list[RawTable],
+    opts: IngestOptions,
+    *,
+    notes: list[str],
+    today_end: pd.Timestamp,
+    floor: pd.Timestamp | None,
+    reject_implausible: bool,
+) -> IngestResult:
+    """IngestResult of hotspots' own typed tables (see :mod:`hotspots.ingest._own`)."""
+    frame, geometry, rows, at, to = own_rows(
+        tables, opts, today_end=today_end, floor=floor, reject_implausible=reject_implausible
+    )
+    keep = rows.free
+    columns = own_columns(frame)
+    everything = keep.all()
+    kept = frame[columns] if everything else frame.loc[keep, columns].reset_index(drop=True)
+    kept = kept.assign(
+        **{
+            OCCURRED_AT: at.array if everything else at[keep].array,
+            OCCURRED_TO: to.array if everything else to[keep].array,
+        }
+    )
+    incidents = gpd.GeoDataFrame(kept, geometry=geometry[keep], crs=rows.crs)
+    bad = np.flatnonzero(~keep)
+    others = [c for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
+    rejected = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    SOURCE_FILE: frame[SOURCE_FILE].to_numpy()[bad],
+                    SOURCE_ROW: frame[SOURCE_ROW].to_numpy(dtype="int64")[bad],
+                    REJECT_REASON: rows.reason[bad].astype(str),
+                    REJECT_DETAIL: rows.detail[bad].astype(str),
+                }
+            ),
+            frame.iloc[bad][others].astype("str").reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    counts = pd.Series(rows.reason[bad]).value_counts()
+    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
+    kept_res = set(incidents[TIME_RESOLUTION].unique())
+    dataset_res = max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else "day"
+    if len(incidents):
+        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
+        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
+    else:
+        date_min = date_max = None
+    if dataset_res == "month":
+        notes = [*notes, SNAPPED_NOTE]
+    epsg = rows.crs.to_epsg()
+    report = IngestReport(
+        n_read=len(frame),
+        n_kept=int(keep.sum()),
+        rejected_by_reason=by_reason,
+        date_min=date_min,
+        date_max=date_max,
+        time_resolution=str(dataset_res),
+        crs=f"EPSG:{epsg}" if epsg is not None else rows.crs.to_string(),
+        files=tuple(
+            {
+                "path": str(t.path),
+                "file": t.path.name,
+                "format": HOTSPOTS,
+                "rows": len(t.frame),
+                "encoding": "binary",
+            }
+            for t in tables
+        ),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+    return IngestResult(incidents=incidents, rejected=rejected, report=report)
 
 
 def _forces_note(raw: pd.DataFrame) -> str | None:
