@@ -23,6 +23,8 @@ __all__ = [
     "DATE_MIN",
     "ParsedTimes",
     "check_tz",
+    "day_end",
+    "in_bounds",
     "month_end",
     "parse_times",
     "typed_times",
@@ -83,7 +85,7 @@ def check_tz(tz: str) -> str:
     return tz
 
 
-def _in_bounds(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def in_bounds(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Dates outside DATE_MIN..DATE_MAX set to NaT, and the mask of those dates.
 
     ``parsed`` may be of any unit (pandas 3 keeps microseconds), naive or aware.
@@ -125,12 +127,12 @@ def _parse_iso(text: pd.Series, tz: str) -> pd.Series:
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
-        aware, _ = _in_bounds(aware)
+        aware, _ = in_bounds(aware)
         out[has_offset] = aware.dt.tz_convert(tz).astype(out.dtype)
     naive_rows = ~has_offset
     if naive_rows.any():
         naive = pd.to_datetime(text[naive_rows], format="ISO8601", errors="coerce")
-        naive, _ = _in_bounds(naive)
+        naive, _ = in_bounds(naive)
         out[naive_rows] = _localise(naive.astype("datetime64[ns]"), tz)
     return out
 
@@ -143,7 +145,7 @@ def _parse_format(text: pd.Series, fmt: str, tz: str, *, what: str, column: str)
             f"--time-format {fmt!r} is not a valid date format for {what} column {column!r}: {exc}"
         )
         raise OptionError(msg) from exc
-    parsed, _ = _in_bounds(parsed)
+    parsed, _ = in_bounds(parsed)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return parsed.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
     if parsed.notna().any() and getattr(parsed.dt, "tz", None) is None:
@@ -202,7 +204,7 @@ def _parse_dmy(text: pd.Series, tz: str, *, what: str, column: str) -> tuple[pd.
             "second": _number(parts[7], errors="coerce").fillna(0),
         }
     )
-    naive, _ = _in_bounds(pd.to_datetime(frame, errors="coerce"))
+    naive, _ = in_bounds(pd.to_datetime(frame, errors="coerce"))
     sep = parts[1].dropna().iloc[0] if parts[1].notna().any() else "/"
     how = f"%d{sep}%m{sep}%Y" if order == "dmy" else f"%m{sep}%d{sep}%Y"
     if parts[5].notna().any():
@@ -250,7 +252,7 @@ def typed_times(values: pd.Series, *, tz: str, resolution: bool = True) -> Parse
     DATE_MIN..DATE_MAX are marked ``out_of_range``.
     """
     check_tz(tz)
-    values, outside = _in_bounds(values)
+    values, outside = in_bounds(values)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         out = values.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
     else:
@@ -291,7 +293,7 @@ def _parse_unique(
             )
             raise SchemaError(msg)
         if layout == "month":
-            months, _ = _in_bounds(
+            months, _ = in_bounds(
                 pd.to_datetime(present.where(is_month) + "-01", format="%Y-%m-%d", errors="coerce")
             )
             parsed = _localise(months.astype("datetime64[ns]"), tz)
@@ -322,3 +324,26 @@ def _year_outside(text: pd.Series) -> np.ndarray:
         text.astype("str").str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False), errors="coerce"
     )
     return ((years < DATE_MIN.year) | (years > DATE_MAX.year)).fillna(False).to_numpy(dtype=bool)
+
+
+def day_end(value: str | pd.Timestamp | None, tz: str, *, option: str) -> pd.Timestamp:
+    """``value`` as a moment in ``tz``; a date alone means the end of that day; None: now.
+
+    Used for the run date (``today``) and the date floor of every input.
+    """
+    check_tz(tz)
+    if value is None:
+        return pd.Timestamp.now(tz=tz)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
+        raise OptionError(msg) from exc
+    if stamp is pd.NaT:
+        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
+        raise OptionError(msg)
+    if stamp.tzinfo is None:
+        if stamp == stamp.normalize():
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert(tz)

@@ -34,6 +34,7 @@ __all__ = [
     "expand_inputs",
     "read_table",
     "read_tables",
+    "read_text_table",
 ]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gpkg", ".geojson")
@@ -437,6 +438,37 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
         geo_crs=layer.crs,
         geometry=geoms,
     )
+
+
+def read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, tuple[str, ...]]:
+    """A side-input CSV (addresses, visits, patrols) under ingest's rules, as text.
+
+    The same decoding (UTF-8, else Windows-1252 with a note), binary-file refusal,
+    field-length cap and malformed-line handling as incident files.
+
+    Returns
+    -------
+    (frame, rows, malformed, notes)
+        Every column as text ("" for missing); the 1-based data row number of each frame
+        row; the malformed lines as rejected rows (``source_file``, ``source_row``,
+        ``reason`` = ``malformed_row``, ``detail``); and notes.
+    """
+    table = _read_csv(Path(path))
+    frame = table.frame
+    rows = table.source_rows if table.source_rows is not None else np.arange(1, len(frame) + 1)
+    malformed = pd.DataFrame(
+        {
+            "source_file": [table.path.name] * len(table.bad_lines),
+            "source_row": [max(b.line - 1, 0) for b in table.bad_lines],
+            "reason": ["malformed_row"] * len(table.bad_lines),
+            "detail": [
+                f"{table.path.name} line {b.line} has {b.actual} fields where the header has "
+                f"{b.expected}: {b.text[:80]!r}; quote fields that contain commas"
+                for b in table.bad_lines
+            ],
+        }
+    )
+    return frame, np.asarray(rows, dtype="int64"), malformed, table.notes
 
 
 def read_tables(

@@ -19,13 +19,13 @@ from hotspots._progress import Progress, report
 from hotspots._validate import check_choice
 from hotspots.config import IngestOptions
 from hotspots.crs import BNG
-from hotspots.errors import InputError, OptionError
+from hotspots.errors import InputError
 from hotspots.ingest._coords import locate
 from hotspots.ingest._dates import (
     DATE_MAX,
     DATE_MIN,
     ParsedTimes,
-    check_tz,
+    day_end,
     month_end,
     parse_times,
     typed_times,
@@ -146,8 +146,8 @@ def read_incidents(
     """
     opts = options or IngestOptions()
     check_choice(implausible_dates, _IMPLAUSIBLE_CHOICES, name="implausible_dates")
-    today_end = _day_end(today, opts.tz, option="today")
-    floor = None if date_floor is None else _day_end(date_floor, opts.tz, option="date_floor")
+    today_end = day_end(today, opts.tz, option="today")
+    floor = None if date_floor is None else day_end(date_floor, opts.tz, option="date_floor")
     if floor is not None:
         floor = floor.normalize()
     files = expand_inputs(inputs)
@@ -719,23 +719,3 @@ def _set_aside(tables: list[RawTable]) -> tuple[list[RawTable], list[str]]:
         )
         notes.append(f"Skipped {len(group):,} {kind} file(s) ({rows:,} rows: {names}); {advice}.")
     return keep, notes
-
-
-def _day_end(value: str | pd.Timestamp | None, tz: str, *, option: str) -> pd.Timestamp:
-    """``value`` as a moment in ``tz``; a date alone means the end of that day; None: now."""
-    check_tz(tz)
-    if value is None:
-        return pd.Timestamp.now(tz=tz)
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
-        raise OptionError(msg) from exc
-    if stamp is pd.NaT:
-        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
-        raise OptionError(msg)
-    if stamp.tzinfo is None:
-        if stamp == stamp.normalize():
-            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-    return stamp.tz_convert(tz)
