@@ -1,0 +1,341 @@
+"""Publishing a run: the lock, the journal swap, kills at every file operation, one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hotspots.errors import HotspotsError, OutputError
+from hotspots.outputs.publish import JOURNAL_NAME, LOCK_NAME, recover, staged_outputs
+
+OWNED = ("a.csv", "b.geojson", "run.json", "lists", "only_old.csv")
+
+
+def write_set(staging: Path, version: str) -> None:
+    """A small output set like weekly's: files, a folder of lists, one file only v1 has."""
+    for name in ("a.csv", "b.geojson", "run.json"):
+        (staging / name).write_text(f"{name} {version}\n")
+    (staging / "lists").mkdir()
+    for area in ("north", "south"):
+        (staging / "lists" / f"{area}.html").write_text(f"{area} {version}\n")
+    if version == "v1":
+        (staging / "only_old.csv").write_text("only in v1\n")
+
+
+def visible(out: Path) -> dict[str, str]:
+    """Every user-visible file (hidden bookkeeping excluded) -> its text."""
+    return {
+        str(p.relative_to(out)): p.read_text()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
+    }
+
+
+def expected(version: str, tmp_path: Path) -> dict[str, str]:
+    folder = tmp_path / f"expected-{version}"
+    folder.mkdir()
+    write_set(folder, version)
+    return visible(folder)
+
+
+def publish(out: Path, version: str) -> None:
+    with staged_outputs(out, owned=OWNED) as staging:
+        write_set(staging, version)
+
+
+def test_swap_replaces_the_set_and_removes_stale_owned(tmp_path):
+    out = tmp_path / "out"
+    publish(out, "v1")
+    (out / "analyst_notes.txt").write_text("mine\n")  # not owned: never touched
+    publish(out, "v2")
+    want = expected("v2", tmp_path) | {"analyst_notes.txt": "mine\n"}
+    assert visible(out) == want
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
+
+
+def test_failure_in_the_run_leaves_previous_set(tmp_path):
+    out = tmp_path / "out"
+    publish(out, "v1")
+    with pytest.raises(RuntimeError, match="boom"), staged_outputs(out, owned=OWNED) as staging:
+        write_set(staging, "v2")
+        raise RuntimeError("boom")
+    assert visible(out) == expected("v1", tmp_path)
+    assert not [p for p in out.iterdir() if "staging" in p.name]
+
+
+def test_second_run_stops_with_one_line(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(out / LOCK_NAME)], stdout=subprocess.PIPE
+    ) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+            with pytest.raises(
+                OutputError, match=rf"another hotspots run is writing .*pid {holder.pid}"
+            ):
+                publish(out, "v1")
+        finally:
+            holder.kill()
+    publish(out, "v1")  # the lock dies with its holder
+    assert visible(out) == expected("v1", tmp_path)
+
+
+_HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.pwrite(fd, f"{os.getpid()}\\n".encode(), 0)
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+# ---------------------------------------------------------------------------- fault injection
+
+_PATCHED = ("replace", "rename", "unlink", "rmdir", "mkdir", "fsync")
+
+
+@contextlib.contextmanager
+def counting_ops(on_call: Callable[[int], None]) -> Iterator[list[int]]:
+    """Patch every file operation the swap may use; call ``on_call(k)`` before the k-th."""
+    count = [0]
+    originals = {name: getattr(os, name) for name in _PATCHED}
+    original_rmtree = shutil.rmtree
+
+    def wrap(fn: Callable[..., object]) -> Callable[..., object]:
+        def inner(*args: object, **kwargs: object) -> object:
+            count[0] += 1
+            on_call(count[0])
+            return fn(*args, **kwargs)
+
+        return inner
+
+    for name, fn in originals.items():
+        setattr(os, name, wrap(fn))
+    shutil.rmtree = wrap(original_rmtree)  # type: ignore[assignment]
+    try:
+        yield count
+    finally:
+        for name, fn in originals.items():
+            setattr(os, name, fn)
+        shutil.rmtree = original_rmtree  # type: ignore[assignment]
+
+
+def publish_killed_at(out: Path, version: str, k: int) -> int:
+    """Publish ``version`` in a forked child that dies (``os._exit``) at file operation k."""
+    pid = os.fork()
+    if pid == 0:  # child: never returns into pytest
+        code = 0
+        try:
+
+            def die(i: int) -> None:
+                if i == k:
+                    os._exit(9)
+
+            with counting_ops(die):
+                publish(out, version)
+        except BaseException:  # noqa: BLE001 - the child reports by exit code only
+            code = 3
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def count_ops(out: Path, version: str) -> int:
+    with counting_ops(lambda i: None) as count:
+        publish(out, version)
+    return count[0]
+
+
+def test_kill_at_every_file_operation(tmp_path):
+    old, new, third = (expected(v, tmp_path) for v in ("v1", "v2", "v3"))
+    probe = tmp_path / "probe"
+    publish(probe, "v1")
+    n_ops = count_ops(probe, "v2")
+    assert n_ops > 20  # staging, journal, moves, cleanup: every one is a kill point
+    outcomes = {"old": 0, "new": 0}
+    for k in range(1, n_ops + 1):
+        out = tmp_path / f"k{k}"
+        publish(out, "v1")
+        code = publish_killed_at(out, "v2", k)
+        assert code == 9, f"kill point {k} was not reached"
+        recover_under_lock(out)  # what the next run does first, under the lock ...
+        seen = visible(out)  # ... and the folder holds exactly one run's set
+        assert seen in (old, new), f"mixed set after a kill at operation {k}: {sorted(seen)}"
+        outcomes["old" if seen == old else "new"] += 1
+        assert not [p for p in out.iterdir() if p.name.startswith((".hotspots-s", ".hotspots-o"))]
+        assert not (out / JOURNAL_NAME).exists()
+        publish(out, "v3")  # and the next run succeeds
+        assert visible(out) == third
+    assert outcomes["old"] > 0 and outcomes["new"] > 0, outcomes
+
+
+def test_kill_at_random_times(tmp_path):
+    """SIGKILL a publishing process at random moments (seeded)."""
+    rng = random.Random(20261201)
+    old, new = expected("v1", tmp_path), expected("v2", tmp_path)
+    script = (
+        "import sys\nfrom pathlib import Path\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from test_publish import publish\n"
+        "print('ready', flush=True)\n"
+        "publish(Path(sys.argv[1]), 'v2')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    for trial in range(6):
+        out = tmp_path / f"r{trial}"
+        publish(out, "v1")
+        with subprocess.Popen(
+            [sys.executable, "-c", script, str(out), str(Path(__file__).parent)],
+            stdout=subprocess.PIPE,
+            env=env,
+        ) as child:
+            assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+            time.sleep(rng.uniform(0.0, 0.01))
+            child.send_signal(signal.SIGKILL)
+        recover_under_lock(out)
+        assert visible(out) in (old, new), f"trial {trial}"
+        publish(out, "v1")
+        assert visible(out) == old
+
+
+def recover_under_lock(out: Path) -> None:
+    fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        recover(out)
+    finally:
+        os.close(fd)
+
+
+def test_legacy_staging_beside_out_is_removed(tmp_path):
+    out = tmp_path / "out"
+    stale = tmp_path / ".out.staging-abc123"
+    stale.mkdir()
+    (stale / "cocoon_visits.csv").write_text("12 High Street\n")
+    publish(out, "v1")
+    assert not stale.exists()
+
+
+# ---------------------------------------------------------------------------- other filesystems
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A small tmpfs mount (root only); skipped with the reason where the machine refuses."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root and mount(8)")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_out_is_a_mount_point(tmpfs, tmp_path):
+    """--out on another filesystem than its parent: no rename ever crosses devices."""
+    assert os.stat(tmpfs).st_dev != os.stat(tmp_path).st_dev
+    publish(tmpfs, "v1")
+    publish(tmpfs, "v2")
+    assert visible(tmpfs) == expected("v2", tmp_path)
+
+
+def test_out_under_dev_shm(tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        pytest.skip("/dev/shm is not writable here")
+    out = Path(os.environ.get("HOTSPOTS_SHM_TEST", shm / f"hotspots-test-{os.getpid()}"))
+    try:
+        publish(out, "v1")
+        publish(out, "v2")
+        assert visible(out) == expected("v2", tmp_path)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- one-line errors
+
+
+def one_line(exc: pytest.ExceptionInfo[HotspotsError]) -> str:
+    text = str(exc.value)
+    assert "\n" not in text and isinstance(exc.value, HotspotsError)
+    return text
+
+
+def test_out_is_a_file(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("not a folder\n")
+    with pytest.raises(OutputError, match=r"is a file, not a folder; give a folder path") as exc:
+        publish(target, "v1")
+    assert str(target) in one_line(exc)
+
+
+def test_out_under_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match=r"is a file, not a folder") as exc:
+        publish(tmp_path / "file" / "out", "v1")
+    one_line(exc)
+
+
+def test_read_only_out(tmpfs):
+    publish(tmpfs, "v1")
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    with pytest.raises(OutputError, match=r"read-only filesystem; choose a writable --out") as exc:
+        publish(tmpfs, "v2")
+    one_line(exc)
+
+
+def test_full_disk(tmpfs, tmp_path):
+    publish(tmpfs, "v1")
+    with pytest.raises(OutputError, match=r"no space left .*; free space or choose another --out"):
+        with staged_outputs(tmpfs, owned=OWNED) as staging:
+            (staging / "a.csv").write_bytes(b"x" * 1_000_000)
+    assert visible(tmpfs) == expected("v1", tmp_path)
+
+
+def test_name_too_long(tmp_path):
+    with pytest.raises(OutputError, match=r"file name too long .* shorten it") as exc:
+        with staged_outputs(tmp_path / "out", owned=()) as staging:
+            (staging / ("Area " * 60 + ".html")).write_text("x")
+    one_line(exc)
+    assert not [p for p in (tmp_path / "out").iterdir() if "staging" in p.name]
+
+
+def test_missing_input_is_not_an_output_error(tmp_path):
+    with pytest.raises(FileNotFoundError), staged_outputs(tmp_path / "out", owned=()):
+        (tmp_path / "no-such-input.csv").read_text()
+
+
+def test_no_permission(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root ignores file permissions")
+    out = tmp_path / "locked"
+    out.mkdir(mode=0o500)
+    with pytest.raises(OutputError, match="no permission"):
+        publish(out, "v1")
+
+
+def test_errno_mapping_names_the_fix(tmp_path):
+    from hotspots.outputs.publish import output_error
+
+    err = output_error(OSError(errno.EDQUOT, "Disk quota exceeded", str(tmp_path / "x")), tmp_path)
+    assert "free space" in str(err)
