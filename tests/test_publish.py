@@ -306,16 +306,19 @@ def test_read_only_out(tmpfs):
 
 def test_full_disk(tmpfs, tmp_path):
     publish(tmpfs, "v1")
-    with pytest.raises(OutputError, match=r"no space left .*; free space or choose another --out"):
-        with staged_outputs(tmpfs, owned=OWNED) as staging:
-            (staging / "a.csv").write_bytes(b"x" * 1_000_000)
+    full = r"no space left .*; free space or choose another --out"
+    with pytest.raises(OutputError, match=full), staged_outputs(tmpfs, owned=OWNED) as staging:
+        (staging / "a.csv").write_bytes(b"x" * 1_000_000)
     assert visible(tmpfs) == expected("v1", tmp_path)
 
 
 def test_name_too_long(tmp_path):
-    with pytest.raises(OutputError, match=r"file name too long .* shorten it") as exc:
-        with staged_outputs(tmp_path / "out", owned=()) as staging:
-            (staging / ("Area " * 60 + ".html")).write_text("x")
+    too_long = r"file name too long .* shorten it"
+    with (
+        pytest.raises(OutputError, match=too_long) as exc,
+        staged_outputs(tmp_path / "out", owned=()) as staging,
+    ):
+        (staging / ("Area " * 60 + ".html")).write_text("x")
     one_line(exc)
     assert not [p for p in (tmp_path / "out").iterdir() if "staging" in p.name]
 
@@ -339,3 +342,84 @@ def test_errno_mapping_names_the_fix(tmp_path):
 
     err = output_error(OSError(errno.EDQUOT, "Disk quota exceeded", str(tmp_path / "x")), tmp_path)
     assert "free space" in str(err)
+
+
+# ---------------------------------------------------------------------------- ingest's unit
+
+
+def ingest_unit(out: Path, tag: str) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    from hotspots.ingest._write import write_ingest_outputs
+
+    incidents = gpd.GeoDataFrame(
+        {"incident_id": [f"{tag}-1"]}, geometry=gpd.points_from_xy([1.0], [2.0]), crs=27700
+    )
+    rejected = pd.DataFrame({"reason": ["no_location"], "detail": [tag]})
+    write_ingest_outputs(incidents, rejected, {"command": "ingest", "tag": tag}, out)
+
+
+def ingest_files(folder: Path, stem: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob(f"{stem}.*"))}
+
+
+def test_two_ingests_into_one_folder_keep_both(tmp_path):
+    ingest_unit(tmp_path / "essex.parquet", "essex")
+    ingest_unit(tmp_path / "kent.parquet", "kent")
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert names == [
+        "essex.parquet",
+        "essex.rejected.csv",
+        "essex.run.json",
+        "kent.parquet",
+        "kent.rejected.csv",
+        "kent.run.json",
+    ]
+    assert "essex" in (tmp_path / "essex.rejected.csv").read_text("utf-8-sig")
+    import json
+
+    run = json.loads((tmp_path / "kent.run.json").read_text())
+    assert run["outputs"] == ["kent.parquet", "kent.rejected.csv", "kent.run.json"]
+
+
+def test_ingest_killed_at_every_file_operation(tmp_path):
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    ingest_unit(probe / "essex.parquet", "old")
+    with counting_ops(lambda i: None) as count:
+        ingest_unit(probe / "essex.parquet", "new")
+    reference = {}
+    for tag in ("old", "new"):
+        folder = tmp_path / f"ref-{tag}"
+        folder.mkdir()
+        ingest_unit(folder / "essex.parquet", tag)
+        reference[tag] = ingest_files(folder, "essex")
+    for k in range(1, count[0] + 1):
+        folder = tmp_path / f"k{k}"
+        folder.mkdir()
+        ingest_unit(folder / "essex.parquet", "old")
+        pid = os.fork()
+        if pid == 0:
+
+            def die(i: int) -> None:
+                if i == k:
+                    os._exit(9)
+
+            with counting_ops(die):
+                ingest_unit(folder / "essex.parquet", "new")
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 9
+        recover_under_lock(folder)
+        seen = ingest_files(folder, "essex")
+        assert set(seen) == set(reference["old"]), k
+        # parquet and run.json carry no run time here, so bytes identify the version
+        assert seen["essex.rejected.csv"] in (
+            reference["old"]["essex.rejected.csv"],
+            reference["new"]["essex.rejected.csv"],
+        )
+        version = (
+            "old" if seen["essex.rejected.csv"] == reference["old"]["essex.rejected.csv"] else "new"
+        )
+        assert seen == reference[version], f"mixed ingest unit after a kill at operation {k}"

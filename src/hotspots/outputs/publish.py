@@ -225,8 +225,7 @@ def swap_into_place(staging: Path, out_dir: Path, *, owned: Iterable[str]) -> di
 
 def _make_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
-        msg = f"--out {out_dir} is a file, not a folder; give a folder path (it is created if missing)."
-        raise OutputError(msg)
+        raise output_error(OSError(errno.EEXIST, "File exists", str(out_dir)), out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -280,7 +279,7 @@ def staged_outputs(out: str | os.PathLike[str], *, owned: Iterable[str]) -> Iter
     Examples
     --------
     >>> with staged_outputs(tmp_out, owned=["a.csv"]) as staging:  # doctest: +SKIP
-    ...     (staging / "a.csv").write_text("x\\n")
+    ...     (staging / "a.csv").write_text("spot_id,harm")
     """
     out_dir = Path(out)
     owned = tuple(owned)
