@@ -402,7 +402,7 @@ def test_ingest_killed_at_every_file_operation(tmp_path):
         pid = os.fork()
         if pid == 0:
 
-            def die(i: int) -> None:
+            def die(i: int, k: int = k) -> None:
                 if i == k:
                     os._exit(9)
 

@@ -224,7 +224,7 @@ def _run_into(
 ) -> dict[str, Any]:
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
-    from hotspots.outputs.files import write_text
+    from hotspots.outputs.files import areas_layer, points_layer, write_text
     from hotspots.outputs.public import public_burglaries
 
     ingested = stages.ingest(inputs, s, progress=progress)
@@ -347,10 +347,15 @@ def _run_into(
     if zones is not None and visits_list is not None and not s.public:
         stages.write_lists(zones, visits_list, staging, as_of=as_of, provenance=prov, settings=s)
     if areas is not None:
-        layers["areas"] = areas
+        layers["areas"] = areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
     if len(recent):
         layers["recent_burglaries"] = public_burglaries(recent) if s.public else recent
-    write_geopackage({k: v for k, v in layers.items() if len(v)}, staging / "hotspots.gpkg")
+    if visits_list is not None and not s.public:
+        layers["cocoon_visits"] = points_layer(visits_list, crs=working_crs)
+    if len(plan):
+        layers["patrol_plan"] = spot_result.spots[["spot_id", "geometry"]].merge(plan, on="spot_id")
+    gpkg = {k: v for k, v in layers.items() if len(v)}
+    write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     summary_out = {**prov, "summary": summary}
     write_json(staging / "run.json", summary_out)
     return summary
