@@ -173,7 +173,7 @@ def cocoon(
     if compliance is not None:
         summary["compliance"] = compliance.overall
     if s.public:
-        zones = generalise_zones(zones, radius_m=s.radius_m)
+        zones = generalise_zones(zones, radius_m=s.radius_m, addresses=index)
         visit_list = None
     return zones, visit_list, compliance, summary
 

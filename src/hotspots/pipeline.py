@@ -225,7 +225,12 @@ def _run_into(
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
     from hotspots.outputs.files import areas_layer, points_layer, write_text
-    from hotspots.outputs.public import public_burglaries
+    from hotspots.outputs.public import (
+        day_times,
+        make_public_folder,
+        public_burglaries,
+        public_figures,
+    )
 
     ingested = stages.ingest(inputs, s, progress=progress)
     incidents = ingested.incidents
@@ -334,12 +339,12 @@ def _run_into(
     )
     html = stages.map_html(
         spot_result,
-        zones=zones,
-        burglaries=recent,
+        zones=day_times(zones, tz=s.ingest.tz) if s.public and zones is not None else zones,
+        burglaries=day_times(recent, tz=s.ingest.tz) if s.public else recent,
         areas=areas,
         title=title,
         as_of=as_of,
-        provenance=prov,
+        provenance=public_figures(prov) if s.public else prov,
         settings=s,
         addresses=map_addresses,
     )
@@ -358,6 +363,8 @@ def _run_into(
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     summary_out = {**prov, "summary": summary}
     write_json(staging / "run.json", summary_out)
+    if s.public:  # one pass over every table and figure file, just before the swap
+        make_public_folder(staging, crs=working_crs, tz=s.ingest.tz, radius_m=s.radius_m)
     return summary
 
 

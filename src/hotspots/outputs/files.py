@@ -385,6 +385,11 @@ def _gpkg_ready(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_convert("UTC")
+        elif pd.api.types.is_object_dtype(out[col]) and col != out.geometry.name:
+            values = out[col]
+            kinds = {type(v) for v in values.dropna()}
+            if str in kinds and len(kinds) > 1:  # e.g. counts with "<3" in public mode
+                out[col] = values.map(lambda v: v if v is None or pd.isna(v) else str(v))
         elif isinstance(out[col].dtype, pd.Int64Dtype):
             has_na = bool(out[col].isna().any())
             out[col] = out[col].astype("float64" if has_na else "int64")
