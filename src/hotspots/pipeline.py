@@ -262,7 +262,7 @@ def _run_into(
     layers: dict[str, gpd.GeoDataFrame] = {}
 
     def provenance(command: str) -> dict[str, Any]:
-        return build_provenance(
+        record = build_provenance(
             command=command,
             parameters={**s.to_dict(), "as_of": as_of},
             inputs=[*input_files, *extra_inputs],
@@ -274,6 +274,7 @@ def _run_into(
                 "notes": summary["notes"],
             },
         )
+        return public_figures(record) if s.public else record
 
     # ---------------------------------------------------------------- harm spots
     report(progress, "harm spots", 0, 1)
@@ -344,7 +345,7 @@ def _run_into(
         areas=areas,
         title=title,
         as_of=as_of,
-        provenance=public_figures(prov) if s.public else prov,
+        provenance=prov,
         settings=s,
         addresses=map_addresses,
     )

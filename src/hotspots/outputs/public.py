@@ -18,7 +18,8 @@ run's tables and by :func:`public_figures` to its figures (``run.json``, GeoJSON
 * **Times to the day.** Timestamps become the local date (tables written as
   ``YYYY-MM-DD``; frames handed to the map keep their type at local midnight).
 * **Small counts.** Every count of 1 or 2 (``SMALL_COUNT`` = 3) becomes ``"<3"``: count
-  columns (``n_*``, ``visits``, ``observed``, ``zones`` ...), the counts inside
+  columns (``n_*``, ``visits``, ``observed``, ``zones`` ..., written as text in public
+  mode so each keeps one type), the counts inside
   ``offence_mix`` ("Robbery: <3") and counts in the figures (per area, per status, per
   reason). Zero stays zero: it discloses no one.
 * **No raw rows.** Rejected-row files keep only the number of rows per reason; visit
@@ -212,15 +213,25 @@ def _is_count(name: str) -> bool:
 
 
 def _suppress_column(col: pd.Series) -> pd.Series:
-    if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_object_dtype(col)):
-        return col
+    """A count column as text, 1-2 shown as ``"<3"``.
+
+    Always text, suppressed or not, so the column keeps one type in every file and every
+    week (GIS readers turn a column mixing numbers and text into JSON or drop it).
+    """
     if pd.api.types.is_bool_dtype(col):
         return col
-    values = col.astype(object)
-    small = values.map(lambda v: suppress_count(v) == SUPPRESSED)
-    if not bool(small.any()):
+    if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_object_dtype(col)):
         return col
-    return values.where(~small, SUPPRESSED)
+
+    def text(v: Any) -> Any:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return None
+        v = suppress_count(v)
+        if isinstance(v, float | np.floating) and float(v).is_integer():
+            return str(int(v))
+        return str(v)
+
+    return col.astype(object).map(text)
 
 
 def _suppress_text(text: Any, pattern: re.Pattern[str]) -> Any:
