@@ -7,6 +7,7 @@ import errno
 import fcntl
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -423,3 +424,150 @@ def test_ingest_killed_at_every_file_operation(tmp_path):
             "old" if seen["essex.rejected.csv"] == reference["old"]["essex.rejected.csv"] else "new"
         )
         assert seen == reference[version], f"mixed ingest unit after a kill at operation {k}"
+
+
+# ---------------------------------------------------------------------------- a real weekly set
+
+
+def _weekly_argv(town: dict[str, Path], out: Path, seed: int) -> list[str]:
+    return [
+        "weekly",
+        str(town["incidents"]),
+        "--areas",
+        str(town["districts"]),
+        "--area-field",
+        "area",
+        "--addresses",
+        str(town["addresses"]),
+        "--permutations",
+        "19",
+        "--top",
+        "3",
+        "--no-tiles",
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+    ]
+
+
+@pytest.fixture(scope="module")
+def weekly_sets(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Path, Path]:
+    """Two real ``hotspots weekly`` output sets of the demo town (seeds 1 and 2)."""
+    from hotspots.cli import main
+    from hotspots.demo import generate_town, write_town
+
+    root = tmp_path_factory.mktemp("weekly")
+    town = write_town(generate_town(seed=3, n_homes=800, years=1), root / "town")
+    sets = []
+    for seed in (1, 2):
+        out = root / f"set{seed}"
+        with pytest.raises(SystemExit) as done:
+            main(_weekly_argv(town, out, seed))
+        assert done.value.code == 0
+        sets.append(out)
+    return town, sets[0], sets[1]
+
+
+def _set_bytes(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
+    }
+
+
+def test_real_weekly_set_killed_at_every_swap_operation(weekly_sets, tmp_path):
+    """The weekly run's own files (map, GeoPackage, cocoon_lists/ ...), swapped under kills."""
+    from hotspots.outputs.publish import swap_into_place
+    from hotspots.pipeline import WEEKLY_OUTPUTS
+
+    _, first, second = weekly_sets
+    old, new = _set_bytes(first), _set_bytes(second)
+    assert "cocoon_lists" in {Path(n).parts[0] for n in new} and old != new
+
+    def prepared(k: int) -> tuple[Path, Path]:
+        out = tmp_path / f"k{k}"
+        shutil.copytree(first, out)
+        staging = out / ".hotspots-staging-test"
+        staging.mkdir()
+        for item in second.iterdir():
+            if not item.name.startswith("."):
+                copy = shutil.copytree if item.is_dir() else shutil.copy2
+                copy(item, staging / item.name)
+        return out, staging
+
+    probe, staging = prepared(0)
+    with counting_ops(lambda i: None) as count:
+        swap_into_place(staging, probe, owned=WEEKLY_OUTPUTS)
+    assert _set_bytes(probe) == new
+    seen_new = seen_old = 0
+    for k in range(1, count[0] + 1):
+        out, staging = prepared(k)
+        pid = os.fork()
+        if pid == 0:
+
+            def die(i: int, k: int = k) -> None:
+                if i == k:
+                    os._exit(9)
+
+            with counting_ops(die):
+                swap_into_place(staging, out, owned=WEEKLY_OUTPUTS)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 9
+        recover_under_lock(out)
+        seen = _set_bytes(out)
+        assert seen in (old, new), f"mixed weekly set after a kill at swap operation {k}"
+        seen_new += seen == new
+        seen_old += seen == old
+    assert seen_new and seen_old
+
+
+_RUN_AT = re.compile(
+    r'"run_at": ?"[^"]+"|[Rr]un at [0-9T:+\- ]+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00'
+)
+
+
+def _set_texts(out: Path) -> dict[str, str]:
+    """Text outputs with their run-time stamps blanked (they differ between equal runs)."""
+    return {
+        name: _RUN_AT.sub("RUN_AT", data.decode("utf-8-sig"))
+        for name, data in _set_bytes(out).items()
+        if Path(name).suffix in {".csv", ".geojson", ".json", ".html"}
+    }
+
+
+@pytest.mark.slow
+def test_real_weekly_sigkilled_at_random_times(weekly_sets, tmp_path):
+    """``hotspots weekly`` as a process, SIGKILLed at seeded random moments, then rerun."""
+    town, first, _ = weekly_sets
+    rng = random.Random(11)
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    argv = [sys.executable, "-m", "hotspots", *_weekly_argv(town, out, 2)]
+    started = time.monotonic()
+    with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as p:
+        assert p.wait() == 0
+    full_s = time.monotonic() - started  # how long a whole run takes here
+    old, new = _set_texts(first), _set_texts(out)
+    differing = [n for n in new if old.get(n) != new[n]]
+    assert len(differing) > 5
+    for trial in range(3):
+        shutil.rmtree(out)
+        shutil.copytree(first, out)
+        with subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ) as child:
+            time.sleep(rng.uniform(0.6, 1.0) * full_s)
+            child.send_signal(signal.SIGKILL)
+        recover_under_lock(out)
+        seen = _set_texts(out)
+        assert set(seen) == set(old), f"trial {trial}: files missing or extra"
+        sides = {("old" if seen[n] == old[n] else "new" if seen[n] == new[n] else "?")
+                 for n in differing}  # fmt: skip
+        assert sides in ({"old"}, {"new"}), f"trial {trial}: mixed set {sides}"
+        with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL) as again:
+            assert again.wait() == 0  # the next run starts cleanly
+        assert _set_texts(out) == new
