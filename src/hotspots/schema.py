@@ -81,6 +81,7 @@ N_POINTS: Final = "n_points"  # distinct coordinates of a spot's incidents (snap
 TOP_POINT_SHARE: Final = "top_point_share"  # share of a spot's incidents at its busiest point
 INSTITUTION: Final = "institution"  # "prison" | "hospital" | "police_station" | "" (see spots)
 PEAK_WINDOWS: Final = "peak_windows"  # e.g. "Fri-Sat 22:00-03:00; Sat 14:00-16:00"
+PEAK_BY_DAY: Final = "peak_by_day"  # busiest window starting on each weekday with harm
 OFFENCE_MIX: Final = "offence_mix"  # e.g. "Violence and sexual offences: 12; Robbery: 2"
 PLANNED_VISITS: Final = "planned_visits"  # int: visits planned in the spot this week (optional)
 N_OFFENCE_PREFIX: Final = "n_"  # + offence slug: incidents of that offence in a spot

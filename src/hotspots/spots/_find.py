@@ -43,6 +43,7 @@ from hotspots.schema import (
     N_INCIDENTS,
     OCCURRED_AT,
     OFFENCE,
+    PEAK_BY_DAY,
     PEAK_WINDOWS,
     SPOT_ID,
     STATUS,
@@ -287,7 +288,7 @@ def find_spots(
             notes.insert(0, f"no new data since {window.last_month}; the spot options changed")
     if now["units"].extra.get("gistar", {}).get("note"):
         notes.append(now["units"].extra["gistar"]["note"])
-    spots[PEAK_WINDOWS], profile_note = peaks(now, spots)
+    spots[PEAK_WINDOWS], spots[PEAK_BY_DAY], profile_note = peaks(now, spots)
     if profile_note:
         notes.append(profile_note)
     if not earlier_data and len(spots):

@@ -24,6 +24,7 @@ from hotspots.schema import (
     N_POINTS,
     OCCURRED_AT,
     OFFENCE_MIX,
+    PEAK_BY_DAY,
     PEAK_WINDOWS,
     PLACE_NAME,
     RANK,
@@ -40,7 +41,7 @@ from hotspots.spots._inputs import (
     offence_slug,
     place_name_of,
 )
-from hotspots.spots._profile import hour_of_week, peak_windows
+from hotspots.spots._profile import hour_of_week, peak_by_day, peak_windows
 from hotspots.spots._select import headline
 from hotspots.spots._units import unit_ids_of_points
 
@@ -154,20 +155,26 @@ def status_of(
     return status, dropped.reset_index(drop=True)
 
 
-def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
+def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+    """Peak windows, the busiest window of each weekday, and a note, per spot."""
     window = run["incidents"]
     names = np.full(len(spots), "", dtype=object)
+    by_day = np.full(len(spots), "", dtype=object)
     if len(spots) == 0:
-        return names, ""
+        return names, by_day, ""
     exact = (
         window[TIME_RESOLUTION].astype(str).to_numpy() == "exact"
         if TIME_RESOLUTION in window.columns
         else np.ones(len(window), dtype=bool)
     )
     if not exact.any():
-        return names, (
-            "Dates are month- or day-resolution: no hour-of-week profile, so peak "
-            "windows are blank and patrol times use the default evening window."
+        return (
+            names,
+            by_day,
+            (
+                "Dates are month- or day-resolution: no hour-of-week profile, so peak "
+                "windows are blank and the patrol plan leaves visit times to be set locally."
+            ),
         )
     pos = pd.Series(np.arange(len(spots)), index=spots["_unit"].to_numpy())
     spot_of = pos.reindex(run["units"].of).to_numpy()  # NaN: incident not in a chosen spot
@@ -181,6 +188,7 @@ def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str
     for i in range(len(spots)):
         if counts[i] >= MIN_PROFILE_INCIDENTS:
             names[i] = "; ".join(peak_windows(profiles[i]))
+            by_day[i] = "; ".join(peak_by_day(profiles[i]))
         else:
             few += 1
     note = (
@@ -194,7 +202,7 @@ def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str
             f"{int((~exact).sum())} incidents without exact "
             "times are left out of the hour profiles."
         )
-    return names, note
+    return names, by_day, note
 
 
 # ---------------------------------------------------------------- columns and summary
@@ -221,7 +229,7 @@ def finish_columns(
     out = spots.copy()
     if status is not None:
         out[STATUS] = status
-        for col in (HARM_PREVIOUS, TREND, PEAK_WINDOWS):
+        for col in (HARM_PREVIOUS, TREND, PEAK_WINDOWS, PEAK_BY_DAY):
             if col not in out.columns:
                 out[col] = np.nan if col == HARM_PREVIOUS else ""
     out[OFFENCE_MIX] = _offence_mix(out, offences)
@@ -248,6 +256,7 @@ def finish_columns(
         TREND,
         STATUS,
         PEAK_WINDOWS,
+        PEAK_BY_DAY,
         *extras,
     ]
     return out[[c for c in order if c in out.columns] + [out.geometry.name]]
