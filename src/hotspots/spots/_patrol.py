@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots._validate import check_positive, require_columns
+from hotspots.config import VISIT_MINUTES
 from hotspots.errors import InputError, OptionError, SchemaError
 from hotspots.schema import (
     AREA_NAME,
@@ -107,7 +108,7 @@ def patrol_plan(
     as_of: pd.Timestamp | None = None,
     plan_start: pd.Timestamp | str | None = None,
     today: pd.Timestamp | str | None = None,
-    visit_minutes: int = 15,
+    visit_minutes: int = VISIT_MINUTES,
     days: int = 7,
     crossover: bool = False,
     seed: int = 0,
