@@ -329,3 +329,16 @@ def test_any_time_of_year_gives_a_zone(minutes):
     zones = cocoon_zones(inc, as_of=at + pd.Timedelta(hours=1))
     expires = zones[EXPIRES_ON].iloc[0]
     assert pd.Timedelta(days=41, hours=22) <= expires - at <= pd.Timedelta(days=42, hours=2)
+
+
+def test_zone_notes_say_what_retrospective_zones_are():
+    from hotspots.cocoon.zones import zone_notes
+
+    retro = cocoon_zones(make_incidents("month"), as_of=stamp("2025-04-20"))
+    notes = zone_notes(retro, window_days=42)
+    assert notes == [
+        "Month-only dates: these are retrospective near-repeat risk areas (no visit deadline, "
+        "no overdue state); each covers its burglary's month and the 42 days after it. "
+        "(3 zones)"
+    ]
+    assert zone_notes(cocoon_zones(make_incidents(), as_of=AS_OF), window_days=42) == []

@@ -64,6 +64,7 @@ __all__ = [
     "cocoon_zones",
     "merged_zones",
     "radio_zone_ids",
+    "zone_notes",
     "zone_status",
 ]
 
@@ -95,6 +96,24 @@ def area_code(name: object) -> str:
     if not letters or name in (AREA_UNASSIGNED, "all"):
         return NO_AREA_CODE
     return (letters + "XX")[:3]
+
+
+def zone_notes(zones: gpd.GeoDataFrame, *, window_days: float) -> list[str]:
+    """Notes a run must show with its zones: what retrospective zones are, police.uk's caveat.
+
+    Examples
+    --------
+    >>> z = pd.DataFrame({"zone_kind": ["retrospective"], "dwelling_note": [""]})
+    >>> zone_notes(z, window_days=42)[0][:50]
+    'Month-only dates: these are retrospective near-rep'
+    """
+    notes: list[str] = []
+    if ZONE_KIND in zones.columns and (zones[ZONE_KIND] == "retrospective").any():
+        n = int((zones[ZONE_KIND] == "retrospective").sum())
+        notes.append(RETROSPECTIVE_NOTE.format(days=window_days) + f" ({n} zones)")
+    if DWELLING_NOTE in zones.columns and (zones[DWELLING_NOTE] != "").any():
+        notes.append(CANDIDATE_NOTE + ": zones marked in dwelling_note may not be homes.")
+    return notes
 
 
 def radio_zone_ids(

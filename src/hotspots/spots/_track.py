@@ -29,10 +29,12 @@ from hotspots.schema import (
     PLACE_NAME,
     RANK,
     SPOT_ID,
+    SPOT_STATUSES,
     STATUS,
     TIME_RESOLUTION,
     TOP_POINT_SHARE,
     TREND,
+    TRENDS,
 )
 from hotspots.spots._inputs import (
     MIN_PROFILE_INCIDENTS,
@@ -93,11 +95,12 @@ def trend_of(harm: np.ndarray, previous: np.ndarray, *, earlier_data: bool) -> n
     """
     harm = np.asarray(harm, dtype="float64")
     previous = np.asarray(previous, dtype="float64")
+    up_, down_, steady_, no_earlier = TRENDS
     if not earlier_data:
-        return np.full(len(harm), "no_earlier_data", dtype=object)
+        return np.full(len(harm), no_earlier, dtype=object)
     up = harm > previous * (1 + TREND_BAND)
     down = harm < previous * (1 - TREND_BAND)
-    return np.where(up, "up", np.where(down, "down", "steady")).astype(object)
+    return np.where(up, up_, np.where(down, down_, steady_)).astype(object)
 
 
 def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
@@ -151,7 +154,8 @@ def status_of(
     else:
         persisting = spots[SPOT_ID].isin(set(previous[SPOT_ID])).to_numpy()
         dropped = previous[~previous[SPOT_ID].isin(set(spots[SPOT_ID])).to_numpy()]
-    status = np.where(persisting, "persisting", "new").astype(object)  # SPOT_STATUSES
+    new, persisting_, _dropped = SPOT_STATUSES
+    status = np.where(persisting, persisting_, new).astype(object)
     return status, dropped.reset_index(drop=True)
 
 
