@@ -217,3 +217,34 @@ def _parse_first(text: str) -> tuple[int, int, int]:
     from hotspots.spots._profile import parse_windows
 
     return parse_windows(text)[0]
+
+
+@pytest.mark.slow
+def test_dc_week_on_week_status_is_a_set_difference():
+    """Exact-dated DC burglaries: a run at 2018-06-30 against the run 7 days earlier."""
+    from hotspots.spots import find_spots
+
+    raw = pd.read_csv(
+        shared_path("exact_dated", "washington_dc", "DC_Burglary.csv.gz"), dtype={"id": str}
+    )
+    when = pd.to_datetime(raw["t"], utc=True).dt.tz_convert("America/New_York")
+    pts = gpd.GeoDataFrame(
+        {
+            "occurred_at": when,
+            "offence": "Burglary",
+            "harm": 1.0,
+            "time_resolution": "exact",
+        },
+        geometry=gpd.points_from_xy(raw["x"], raw["y"]),
+        crs=4326,
+    ).to_crs(26985)
+    now = find_spots(pts, offences=None, top=20, as_of="2018-06-30", lookback_days=90)
+    week = find_spots(pts, offences=None, top=20, as_of="2018-06-23", lookback_days=90)
+    old, new = set(week.spots["spot_id"]), set(now.spots["spot_id"])
+    status = dict(zip(now.spots["spot_id"], now.spots["status"], strict=True))
+    assert {k for k, v in status.items() if v == "new"} == new - old
+    assert {k for k, v in status.items() if v == "persisting"} == new & old
+    assert set(now.dropped["spot_id"]) == old - new
+    assert now.summary["window"] == "2018-04-02..2018-06-30"
+    assert now.summary["window_months"] is None
+    assert set(now.spots["trend"]) <= {"up", "down", "steady"}  # 2008 onwards: earlier data
