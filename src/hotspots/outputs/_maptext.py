@@ -68,6 +68,7 @@ __all__ = [
     "popup_table",
     "provenance_lines",
     "public_mix",
+    "render_page",
     "spot_popups",
     "template_text",
     "zone_popups",
@@ -80,6 +81,28 @@ MAP_DECIMALS = 6  # about 0.1 m: plenty for a web map, and keeps the page small
 def template_text(name: str) -> str:
     """Text of a file in ``hotspots/outputs/templates`` (package data: CSS, JavaScript)."""
     return files("hotspots.outputs").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@cache
+def _jinja() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(template_text),
+        autoescape=True,
+        trim_blocks=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(name: str, **context: Any) -> str:
+    """Render the autoescaped Jinja2 template ``templates/<name>``.
+
+    Every value is escaped unless wrapped in ``markupsafe.Markup`` (only markup built
+    here from numbers and escaped text, such as the zone maps' SVG, is).
+    """
+    return str(_jinja().get_template(name).render(**context))
 
 
 def isna(value: object) -> bool:
