@@ -159,9 +159,7 @@ def _group_rows(groups: pd.DataFrame | list) -> list[dict[str, object]]:
             {
                 "count": sum(int(r["count"]) for r in small),
                 "name": "Also",
-                "numbers": "; ".join(
-                    f"{r[ADDRESS_TEXT]} {r['numbers']}".strip() for r in small
-                ),
+                "numbers": "; ".join(f"{r[ADDRESS_TEXT]} {r['numbers']}".strip() for r in small),
                 "dist": "from " + _metres(min(float(r["nearest_m"]) for r in small)),
             }
         )
@@ -387,9 +385,8 @@ def write_cocoon_lists(
                     "status": str(z[STATUS]),
                     "colour": ZONE_COLOURS.get(str(z[STATUS]), "#555"),
                     "when": _when(z[OCCURRED_AT], z.get(ZONE_MONTH_DATES)),
-                    "retro": bool(z.get(ZONE_MONTH_DATES)) and isinstance(
-                        z.get(ZONE_MONTH_DATES), str
-                    ),
+                    "retro": bool(z.get(ZONE_MONTH_DATES))
+                    and isinstance(z.get(ZONE_MONTH_DATES), str),
                     "due": _date(z[DUE_BY], "%a %d %b %H:%M"),
                     "due_short": _date(z[DUE_BY], "%d %b %H:%M"),
                     "expires": _date(z[EXPIRES_ON], "%d %b"),
