@@ -726,7 +726,7 @@ def test_area_and_zone_labels_give_orientation_without_tiles():
     assert "Z-B1<br>On or near Mill Lane" in labels[0] and "<br>" not in labels[1]
     assert "&lt;script&gt;" in labels[2]
     assert "Where</th><td>On or near Mill Lane" in zl["features"][0]["properties"]["popup"]
-    assert "hs-zoom-lt14" in page  # place names appear from town zoom
+    assert "hs-zoom-lt14" in page and "hs-zoom-lt16" in page  # names from town zoom on
 
 
 def test_popups_wrap():

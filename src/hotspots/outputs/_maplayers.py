@@ -283,8 +283,14 @@ def add_dropped(m: folium.Map, dropped: gpd.GeoDataFrame, *, public: bool, unit:
     )
 
 
+def _short_id(zone_id: object) -> object:
+    """A zone id cut to 16 characters for its map label (the popup has it in full)."""
+    text = str(zone_id)
+    return text if len(text) <= 16 else text[:15] + "\u2026"
+
+
 def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
-    """Zones coloured by status; at town zoom each is labelled with its id and place."""
+    """Zones coloured by status; close in (zoom 16+) each is labelled with its id and place."""
     statuses = column_values(zones, STATUS)
     styles = [
         {
@@ -301,7 +307,7 @@ def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
     if not public:
         ids, locs = column_values(zones, ZONE_ID), column_values(zones, LOCATION)
         props["label"] = [
-            f"<span class='hs-zlabel'>{esc(z)}"
+            f"<span class='hs-zlabel'>{esc(_short_id(z))}"
             + (f"<br>{esc(loc)}" if isinstance(loc, str) and loc.strip() else "")
             + "</span>"
             for z, loc in zip(ids, locs, strict=True)

@@ -144,10 +144,10 @@ def _tile_layer(tiles: str, attribution: str | None) -> folium.raster_layers.Lay
 
 
 class _ZoomClasses(MacroElement):
-    """Puts ``hs-zoom-lt12``/``hs-zoom-lt14`` on the map container as the zoom changes.
+    """Puts ``hs-zoom-lt12``/``-lt14``/``-lt16`` on the map container as the zoom changes.
 
-    The CSS hides small badges at force zoom and the place names at town zoom and
-    beyond, so labels never crowd the view the analyst starts from.
+    The CSS hides the small badges at force zoom, the spots' place names below town zoom
+    and the zone labels below street zoom, so labels never crowd the view.
     """
 
     _template = Template(
@@ -157,6 +157,7 @@ class _ZoomClasses(MacroElement):
     var z = m.getZoom(), c = m.getContainer();
     c.classList.toggle('hs-zoom-lt12', z < 12);
     c.classList.toggle('hs-zoom-lt14', z < 14);
+    c.classList.toggle('hs-zoom-lt16', z < 16);
   }
   m.on('zoomend', zoomClasses);
   zoomClasses();
@@ -191,7 +192,7 @@ def _legend(
         top = min(hi, max(present))
         label = f"rank {lo}" if top == lo else f"rank {lo}\u2013{top}"
         parts.append(f"<div><i style='background:{colour}'></i>{label}</div>")
-    if dropped is not None:
+    if dropped:  # only a class that is drawn
         parts.append(
             f"<div><i style='background:transparent;border:2px dashed {DROPPED_COLOUR}'>"
             f"</i>{LAYER_DROPPED.lower()} ({dropped}; off by default)</div>"
