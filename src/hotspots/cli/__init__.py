@@ -26,6 +26,7 @@ from hotspots.cli import (  # noqa: E402, F401  isort: skip
     cmd_evaluate,
     cmd_demo,
     cmd_compare,
+    cmd_impact,
 )
 
 __all__ = ["app", "main"]

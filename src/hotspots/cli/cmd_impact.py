@@ -1,0 +1,288 @@
+"""``hotspots impact``: did an operation work? WDD on counts and harm; crossover trials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from hotspots.cli._app import app, console
+from hotspots.cli._options import Inputs, OutDir, with_ingest_options
+from hotspots.config import IngestOptions
+from hotspots.errors import OptionError
+
+__all__ = ["IMPACT_OUTPUTS", "impact"]
+
+_WHERE = "Treated, displacement and control areas"
+_WHEN = "Windows"
+_X = "Crossover patrol trial"
+
+IMPACT_OUTPUTS = ("impact_counts.csv", "wdd.csv", "impact_areas.geojson", "crossover.csv",
+                  "run.json")  # fmt: skip
+
+
+def _select(path: Path, *, field: str | None, ids: str | None, working_crs: object, what: str):
+    """Polygons of ``path``, optionally only the features whose ``field`` is in ``ids``."""
+    import geopandas as gpd
+
+    from hotspots.areas import read_areas
+
+    if ids is not None and field is None:
+        field = "spot_id"
+    layer = read_areas(path, area_field=field, working_crs=working_crs, what=what)
+    if ids is None:
+        return layer
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    chosen = layer[layer["area"].isin(wanted)]
+    unknown = sorted(set(wanted) - set(chosen["area"]))
+    if unknown:
+        examples = ", ".join(layer["area"].astype(str).head(3))
+        msg = f"{what} {path.name} has no {field} {unknown}; it has e.g. {examples}."
+        raise OptionError(msg)
+    return gpd.GeoDataFrame(chosen, crs=layer.crs)
+
+
+@app.command("impact")
+@with_ingest_options
+def impact(
+    inputs: Inputs,
+    out: OutDir,
+    treated: Annotated[
+        Path | None,
+        typer.Option(
+            "--treated",
+            help="Polygons treated by the operation (areas, or harm_spots.geojson).",
+            rich_help_panel=_WHERE,
+            show_default=False,
+        ),
+    ] = None,
+    treated_field: Annotated[
+        str | None,
+        typer.Option(
+            "--treated-field",
+            help="Field naming the treated features (default spot_id with --treated-ids).",
+            rich_help_panel=_WHERE,
+            show_default=False,
+        ),
+    ] = None,
+    treated_ids: Annotated[
+        str | None,
+        typer.Option(
+            "--treated-ids",
+            help="Comma-separated names/spot ids to keep from --treated.",
+            rich_help_panel=_WHERE,
+            show_default=False,
+        ),
+    ] = None,
+    control: Annotated[
+        Path | None,
+        typer.Option(
+            "--control",
+            help="Control polygons. Default: a ring --control-ring-m wide "
+            "outside the displacement buffer.",
+            rich_help_panel=_WHERE,
+            show_default=False,
+        ),
+    ] = None,
+    displacement_control: Annotated[
+        Path | None,
+        typer.Option(
+            "--displacement-control",
+            help="Control polygons for the displacement buffer (optional).",
+            rich_help_panel=_WHERE,
+            show_default=False,
+        ),
+    ] = None,
+    buffer_m: Annotated[
+        float,
+        typer.Option(
+            "--buffer-m",
+            help="Width of the displacement buffer around the treated areas, metres (0: none).",
+            rich_help_panel=_WHERE,
+        ),
+    ] = 200.0,
+    control_ring_m: Annotated[
+        float,
+        typer.Option(
+            "--control-ring-m",
+            help="Width of the default control ring, metres.",
+            rich_help_panel=_WHERE,
+        ),
+    ] = 500.0,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First day of the operation, YYYY-MM-DD.",
+            rich_help_panel=_WHEN,
+            show_default=False,
+        ),
+    ] = None,
+    before_days: Annotated[
+        int,
+        typer.Option("--before-days", help="Days before --start compared.", rich_help_panel=_WHEN),
+    ] = 365,
+    after_days: Annotated[
+        int,
+        typer.Option("--after-days", help="Days from --start on compared.", rich_help_panel=_WHEN),
+    ] = 365,
+    offences: Annotated[
+        str | None,
+        typer.Option(
+            "--offences",
+            help="Comma-separated categories counted (default: all).",
+            show_default=False,
+        ),
+    ] = None,
+    harm_table: Annotated[
+        str,
+        typer.Option(
+            "--harm-table",
+            help="Harm weights for the harm-weighted WDD: "
+            "cchi-2026-police-uk, cchi-2026-subgroups, a CSV, or 'count'.",
+        ),
+    ] = "cchi-2026-police-uk",
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="1 - confidence level of the intervals.")
+    ] = 0.05,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="patrol_plan.csv from 'hotspots spots --crossover': compare "
+            "patrolled and unpatrolled spot-days.",
+            rich_help_panel=_X,
+            show_default=False,
+        ),
+    ] = None,
+    spots: Annotated[
+        Path | None,
+        typer.Option(
+            "--spots",
+            help="harm_spots.geojson of that plan.",
+            rich_help_panel=_X,
+            show_default=False,
+        ),
+    ] = None,
+    options: IngestOptions = IngestOptions(),
+) -> None:
+    """Weighted displacement difference test (Wheeler & Ratcliffe 2018) on counts and harm.
+
+    Writes impact_counts.csv (before/after counts and harm per area), wdd.csv (estimate,
+    standard error, z, p, 95% interval; counts and harm), impact_areas.geojson and
+    run.json; with --plan and --spots also crossover.csv.
+    """
+    if treated is None and plan is None:
+        msg = (
+            "Give --treated FILE (with --start) for a WDD test, or --plan and --spots for a "
+            "crossover trial."
+        )
+        raise OptionError(msg)
+    if treated is not None and start is None:
+        msg = "--treated needs --start YYYY-MM-DD, the first day of the operation."
+        raise OptionError(msg)
+    if (plan is None) != (spots is None):
+        msg = "A crossover comparison needs both --plan patrol_plan.csv and --spots FILE.geojson."
+        raise OptionError(msg)
+    import geopandas as gpd
+    import pandas as pd
+
+    from hotspots.cli.cmd_ingest import load_for_command
+    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.impact import crossover_effect, evaluate_impact, impact_areas
+    from hotspots.outputs import build_provenance, write_csv, write_geojson, write_json
+    from hotspots.outputs.publish import staged_outputs
+    from hotspots.reports._periods import parse_day
+    from hotspots.schema import OFFENCE
+
+    table = load_harm_table(harm_table)
+    ingested = load_for_command(inputs, options, out_dir=None)
+    chosen = [o.strip() for o in offences.split(",")] if offences else None
+    data = ingested.incidents
+    if chosen:
+        present = {str(o).casefold(): str(o) for o in data[OFFENCE].dropna().unique()}
+        missing = [c for c in chosen if c.casefold() not in present]
+        if missing:
+            msg = f"--offences {missing} not in the data; it has {sorted(present.values())}."
+            raise OptionError(msg)
+        chosen = [present[c.casefold()] for c in chosen]
+        data = data[data[OFFENCE].isin(chosen).to_numpy()]
+    weighted = apply_harm(data, table)
+    crs = weighted.crs
+    result = crossover = None
+    if treated is not None:
+        t = _select(
+            treated, field=treated_field, ids=treated_ids, working_crs=crs, what="--treated"
+        )
+        c = (
+            _select(control, field=None, ids=None, working_crs=crs, what="--control")
+            if control
+            else None
+        )
+        dc = (_select(displacement_control, field=None, ids=None, working_crs=crs,
+                      what="--displacement-control") if displacement_control else None)  # fmt: skip
+        areas = impact_areas(t, buffer_m=buffer_m, control=c, control_ring_m=control_ring_m,
+                             displacement_control=dc)  # fmt: skip
+        day = parse_day(str(start), name="--start")
+        result = evaluate_impact(weighted, areas=areas, start=day, before_days=before_days,
+                                 after_days=after_days, alpha=alpha)  # fmt: skip
+    if plan is not None and spots is not None:
+        plan_frame = pd.read_csv(plan, encoding="utf-8-sig")
+        spot_layer = gpd.read_file(spots).to_crs(crs)
+        crossover = crossover_effect(plan_frame, weighted, spot_layer)
+    parameters = {
+        "treated": str(treated) if treated else None, "treated_field": treated_field,
+        "treated_ids": treated_ids, "control": str(control) if control else None,
+        "displacement_control": str(displacement_control) if displacement_control else None,
+        "buffer_m": buffer_m, "control_ring_m": control_ring_m, "start": start,
+        "before_days": before_days, "after_days": after_days, "offences": chosen,
+        "harm_table": table.name, "alpha": alpha, "plan": str(plan) if plan else None,
+        "spots": str(spots) if spots else None,
+    }  # fmt: skip
+    extra_inputs = [p for p in (treated, control, displacement_control, plan, spots) if p]
+    provenance = build_provenance(
+        command="impact",
+        parameters=parameters,
+        inputs=[*(f["path"] for f in ingested.report.files), *extra_inputs],
+        extra={"ingest": ingested.report.to_dict(), "harm_table": table.to_dict(),
+               "impact": result.summary() if result else None,
+               "crossover": crossover.to_dict() if crossover else None},
+    )  # fmt: skip
+    with staged_outputs(out, owned=IMPACT_OUTPUTS) as stage:
+        if result is not None:
+            write_csv(result.counts, stage / "impact_counts.csv")
+            tests = [{"measure": "count", **result.count_test.to_dict()}]
+            if result.harm_test is not None:
+                tests.append({"measure": f"harm ({table.name})", **result.harm_test.to_dict()})
+            write_csv(pd.DataFrame(tests), stage / "wdd.csv")
+            write_geojson(result.areas, stage / "impact_areas.geojson",
+                          metadata={"command": "impact", "windows": result.windows})  # fmt: skip
+        if crossover is not None:
+            write_csv(pd.DataFrame([crossover.to_dict()]), stage / "crossover.csv")
+        write_json(stage / "run.json", provenance)
+        names = sorted(p.name for p in stage.iterdir())
+    if result is not None:
+        console.print(f"Before {result.windows['before']}; after {result.windows['after']}.")
+        for name, test in (("Counts", result.count_test), ("Harm", result.harm_test)):
+            if test is None:
+                continue
+            console.print(
+                f"[bold]{name}[/]: WDD {test.wdd:+,.1f} (local {test.local:+,.1f}, displacement "
+                f"{test.displacement:+,.1f}), SE {test.se:,.1f}, z {test.z:+.2f}, "
+                f"p {test.p_value:.3f}, "
+                f"{1 - test.alpha:.0%} CI {test.ci_low:+,.1f} to {test.ci_high:+,.1f}",
+                soft_wrap=True,
+            )
+        for note in result.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    if crossover is not None:
+        console.print(
+            f"[bold]Crossover[/]: {crossover.crimes_patrolled} crimes on "
+            f"{crossover.patrolled_days} patrolled spot-days vs {crossover.crimes_unpatrolled} on "
+            f"{crossover.unpatrolled_days} "
+            f"unpatrolled; rate ratio {crossover.rate_ratio:.2f}, p {crossover.p_value:.3f}",
+            soft_wrap=True,
+        )
+    console.print("Wrote " + ", ".join(escape(n) for n in names))
