@@ -1,0 +1,297 @@
+"""``hotspots target``: rank wards/LSOAs by an offence, list streets and postcodes to reach."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from hotspots.cli._app import app, console
+from hotspots.cli._options import AreaField, Inputs, OutDir, with_ingest_options
+from hotspots.config import IngestOptions
+from hotspots.errors import DataQualityWarning, OptionError
+
+__all__ = ["TARGET_OUTPUTS", "render_target_html", "target"]
+
+_SEL = "What to rank"
+_PER = "Window"
+
+TARGET_OUTPUTS = (
+    "target_units.csv",
+    "target_units.geojson",
+    "target_streets.csv",
+    "target_postcodes.csv",
+    "target_addresses.csv",
+    "target.html",
+    "run.json",
+)
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    if number != number:  # NaN
+        return "-"
+    return f"{number:,.{digits}f}"
+
+
+def render_target_html(result: Any, *, unit_label: str, footer: str) -> str:
+    """Printable targeting page: the chosen units, then one page of streets per unit."""
+    from hotspots.reports._write import _environment
+
+    ranking = result.ranking
+    chosen = ranking[ranking["chosen"]]
+    has_addresses = "n_address_points" in ranking.columns
+    rows = [
+        {
+            "rank": int(r["rank"]),
+            "area": str(r["area"]),
+            "count": _fmt(r["count"]),
+            "harm": _fmt(r["harm"]),
+            "per_km2": _fmt(r["count_per_km2"], 1),
+            "n_address_points": _fmt(r.get("n_address_points")),
+            "n_postcodes": _fmt(r.get("n_postcodes")),
+            "per_1000": _fmt(r.get("count_per_1000_addresses"), 1),
+        }
+        for r in chosen.to_dict("records")
+    ]
+    units = []
+    if has_addresses:
+        for row in rows:
+            streets = result.streets[result.streets["rank"] == row["rank"]]
+            units.append(
+                {
+                    **row,
+                    "streets": [
+                        {
+                            "name": str(s["street_or_sector"]),
+                            "n_address_points": _fmt(s["n_address_points"]),
+                            "n_postcodes": _fmt(s["n_postcodes"]),
+                            "postcodes": str(s["postcodes"]),
+                        }
+                        for s in streets.to_dict("records")
+                    ],
+                }
+            )
+    title = f"Targeting: {', '.join(result.offences)} by {unit_label.lower()}"
+    description = (
+        f"Units ranked by {result.measure} over {result.period.describe()} "
+        f"({result.period.start:%Y-%m-%d} to {result.period.end:%Y-%m-%d}); top {len(rows)}."
+    )
+    return (
+        _environment()
+        .get_template("target.html.j2")
+        .render(
+            title=title,
+            description=description,
+            unit_label=unit_label,
+            chosen=rows,
+            units=units,
+            has_addresses=has_addresses,
+            notes=result.notes,
+            footer=footer,
+        )
+    )
+
+
+@app.command("target")
+@with_ingest_options
+def target(
+    inputs: Inputs,
+    out: OutDir,
+    areas: Annotated[
+        Path,
+        typer.Option(
+            "--areas",
+            help="Units to rank: wards, LSOAs, postcode sectors (polygons).",
+            rich_help_panel=_SEL,
+        ),
+    ],
+    area_field: AreaField = None,
+    offences: Annotated[
+        str,
+        typer.Option(
+            "--offences",
+            help="Comma-separated categories ranked, e.g. Burglary.",
+            rich_help_panel=_SEL,
+        ),
+    ] = "Burglary",
+    measure: Annotated[
+        str,
+        typer.Option(
+            "--measure",
+            help="count, harm, or rate (per 1,000 address points with --addresses, else per km2).",
+            rich_help_panel=_SEL,
+        ),
+    ] = "count",
+    top: Annotated[
+        int, typer.Option("--top", help="Number of units chosen.", rich_help_panel=_SEL)
+    ] = 10,
+    addresses: Annotated[
+        Path | None,
+        typer.Option(
+            "--addresses",
+            help="Address points (CSV with coordinates, e.g. OS Code-Point "
+            "Open or UPRN points; GeoPackage; GeoJSON).",
+            rich_help_panel=_SEL,
+            show_default=False,
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First day, YYYY-MM-DD. Default: 12 months before --end.",
+            rich_help_panel=_PER,
+            show_default=False,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--end",
+            help="Last day, YYYY-MM-DD. Default: end of the latest complete month in the data.",
+            rich_help_panel=_PER,
+            show_default=False,
+        ),
+    ] = None,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="Rank even when the window has months with no data (warns).",
+            rich_help_panel=_PER,
+        ),
+    ] = False,
+    harm_table: Annotated[
+        str,
+        typer.Option(
+            "--harm-table",
+            help="Harm weights: cchi-2026-police-uk, "
+            "cchi-2026-subgroups, a CSV offence,weight, or 'count'.",
+        ),
+    ] = "cchi-2026-police-uk",
+    options: IngestOptions = IngestOptions(),
+) -> None:
+    """Rank the units of an areas layer by an offence; list streets and postcodes to reach.
+
+    Writes target_units.csv/.geojson (every unit ranked; the top --top chosen),
+    target_streets.csv (address points and postcodes per street, or postcode sector for
+    Code-Point Open), target_postcodes.csv (the postcode list for a social-media campaign),
+    target_addresses.csv (house-to-house list), target.html (printable) and run.json.
+    """
+    import geopandas as gpd
+
+    from hotspots.areas import read_areas
+    from hotspots.cli.cmd_ingest import load_for_command
+    from hotspots.cli.cmd_spots import parse_offences
+    from hotspots.cocoon import read_addresses
+    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.outputs import build_provenance, write_csv, write_geojson, write_json
+    from hotspots.outputs.publish import staged_outputs
+    from hotspots.reports import check_coverage, period_from
+    from hotspots.reports._write import write_html
+    from hotspots.schema import OFFENCE
+    from hotspots.target import rank_units, unique_unit_names
+
+    table = load_harm_table(harm_table)
+    ingested = load_for_command(inputs, options, out_dir=None)
+    incidents = ingested.incidents
+    present = [str(o) for o in incidents[OFFENCE].dropna().unique()]
+    wanted = list(parse_offences(offences, present) or ())
+    unknown = [w for w in wanted if w not in present]
+    if unknown:
+        msg = f"--offences {unknown} not in the data; it has {sorted(present)}."
+        raise OptionError(msg)
+    weighted = apply_harm(incidents[incidents[OFFENCE].isin(wanted).to_numpy()], table)
+    raw = read_areas_raw(areas)
+    notes: list[str] = []
+    if area_field is not None and area_field in raw.columns:
+        raw, notes = unique_unit_names(raw, area_field=area_field)
+    units = read_areas(raw if area_field is not None else areas, area_field=area_field,
+                       working_crs=weighted.crs, what=f"--areas file {areas}")  # fmt: skip
+    period = period_from(incidents, start=start, end=end)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        check_coverage(incidents, [period], allow_incomplete=allow_incomplete)
+    notes += [str(w.message) for w in caught]
+    addr = None
+    if addresses is not None:
+        addr, _rejected = read_addresses(addresses, working_crs=weighted.crs)
+    result = rank_units(weighted, units, period=period, offences=wanted, measure=measure,  # type: ignore[arg-type]
+                        addresses=addr, top=top)  # fmt: skip
+    all_notes = [*notes, *result.notes]
+    unit_label = area_field or "Area"
+    parameters = {
+        "areas": str(areas), "area_field": area_field, "offences": wanted, "measure": measure,
+        "top": top, "addresses": str(addresses) if addresses else None, "start": start,
+        "end": end, "allow_incomplete": allow_incomplete, "harm_table": table.name,
+    }  # fmt: skip
+    provenance = build_provenance(
+        command="target",
+        parameters=parameters,
+        inputs=[*(f["path"] for f in ingested.report.files), areas, *[p for p in [addresses] if p]],
+        extra={"ingest": ingested.report.to_dict(), "harm_table": table.to_dict(),
+               "target": {**result.summary(), "notes": all_notes}},
+    )  # fmt: skip
+    footer = (
+        f"hotspots {provenance['software']['version']}, run {provenance['run_at']}; "
+        f"{ingested.report.time_resolution} data. Addresses hold personal data: handle as "
+        f"OFFICIAL-SENSITIVE."
+    )
+    shown = dataclasses.replace(result, notes=all_notes)
+    with staged_outputs(out, owned=TARGET_OUTPUTS) as stage:
+        plain = result.ranking.drop(columns=result.ranking.geometry.name)
+        write_csv(plain, stage / "target_units.csv")
+        write_geojson(gpd.GeoDataFrame(result.ranking), stage / "target_units.geojson",
+                      metadata={"command": "target", **result.summary()})  # fmt: skip
+        if addresses is not None:
+            write_csv(result.streets, stage / "target_streets.csv")
+            write_csv(result.postcodes, stage / "target_postcodes.csv")
+            write_csv(result.addresses, stage / "target_addresses.csv")
+        write_html(stage / "target.html",
+                   render_target_html(shown, unit_label=unit_label, footer=footer))  # fmt: skip
+        write_json(stage / "run.json", provenance)
+        names = sorted(p.name for p in stage.iterdir())
+    view = Table(title=f"Top {unit_label} by {measure}: {', '.join(wanted)}", title_justify="left")
+    cols = ["rank", "area", "count", "harm"] + (
+        ["n_address_points", "n_postcodes"] if addr is not None else []
+    )
+    for c in cols:
+        view.add_column(c, justify="left" if c == "area" else "right")
+    for rec in result.ranking[result.ranking["chosen"]].to_dict("records"):
+        view.add_row(*[escape(_fmt(rec[c]) if c != "area" else str(rec[c])) for c in cols])
+    console.print(
+        f"Window {escape(period.describe())} ({period.start:%Y-%m-%d} to {period.end:%Y-%m-%d})."
+    )
+    console.print(view)
+    for note in all_notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    console.print("Wrote " + ", ".join(escape(n) for n in names))
+
+
+def read_areas_raw(path: Path) -> Any:
+    """The areas file as it is (names untouched), for the duplicate-name check."""
+    from hotspots.areas import read_areas
+    from hotspots.errors import InputError
+
+    if not path.exists():
+        msg = f"--areas file {path} does not exist; check the path."
+        raise InputError(msg)
+    import geopandas as gpd
+
+    try:
+        return (
+            gpd.read_file(path, engine="pyogrio")
+            if path.suffix.lower() != ".parquet"
+            else gpd.read_parquet(path)
+        )
+    except Exception:  # noqa: BLE001 - let read_areas give its one-line message
+        return read_areas(path, area_field=None, working_crs=27700)
