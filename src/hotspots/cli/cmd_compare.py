@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,7 +14,10 @@ from hotspots.cli._options import AreaField, AreasFile, Inputs, OutDir, with_ing
 from hotspots.config import IngestOptions
 from hotspots.errors import DataQualityWarning, OptionError
 
-__all__ = ["COMPARE_OUTPUTS", "compare"]
+if TYPE_CHECKING:
+    from hotspots.reports import CompareResult
+
+__all__ = ["COMPARE_OUTPUTS", "compare", "show_compare"]
 
 _PER = "Periods"
 _REP = "Report"
@@ -187,26 +190,28 @@ def compare(
     show_compare(result, names)
 
 
-def show_compare(result: object, names: list[str]) -> None:
+def show_compare(result: CompareResult, names: list[str]) -> None:
     """Print the periods, the area totals, the headlines and the files written."""
     from hotspots.reports import ROW_TYPE
     from hotspots.schema import AREA_NAME, OFFENCE
 
-    r = result  # CompareResult
+    r = result
     console.print(
-        f"[bold]Period[/] {escape(r.current.describe())} ({', '.join(r.current.months)}) "  # type: ignore[attr-defined]
-        f"[bold]against[/] {escape(r.comparison.describe())} "  # type: ignore[attr-defined]
-        f"({', '.join(r.comparison.months)})",  # type: ignore[attr-defined]
+        f"[bold]Period[/] {escape(r.current.describe())} ({', '.join(r.current.months)}) "
+        f"[bold]against[/] {escape(r.comparison.describe())} "
+        f"({', '.join(r.comparison.months)})",
         soft_wrap=True,
     )
-    t = r.table  # type: ignore[attr-defined]
-    cur, cmp = r.current.label, r.comparison.label  # type: ignore[attr-defined]
+    t = r.table
+    cur, cmp = r.current.label, r.comparison.label
+    cur_name, cmp_name = r.current.short(), r.comparison.short()
     rows = t[
         t[ROW_TYPE].isin(["area_total"])
         | ((t[ROW_TYPE] == "overall") & (t[OFFENCE] == "All crime"))
     ]
     view = Table(title="Recorded offences and harm", title_justify="left")
-    for name in ("area", cmp, cur, "change", "%", f"harm {cmp}", f"harm {cur}", "harm %"):
+    heads = ("area", cmp_name, cur_name, "change", "%", "harm " + cmp_name, "harm " + cur_name)
+    for name in (*heads, "harm %"):
         view.add_column(name, justify="left" if name == "area" else "right")
     for rec in rows.to_dict("records"):
         view.add_row(
@@ -224,10 +229,10 @@ def show_compare(result: object, names: list[str]) -> None:
             else f"{rec['harm_change_pct']:+.1f}",
         )
     console.print(view)
-    for area, line in r.headlines.items():  # type: ignore[attr-defined]
-        if area == "All areas" or len(r.headlines) == 1:  # type: ignore[attr-defined]
+    for area, line in r.headlines.items():
+        if area == "All areas" or len(r.headlines) == 1:
             console.print(escape(line), soft_wrap=True)
-    for rec in r.concentration.to_dict("records"):  # type: ignore[attr-defined]
+    for rec in r.concentration.to_dict("records"):
         if rec[AREA_NAME].startswith("All areas"):
             console.print(
                 f"Half of the harm lies in {rec['km2_for_50pct_harm']:,.2f} km2 "
@@ -235,6 +240,6 @@ def show_compare(result: object, names: list[str]) -> None:
                 f"{rec['study_area_km2']:,.1f} km2); Gini {rec['gini']:.3f}.",
                 soft_wrap=True,
             )
-    for note in r.notes:  # type: ignore[attr-defined]
+    for note in r.notes:
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     console.print("Wrote " + ", ".join(escape(n) for n in names))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -23,7 +23,7 @@ IMPACT_OUTPUTS = ("impact_counts.csv", "wdd.csv", "impact_areas.geojson", "cross
                   "run.json")  # fmt: skip
 
 
-def _select(path: Path, *, field: str | None, ids: str | None, working_crs: object, what: str):
+def _select(path: Path, *, field: str | None, ids: str | None, working_crs: Any, what: str) -> Any:
     """Polygons of ``path``, optionally only the features whose ``field`` is in ``ids``."""
     import geopandas as gpd
 

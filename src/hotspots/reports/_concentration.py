@@ -51,8 +51,8 @@ def _area_cells(polygon: object, *, cell_m: float) -> tuple[np.ndarray, np.ndarr
     minx, miny, maxx, maxy = shapely.bounds(polygon)
     ix = np.arange(np.floor(minx / cell_m), np.floor(maxx / cell_m) + 1, dtype="int64")
     iy = np.arange(np.floor(miny / cell_m), np.floor(maxy / cell_m) + 1, dtype="int64")
-    gx, gy = np.meshgrid(ix, iy)
-    gx, gy = gx.ravel(), gy.ravel()
+    mx, my = np.meshgrid(ix, iy)
+    gx, gy = mx.ravel(), my.ravel()
     shapely.prepare(polygon)
     inside = shapely.contains_xy(polygon, (gx + 0.5) * cell_m, (gy + 0.5) * cell_m)
     return gx[inside], gy[inside]

@@ -90,6 +90,22 @@ class Period:
             return f"{self.n_months} months to {self.end:%Y-%m-%d} (from {self.start:%Y-%m-%d})"
         return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d} ({self.n_days} days)"
 
+    def short(self) -> str:
+        """Column heading: ``"Jan-Apr 2024"``, ``"Nov 2024-Oct 2025"`` or the days.
+
+        Examples
+        --------
+        >>> Period(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-04-30"), "c").short()
+        'Jan-Apr 2024'
+        """
+        if self.whole_months:
+            if self.start.to_period("M") == self.end.to_period("M"):
+                return f"{self.start:%b %Y}"
+            if self.start.year == self.end.year:
+                return f"{self.start:%b}-{self.end:%b %Y}"
+            return f"{self.start:%b %Y}-{self.end:%b %Y}"
+        return f"{self.start:%d %b %Y}-{self.end:%d %b %Y}"
+
     def to_dict(self) -> dict[str, Any]:
         """Plain record for run.json and the CSV header."""
         return {
@@ -98,6 +114,7 @@ class Period:
             "end": f"{self.end:%Y-%m-%d}",
             "months": self.months,
             "description": self.describe(),
+            "short": self.short(),
         }
 
 

@@ -28,19 +28,19 @@ def _environment() -> Any:
     )
 
 
-def _num(value: object, digits: int = 0) -> str:
+def _num(value: Any, digits: int = 0) -> str:
     if value is None or pd.isna(value):
         return "-"
     return f"{float(value):,.{digits}f}"
 
 
-def _signed(value: object, digits: int = 0) -> str:
+def _signed(value: Any, digits: int = 0) -> str:
     if value is None or pd.isna(value):
         return "-"
     return f"{float(value):+,.{digits}f}"
 
 
-def _direction(value: object) -> str:
+def _direction(value: Any) -> str:
     if value is None or pd.isna(value) or float(value) == 0:
         return ""
     return "up" if float(value) > 0 else "down"
@@ -134,8 +134,8 @@ def render_compare_html(
     return template.render(
         title=title,
         pages=pages,
-        cur_label=str(current["description"]),
-        cmp_label=str(comparison["description"]),
+        cur_label=str(current.get("short", current["description"])),
+        cmp_label=str(comparison.get("short", comparison["description"])),
         cur_desc=f"{current['description']} ({current['start']} to {current['end']})",
         cmp_desc=f"{comparison['description']} ({comparison['start']} to {comparison['end']})",
         harm_unit=harm_unit,
@@ -153,11 +153,17 @@ def write_monthly_png(series: pd.DataFrame, path: str | Path, *, harm_unit: str)
     months = list(dict.fromkeys(series["month"]))
     areas = [a for a in dict.fromkeys(series[AREA_NAME]) if a != ALL_AREAS] or [ALL_AREAS]
     fig, ax = plt.subplots(figsize=(11.0, 6.0), dpi=100)
-    ax.set_prop_cycle(color=plt.get_cmap("tab20").colors)
+    palette = plt.get_cmap("tab20")
+    ax.set_prop_cycle(color=[palette(i) for i in range(20)])
     x = np.arange(len(months))
+    # months that do not follow on (Jan-Apr 2024 then Jan-Apr 2025) are not joined by a line
+    stamps = pd.PeriodIndex(months, freq="M")
+    gap = np.r_[False, np.diff(stamps.asi8) != 1]
     for area in areas:
-        rows = series[series[AREA_NAME] == area]
-        ax.plot(x, rows[HARM].to_numpy(), marker="o", markersize=2.5, linewidth=1.2, label=area)
+        values = series.loc[series[AREA_NAME] == area, HARM].to_numpy(dtype="float64")
+        xs = np.insert(x.astype("float64"), np.flatnonzero(gap), np.nan)
+        ys = np.insert(values, np.flatnonzero(gap), np.nan)
+        ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.2, label=area)
     step = max(1, len(months) // 12)
     ax.set_xticks(x[::step], months[::step], rotation=45, ha="right")
     ax.set_ylabel(f"Harm per month ({harm_unit})")
