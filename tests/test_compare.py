@@ -428,3 +428,35 @@ def test_essex_category_shares_and_concentration_independent(essex_compare):
     assert conc["study_area_km2"] == pytest.approx(district.area / 1e6, rel=1e-3)
     padded = np.concatenate([ordered, np.zeros(int(conc["n_cells"]) - len(ordered))])
     assert conc["gini"] == pytest.approx(gini(padded), abs=1e-4)
+
+
+# ---------------------------------------------------------------- outcomes and escaping
+
+
+def test_outcome_shares_per_area_when_ingest_kept_the_column(incidents):
+    outcomes = ["Under investigation", "Local resolution"] * 9
+    with_outcome = incidents.assign(last_outcome=outcomes)
+    result = compare_periods(with_outcome, areas=two_areas(), start="2025-01-01",
+                             end="2025-02-28", against="same-period-last-year")  # fmt: skip
+    shares = result.outcomes.set_index([AREA_NAME, OFFENCE, "outcome"])
+    # current period West robberies are rows 3 and 4: 'Local resolution', 'Under investigation'
+    assert shares.loc[("West", "Robbery", "Local resolution"), "share"] == pytest.approx(0.5)
+    assert not any("outcome" in n for n in result.notes)
+    without = compare_periods(incidents, start="2025-01-01", end="2025-02-28",
+                              against="same-period-last-year")  # fmt: skip
+    assert without.outcomes is None
+    assert any("outcome shares skipped" in n for n in without.notes)
+
+
+def test_printed_table_escapes_area_names(incidents):
+    from hotspots.reports._write import render_compare_html
+
+    areas = two_areas().assign(**{AREA_NAME: ["<script>x</script>", "West"]})
+    result = compare_periods(incidents, areas=areas, start="2025-01-01", end="2025-02-28",
+                             against="same-period-last-year")  # fmt: skip
+    html = render_compare_html(result.table, current=result.current.to_dict(),
+                               comparison=result.comparison.to_dict(), headlines={},
+                               harm_unit="days", footer="f")  # fmt: skip
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+    assert html.count('<section class="page">') == 2 + 2  # area set, categories, 2 areas
+    assert "Jan-Feb 2024" in html

@@ -210,3 +210,19 @@ def test_essex_wards_burglary_postcode_counts_equal_an_independent_join():
     assert top["count"].tolist() == [counts.get(a, 0) for a in top[AREA_NAME]]
     assert np.all(r.postcodes.groupby(AREA_NAME)[POSTCODE].nunique().reindex(top[AREA_NAME])
                   .to_numpy() == top["n_postcodes"].to_numpy())  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [("target", ["--measure", "--addresses", "--top"]),
+     ("impact", ["--buffer-m", "--control-ring-m", "--before-days", "--after-days"])],
+)  # fmt: skip
+def test_help_names_options_with_units(command, flags):
+    import typer.testing
+
+    from hotspots.cli import app
+
+    result = typer.testing.CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for flag in flags:
+        assert flag in result.output
