@@ -253,3 +253,68 @@ def test_impact_command_needs_a_start(tmp_path, capsys):
                       "--out", str(tmp_path / "o")], capsys)  # fmt: skip
     assert code == 1
     assert "--treated needs --start" in text
+
+
+def test_area_weights_scale_each_area_to_the_treated_size():
+    # treated 100 x 100 m (0.01 km2); control ring 0.04 km2 worth of counts scaled by 1/4
+    treated = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs=27700)
+    control = gpd.GeoDataFrame(geometry=[shapely.box(1000, 0, 1200, 200)], crs=27700)
+    areas = impact_areas(treated, control=control)
+    rows = [(50, 50, "2025-01-10", "Robbery")] * 6 + [(50, 50, "2025-02-10", "Robbery")] * 2
+    rows += [(1100, 100, "2025-01-10", "Robbery")] * 8 + [(1100, 100, "2025-02-10", "Robbery")] * 16
+    inc = _points(rows)
+    r = evaluate_impact(inc, areas=areas, start="2025-02-01", before_days=31, after_days=31,
+                        area_weighted=True)  # fmt: skip
+    # local = (2 - 6) - (16 - 8) / 4 = -6; var = 6 + 2 + (8 + 16) / 16 = 9.5
+    assert r.count_test.local == pytest.approx(-6.0)
+    assert r.count_test.se**2 == pytest.approx(9.5)
+    raw = evaluate_impact(inc, areas=areas, start="2025-02-01", before_days=31, after_days=31)
+    assert raw.count_test.local == pytest.approx(-12.0)
+
+
+def test_impact_command_selects_spots_by_id(tmp_path, capsys):
+    spots = gpd.GeoDataFrame(
+        {SPOT_ID: ["S1", "S2"]},
+        geometry=[shapely.box(570_000, 200_000, 570_150, 200_150),
+                  shapely.box(571_000, 200_000, 571_150, 200_150)],
+        crs=27700,
+    )  # fmt: skip
+    path = tmp_path / "harm_spots.geojson"
+    spots.to_crs(4326).to_file(path)
+    rows = [(570_050, 200_050, "2025-01-10 12:00", "Robbery")] * 5
+    rows += [(570_050, 200_050, "2025-02-10 12:00", "Robbery")]
+    rows += [(570_050, 200_400, "2025-01-10 12:00", "Robbery")]  # control ring
+    data = tmp_path / "inc.parquet"
+    _points(rows).to_parquet(data)
+    out = tmp_path / "out"
+    base = ["impact", str(data), "--treated", str(path), "--start", "2025-02-01",
+            "--before-days", "31", "--after-days", "28", "--harm-table", "count"]  # fmt: skip
+    code, text = run([*base, "--treated-ids", "S1", "--out", str(out)], capsys)
+    assert code == 0, text
+    counts = pd.read_csv(out / "impact_counts.csv", encoding="utf-8-sig").set_index("role")
+    assert counts.loc["treated", ["count_before", "count_after"]].tolist() == [5, 1]
+    code, text = run([*base, "--treated-ids", "S9", "--out", str(tmp_path / "o2")], capsys)
+    assert code == 1
+    assert "has no spot_id ['S9']" in text
+
+
+def test_impact_command_crossover_from_a_plan(tmp_path, capsys):
+    spots = gpd.GeoDataFrame({SPOT_ID: ["S1"]},
+                             geometry=[shapely.box(570_000, 200_000, 570_150, 200_150)],
+                             crs=27700)  # fmt: skip
+    path = tmp_path / "harm_spots.geojson"
+    spots.to_crs(4326).to_file(path)
+    plan = tmp_path / "patrol_plan.csv"
+    pd.DataFrame({SPOT_ID: ["S1"] * 4, "date": [f"2025-03-0{d}" for d in range(1, 5)],
+                  "patrol": [True, False, True, False]}).to_csv(plan, index=False)  # fmt: skip
+    rows = [(570_050, 200_050, "2025-03-02 21:00", "Robbery")] * 3
+    rows += [(570_050, 200_050, "2025-03-03 21:00", "Robbery")]
+    data = tmp_path / "inc.parquet"
+    _points(rows).to_parquet(data)
+    out = tmp_path / "out"
+    code, text = run(["impact", str(data), "--plan", str(plan), "--spots", str(path),
+                      "--harm-table", "count", "--out", str(out)], capsys)  # fmt: skip
+    assert code == 0, text
+    row = pd.read_csv(out / "crossover.csv", encoding="utf-8-sig").iloc[0]
+    assert (row["crimes_patrolled"], row["crimes_unpatrolled"]) == (1, 3)
+    assert row["rate_ratio"] == pytest.approx(1 / 3)

@@ -144,6 +144,15 @@ def impact(
             "cchi-2026-police-uk, cchi-2026-subgroups, a CSV, or 'count'.",
         ),
     ] = "cchi-2026-police-uk",
+    area_weighted: Annotated[
+        bool,
+        typer.Option(
+            "--area-weighted",
+            help="Scale each area's counts to the treated area's km2 (for controls of a "
+            "different size).",
+            rich_help_panel=_WHERE,
+        ),
+    ] = False,
     alpha: Annotated[
         float, typer.Option("--alpha", help="1 - confidence level of the intervals.")
     ] = 0.05,
@@ -227,7 +236,8 @@ def impact(
                              displacement_control=dc)  # fmt: skip
         day = parse_day(str(start), name="--start")
         result = evaluate_impact(weighted, areas=areas, start=day, before_days=before_days,
-                                 after_days=after_days, alpha=alpha)  # fmt: skip
+                                 after_days=after_days, alpha=alpha,
+                                 area_weighted=area_weighted)  # fmt: skip
     if plan is not None and spots is not None:
         plan_frame = pd.read_csv(plan, encoding="utf-8-sig")
         spot_layer = gpd.read_file(spots).to_crs(crs)
@@ -238,7 +248,8 @@ def impact(
         "displacement_control": str(displacement_control) if displacement_control else None,
         "buffer_m": buffer_m, "control_ring_m": control_ring_m, "start": start,
         "before_days": before_days, "after_days": after_days, "offences": chosen,
-        "harm_table": table.name, "alpha": alpha, "plan": str(plan) if plan else None,
+        "harm_table": table.name, "alpha": alpha, "area_weighted": area_weighted,
+        "plan": str(plan) if plan else None,
         "spots": str(spots) if spots else None,
     }  # fmt: skip
     extra_inputs = [p for p in (treated, control, displacement_control, plan, spots) if p]

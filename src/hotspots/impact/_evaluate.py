@@ -131,6 +131,7 @@ def evaluate_impact(
     after_days: int = 365,
     offences: list[str] | None = None,
     alpha: float = 0.05,
+    area_weighted: bool = False,
 ) -> ImpactResult:
     """Counts and harm before and after ``start`` in each area, and the WDD tests.
 
@@ -150,6 +151,10 @@ def evaluate_impact(
         Offence categories counted (default: all).
     alpha
         1 - confidence level of the intervals (default 0.05).
+    area_weighted
+        Divide each area's figures by its size relative to the treated area, so a large
+        control ring weighs as much as the treated area (Wheeler 2021, "The WDD test with
+        different area sizes"). Default False: raw counts, as in the 2018 paper.
 
     Returns
     -------
@@ -215,8 +220,14 @@ def evaluate_impact(
         )
         raise EmptyWindowError(msg)
     tw = (before_days / after_days, 1.0)
-    count_test = wdd_from_sums(counts_by_role, counts_by_role, time_weights=tw, alpha=alpha)
-    harm_test = wdd_from_sums(sums, sq, time_weights=tw, alpha=alpha) if has_harm else None
+    aw = (1.0, 1.0, 1.0, 1.0)
+    if area_weighted:  # every area scaled to the treated area's size (Wheeler 2021)
+        km2 = dict(zip(areas["role"], areas["area_km2"], strict=True))
+        aw = tuple(float(km2.get(r, km2["treated"])) / float(km2["treated"]) for r in AREA_ROLES)
+        notes.append("Counts are scaled to the treated area's size (area weights).")
+    kw = {"time_weights": tw, "area_weights": aw, "alpha": alpha}
+    count_test = wdd_from_sums(counts_by_role, counts_by_role, **kw)  # type: ignore[arg-type]
+    harm_test = wdd_from_sums(sums, sq, **kw) if has_harm else None  # type: ignore[arg-type]
     if "displacement_control" not in set(areas["role"]) and "displacement" in set(areas["role"]):
         notes.append("No control for the displacement area: its change is compared with zero.")
     windows = {
