@@ -220,14 +220,17 @@ def evaluate_impact(
         )
         raise EmptyWindowError(msg)
     tw = (before_days / after_days, 1.0)
-    aw = (1.0, 1.0, 1.0, 1.0)
+    aw = [1.0, 1.0, 1.0, 1.0]
     if area_weighted:  # every area scaled to the treated area's size (Wheeler 2021)
-        km2 = dict(zip(areas["role"], areas["area_km2"], strict=True))
-        aw = tuple(float(km2.get(r, km2["treated"])) / float(km2["treated"]) for r in AREA_ROLES)
+        km2 = {str(r): float(k) for r, k in zip(areas["role"], areas["area_km2"], strict=True)}
+        aw = [km2.get(r, km2["treated"]) / km2["treated"] for r in AREA_ROLES]
         notes.append("Counts are scaled to the treated area's size (area weights).")
-    kw = {"time_weights": tw, "area_weights": aw, "alpha": alpha}
-    count_test = wdd_from_sums(counts_by_role, counts_by_role, **kw)  # type: ignore[arg-type]
-    harm_test = wdd_from_sums(sums, sq, **kw) if has_harm else None  # type: ignore[arg-type]
+    count_test = wdd_from_sums(
+        counts_by_role, counts_by_role, time_weights=tw, area_weights=aw, alpha=alpha
+    )
+    harm_test = (
+        wdd_from_sums(sums, sq, time_weights=tw, area_weights=aw, alpha=alpha) if has_harm else None
+    )
     if "displacement_control" not in set(areas["role"]) and "displacement" in set(areas["role"]):
         notes.append("No control for the displacement area: its change is compared with zero.")
     windows = {
