@@ -141,7 +141,8 @@ def test_target_command_writes_its_outputs(tmp_path, capsys):
     in_essex(addresses()).to_file(addr, driver="GPKG")
     out = tmp_path / "out"
     args = ["target", str(data), "--areas", str(area_file), "--area-field", "NAME",
-            "--addresses", str(addr), "--top", "2", "--start", "2025-01-01",
+            "--addresses", str(addr), "--top-units", "2", "--offences", "Burglary",
+            "--start", "2025-01-01",
             "--end", "2025-12-31", "--allow-incomplete", "--out", str(out)]  # fmt: skip
     code, text = run(args, capsys)
     assert code == 0, text
@@ -163,7 +164,7 @@ def test_target_command_rejects_unknown_offences(tmp_path, capsys):
     code, text = run(["target", str(data), "--areas", str(area_file), "--offences", "Arson",
                       "--out", str(tmp_path / "o")], capsys)  # fmt: skip
     assert code == 1
-    assert "--offences ['Arson'] not in the data" in text
+    assert "offences: ['Arson'] not in the data" in text
 
 
 @pytest.mark.realdata
@@ -214,7 +215,7 @@ def test_essex_wards_burglary_postcode_counts_equal_an_independent_join():
 
 @pytest.mark.parametrize(
     ("command", "flags"),
-    [("target", ["--measure", "--addresses", "--top"]),
+    [("target", ["--measure", "--addresses", "--top-units", "--offences"]),
      ("impact", ["--buffer-m", "--control-ring-m", "--before-days", "--after-days"])],
 )  # fmt: skip
 def test_help_names_options_with_units(command, flags):

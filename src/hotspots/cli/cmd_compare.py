@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hotspots.cli._app import app, console
-from hotspots.cli._options import AreaField, AreasFile, Inputs, OutDir, with_ingest_options
-from hotspots.config import IngestOptions
-from hotspots.errors import DataQualityWarning, OptionError
+from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
+from hotspots.cli._report_flags import AllowIncomplete, End, Start
+from hotspots.cli._run import settings_from
+from hotspots.config import HarmOptions, IngestOptions
+from hotspots.errors import DataQualityWarning
 
 if TYPE_CHECKING:
     from hotspots.reports import CompareResult
@@ -20,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["COMPARE_OUTPUTS", "compare", "show_compare"]
 
 _PER = "Periods"
-_REP = "Report"
 
 COMPARE_OUTPUTS = (
     "compare.csv",
@@ -37,30 +39,12 @@ COMPARE_OUTPUTS = (
 
 
 @app.command("compare")
-@with_ingest_options
+@with_options(HarmOptions, IngestOptions, run=("areas", "area_field", "cell_m"))
 def compare(
     inputs: Inputs,
-    out: OutDir,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="First day of the period, YYYY-MM-DD (month data: a 1st). Default: 12 "
-            "months before --end.",
-            rich_help_panel=_PER,
-            show_default=False,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            "--end",
-            help="Last day of the period, YYYY-MM-DD (month data: a month end). Default: "
-            "end of the latest complete month in the data.",
-            rich_help_panel=_PER,
-            show_default=False,
-        ),
-    ] = None,
+    out: OutDir = None,
+    start: Start = None,
+    end: End = None,
     against: Annotated[
         str,
         typer.Option(
@@ -78,67 +62,34 @@ def compare(
         str | None,
         typer.Option("--against-end", help="Comparison end, YYYY-MM-DD.", rich_help_panel=_PER),
     ] = None,
-    allow_incomplete: Annotated[
-        bool,
-        typer.Option(
-            "--allow-incomplete",
-            help="Report even when a period has months with no data (warns; figures "
-            "undercount). Default: refuse.",
-            rich_help_panel=_PER,
-        ),
-    ] = False,
-    areas: AreasFile = None,
-    area_field: AreaField = None,
-    harm_table: Annotated[
-        str,
-        typer.Option(
-            "--harm-table",
-            help="Harm weights: cchi-2026-police-uk, cchi-2026-subgroups, a CSV file of "
-            "offence,weight, or 'count' for unweighted.",
-            rich_help_panel=_REP,
-        ),
-    ] = "cchi-2026-police-uk",
-    harm_unknown: Annotated[
-        str,
-        typer.Option(
-            "--harm-unknown",
-            help="Offences the harm table lacks: raise (stop and list them) or zero.",
-            rich_help_panel=_REP,
-        ),
-    ] = "raise",
-    cell_m: Annotated[
-        float,
-        typer.Option(
-            "--cell-m",
-            help="Grid cell side (metres) of the concentration curve.",
-            rich_help_panel=_REP,
-        ),
-    ] = 150.0,
-    options: IngestOptions = IngestOptions(),
+    allow_incomplete: AllowIncomplete = False,
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Counts and harm for a period against a comparison period, by area and offence.
 
     Writes compare.csv (one row per area x category, both periods' counts and harm, the
     difference and % difference, area and overall totals), compare.html (printable, A4),
     category_shares.csv, concentration.csv and concentration_curve.csv (harm vs share of
-    150 m cells, Gini, km2 holding 50% of harm), monthly_harm.csv/.png,
+    --cell-m cells, Gini, km2 holding 50% of harm), monthly_harm.csv/.png,
     outcome_shares.csv (when the data has police.uk outcomes) and run.json into --out.
     """
-    if area_field is not None and areas is None:
-        msg = "--area-field needs --areas FILE (the boundary layer that has that field)."
-        raise OptionError(msg)
+    settings = settings_from(given)
+    folder = out_dir_for(out, "compare")
+    import pandas as pd
+
     from hotspots.areas import read_areas
     from hotspots.cli.cmd_ingest import load_for_command
-    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.harm import weigh_used
     from hotspots.ingest import write_rejected
     from hotspots.outputs import build_provenance, write_csv, write_json
     from hotspots.outputs.publish import staged_outputs
     from hotspots.reports import compare_periods
     from hotspots.reports._write import render_compare_html, write_html, write_monthly_png
 
-    table = load_harm_table(harm_table)
-    ingested = load_for_command(inputs, options, out_dir=None)
-    incidents = apply_harm(ingested.incidents, table, unknown=harm_unknown)  # type: ignore[arg-type]
+    areas, area_field, cell_m = settings.areas, settings.area_field, settings.spots.cell_m
+    ingested = load_for_command(inputs, settings.ingest, out_dir=None)
+    weighting = weigh_used(ingested.incidents, settings.harm, used=None)
+    incidents, table = weighting.incidents, weighting.table
     layer = (read_areas(areas, area_field=area_field, working_crs=incidents.crs)
              if areas is not None else None)  # fmt: skip
     with warnings.catch_warnings():
@@ -148,13 +99,14 @@ def compare(
             against_start=against_start, against_end=against_end,
             allow_incomplete=allow_incomplete, cell_m=cell_m,
         )  # fmt: skip
+    result = dataclasses.replace(result, notes=[*weighting.notes, *result.notes])
     unit = "harm index days" if table.name != "count" else "count"
     parameters = {
         "start": start, "end": end, "against": against, "against_start": against_start,
         "against_end": against_end, "allow_incomplete": allow_incomplete,
         "areas": str(areas) if areas else None, "area_field": area_field,
-        "harm_table": table.name, "harm_unknown": harm_unknown, "cell_m": cell_m,
-        "tz": options.tz,
+        "harm_table": table.name, "harm_map": settings.harm.mapping,
+        "harm_unknown": settings.harm.harm_unknown, "cell_m": cell_m, "tz": settings.ingest.tz,
     }  # fmt: skip
     provenance = build_provenance(
         command="compare",
@@ -169,7 +121,7 @@ def compare(
         f"{table.name}; data {ingested.report.time_resolution} resolution. Areas: "
         f"{areas.name if areas else 'none (one area)'}."
     )
-    with staged_outputs(out, owned=COMPARE_OUTPUTS) as stage:
+    with staged_outputs(folder, owned=COMPARE_OUTPUTS) as stage:
         write_csv(result.table, stage / "compare.csv")
         write_html(
             stage / "compare.html",
@@ -183,8 +135,11 @@ def compare(
         write_monthly_png(result.monthly, stage / "monthly_harm.png", harm_unit=unit)
         if result.outcomes is not None:
             write_csv(result.outcomes, stage / "outcome_shares.csv")
-        if len(ingested.rejected):
-            write_rejected(ingested.rejected, stage / "rejected.csv")
+        rejected = ingested.rejected
+        if len(weighting.rejected):
+            rejected = pd.concat([rejected, weighting.rejected], ignore_index=True)
+        if len(rejected):
+            write_rejected(rejected, stage / "rejected.csv")
         write_json(stage / "run.json", provenance)
         names = sorted(p.name for p in stage.iterdir())
     show_compare(result, names)

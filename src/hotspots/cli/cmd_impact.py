@@ -9,8 +9,10 @@ import typer
 from rich.markup import escape
 
 from hotspots.cli._app import app, console
-from hotspots.cli._options import Inputs, OutDir, with_ingest_options
-from hotspots.config import IngestOptions
+from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
+from hotspots.cli._report_flags import Start
+from hotspots.cli._run import settings_from
+from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
 
 __all__ = ["IMPACT_OUTPUTS", "impact"]
@@ -45,10 +47,10 @@ def _select(path: Path, *, field: str | None, ids: str | None, working_crs: Any,
 
 
 @app.command("impact")
-@with_ingest_options
+@with_options(HarmOptions, IngestOptions, run=("offences",))
 def impact(
     inputs: Inputs,
-    out: OutDir,
+    out: OutDir = None,
     treated: Annotated[
         Path | None,
         typer.Option(
@@ -111,15 +113,7 @@ def impact(
             rich_help_panel=_WHERE,
         ),
     ] = 500.0,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="First day of the operation, YYYY-MM-DD.",
-            rich_help_panel=_WHEN,
-            show_default=False,
-        ),
-    ] = None,
+    start: Start = None,
     before_days: Annotated[
         int,
         typer.Option("--before-days", help="Days before --start compared.", rich_help_panel=_WHEN),
@@ -128,22 +122,6 @@ def impact(
         int,
         typer.Option("--after-days", help="Days from --start on compared.", rich_help_panel=_WHEN),
     ] = 365,
-    offences: Annotated[
-        str | None,
-        typer.Option(
-            "--offences",
-            help="Comma-separated categories counted (default: all).",
-            show_default=False,
-        ),
-    ] = None,
-    harm_table: Annotated[
-        str,
-        typer.Option(
-            "--harm-table",
-            help="Harm weights for the harm-weighted WDD: "
-            "cchi-2026-police-uk, cchi-2026-subgroups, a CSV, or 'count'.",
-        ),
-    ] = "cchi-2026-police-uk",
     area_weighted: Annotated[
         bool,
         typer.Option(
@@ -175,7 +153,7 @@ def impact(
             show_default=False,
         ),
     ] = None,
-    options: IngestOptions = IngestOptions(),
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Weighted displacement difference test (Wheeler & Ratcliffe 2018) on counts and harm.
 
@@ -183,6 +161,8 @@ def impact(
     standard error, z, p, 95% interval; counts and harm), impact_areas.geojson and
     run.json; with --plan and --spots also crossover.csv.
     """
+    settings = settings_from(given)
+    folder = out_dir_for(out, "impact")
     if treated is None and plan is None:
         msg = (
             "Give --treated FILE (with --start) for a WDD test, or --plan and --spots for a "
@@ -199,26 +179,19 @@ def impact(
     import pandas as pd
 
     from hotspots.cli.cmd_ingest import load_for_command
-    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.harm import weigh_used
     from hotspots.impact import crossover_effect, evaluate_impact, impact_areas
     from hotspots.outputs import build_provenance, write_csv, write_geojson, write_json
     from hotspots.outputs.publish import staged_outputs
     from hotspots.reports._periods import parse_day
     from hotspots.schema import OFFENCE
+    from hotspots.spots import offences_used
 
-    table = load_harm_table(harm_table)
-    ingested = load_for_command(inputs, options, out_dir=None)
-    chosen = [o.strip() for o in offences.split(",")] if offences else None
-    data = ingested.incidents
-    if chosen:
-        present = {str(o).casefold(): str(o) for o in data[OFFENCE].dropna().unique()}
-        missing = [c for c in chosen if c.casefold() not in present]
-        if missing:
-            msg = f"--offences {missing} not in the data; it has {sorted(present.values())}."
-            raise OptionError(msg)
-        chosen = [present[c.casefold()] for c in chosen]
-        data = data[data[OFFENCE].isin(chosen).to_numpy()]
-    weighted = apply_harm(data, table)
+    ingested = load_for_command(inputs, settings.ingest, out_dir=None)
+    chosen = list(offences_used(ingested.incidents, settings.spots))
+    data = ingested.incidents[ingested.incidents[OFFENCE].isin(chosen).to_numpy()]
+    weighting = weigh_used(data, settings.harm, used=chosen)
+    weighted, table = weighting.incidents, weighting.table
     crs = weighted.crs
     result = crossover = None
     if treated is not None:
@@ -248,7 +221,8 @@ def impact(
         "displacement_control": str(displacement_control) if displacement_control else None,
         "buffer_m": buffer_m, "control_ring_m": control_ring_m, "start": start,
         "before_days": before_days, "after_days": after_days, "offences": chosen,
-        "harm_table": table.name, "alpha": alpha, "area_weighted": area_weighted,
+        "harm_table": table.name, "harm_map": settings.harm.mapping,
+        "harm_unknown": settings.harm.harm_unknown, "alpha": alpha, "area_weighted": area_weighted,
         "plan": str(plan) if plan else None,
         "spots": str(spots) if spots else None,
     }  # fmt: skip
@@ -261,7 +235,7 @@ def impact(
                "impact": result.summary() if result else None,
                "crossover": crossover.to_dict() if crossover else None},
     )  # fmt: skip
-    with staged_outputs(out, owned=IMPACT_OUTPUTS) as stage:
+    with staged_outputs(folder, owned=IMPACT_OUTPUTS) as stage:
         if result is not None:
             write_csv(result.counts, stage / "impact_counts.csv")
             tests = [{"measure": "count", **result.count_test.to_dict()}]
@@ -286,7 +260,7 @@ def impact(
                 f"{1 - test.alpha:.0%} CI {test.ci_low:+,.1f} to {test.ci_high:+,.1f}",
                 soft_wrap=True,
             )
-        for note in result.notes:
+        for note in [*weighting.notes, *result.notes]:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if crossover is not None:
         console.print(

@@ -12,8 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from hotspots.cli._app import app, console
-from hotspots.cli._options import AreaField, Inputs, OutDir, with_ingest_options
-from hotspots.config import IngestOptions
+from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
+from hotspots.cli._report_flags import AllowIncomplete, End, Start
+from hotspots.cli._run import settings_from
+from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import DataQualityWarning, OptionError
 
 __all__ = ["TARGET_OUTPUTS", "render_target_html", "target"]
@@ -102,27 +104,15 @@ def render_target_html(result: Any, *, unit_label: str, footer: str) -> str:
 
 
 @app.command("target")
-@with_ingest_options
+@with_options(
+    HarmOptions,
+    IngestOptions,
+    run=("areas", "area_field", "offences", "addresses", "address_x_col", "address_y_col",
+         "address_id_col", "address_crs"),
+)  # fmt: skip
 def target(
     inputs: Inputs,
-    out: OutDir,
-    areas: Annotated[
-        Path,
-        typer.Option(
-            "--areas",
-            help="Units to rank: wards, LSOAs, postcode sectors (polygons).",
-            rich_help_panel=_SEL,
-        ),
-    ],
-    area_field: AreaField = None,
-    offences: Annotated[
-        str,
-        typer.Option(
-            "--offences",
-            help="Comma-separated categories ranked, e.g. Burglary.",
-            rich_help_panel=_SEL,
-        ),
-    ] = "Burglary",
+    out: OutDir = None,
     measure: Annotated[
         str,
         typer.Option(
@@ -131,90 +121,58 @@ def target(
             rich_help_panel=_SEL,
         ),
     ] = "count",
-    top: Annotated[
-        int, typer.Option("--top", help="Number of units chosen.", rich_help_panel=_SEL)
+    top_units: Annotated[
+        int,
+        typer.Option("--top-units", help="Number of units chosen.", rich_help_panel=_SEL),
     ] = 10,
-    addresses: Annotated[
-        Path | None,
-        typer.Option(
-            "--addresses",
-            help="Address points (CSV with coordinates, e.g. OS Code-Point "
-            "Open or UPRN points; GeoPackage; GeoJSON).",
-            rich_help_panel=_SEL,
-            show_default=False,
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="First day, YYYY-MM-DD. Default: 12 months before --end.",
-            rich_help_panel=_PER,
-            show_default=False,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            "--end",
-            help="Last day, YYYY-MM-DD. Default: end of the latest complete month in the data.",
-            rich_help_panel=_PER,
-            show_default=False,
-        ),
-    ] = None,
-    allow_incomplete: Annotated[
-        bool,
-        typer.Option(
-            "--allow-incomplete",
-            help="Rank even when the window has months with no data (warns).",
-            rich_help_panel=_PER,
-        ),
-    ] = False,
-    harm_table: Annotated[
-        str,
-        typer.Option(
-            "--harm-table",
-            help="Harm weights: cchi-2026-police-uk, "
-            "cchi-2026-subgroups, a CSV offence,weight, or 'count'.",
-        ),
-    ] = "cchi-2026-police-uk",
-    options: IngestOptions = IngestOptions(),
+    start: Start = None,
+    end: End = None,
+    allow_incomplete: AllowIncomplete = False,
+    given: dict[str, Any] | None = None,
 ) -> None:
-    """Rank the units of an areas layer by an offence; list streets and postcodes to reach.
+    """Rank the units of --areas (wards, LSOAs) by --offences; list streets and postcodes.
 
-    Writes target_units.csv/.geojson (every unit ranked; the top --top chosen),
+    Writes target_units.csv/.geojson (every unit ranked; the top --top-units chosen),
     target_streets.csv (address points and postcodes per street, or postcode sector for
     Code-Point Open), target_postcodes.csv (the postcode list for a social-media campaign),
     target_addresses.csv (house-to-house list), target.html (printable) and run.json.
     """
+    settings = settings_from(given)
+    folder = out_dir_for(out, "target")
+    areas, area_field, addresses = settings.areas, settings.area_field, settings.addresses
+    if areas is None:
+        msg = "target ranks the units of an areas layer; add --areas FILE (e.g. wards)."
+        raise OptionError(msg)
     import geopandas as gpd
+
+    from hotspots._validate import check_choice
+    from hotspots.target import MEASURES
+
+    check_choice(measure, MEASURES, name="--measure")
 
     from hotspots.areas import read_areas
     from hotspots.cli.cmd_ingest import load_for_command
-    from hotspots.cli.cmd_spots import parse_offences
     from hotspots.cocoon import read_addresses
-    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_csv, write_geojson, write_json
     from hotspots.outputs.publish import staged_outputs
     from hotspots.reports import check_coverage, period_from
     from hotspots.reports._write import write_html
     from hotspots.schema import OFFENCE
-    from hotspots.target import rank_units, unique_unit_names
+    from hotspots.spots import offences_used
+    from hotspots.target import rank_units, unique_unit_names  # noqa: I001
 
-    table = load_harm_table(harm_table)
-    ingested = load_for_command(inputs, options, out_dir=None)
+    ingested = load_for_command(inputs, settings.ingest, out_dir=None)
     incidents = ingested.incidents
-    present = [str(o) for o in incidents[OFFENCE].dropna().unique()]
-    wanted = list(parse_offences(offences, present) or ())
-    unknown = [w for w in wanted if w not in present]
-    if unknown:
-        msg = f"--offences {unknown} not in the data; it has {sorted(present)}."
-        raise OptionError(msg)
-    weighted = apply_harm(incidents[incidents[OFFENCE].isin(wanted).to_numpy()], table)
+    wanted = list(offences_used(incidents, settings.spots))
+    chosen = incidents[incidents[OFFENCE].isin(wanted).to_numpy()]
+    weighting = weigh_used(chosen, settings.harm, used=wanted)
+    weighted, table = weighting.incidents, weighting.table
     raw = read_areas_raw(areas)
-    notes: list[str] = []
+    notes: list[str] = list(weighting.notes)
     if area_field is not None and area_field in raw.columns:
-        raw, notes = unique_unit_names(raw, area_field=area_field)
+        raw, renamed = unique_unit_names(raw, area_field=area_field)
+        notes += renamed
     units = read_areas(raw if area_field is not None else areas, area_field=area_field,
                        working_crs=weighted.crs, what=f"--areas file {areas}")  # fmt: skip
     period = period_from(incidents, start=start, end=end)
@@ -224,15 +182,20 @@ def target(
     notes += [str(w.message) for w in caught]
     addr = None
     if addresses is not None:
-        addr, _rejected = read_addresses(addresses, working_crs=weighted.crs)
+        cocoon = settings.cocoon
+        addr, _rejected = read_addresses(
+            addresses, x_col=cocoon.address_x_col, y_col=cocoon.address_y_col,
+            crs=cocoon.address_crs, id_col=cocoon.address_id_col, working_crs=weighted.crs,
+        )  # fmt: skip
     result = rank_units(weighted, units, period=period, offences=wanted, measure=measure,  # type: ignore[arg-type]
-                        addresses=addr, top=top)  # fmt: skip
+                        addresses=addr, top=top_units)  # fmt: skip
     all_notes = [*notes, *result.notes]
     unit_label = area_field or "Area"
     parameters = {
         "areas": str(areas), "area_field": area_field, "offences": wanted, "measure": measure,
-        "top": top, "addresses": str(addresses) if addresses else None, "start": start,
+        "top_units": top_units, "addresses": str(addresses) if addresses else None, "start": start,
         "end": end, "allow_incomplete": allow_incomplete, "harm_table": table.name,
+        "harm_map": settings.harm.mapping, "harm_unknown": settings.harm.harm_unknown,
     }  # fmt: skip
     provenance = build_provenance(
         command="target",
@@ -247,7 +210,7 @@ def target(
         f"OFFICIAL-SENSITIVE."
     )
     shown = dataclasses.replace(result, notes=all_notes)
-    with staged_outputs(out, owned=TARGET_OUTPUTS) as stage:
+    with staged_outputs(folder, owned=TARGET_OUTPUTS) as stage:
         plain = result.ranking.drop(columns=result.ranking.geometry.name)
         write_csv(plain, stage / "target_units.csv")
         write_geojson(gpd.GeoDataFrame(result.ranking), stage / "target_units.geojson",

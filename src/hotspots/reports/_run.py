@@ -153,7 +153,8 @@ def compare_periods(
         if outside:
             notes.append(
                 f"{outside:,} incidents lie outside every area of the areas layer; they are "
-                f"reported as '(outside areas)' and counted in '{ALL_AREAS}'."
+                f"reported as '(outside areas)' and counted in the '{ALL_AREAS}' totals of the "
+                f"table, but not in the concentration of harm (which needs a study area)."
             )
     return CompareResult(
         current=current,
