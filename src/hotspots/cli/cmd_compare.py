@@ -83,8 +83,12 @@ def compare(
     from hotspots.ingest import write_rejected
     from hotspots.outputs import build_provenance, write_csv, write_json
     from hotspots.outputs.publish import staged_outputs
-    from hotspots.reports import compare_periods
-    from hotspots.reports._write import render_compare_html, write_html, write_monthly_png
+    from hotspots.reports import (
+        compare_periods,
+        render_compare_html,
+        write_html,
+        write_monthly_png,
+    )
 
     areas, area_field, cell_m = settings.areas, settings.area_field, settings.spots.cell_m
     ingested = load_for_command(inputs, settings.ingest, out_dir=None)

@@ -183,7 +183,7 @@ def impact(
     from hotspots.impact import crossover_effect, evaluate_impact, impact_areas
     from hotspots.outputs import build_provenance, write_csv, write_geojson, write_json
     from hotspots.outputs.publish import staged_outputs
-    from hotspots.reports._periods import parse_day
+    from hotspots.reports import parse_day
     from hotspots.schema import OFFENCE
     from hotspots.spots import offences_used
 

@@ -46,7 +46,7 @@ def _fmt(value: Any, digits: int = 0) -> str:
 
 def render_target_html(result: Any, *, unit_label: str, footer: str) -> str:
     """Printable targeting page: the chosen units, then one page of streets per unit."""
-    from hotspots.reports._write import _environment
+    from hotspots.reports import render_template
 
     ranking = result.ranking
     chosen = ranking[ranking["chosen"]]
@@ -87,19 +87,16 @@ def render_target_html(result: Any, *, unit_label: str, footer: str) -> str:
         f"Units ranked by {result.measure} over {result.period.describe()} "
         f"({result.period.start:%Y-%m-%d} to {result.period.end:%Y-%m-%d}); top {len(rows)}."
     )
-    return (
-        _environment()
-        .get_template("target.html.j2")
-        .render(
-            title=title,
-            description=description,
-            unit_label=unit_label,
-            chosen=rows,
-            units=units,
-            has_addresses=has_addresses,
-            notes=result.notes,
-            footer=footer,
-        )
+    return render_template(
+        "target.html.j2",
+        title=title,
+        description=description,
+        unit_label=unit_label,
+        chosen=rows,
+        units=units,
+        has_addresses=has_addresses,
+        notes=result.notes,
+        footer=footer,
     )
 
 
@@ -156,8 +153,7 @@ def target(
     from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_csv, write_geojson, write_json
     from hotspots.outputs.publish import staged_outputs
-    from hotspots.reports import check_coverage, period_from
-    from hotspots.reports._write import write_html
+    from hotspots.reports import check_coverage, period_from, write_html
     from hotspots.schema import OFFENCE
     from hotspots.spots import offences_used
     from hotspots.target import rank_units, unique_unit_names  # noqa: I001

@@ -16,6 +16,7 @@ from hotspots.reports._periods import (
     check_coverage,
     comparison_period,
     in_period,
+    parse_day,
     period_from,
 )
 from hotspots.reports._run import CompareResult, compare_periods
@@ -25,6 +26,12 @@ from hotspots.reports._shares import (
     outcome_column,
     outcome_shares,
     share_headline,
+)
+from hotspots.reports._write import (
+    render_compare_html,
+    render_template,
+    write_html,
+    write_monthly_png,
 )
 
 __all__ = [
@@ -48,7 +55,12 @@ __all__ = [
     "monthly_series",
     "outcome_column",
     "outcome_shares",
+    "parse_day",
     "pct_change",
     "period_from",
+    "render_compare_html",
+    "render_template",
     "share_headline",
+    "write_html",
+    "write_monthly_png",
 ]

@@ -13,7 +13,7 @@ from hotspots.outputs.files import write_text
 from hotspots.reports._compare import ALL_AREAS, ALL_CRIME, ROW_TYPE
 from hotspots.schema import AREA_NAME, HARM, OFFENCE
 
-__all__ = ["render_compare_html", "write_monthly_png"]
+__all__ = ["render_compare_html", "render_template", "write_html", "write_monthly_png"]
 
 
 def _environment() -> Any:
@@ -26,6 +26,11 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render a package template (``hotspots/outputs/templates/<name>``), autoescaped."""
+    return str(_environment().get_template(name).render(**context))
 
 
 def _num(value: Any, digits: int = 0) -> str:
