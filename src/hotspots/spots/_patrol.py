@@ -193,8 +193,7 @@ def read_patrols(
     if not p.exists():
         msg = f"--patrols file {p} does not exist; check the path."
         raise InputError(msg)
-    from hotspots.ingest._dates import check_tz, day_end, in_bounds
-    from hotspots.ingest._files import read_text_table
+    from hotspots.ingest import check_tz, day_end, in_bounds, read_text_table
 
     check_tz(tz)
     raw, rows, malformed, _notes = read_text_table(p)
@@ -299,7 +298,7 @@ def _outside(x: np.ndarray, y: np.ndarray, crs: str | int, *, lonlat: bool) -> n
     """Rows whose x/y lie outside the working CRS's area of use (missing x/y: False)."""
     from pyproj import CRS, Transformer
 
-    from hotspots.ingest._coords import outside_working_area
+    from hotspots.ingest import outside_working_area
 
     target = CRS.from_user_input(crs)
     have = np.isfinite(x) & np.isfinite(y)
