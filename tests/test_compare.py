@@ -460,3 +460,19 @@ def test_printed_table_escapes_area_names(incidents):
     assert "<script>x" not in html and "&lt;script&gt;x" in html
     assert html.count('<section class="page">') == 2 + 2  # area set, categories, 2 areas
     assert "Jan-Feb 2024" in html
+
+
+def test_without_areas_police_uk_lsoa_names_give_the_districts():
+    # Northtown: 6 rows along y=0 from x=0; Southville: 6 rows 20 km east of it
+    rows = [(m, "Theft", x, 0.0, 1.0) for m in ("2024-01", "2025-01") for x in (0, 1500, 3000)]
+    rows += [(m, "Theft", 20_000 + x, 0.0, 1.0) for m in ("2024-01", "2025-01")
+             for x in (0, 1500, 3000)]  # fmt: skip
+    inc = month_incidents(rows)
+    inc["lsoa_name"] = ["Northtown 001A"] * 6 + ["Southville 002B"] * 6
+    result = compare_periods(inc, start="2025-01-01", end="2025-01-31",
+                             against="same-period-last-year")  # fmt: skip
+    totals = result.table[result.table["row_type"] == "area_total"]
+    assert totals[AREA_NAME].tolist() == ["Northtown", "Southville"]
+    assert totals["count_current"].tolist() == [3, 3]
+    assert any("districts from police.uk LSOA names" in n for n in result.notes)
+    assert set(result.concentration[AREA_NAME]) == {"Northtown", "Southville", ALL_AREAS}
