@@ -476,3 +476,21 @@ def test_without_areas_police_uk_lsoa_names_give_the_districts():
     assert totals["count_current"].tolist() == [3, 3]
     assert any("districts from police.uk LSOA names" in n for n in result.notes)
     assert set(result.concentration[AREA_NAME]) == {"Northtown", "Southville", ALL_AREAS}
+
+
+def test_compare_command_outcome_shares_per_spot(tmp_path, capsys):
+    data = police_uk_folder(tmp_path / "data", ["2024-01", "2024-02", "2025-01", "2025-02"])
+    box = shapely.box(0.7095, 51.537, 0.7115, 51.539)
+    spot = gpd.GeoDataFrame({"spot_id": ["S1"]}, geometry=[box], crs=4326)
+    spots = tmp_path / "harm_spots.geojson"
+    spot.to_file(spots)
+    out = tmp_path / "out"
+    code, text = run(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
+                      "--against", "same-period-last-year", "--spots", str(spots),
+                      "--out", str(out)], capsys)  # fmt: skip
+    assert code == 0, text
+    if not (out / "outcome_shares.csv").exists():
+        pytest.skip("this ingest does not keep police.uk outcomes")
+    per_spot = pd.read_csv(out / "spot_outcome_shares.csv", encoding="utf-8-sig")
+    # two of the three robbery points a month fall in S1: 2 x 2 months, outcome blank
+    assert per_spot[["spot_id", "offence", "count"]].values.tolist() == [["S1", "Robbery", 4]]
