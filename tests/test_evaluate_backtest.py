@@ -348,7 +348,7 @@ def test_hit_rate_grows_with_coverage_and_pai_is_hit_rate_over_area():
     assert (wide["hit_rate"].between(0, 1)).all()
 
 
-def test_offences_follow_the_spots_rule_exact_names_stripped():
+def test_offences_follow_the_spots_rule_any_case():
     frame = hand_backtest_frame()
     kwargs = {
         "start": "2024-01-08",
@@ -358,10 +358,11 @@ def test_offences_follow_the_spots_rule_exact_names_stripped():
         "methods": ("count_grid",),
         "areas": box_areas(1500),
     }
-    result = run_backtest(frame, offences=[" Burglary "], **kwargs)
-    assert result.periods["n_test"].tolist() == [4]
-    with pytest.raises(OptionError, match=r"offences: \['burglary'\] not in the data"):
-        run_backtest(frame, offences=["burglary"], **kwargs)
+    for name in (" Burglary ", "burglary"):
+        result = run_backtest(frame, offences=[name], **kwargs)
+        assert result.periods["n_test"].tolist() == [4]
+    with pytest.raises(OptionError, match=r"offences: \['Burglar'\] not in the data"):
+        run_backtest(frame, offences=["Burglar"], **kwargs)
 
 
 def test_default_offences_are_the_serious_violence_set_of_the_spots():

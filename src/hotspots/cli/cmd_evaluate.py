@@ -9,13 +9,9 @@ import typer
 from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter
-from hotspots.cli._options import (
-    AreaField,
-    AreasFile,
-    Inputs,
-    with_ingest_options,
-)
-from hotspots.config import IngestOptions
+from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
+from hotspots.cli._run import settings_from
+from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
 
 __all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
@@ -55,10 +51,15 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
 
 
 @app.command("evaluate")
-@with_ingest_options
+@with_options(
+    IngestOptions,
+    HarmOptions,
+    run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "min_harm",
+         "fdr_alpha", "gistar_permutations", "radius_m", "window_days"),
+)  # fmt: skip
 def evaluate(
     inputs: Inputs,
-    out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")],
+    out: OutDir = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -93,15 +94,6 @@ def evaluate(
             rich_help_panel=_BT,
         ),
     ] = None,
-    lookback_days: Annotated[
-        int | None,
-        typer.Option(
-            "--lookback-days",
-            help="Days of data each forecast is built from. Default 365, shortened (with a "
-            "note) when the data leaves fewer than 6 periods to score.",
-            rich_help_panel=_BT,
-        ),
-    ] = None,
     coverage: Annotated[
         str,
         typer.Option(
@@ -125,24 +117,11 @@ def evaluate(
         typer.Option(
             "--offences",
             help='Comma-separated offence categories scored, e.g. "Violence and '
-            'sexual offences,Robbery". Default: the serious-violence set the spots rank.',
+            'sexual offences,Robbery" (any case). Default: the serious-violence set the '
+            "spots rank.",
             rich_help_panel=_BT,
         ),
     ] = None,
-    harm_table: Annotated[
-        str,
-        typer.Option(
-            "--harm-table",
-            help="Harm weights: cchi-2026-police-uk, cchi-2026-subgroups, a CSV of "
-            "offence,weight, or count.",
-            rich_help_panel=_BT,
-        ),
-    ] = "cchi-2026-police-uk",
-    cell_m: Annotated[
-        float, typer.Option("--cell-m", help="Grid cell side in metres.", rich_help_panel=_BT)
-    ] = 150.0,
-    areas: AreasFile = None,
-    area_field: AreaField = None,
     kde_bandwidth_m: Annotated[
         float,
         typer.Option(
@@ -151,17 +130,6 @@ def evaluate(
             rich_help_panel=_ME,
         ),
     ] = 300.0,
-    eps_m: Annotated[
-        float, typer.Option("--eps-m", help="DBSCAN neighbourhood radius.", rich_help_panel=_ME)
-    ] = 150.0,
-    min_harm: Annotated[
-        float,
-        typer.Option(
-            "--min-harm",
-            help="DBSCAN core: harm within --eps-m (as in spots).",
-            rich_help_panel=_ME,
-        ),
-    ] = 2000.0,
     cocoon: Annotated[
         bool | None,
         typer.Option(
@@ -171,17 +139,7 @@ def evaluate(
             rich_help_panel=_CO,
         ),
     ] = None,
-    radius_m: Annotated[
-        float, typer.Option("--radius-m", help="Cocoon zone radius.", rich_help_panel=_CO)
-    ] = 400.0,
-    window_days: Annotated[
-        int, typer.Option("--window-days", help="Cocoon zone life.", rich_help_panel=_CO)
-    ] = 42,
-    seed: Annotated[
-        int,
-        typer.Option("--seed", help="Seed of the tie-breaking order (written into the outputs)."),
-    ] = 0,
-    options: IngestOptions = IngestOptions(),
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Backtest harm-spot methods period by period and write tables, plots and a page.
 
@@ -189,33 +147,47 @@ def evaluate(
     pai_by_coverage.png, harm_capture_over_time.png, evaluation.html (self-contained),
     cocoon_periods.csv / cocoon_bands.csv (day-dated burglaries), rejected.csv and run.json.
     """
-    from hotspots.areas import read_areas
+    settings = settings_from(given)
+    out = out_dir_for(out, "evaluate")
+    options = settings.ingest
+    # a look-back the user did not give adapts to the data (see hotspots.evaluate.backtest)
+    lookback_days = settings.spots.lookback_days if "lookback_days" in (given or {}) else None
+    cell_m, eps_m = settings.spots.cell_m, settings.spots.eps_m
+    radius_m, window_days = settings.cocoon.radius_m, settings.cocoon.window_days
+    seed, areas, area_field = settings.seed, settings.areas, settings.area_field
+
+    from hotspots._runs import read_run_areas, time_resolution_of
     from hotspots.cli.cmd_ingest import load_for_command
+    from hotspots.config import SpotOptions
     from hotspots.evaluate import DEFAULT_METHODS, MethodParams, backtest, cocoon_backtest
-    from hotspots.evaluate.backtest import _resolution
     from hotspots.evaluate.report import write_evaluation_outputs
-    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
-    from hotspots.spots import SERIOUS_VIOLENCE
+    from hotspots.spots import offences_used
 
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
     method_list = parse_list(methods)
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
-    table = load_harm_table(harm_table)
-    weighted = apply_harm(ingested.incidents, table)
-    resolution = _resolution(weighted)
+    # the spots' rule: names match any case; default the serious-violence set the data has
+    scored = offences_used(ingested.incidents, SpotOptions(offences=offence_list))
+    weighting = weigh_used(ingested.incidents, settings.harm, used=scored)
+    table = weighting.table
+    weighted = weighting.incidents
+    resolution = time_resolution_of(weighted)
     chosen_period = period or ("month" if resolution == "month" else "week")
-    burglary_only = _is_burglary_only(offence_list, weighted)
+    burglary_only = _is_burglary_only(scored, weighted)
     if method_list is None:
         method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
-    area_layer = (
-        read_areas(areas, area_field=area_field, working_crs=weighted.crs)
-        if areas is not None
-        else None
+    area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
+    params = MethodParams(
+        kde_bandwidth_m=kde_bandwidth_m,
+        eps_m=eps_m,
+        min_harm=settings.spots.min_harm,
+        fdr_alpha=settings.spots.fdr_alpha,
+        gistar_permutations=settings.spots.gistar_permutations,
     )
-    params = MethodParams(kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, min_harm=min_harm)
     run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
     with progress_reporter() as progress:
         result = backtest(
@@ -227,7 +199,7 @@ def evaluate(
             horizon_days=horizon_days,
             coverage=levels,
             methods=method_list,
-            offences=SERIOUS_VIOLENCE if offence_list is None else offence_list,
+            offences=scored,
             cell_m=cell_m,
             areas=area_layer,
             params=params,
@@ -254,6 +226,7 @@ def evaluate(
         parameters={
             **result.parameters,
             "harm_table": table.name,
+            "harm_map": settings.harm.mapping or None,
             "areas": areas,
             "area_field": area_field,
             "cocoon": run_cocoon,

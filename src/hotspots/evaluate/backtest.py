@@ -19,6 +19,7 @@ import pandas as pd
 
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
+from hotspots.config import SpotOptions
 from hotspots.errors import OptionError, SchemaError, TimeResolutionError
 from hotspots.evaluate import metrics as m
 from hotspots.schema import HARM, OCCURRED_AT, OFFENCE, TIME_RESOLUTION, TIME_RESOLUTIONS
@@ -27,7 +28,7 @@ from hotspots.spots import (
     SERIOUS_VIOLENCE,
     MethodParams,
     TrainingData,
-    resolve_offences,
+    offences_used,
     score_cells,
     study_grid,
 )
@@ -126,8 +127,9 @@ def filter_offences(
 ) -> gpd.GeoDataFrame:
     """Rows whose offence is one of ``offences``; all rows when None.
 
-    The same rule as the spots (:func:`hotspots.spots.resolve_offences`): names must be
-    in the data, except that the default serious-violence set may be partly absent.
+    The same rule as the spots (:func:`hotspots.spots.offences_used`): names match the
+    data's categories in any case, and must be in the data, except that the default
+    serious-violence set may be partly absent.
 
     Raises
     ------
@@ -137,7 +139,7 @@ def filter_offences(
     if offences is None:
         return incidents
     require_columns(incidents, [OFFENCE], what="incidents")
-    chosen = resolve_offences(incidents, offences)
+    chosen = offences_used(incidents, SpotOptions(offences=tuple(offences)))
     return incidents[incidents[OFFENCE].isin(chosen).to_numpy(dtype=bool)]
 
 

@@ -39,10 +39,15 @@ from hotspots.spots._registry import (
     TrainingData,
     score_cells,
 )
+from hotspots.spots._run import SpotRun, offences_used, run, write_run
 from hotspots.spots._studygrid import StudyGrid, grid_indices, study_grid
 from hotspots.spots._write import write_spot_outputs
 
 __all__ = [
+    "write_run",
+    "run",
+    "offences_used",
+    "SpotRun",
     "BASELINES",
     "DEFAULT_PATROL_WINDOW",
     "DEPLOYABLE",

@@ -215,7 +215,7 @@ def gistar_units(window: gpd.GeoDataFrame, o: UnitOptions) -> Units:
         extra["gistar"]["note"] = (
             f"Gi*: no cell is significant. With {len(res.ix):,} cells tested, {permutations} "
             f"permutations give p-values no smaller than {floor:.4f}, too coarse for FDR "
-            f"{fdr_alpha} over so many cells. Use --permutations 0 (analytic p-values) or a "
+            f"{fdr_alpha} over so many cells. Use --gistar-permutations 0 (analytic p-values) or a "
             f"smaller study area."
         )
     return Units(table=table, of=codes, extra=extra)
