@@ -166,7 +166,8 @@ def test_evaluation_page_escapes_script_and_names_the_study_area():
     page = render_html(result, images={}, provenance={}, cocoon=cocoons)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
-    assert f"<strong>Study area:</strong> data extent, {result.study['area_km2']:.3g} km²" in page
+    assert "<strong>Study area:</strong> data extent: the convex hull" in page
+    assert f"{result.study['area_km2']:.3g} km²" in page
     assert "share of study area" in page and "PAI" in page
 
 
