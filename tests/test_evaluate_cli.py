@@ -192,6 +192,22 @@ def test_evaluate_user_mistakes_exit_1_with_one_message(tmp_path, capsys, args, 
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
+def test_essex_one_year_runs_with_default_options(tmp_path):
+    folder = shared_path("police_uk", "essex_2025")
+    out = tmp_path / "ev"
+    assert run(str(folder), "--out", str(out)) == 0
+    record = json.loads((out / "run.json").read_text())
+    params = record["parameters"]
+    assert params["lookback_adapted"] is True and params["lookback_months"] == 6
+    assert params["methods"] == ["grid", "count_grid", "kde", "last_period"]
+    assert params["offences"] == ESSEX_SV.split(",")
+    assert any("too short for a 365-day look-back" in n for n in record["notes"])
+    page = (out / "evaluation.html").read_text()
+    assert "<strong>Study area:</strong>" in page and " km²" in page
+
+
+@pytest.mark.realdata
 def test_essex_monthly_backtest_against_pandas(tmp_path):
     from hotspots.evaluate import backtest
     from hotspots.harm import apply_harm, load_harm_table
