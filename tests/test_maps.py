@@ -424,7 +424,9 @@ def test_public_mode_generalises_and_hides():
         for g in layers
         if g["features"] and "hs-zone" in g["features"][0]["properties"]["s"]["className"]
     )
-    assert "Homes in zone</th><td>&lt;3" in zones["features"][1]["properties"]["popup"]
+    # a count made at the exact burglary point would pin it: without an address layer to
+    # recount at the re-centred zone, the map says it is not known
+    assert "Homes in zone</th><td>not known" in zones["features"][1]["properties"]["popup"]
     assert "Zone</th>" not in zones["features"][0]["properties"]["popup"]
     # burglaries sit on the centre of their 150 m cell: compare with an independent floor()
     burg = next(
