@@ -19,7 +19,7 @@ import pandas as pd
 
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
-from hotspots.config import SpotOptions
+from hotspots.config import CELL_M, LOOKBACK_DAYS, SpotOptions
 from hotspots.errors import OptionError, SchemaError, TimeResolutionError
 from hotspots.evaluate import metrics as m
 from hotspots.schema import HARM, OCCURRED_AT, OFFENCE, TIME_RESOLUTION, TIME_RESOLUTIONS
@@ -54,7 +54,7 @@ DEFAULT_METHODS: tuple[str, ...] = (
     "kde",
     "last_period",
 )
-DEFAULT_LOOKBACK_DAYS = 365
+DEFAULT_LOOKBACK_DAYS = LOOKBACK_DAYS  # the weekly run's look-back, before it adapts
 MIN_PERIODS = 6  # a default look-back is shortened to leave at least this many periods
 METRICS: tuple[str, ...] = (
     "area_share",
@@ -221,7 +221,7 @@ def backtest(
     coverage: Sequence[float] = DEFAULT_COVERAGE,
     methods: Sequence[str] = DEFAULT_METHODS,
     offences: Sequence[str] | None = SERIOUS_VIOLENCE,
-    cell_m: float = 150.0,
+    cell_m: float = CELL_M,
     areas: gpd.GeoDataFrame | None = None,
     params: MethodParams | None = None,
     seed: int = 0,
