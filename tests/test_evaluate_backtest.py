@@ -174,6 +174,23 @@ def hand_backtest_frame() -> gpd.GeoDataFrame:
     return incidents(train + test + later, dates, harm=[10] * 5 + [100] + [10] * 3 + [50, 1])
 
 
+def test_study_area_without_areas_sets_the_grid_and_its_name():
+    from types import SimpleNamespace
+
+    frame = hand_backtest_frame()
+    stray = incidents([[20_000.0, 20_000.0]], ["2024-01-09"])
+    both = pd.concat([frame, stray], ignore_index=True)
+    study = SimpleNamespace(name="force districts (1)", geometry=shapely.box(0, 0, 1500, 1500))
+    kwargs = {"start": "2024-01-08", "end": "2024-01-09", "lookback_days": 7}
+    result = run_backtest(both, coverage=(0.01,), methods=("grid",), study_area=study, **kwargs)
+    assert result.study["source"] == "force districts (1)"
+    assert result.study["n_cells"] == 100  # 1.5 km square of 150 m cells, not the hull
+    assert result.study["area_km2"] == pytest.approx(2.25)
+    assert result.study["n_outside"] == 1  # the stray is counted, not studied
+    hull = run_backtest(both, coverage=(0.01,), methods=("grid",), **kwargs)
+    assert hull.study["area_km2"] > 2 * 2.25  # the stray stretches the hull
+
+
 def test_backtest_by_hand():
     frame = hand_backtest_frame()
     result = run_backtest(

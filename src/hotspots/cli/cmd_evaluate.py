@@ -41,6 +41,17 @@ def parse_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
+def _lsoa_study_area(incidents: Any) -> Any:
+    """police.uk data without --areas: the force's districts from LSOA names (else None)."""
+    from hotspots.schema import LSOA_NAME
+
+    if LSOA_NAME not in incidents.columns or not incidents[LSOA_NAME].notna().any():
+        return None
+    from hotspots.studyarea import study_area_from_lsoa_names
+
+    return study_area_from_lsoa_names(incidents)
+
+
 def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
     from hotspots.schema import OFFENCE
 
@@ -181,6 +192,7 @@ def evaluate(
     if method_list is None:
         method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
     area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
+    study = _lsoa_study_area(weighted) if area_layer is None else None
     params = MethodParams(
         kde_bandwidth_m=kde_bandwidth_m,
         eps_m=eps_m,
@@ -202,6 +214,7 @@ def evaluate(
             offences=scored,
             cell_m=cell_m,
             areas=area_layer,
+            study_area=study,
             params=params,
             seed=seed,
             progress=progress,

@@ -223,6 +223,7 @@ def backtest(
     offences: Sequence[str] | None = SERIOUS_VIOLENCE,
     cell_m: float = CELL_M,
     areas: gpd.GeoDataFrame | None = None,
+    study_area: Any | None = None,
     params: MethodParams | None = None,
     seed: int = 0,
     progress: Progress | None = None,
@@ -259,7 +260,13 @@ def backtest(
     cell_m
         Grid cell side in metres (default 150).
     areas
-        Polygons defining the study area; default the data extent (convex hull).
+        Polygons defining the study area; default ``study_area``, else the data extent
+        (convex hull of every incident).
+    study_area
+        Without ``areas``: the run's study area, as ``find_spots(study_area=...)`` takes it
+        (a :class:`hotspots.studyarea.StudyArea` from police.uk LSOA names, or anything
+        with ``geometry`` and ``name``); cells whose centre lies inside it are studied and
+        its name is the study's ``source``.
     params
         Rule settings (DBSCAN radius and core harm, Gi* FDR and permutations, KDE
         bandwidth, ProMap bands); defaults are ``find_spots``' defaults.
@@ -311,7 +318,16 @@ def backtest(
         )
         raise SchemaError(msg)
     tz = getattr(incidents[OCCURRED_AT].dt, "tz", None)
-    grid = study_grid(incidents, cell_m=cell_m, areas=areas)
+    if areas is None and study_area is not None:
+        name = str(getattr(study_area, "name", "study area"))
+        region = gpd.GeoDataFrame(
+            {"area": [name]},
+            geometry=[getattr(study_area, "geometry", study_area)],
+            crs=incidents.crs,
+        )
+        grid = study_grid(incidents, cell_m=cell_m, areas=region, name=name)
+    else:
+        grid = study_grid(incidents, cell_m=cell_m, areas=areas)
 
     order = np.argsort(_ns(scored[OCCURRED_AT]), kind="stable")
     t_ns = _ns(scored[OCCURRED_AT])[order]
