@@ -372,20 +372,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as text: timestamps in ISO 8601, missing values as ""."""
-    out = {}
-    for name in frame.columns:
-        col = frame[name]
-        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
-            # arrow writes ISO 8601 with the offset ("2025-01-01 00:00:00.000000000+0000")
-            text = pd.Series(pa.array(col).cast(pa.string()), index=col.index, dtype="string")
-        else:
-            text = col.astype("string")
-        out[str(name)] = text.fillna("").astype("str")
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
-
-
 def _read_spatial(path: Path, kind: str) -> RawTable:
     try:
         if kind == "parquet":
