@@ -377,3 +377,13 @@ def test_typed_geopackage_dates_are_not_parsed_as_text(tmp_path):
     assert res.incidents["occurred_at"].iloc[0] == pd.Timestamp(
         "2025-01-05 10:30", tz="Europe/London"
     )
+
+
+def test_a_few_projected_strays_outside_the_grid_do_not_refuse_the_file(tmp_path):
+    rows = [f"{i},2025-01-0{1 + i % 9},Burglary,{560000 + i},{200000 + i}" for i in range(20)]
+    rows += ["s1,2025-01-02,Burglary,9999999,200000", "s2,2025-01-02,Burglary,560000,-5"]
+    path = write(tmp_path / "strays.csv", "id,date,offence,easting,northing", rows)
+    res = read_incidents([path], today=TODAY)
+    accounted(res)
+    assert res.report.crs == "EPSG:27700"
+    assert res.report.rejected_by_reason["coordinates_out_of_range"] == 2
