@@ -256,11 +256,15 @@ def _projected_in_area(
 def _area_box(wkt: str, margin: float) -> tuple[float, float, float, float]:
     """The CRS's area of use (widened by ``margin`` degrees) as a box in its own units."""
     crs = CRS.from_wkt(wkt)
-    west, south, east, north = crs.area_of_use.bounds
+    area = crs.area_of_use
+    if area is None:  # pragma: no cover - callers check first
+        return (-np.inf, -np.inf, np.inf, np.inf)
+    west, south, east, north = area.bounds
     m = margin
     box = (max(west - m, -180.0), max(south - m, -90.0), min(east + m, 180.0), min(north + m, 90.0))
     to_source = Transformer.from_crs(WGS84, crs, always_xy=True)
-    return tuple(to_source.transform_bounds(*box, densify_pts=21, errcheck=False))
+    xmin, ymin, xmax, ymax = to_source.transform_bounds(*box, densify_pts=21, errcheck=False)
+    return (float(xmin), float(ymin), float(xmax), float(ymax))
 
 
 def _sample(mask: np.ndarray, *, size: int = _CRS_SAMPLE) -> np.ndarray:
