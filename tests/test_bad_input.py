@@ -41,11 +41,17 @@ def write(path: Path, header: str, rows: list[str]) -> Path:
     return path
 
 
-def accounted(result: object) -> None:
+def accounted(result: object, *, per_file: bool = True) -> None:
+    """kept + rejected = read, overall and for every input file (by source_file)."""
     report = result.report
     assert report.n_kept + report.n_rejected == report.n_read
     assert len(result.incidents) == report.n_kept
     assert len(result.rejected) == report.n_rejected
+    if per_file:
+        kept = result.incidents["source_file"].value_counts()
+        gone = result.rejected["source_file"].value_counts()
+        for f in report.files:
+            assert int(kept.get(f["file"], 0) + gone.get(f["file"], 0)) == f["rows"], f["file"]
 
 
 def one_line(exc: pytest.ExceptionInfo) -> str:
@@ -348,7 +354,7 @@ def test_own_parquet_is_read_typed_with_lineage_and_row_rules(tmp_path):
     layer.loc[3, "incident_id"] = "r0"  # repeated id
     layer.to_parquet(tmp_path / "own.parquet", index=False)
     res = read_incidents([tmp_path / "own.parquet"], today=TODAY)
-    accounted(res)
+    accounted(res, per_file=False)  # rows keep the CSV's lineage, not the parquet's name
     assert res.report.files[0]["format"] == "hotspots"
     assert res.incidents["source_file"].tolist() == ["2025-01-x-street.csv"]  # lineage kept
     got = dict(zip(res.rejected["source_row"], res.rejected["reason"], strict=True))
@@ -387,3 +393,16 @@ def test_a_few_projected_strays_outside_the_grid_do_not_refuse_the_file(tmp_path
     accounted(res)
     assert res.report.crs == "EPSG:27700"
     assert res.report.rejected_by_reason["coordinates_out_of_range"] == 2
+
+
+def test_every_file_of_a_folder_is_accounted_for(tmp_path):
+    write(tmp_path / "2025-01-x-street.csv", STREET_HEADER, [street_row("a"), "b,2025-01"])
+    write(
+        tmp_path / "2025-02-x-street.csv",
+        STREET_HEADER,
+        [street_row("c", "2025-02"), street_row("d", "9999-12"), street_row("e", "2025-02")],
+    )
+    res = read_incidents([tmp_path], today=TODAY)
+    accounted(res)
+    assert [f["rows"] for f in res.report.files] == [2, 3]
+    assert res.incidents["source_row"].tolist() == [1, 1, 3]

@@ -434,6 +434,7 @@ def read_incidents(
         boundary = read_areas(
             opts.boundary, area_field=None, working_crs=working, what="--boundary"
         )
+        notes.extend(boundary.attrs.get("notes", []))
         ok_pts = np.flatnonzero(reason == "")
         inside = np.zeros(n, dtype=bool)
         if len(ok_pts):
