@@ -9,13 +9,9 @@ import typer
 from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter
-from hotspots.cli._options import (
-    AreaField,
-    AreasFile,
-    Inputs,
-    with_ingest_options,
-)
-from hotspots.config import IngestOptions
+from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
+from hotspots.cli._run import settings_from
+from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
 
 __all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
@@ -55,10 +51,15 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
 
 
 @app.command("evaluate")
-@with_ingest_options
+@with_options(
+    IngestOptions,
+    HarmOptions,
+    run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "min_harm",
+         "radius_m", "window_days"),
+)  # fmt: skip
 def evaluate(
     inputs: Inputs,
-    out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")],
+    out: OutDir = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -93,12 +94,6 @@ def evaluate(
             rich_help_panel=_BT,
         ),
     ] = None,
-    lookback_days: Annotated[
-        int,
-        typer.Option(
-            "--lookback-days", help="Days of data each forecast is built from.", rich_help_panel=_BT
-        ),
-    ] = 365,
     coverage: Annotated[
         str,
         typer.Option(
@@ -111,8 +106,9 @@ def evaluate(
         str | None,
         typer.Option(
             "--methods",
-            help="Comma-separated: harm_grid, count_grid, kde, gistar, dbscan, promap, "
-            "last_period. Default all (promap only when every offence is a burglary).",
+            help="Comma-separated spot methods (grid, hex, dbscan, gistar: the weekly run's "
+            "rules) and baselines (count_grid, kde, promap, last_period). Default: grid and "
+            "the baselines (promap only when every offence is a burglary).",
             rich_help_panel=_ME,
         ),
     ] = None,
@@ -121,24 +117,10 @@ def evaluate(
         typer.Option(
             "--offences",
             help='Comma-separated offence categories scored, e.g. "Violence and '
-            'sexual offences,Robbery". Default: every offence in the data.',
+            'sexual offences,Robbery". Default: the serious-violence set the spots rank.',
             rich_help_panel=_BT,
         ),
     ] = None,
-    harm_table: Annotated[
-        str,
-        typer.Option(
-            "--harm-table",
-            help="Harm weights: cchi-2026-police-uk, cchi-2026-subgroups, a CSV of "
-            "offence,weight, or count.",
-            rich_help_panel=_BT,
-        ),
-    ] = "cchi-2026-police-uk",
-    cell_m: Annotated[
-        float, typer.Option("--cell-m", help="Grid cell side in metres.", rich_help_panel=_BT)
-    ] = 150.0,
-    areas: AreasFile = None,
-    area_field: AreaField = None,
     kde_bandwidth_m: Annotated[
         float,
         typer.Option(
@@ -147,17 +129,6 @@ def evaluate(
             rich_help_panel=_ME,
         ),
     ] = 300.0,
-    eps_m: Annotated[
-        float, typer.Option("--eps-m", help="DBSCAN neighbourhood radius.", rich_help_panel=_ME)
-    ] = 150.0,
-    dbscan_min_incidents: Annotated[
-        float,
-        typer.Option(
-            "--dbscan-min-incidents",
-            help="DBSCAN core: this many times the mean incident harm within --eps-m.",
-            rich_help_panel=_ME,
-        ),
-    ] = 10.0,
     cocoon: Annotated[
         bool | None,
         typer.Option(
@@ -167,17 +138,7 @@ def evaluate(
             rich_help_panel=_CO,
         ),
     ] = None,
-    radius_m: Annotated[
-        float, typer.Option("--radius-m", help="Cocoon zone radius.", rich_help_panel=_CO)
-    ] = 400.0,
-    window_days: Annotated[
-        int, typer.Option("--window-days", help="Cocoon zone life.", rich_help_panel=_CO)
-    ] = 42,
-    seed: Annotated[
-        int,
-        typer.Option("--seed", help="Seed of the tie-breaking order (written into the outputs)."),
-    ] = 0,
-    options: IngestOptions = IngestOptions(),
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Backtest harm-spot methods period by period and write tables, plots and a page.
 
@@ -185,34 +146,38 @@ def evaluate(
     pai_by_coverage.png, harm_capture_over_time.png, evaluation.html (self-contained),
     cocoon_periods.csv / cocoon_bands.csv (day-dated burglaries), rejected.csv and run.json.
     """
-    from hotspots.areas import read_areas
+    settings = settings_from(given)
+    out = out_dir_for(out, "evaluate")
+    options = settings.ingest
+    lookback_days = (given or {}).get("lookback_days")  # None: 365, shortened with a note
+    min_harm = settings.spots.min_harm
+    cell_m, eps_m = settings.spots.cell_m, settings.spots.eps_m
+    radius_m, window_days = settings.cocoon.radius_m, settings.cocoon.window_days
+    seed, areas, area_field = settings.seed, settings.areas, settings.area_field
+
+    from hotspots._runs import read_run_areas, time_resolution_of
     from hotspots.cli.cmd_ingest import load_for_command
     from hotspots.evaluate import DEFAULT_METHODS, MethodParams, backtest, cocoon_backtest
-    from hotspots.evaluate.backtest import _resolution
     from hotspots.evaluate.report import write_evaluation_outputs
-    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
+    from hotspots.spots import SERIOUS_VIOLENCE
 
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
     method_list = parse_list(methods)
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
-    table = load_harm_table(harm_table)
-    weighted = apply_harm(ingested.incidents, table)
-    resolution = _resolution(weighted)
+    weighting = weigh_used(ingested.incidents, settings.harm, used=offence_list)
+    table = weighting.table
+    weighted = weighting.incidents
+    resolution = time_resolution_of(weighted)
     chosen_period = period or ("month" if resolution == "month" else "week")
     burglary_only = _is_burglary_only(offence_list, weighted)
     if method_list is None:
         method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
-    area_layer = (
-        read_areas(areas, area_field=area_field, working_crs=weighted.crs)
-        if areas is not None
-        else None
-    )
-    params = MethodParams(
-        kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, dbscan_min_incidents=dbscan_min_incidents
-    )
+    area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
+    params = MethodParams(kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, min_harm=min_harm)
     run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
     with progress_reporter() as progress:
         result = backtest(
@@ -224,7 +189,7 @@ def evaluate(
             horizon_days=horizon_days,
             coverage=levels,
             methods=method_list,
-            offences=offence_list,
+            offences=SERIOUS_VIOLENCE if offence_list is None else offence_list,
             cell_m=cell_m,
             areas=area_layer,
             params=params,
@@ -241,6 +206,7 @@ def evaluate(
                 window_days=window_days,
                 offences=offence_list,
                 study_area_km2=result.study["area_km2"],
+                study_area=result.study["source"],
                 progress=progress,
             )
     input_files = [f["path"] for f in ingested.report.files]
@@ -250,6 +216,7 @@ def evaluate(
         parameters={
             **result.parameters,
             "harm_table": table.name,
+            "harm_map": settings.harm.mapping or None,
             "areas": areas,
             "area_field": area_field,
             "cocoon": run_cocoon,
@@ -308,7 +275,8 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
         console.print(
             f"[bold]Cocoons:[/] {s['n_in_live_zone']:,} of {s['n_burglaries']:,} "
             f"burglaries ({s['share_in_live_zone']:.1%}) fell in a live zone; mean live "
-            f"area {s['mean_live_area_km2']:.1f} km2, PAI {s['pai']:.2f}."
+            f"area {s['mean_live_area_km2']:.1f} km2 = {s['area_share']:.1%} of the study "
+            f"area ({s['study_area']}, {s['study_area_km2']:,.1f} km2), PAI {s['pai']:.2f}."
         )
     for name, path in files.items():
         console.print(f"  {name}: {path}")

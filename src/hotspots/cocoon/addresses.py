@@ -235,8 +235,7 @@ def _read_table(
     id_col: str | None,
     working_crs: CRS | str | int | None,
 ) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray, np.ndarray, pd.DataFrame, tuple[str, ...]]:
-    from hotspots.ingest import points_from_columns
-    from hotspots.ingest._files import read_text_table
+    from hotspots.ingest import points_from_columns, read_text_table
 
     frame, rows, malformed, notes = read_text_table(p)
     columns = [str(c) for c in frame.columns]
@@ -390,7 +389,7 @@ class AddressIndex:
         geoms = addresses.geometry.to_numpy()
         if len(geoms) and not bool((shapely.get_type_id(geoms) == 0).all()):
             msg = "addresses must be points; read the layer with read_addresses."
-            raise TypeError(msg)
+            raise InputError(msg)
         self.addresses = addresses
         self.crs = addresses.crs
         self.xy_ = shapely.get_coordinates(geoms)
@@ -418,8 +417,8 @@ class AddressIndex:
         pts = np.asarray(points, dtype=object)
         qxy = shapely.get_coordinates(pts)
         if len(qxy) != len(pts):
-            msg = "points must be non-empty shapely points (one per zone)."
-            raise ValueError(msg)
+            msg = "points must be non-empty shapely points (one per zone); drop empty geometries."
+            raise InputError(msg)
         boxes = shapely.box(
             qxy[:, 0] - radius_m, qxy[:, 1] - radius_m, qxy[:, 0] + radius_m, qxy[:, 1] + radius_m
         )
