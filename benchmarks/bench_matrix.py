@@ -247,13 +247,15 @@ def run_cell(stage: str, dataset: str, work: Path, seed: int, repeats: int) -> d
         from hotspots.pipeline import WeeklySettings, run_weekly
 
         inputs, options = ingest_inputs(dataset, work)
-        settings = WeeklySettings(
-            seed=seed,
-            tiles=False,
-            permutations=knox_permutations(dataset),
-            month_dates=month_dates(dataset),
-            offences=("Burglary",) if dataset == "chicago" else None,
-            ingest=options or IngestOptions(),
+        settings = WeeklySettings.from_mapping(
+            {
+                "seed": seed,
+                "tiles": False,
+                "knox_permutations": knox_permutations(dataset),
+                "month_dates": month_dates(dataset),
+                "offences": ("Burglary",) if dataset == "chicago" else None,
+                "ingest": vars(options or IngestOptions()),
+            }
         )
         facts.update(knox_permutations=knox_permutations(dataset))
         out_dir = work / f"weekly-{dataset}"

@@ -153,7 +153,6 @@ def _stage_times(events: list[tuple[float, str]], t0: float, t_end: float) -> di
 
 def run_case(case: str, work: Path, seed: int) -> dict[str, Any]:
     """Run one case in this process; returns seconds, stage times and facts."""
-    from hotspots.config import IngestOptions
 
     events: list[tuple[float, str]] = []
 
@@ -172,18 +171,18 @@ def run_case(case: str, work: Path, seed: int) -> dict[str, Any]:
         if not path.exists():
             synthetic_incidents(SIZES[case], seed=seed).to_parquet(path)
         inputs = [str(path)]
-        settings = WeeklySettings(
-            seed=seed, permutations=99, tiles=False, ingest=IngestOptions(tz=SYNTHETIC_TZ)
+        settings = WeeklySettings.from_mapping(
+            {"seed": seed, "knox_permutations": 99, "tiles": False, "tz": SYNTHETIC_TZ}
         )
         facts["rows"] = SIZES[case]
     elif case == "essex-2025":
         inputs = [str(ESSEX)]
-        settings = WeeklySettings(seed=seed, month_dates="mid", tiles=False)
+        settings = WeeklySettings.from_mapping({"seed": seed, "month_dates": "mid", "tiles": False})
         facts["rows"] = "158,217 (police.uk)"
     elif case == "chicago-burglary":
         inputs = [str(CHICAGO)]
-        settings = WeeklySettings(
-            seed=seed, tiles=False, offences=("Burglary",), ingest=IngestOptions(**CHICAGO_OPTIONS)
+        settings = WeeklySettings.from_mapping(
+            {"seed": seed, "tiles": False, "offences": ("Burglary",), **CHICAGO_OPTIONS}
         )
         facts["rows"] = "22,127"
     else:

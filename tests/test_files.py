@@ -121,7 +121,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "addresses": files["addresses"],
             "visits": files["visits"],
             "patrols": files["patrols"],
-            "permutations": 19,
+            "knox_permutations": 19,
             "top": 3,
             "tiles": False,
         }

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from hotspots.cli import main
-from hotspots.cli.cmd_knox import parse_edges, select_events
 from hotspots.errors import InputError, OptionError
-from hotspots.nearrepeat import FRAME_COLUMNS
+from hotspots.nearrepeat import FRAME_COLUMNS, select_events
 from hotspots.schema import DWELLING_BURGLARY, OCCURRED_AT, OFFENCE
 
 
@@ -36,22 +35,33 @@ def incidents() -> gpd.GeoDataFrame:
     )
 
 
-def test_parse_edges():
-    assert parse_edges("0, 100,200", option="--distance-bands-m") == (0.0, 100.0, 200.0)
-    with pytest.raises(OptionError, match=r"--time-bands-days '0,a' is not a comma-separated"):
-        parse_edges("0,a", option="--time-bands-days")
-    with pytest.raises(OptionError, match="is not a comma-separated"):
-        parse_edges("0,nan", option="--distance-bands-m")
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        ({"time_bands_days": "0,a"}, r"--time-bands-days must be comma-separated numbers"),
+        ({"distance_bands_m": "0,nan"}, r"--distance-bands-m must be two or more finite edges"),
+    ],
+)
+def test_band_edges_are_checked_when_the_options_are_built(values, match):
+    from hotspots.config import KnoxOptions, options_from
+
+    assert options_from(KnoxOptions, {"distance_bands_m": "0, 100,200"}).distance_bands_m == (
+        0.0,
+        100.0,
+        200.0,
+    )
+    with pytest.raises(OptionError, match=match):
+        options_from(KnoxOptions, values)
 
 
 def test_select_events_defaults_to_dwelling_burglary():
     ev = incidents()
     assert select_events(ev, offences=None, dwelling_only=True).index.tolist() == [0, 2]
     assert select_events(ev, offences=None, dwelling_only=False).index.tolist() == [0, 1, 2, 4]
-    both = select_events(ev, offences="Robbery,BURGLARY", dwelling_only=False)
+    both = select_events(ev, offences=("Robbery", "BURGLARY"), dwelling_only=False)
     assert both.index.tolist() == [0, 1, 2, 3, 4]
     with pytest.raises(InputError, match=r"1 of 5 incidents match \(offences \['robbery'\]\)"):
-        select_events(ev, offences="Robbery", dwelling_only=False)
+        select_events(ev, offences=("Robbery",), dwelling_only=False)
     assert len(ev) == 5  # input untouched
 
 
@@ -59,8 +69,8 @@ def test_select_events_defaults_to_dwelling_burglary():
     ("args", "match"),
     [
         (["--distance-bands-m", "0,200,100"], "--distance-bands-m must be strictly increasing"),
-        (["--time-bands-days", "seven"], "--time-bands-days 'seven' is not a comma-separated"),
-        (["--permutations", "0"], "--permutations must be at least 1"),
+        (["--time-bands-days", "seven"], "--time-bands-days must be comma-separated numbers"),
+        (["--knox-permutations", "0"], "--knox-permutations must be a whole number >= 1"),
     ],
 )
 def test_option_mistakes_exit_1_with_one_message(tmp_path, capsys, args, match):
@@ -79,10 +89,10 @@ def test_help_names_units():
         "--distance-bands-m",
         "--time-bands-days",
         "--same-location-m",
-        "--manhattan",
-        "--permutations",
+        "--knox-metric",
+        "--knox-permutations",
         "--seed",
-        "--offences",
+        "--knox-offences",
         "--all-burglary",
     ):
         assert flag in out.stdout
@@ -125,7 +135,7 @@ def test_end_to_end_on_chicago_sample(tmp_path, shared, ingest_ready):
         "--offence",
         "Burglary",
         "--all-burglary",
-        "--permutations",
+        "--knox-permutations",
         "49",
         "--seed",
         "3",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots import _stages
+from hotspots import pipeline
 from hotspots.demo import generate_town, write_town
 from hotspots.outputs.publish import stable_html_ids
 from hotspots.pipeline import WeeklySettings, run_weekly
@@ -45,7 +45,7 @@ def settings_for(files: dict[str, Path], **changes: object) -> WeeklySettings:
         "addresses": files["addresses"],
         "visits": files["visits"],
         "patrols": files["patrols"],
-        "permutations": 49,
+        "knox_permutations": 49,
         "top": 3,
         "tiles": False,
     }
@@ -73,7 +73,7 @@ def test_run_json_provenance(weekly_run):
     run = json.loads((out / "run.json").read_text())
     assert run["software"]["name"] == "hotspots"
     assert run["parameters"]["seed"] == 0
-    assert run["parameters"]["permutations"] == 49
+    assert run["parameters"]["knox_permutations"] == 49
     assert all(len(f["sha256"]) == 64 for f in run["inputs"])
     assert run["summary"]["time_resolution"] == "exact"
     assert run["summary"]["harm_table"]["name"] == "cchi-2026-police-uk"
@@ -131,7 +131,7 @@ def test_failure_mid_run_leaves_previous_outputs(town_files, tmp_path, monkeypat
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("disk full while drawing the map")
 
-    monkeypatch.setattr(_stages, "map_html", broken)
+    monkeypatch.setattr(pipeline, "_map_html", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files, seed=5))
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}

@@ -154,7 +154,7 @@ def public_run(town: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
             "addresses": town["addresses"],
             "visits": town["visits"],
             "patrols": town["patrols"],
-            "permutations": 19,
+            "knox_permutations": 19,
             "top": 3,
             "tiles": False,
             "public": True,

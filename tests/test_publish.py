@@ -439,7 +439,7 @@ def _weekly_argv(town: dict[str, Path], out: Path, seed: int) -> list[str]:
         "area",
         "--addresses",
         str(town["addresses"]),
-        "--permutations",
+        "--knox-permutations",
         "19",
         "--top",
         "3",

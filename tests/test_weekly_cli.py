@@ -23,7 +23,7 @@ def test_config_file_and_flags(town, tmp_path):
         'area_field = "area"\n'
         f'addresses = "{town["addresses"]}"\n'
         "top = 2\n"
-        "permutations = 19\n"
+        "knox_permutations = 19\n"
         "seed = 11\n"
         "tiles = false\n"
     )
@@ -33,7 +33,7 @@ def test_config_file_and_flags(town, tmp_path):
               "--out", str(out)])  # fmt: skip
     assert done.value.code == 0
     run = json.loads((out / "run.json").read_text())
-    assert run["parameters"]["top"] == 2 and run["parameters"]["permutations"] == 19
+    assert run["parameters"]["top"] == 2 and run["parameters"]["knox_permutations"] == 19
     assert run["parameters"]["seed"] == 12  # the flag wins over the file
     assert (out / "cocoon_visits.csv").exists()
 

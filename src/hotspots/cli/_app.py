@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from hotspots._progress import Progress as ProgressFn
 
@@ -41,7 +48,7 @@ def progress_reporter() -> Iterator[ProgressFn]:
         console=console,
         transient=True,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def callback(task: str, done: int, total: int | None) -> None:
         if task not in tasks:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 
 from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._options import with_options
+from hotspots.config import OutputOptions
 from hotspots.errors import OptionError
 
 __all__ = ["demo"]
 
 
 @app.command("demo")
+@with_options(OutputOptions, exclude=("title",))
 def demo(
     out: Annotated[
         Path,
@@ -42,26 +44,11 @@ def demo(
             help="Last day of the two years of incidents, YYYY-MM-DD; the run is as of that day.",
         ),
     ] = "2026-11-22",
-    tiles: Annotated[
-        bool,
-        typer.Option(
-            "--tiles/--no-tiles",
-            help="OpenStreetMap background on the map (default on); --no-tiles for networks "
-            "without internet.",
-        ),
-    ] = True,
-    offline_assets: Annotated[
-        Path | None,
-        typer.Option(
-            "--offline-assets",
-            help="Folder of Leaflet/plugin JavaScript and CSS to inline so the map works with "
-            "no internet.",
-        ),
-    ] = None,
     data_only: Annotated[
         bool,
         typer.Option("--data-only", help="Only write the town's data files; skip the weekly run."),
     ] = False,
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Generate the SYNTHETIC demo town and run the weekly pipeline on it.
 
@@ -69,6 +56,8 @@ def demo(
     near-repeat burglaries, a cocoon visit log and a week of patrols) is invented: every
     name says SYNTHETIC and postcodes use the non-existent ZZ area.
     """
+    import pandas as pd
+
     from hotspots.demo import MAX_HOMES, MIN_HOMES, generate_town, write_town
 
     if not MIN_HOMES <= homes <= MAX_HOMES:
@@ -99,7 +88,7 @@ def demo(
         out=out,
         town_as_of=town.as_of,
         seed=seed,
-        extra={"tiles": tiles, "offline_assets": offline_assets},
+        extra=dict(given or {}),
     )
 
 

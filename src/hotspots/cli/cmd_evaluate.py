@@ -9,13 +9,9 @@ import typer
 from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter
-from hotspots.cli._options import (
-    AreaField,
-    AreasFile,
-    Inputs,
-    with_ingest_options,
-)
-from hotspots.config import IngestOptions
+from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
+from hotspots.cli._run import settings_from
+from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
 
 __all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
@@ -55,10 +51,15 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
 
 
 @app.command("evaluate")
-@with_ingest_options
+@with_options(
+    IngestOptions,
+    HarmOptions,
+    run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "radius_m",
+         "window_days"),
+)  # fmt: skip
 def evaluate(
     inputs: Inputs,
-    out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")],
+    out: OutDir = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -93,12 +94,6 @@ def evaluate(
             rich_help_panel=_BT,
         ),
     ] = None,
-    lookback_days: Annotated[
-        int,
-        typer.Option(
-            "--lookback-days", help="Days of data each forecast is built from.", rich_help_panel=_BT
-        ),
-    ] = 365,
     coverage: Annotated[
         str,
         typer.Option(
@@ -125,20 +120,6 @@ def evaluate(
             rich_help_panel=_BT,
         ),
     ] = None,
-    harm_table: Annotated[
-        str,
-        typer.Option(
-            "--harm-table",
-            help="Harm weights: cchi-2026-police-uk, cchi-2026-subgroups, a CSV of "
-            "offence,weight, or count.",
-            rich_help_panel=_BT,
-        ),
-    ] = "cchi-2026-police-uk",
-    cell_m: Annotated[
-        float, typer.Option("--cell-m", help="Grid cell side in metres.", rich_help_panel=_BT)
-    ] = 150.0,
-    areas: AreasFile = None,
-    area_field: AreaField = None,
     kde_bandwidth_m: Annotated[
         float,
         typer.Option(
@@ -147,9 +128,6 @@ def evaluate(
             rich_help_panel=_ME,
         ),
     ] = 300.0,
-    eps_m: Annotated[
-        float, typer.Option("--eps-m", help="DBSCAN neighbourhood radius.", rich_help_panel=_ME)
-    ] = 150.0,
     dbscan_min_incidents: Annotated[
         float,
         typer.Option(
@@ -167,17 +145,7 @@ def evaluate(
             rich_help_panel=_CO,
         ),
     ] = None,
-    radius_m: Annotated[
-        float, typer.Option("--radius-m", help="Cocoon zone radius.", rich_help_panel=_CO)
-    ] = 400.0,
-    window_days: Annotated[
-        int, typer.Option("--window-days", help="Cocoon zone life.", rich_help_panel=_CO)
-    ] = 42,
-    seed: Annotated[
-        int,
-        typer.Option("--seed", help="Seed of the tie-breaking order (written into the outputs)."),
-    ] = 0,
-    options: IngestOptions = IngestOptions(),
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Backtest harm-spot methods period by period and write tables, plots and a page.
 
@@ -185,12 +153,19 @@ def evaluate(
     pai_by_coverage.png, harm_capture_over_time.png, evaluation.html (self-contained),
     cocoon_periods.csv / cocoon_bands.csv (day-dated burglaries), rejected.csv and run.json.
     """
-    from hotspots.areas import read_areas
+    settings = settings_from(given)
+    out = out_dir_for(out, "evaluate")
+    options = settings.ingest
+    lookback_days = settings.spots.lookback_days
+    cell_m, eps_m = settings.spots.cell_m, settings.spots.eps_m
+    radius_m, window_days = settings.cocoon.radius_m, settings.cocoon.window_days
+    seed, areas, area_field = settings.seed, settings.areas, settings.area_field
+
+    from hotspots._runs import read_run_areas, time_resolution_of
     from hotspots.cli.cmd_ingest import load_for_command
     from hotspots.evaluate import DEFAULT_METHODS, MethodParams, backtest, cocoon_backtest
-    from hotspots.evaluate.backtest import _resolution
     from hotspots.evaluate.report import write_evaluation_outputs
-    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
 
     levels = parse_numbers(coverage, name="--coverage")
@@ -198,18 +173,15 @@ def evaluate(
     method_list = parse_list(methods)
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
-    table = load_harm_table(harm_table)
-    weighted = apply_harm(ingested.incidents, table)
-    resolution = _resolution(weighted)
+    weighting = weigh_used(ingested.incidents, settings.harm, used=offence_list)
+    table = weighting.table
+    weighted = weighting.incidents
+    resolution = time_resolution_of(weighted)
     chosen_period = period or ("month" if resolution == "month" else "week")
     burglary_only = _is_burglary_only(offence_list, weighted)
     if method_list is None:
         method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
-    area_layer = (
-        read_areas(areas, area_field=area_field, working_crs=weighted.crs)
-        if areas is not None
-        else None
-    )
+    area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
     params = MethodParams(
         kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, dbscan_min_incidents=dbscan_min_incidents
     )
@@ -250,6 +222,7 @@ def evaluate(
         parameters={
             **result.parameters,
             "harm_table": table.name,
+            "harm_map": settings.harm.mapping or None,
             "areas": areas,
             "area_field": area_field,
             "cocoon": run_cocoon,

@@ -9,33 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter
-from hotspots.cli._options import (
-    Inputs,
-    with_ingest_options,
-)
-from hotspots.config import IngestOptions
+from hotspots.cli._options import Inputs, with_options
+from hotspots.config import HarmOptions, IngestOptions, options_from
 from hotspots.errors import OptionError
-from hotspots.ingest import (
-    IngestReport,
-    IngestResult,
-    read_incidents,
-    weigh_at_ingest,
-    write_rejected,
-)
-from hotspots.ingest._write import write_ingest_outputs
-from hotspots.outputs.provenance import build_provenance
+
+if TYPE_CHECKING:
+    from hotspots.ingest import IngestReport, IngestResult
 
 __all__ = ["REJECTED_CSV", "ingest", "load_for_command", "parse_harm_map", "show_ingest_report"]
 
 REJECTED_CSV = "rejected.csv"
-_HARM = "Harm weights at ingest (optional)"
 
 
 def _when(stamp: Any) -> str:
@@ -71,6 +61,8 @@ def load_for_command(
     inputs: Sequence[str | Path], options: IngestOptions | None, *, out_dir: Path | None
 ) -> IngestResult:
     """Read incidents for a CLI command: progress bar, summary, ``rejected.csv`` in out_dir."""
+    from hotspots.ingest import read_incidents, write_rejected
+
     with progress_reporter() as progress:
         result = read_incidents(list(inputs), options, progress=progress)
     show_ingest_report(result.report)
@@ -97,7 +89,7 @@ def parse_harm_map(pairs: Sequence[str] | None) -> dict[str, str]:
 
 
 @app.command("ingest")
-@with_ingest_options
+@with_options(IngestOptions, HarmOptions)
 def ingest(
     inputs: Inputs,
     out: Annotated[
@@ -108,55 +100,35 @@ def ingest(
             "<name>.run.json are written beside it, as one unit.",
         ),
     ],
-    harm_table: Annotated[
-        str | None,
-        typer.Option(
-            "--harm-table",
-            help="Also weight offences: cchi-2026-police-uk, cchi-2026-subgroups, "
-            "count, or a CSV offence,weight. Rows whose offence it lacks are rejected "
-            "(unknown_offence).",
-            rich_help_panel=_HARM,
-        ),
-    ] = None,
-    harm_map: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--harm-map",
-            help="Map a data value to a table offence, 'DATA=Table offence' (repeatable).",
-            rich_help_panel=_HARM,
-        ),
-    ] = None,
-    harm_unknown: Annotated[
-        str,
-        typer.Option(
-            "--harm-unknown",
-            help="Offences the harm table lacks: reject (default) or zero.",
-            rich_help_panel=_HARM,
-        ),
-    ] = "reject",
-    options: IngestOptions = IngestOptions(),
+    given: dict[str, Any] | None = None,
 ) -> None:
     """Read incident files (police.uk folders, exports) into one checked GeoParquet.
 
     Prints rows read / kept / rejected by reason, the date range, time resolution and
-    working CRS; every rejected row is in <name>.rejected.csv with its reason.
+    working CRS; every rejected row is in <name>.rejected.csv with its reason. Any
+    --harm-* option also adds a harm column (offences the table lacks: --harm-unknown).
     """
-    from hotspots.harm import load_harm_table
+    from hotspots.harm import load_harm_table, weigh_used
+    from hotspots.ingest import read_incidents, weigh_at_ingest
+    from hotspots.ingest._write import write_ingest_outputs
+    from hotspots.outputs.provenance import build_provenance
 
+    values = given or {}
+    options = options_from(IngestOptions, values)
+    harm = options_from(HarmOptions, values)
     if out.suffix.lower() != ".parquet":
         msg = f"--out must be a .parquet file (GeoParquet), e.g. essex.parquet; got {out}."
         raise OptionError(msg)
-    if harm_unknown not in ("reject", "zero"):
-        msg = f"--harm-unknown must be one of ('reject', 'zero'); got {harm_unknown!r}."
-        raise OptionError(msg)
-    mapping = parse_harm_map(harm_map)
-    if mapping and harm_table is None:
-        msg = "--harm-map needs --harm-table (the table the values are mapped into)."
-        raise OptionError(msg)
-    table = load_harm_table(harm_table) if harm_table is not None else None
+    weigh = any(k in values for k in ("harm_table", "harm_map", "harm_unknown"))
+    table = load_harm_table(harm.harm_table) if weigh else None
+    mapping = harm.mapping
+    harm_table = harm.harm_table if weigh else None
+    harm_unknown = harm.harm_unknown
     with progress_reporter() as progress:
         result = read_incidents(list(inputs), options, progress=progress)
     if table is not None:
+        if harm_unknown == "raise":
+            weigh_used(result.incidents, harm, used=None)  # stops, naming unknown offences
         result = weigh_at_ingest(
             result, table, mapping=mapping, unknown="zero" if harm_unknown == "zero" else "reject"
         )

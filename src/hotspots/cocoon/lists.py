@@ -16,6 +16,7 @@ import shapely
 
 from hotspots._validate import check_positive, require_columns, require_metric_crs
 from hotspots.cocoon.addresses import AddressIndex
+from hotspots.config import BURGLED_WITHIN_M, NEAREST, RADIUS_M
 from hotspots.errors import CRSError
 from hotspots.schema import (
     ADDRESS_ID,
@@ -77,7 +78,7 @@ def _band_edges(radius_m: float) -> np.ndarray:
     return np.array([*edges, radius_m], dtype="float64")
 
 
-def distance_bands(distance_m: np.ndarray, *, radius_m: float = 400.0) -> np.ndarray:
+def distance_bands(distance_m: np.ndarray, *, radius_m: float = RADIUS_M) -> np.ndarray:
     """Band label of each distance: ``0-100``, ``100-200``, ``200-400`` (closed on the right).
 
     Bands end at ``radius_m``: with 300 m the last band is ``200-300``; with 600 m a
@@ -97,9 +98,9 @@ def visit_lists(
     zones: gpd.GeoDataFrame,
     addresses: gpd.GeoDataFrame | AddressIndex,
     *,
-    radius_m: float = 400.0,
-    nearest: int = 8,
-    burgled_within_m: float = 15.0,
+    radius_m: float = RADIUS_M,
+    nearest: int = NEAREST,
+    burgled_within_m: float = BURGLED_WITHIN_M,
 ) -> pd.DataFrame:
     """Addresses to visit in each zone, nearest first (``cocoon_visits.csv``).
 

@@ -18,6 +18,7 @@ import shapely
 
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
 from hotspots.areas import label_points
+from hotspots.config import DUE_HOURS, RADIUS_M, WINDOW_DAYS
 from hotspots.errors import CRSError, EmptyWindowError, TimeResolutionError
 from hotspots.schema import (
     AREA_NAME,
@@ -136,9 +137,9 @@ def cocoon_zones(
     incidents: gpd.GeoDataFrame,
     *,
     as_of: pd.Timestamp,
-    radius_m: float = 400.0,
-    window_days: int = 42,
-    due_hours: float = 48.0,
+    radius_m: float = RADIUS_M,
+    window_days: int = WINDOW_DAYS,
+    due_hours: float = DUE_HOURS,
     month_dates: MonthDates | None = None,
     areas: gpd.GeoDataFrame | None = None,
     addresses: object | None = None,

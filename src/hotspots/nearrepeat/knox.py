@@ -47,6 +47,7 @@ from hotspots._validate import (
     require_columns,
     require_metric_crs,
 )
+from hotspots.config import DISTANCE_BANDS_M, KNOX_PERMUTATIONS, TIME_BANDS_DAYS
 from hotspots.errors import InputError, OptionError, SchemaError, TimeResolutionError
 from hotspots.nearrepeat.pairs import METRICS, Metric, close_pairs, distance_ticks
 from hotspots.schema import OCCURRED_AT, RESOLUTION_DAYS, TIME_RESOLUTION, TIME_RESOLUTIONS
@@ -384,11 +385,11 @@ def _check_events(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, pd.Series]:
 def knox_test(
     incidents: gpd.GeoDataFrame,
     *,
-    distance_bands_m: Sequence[float] = (0, 100, 200, 300, 400),
-    time_bands_days: Sequence[float] = (0, 7, 14, 21, 28, 35, 42),
+    distance_bands_m: Sequence[float] = DISTANCE_BANDS_M,
+    time_bands_days: Sequence[float] = TIME_BANDS_DAYS,
     same_location_m: float | None = None,
     metric: Metric = "euclidean",
-    n_permutations: int = 999,
+    n_permutations: int = KNOX_PERMUTATIONS,
     seed: int = 0,
     time_resolution: str | None = None,
     progress: Progress | None = None,

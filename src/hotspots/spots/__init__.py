@@ -30,9 +30,14 @@ from hotspots.spots._patrol import (
     read_patrols,
 )
 from hotspots.spots._profile import peak_windows
+from hotspots.spots._run import SpotRun, offences_used, run, write_run
 from hotspots.spots._write import write_spot_outputs
 
 __all__ = [
+    "write_run",
+    "run",
+    "offences_used",
+    "SpotRun",
     "DEFAULT_PATROL_WINDOW",
     "METHODS",
     "SERIOUS_VIOLENCE",

@@ -26,6 +26,7 @@ from scipy.spatial import ConvexHull, QhullError
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, require_columns, require_metric_crs
 from hotspots.areas import AREA_UNASSIGNED
+from hotspots.config import CELL_M, EPS_M, FDR_ALPHA, GISTAR_PERMUTATIONS, LOOKBACK_DAYS, MIN_HARM
 from hotspots.errors import OptionError
 from hotspots.schema import (
     AREA_M2,
@@ -97,18 +98,18 @@ def find_spots(
     incidents: gpd.GeoDataFrame,
     *,
     method: Method = "grid",
-    cell_m: float = 150.0,
-    eps_m: float = 150.0,
-    min_harm: float = 2000.0,
+    cell_m: float = CELL_M,
+    eps_m: float = EPS_M,
+    min_harm: float = MIN_HARM,
     as_of: pd.Timestamp | str | None = None,
-    lookback_days: int = 365,
+    lookback_days: int = LOOKBACK_DAYS,
     offences: Sequence[str] | None = SERIOUS_VIOLENCE,
     areas: gpd.GeoDataFrame | None = None,
     top: int | None = 20,
     harm_share: float | None = None,
     max_area_km2: float | None = None,
-    fdr_alpha: float = 0.05,
-    permutations: int = 999,
+    fdr_alpha: float = FDR_ALPHA,
+    permutations: int = GISTAR_PERMUTATIONS,
     seed: int = 0,
     previous_days: int = 7,
     progress: Progress | None = None,
@@ -139,7 +140,8 @@ def find_spots(
         of (area) harm; and a cap on their total area in km2. Give ``top`` or
         ``harm_share``, not both.
     fdr_alpha, permutations
-        Gi* false discovery rate and permutations (0: analytic p-values).
+        Gi* false discovery rate and permutations (default 0: analytic p-values, which
+        a force-sized grid needs to pass the false-discovery control).
     seed
         Seed of every random step (Gi* permutations); recorded in ``parameters``.
     previous_days

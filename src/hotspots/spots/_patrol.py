@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots._validate import check_positive, require_columns
+from hotspots.config import VISIT_MINUTES
 from hotspots.errors import InputError, SchemaError
 from hotspots.schema import AREA_NAME, RANK, REJECT_DETAIL, REJECT_REASON, SPOT_ID
 from hotspots.spots._profile import parse_windows
@@ -49,7 +50,7 @@ def patrol_plan(
     spots: gpd.GeoDataFrame,
     *,
     as_of: pd.Timestamp,
-    visit_minutes: int = 15,
+    visit_minutes: int = VISIT_MINUTES,
     days: int = 7,
     crossover: bool = False,
     seed: int = 0,

@@ -145,7 +145,7 @@ def build_units(
         extra["gistar"]["note"] = (
             f"Gi*: no cell is significant. With {len(res.ix):,} cells tested, {permutations} "
             f"permutations give p-values no smaller than {floor:.4f}, too coarse for FDR "
-            f"{fdr_alpha} over so many cells. Use --permutations 0 (analytic p-values) or a "
+            f"{fdr_alpha} over so many cells. Use --gistar-permutations 0 (analytic p-values) or a "
             f"smaller study area."
         )
     return Units(table=table, of=codes, extra=extra)

@@ -1,0 +1,157 @@
+"""The harm-spot stage, once: the entry point ``hotspots spots`` and the weekly run share.
+
+``run`` takes weighted incidents and :class:`hotspots.config.SpotOptions`, finds and
+chooses the spots, plans the patrols and, given a patrol log, measures delivery; the
+result is a frozen :class:`SpotRun`. ``write_run`` writes its files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from hotspots._progress import Progress
+from hotspots.config import SpotOptions
+from hotspots.schema import OCCURRED_AT, OFFENCE
+from hotspots.spots._find import SERIOUS_VIOLENCE, SpotResult, find_spots, resolve_offences
+from hotspots.spots._patrol import patrol_plan, patrol_summary, read_patrols
+from hotspots.spots._write import write_spot_outputs
+
+__all__ = ["SpotRun", "offences_used", "run", "write_run"]
+
+
+@dataclass(frozen=True)
+class SpotRun:
+    """One harm-spot run: the spots, the patrol plan and delivery, rejected log rows."""
+
+    result: SpotResult
+    plan: pd.DataFrame
+    patrol_summary: pd.DataFrame | None
+    offences: tuple[str, ...]
+    rejected: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def spots(self) -> gpd.GeoDataFrame:
+        """The chosen spots, ranked."""
+        return self.result.spots
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """Headline figures (the concentration summary)."""
+        return self.result.summary
+
+
+def offences_used(incidents: gpd.GeoDataFrame, options: SpotOptions) -> tuple[str, ...]:
+    """The offence categories ranked, in the data's own spelling (names match any case).
+
+    Default: the serious-violence set (those of it the data has).
+    """
+    if options.offences is None:
+        return resolve_offences(incidents, SERIOUS_VIOLENCE)
+    present = [str(o) for o in incidents[OFFENCE].dropna().unique()]
+    by_fold = {p.casefold(): p for p in present}
+    names = tuple(by_fold.get(n.casefold(), n) for n in options.offences)
+    return resolve_offences(incidents, names)
+
+
+def run(
+    incidents: gpd.GeoDataFrame,
+    options: SpotOptions,
+    *,
+    as_of: pd.Timestamp,
+    areas: gpd.GeoDataFrame | None = None,
+    patrols: Path | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> SpotRun:
+    """Rank harm spots, plan this week's patrols and measure delivery against a log.
+
+    Parameters
+    ----------
+    incidents
+        Weighted incidents (``hotspots.harm.weigh_used``) in a metric CRS.
+    options
+        The spot options (method, cell size, look-back, offences, selection, patrols).
+    as_of
+        The run's moment (``hotspots._runs.run_as_of``).
+    areas
+        Study areas (``hotspots.areas.read_areas``): spots are chosen per area.
+    patrols
+        Patrol log CSV, read in the incidents' time zone and CRS; rejected rows are kept
+        in ``rejected["patrols"]``.
+    seed
+        Seed of every random step (Gi* permutations, patrol times).
+    """
+    offences = offences_used(incidents, options)
+    result = find_spots(
+        incidents,
+        method=options.method,  # type: ignore[arg-type]
+        cell_m=options.cell_m,
+        eps_m=options.eps_m,
+        min_harm=options.min_harm,
+        as_of=as_of,
+        lookback_days=options.lookback_days,
+        offences=offences,
+        areas=areas,
+        top=options.top_for(per_area=areas is not None),
+        harm_share=options.harm_share,
+        max_area_km2=options.max_area_km2,
+        fdr_alpha=options.fdr_alpha,
+        permutations=options.gistar_permutations,
+        seed=seed,
+        progress=progress,
+    )
+    plan = patrol_plan(
+        result.spots,
+        as_of=as_of,
+        visit_minutes=options.visit_minutes,
+        crossover=options.crossover,
+        seed=seed,
+    )
+    delivery = None
+    rejected: dict[str, pd.DataFrame] = {}
+    notes: list[str] = []
+    if patrols is not None:
+        tz = incidents[OCCURRED_AT].dt.tz
+        crs = incidents.crs
+        log, rejected_rows = read_patrols(
+            patrols, tz=str(tz) if tz is not None else "Europe/London",
+            crs=crs.to_epsg() or crs.to_string(),
+        )  # fmt: skip
+        delivery = patrol_summary(plan, log, result.spots)
+        rejected["patrols"] = rejected_rows
+        if len(rejected_rows):
+            notes.append(
+                f"{len(rejected_rows):,} patrol log rows rejected (see rejected_patrols.csv)"
+            )
+    return SpotRun(
+        result=result,
+        plan=plan,
+        patrol_summary=delivery,
+        offences=offences,
+        rejected=rejected,
+        notes=tuple(notes),
+    )
+
+
+def write_run(spot_run: SpotRun, out_dir: Path, *, provenance: dict[str, Any]) -> dict[str, Path]:
+    """Write the spot layers, the patrol plan and summary, and rejected patrol rows."""
+    from hotspots.outputs import write_csv
+
+    written = write_spot_outputs(spot_run.result, spot_run.plan, out_dir, provenance=provenance)
+    if spot_run.patrol_summary is not None:
+        written["patrol_summary.csv"] = write_csv(
+            spot_run.patrol_summary, Path(out_dir) / "patrol_summary.csv"
+        )
+    for name, rows in spot_run.rejected.items():
+        if len(rows):
+            written[f"rejected_{name}.csv"] = write_csv(
+                rows, Path(out_dir) / f"rejected_{name}.csv"
+            )
+    return written
