@@ -17,7 +17,7 @@ import shapely
 from hotspots._validate import check_positive, require_columns, require_metric_crs
 from hotspots.cocoon.addresses import AddressIndex
 from hotspots.config import BURGLED_WITHIN_M, NEAREST, RADIUS_M
-from hotspots.errors import CRSError
+from hotspots.errors import CRSError, OptionError
 from hotspots.schema import (
     ADDRESS_ID,
     ADDRESS_TEXT,
@@ -171,7 +171,7 @@ def visit_lists(
     burgled_within_m = check_positive(burgled_within_m, name="burgled_within_m", allow_zero=True)
     if isinstance(nearest, bool) or not isinstance(nearest, int | np.integer) or nearest < 0:
         msg = f"nearest must be a whole number >= 0; got {nearest!r}."
-        raise ValueError(msg)
+        raise OptionError(msg)
     index = addresses if isinstance(addresses, AddressIndex) else AddressIndex(addresses)
     if not index.crs.equals(zones.crs):
         msg = (
