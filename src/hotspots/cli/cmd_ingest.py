@@ -109,8 +109,7 @@ def ingest(
     --harm-* option also adds a harm column (offences the table lacks: --harm-unknown).
     """
     from hotspots.harm import load_harm_table, weigh_used
-    from hotspots.ingest import read_incidents, weigh_at_ingest
-    from hotspots.ingest._write import write_ingest_outputs
+    from hotspots.ingest import read_incidents, weigh_at_ingest, write_ingest_outputs
     from hotspots.outputs.provenance import build_provenance
 
     values = given or {}

@@ -9,7 +9,7 @@ from hotspots.ingest._coords import points_from_columns
 from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
-from hotspots.ingest._write import write_rejected
+from hotspots.ingest._write import write_ingest_outputs, write_rejected
 
 __all__ = [
     "IngestReport",
@@ -18,5 +18,6 @@ __all__ = [
     "read_incidents",
     "reject_rows",
     "weigh_at_ingest",
+    "write_ingest_outputs",
     "write_rejected",
 ]
