@@ -91,11 +91,15 @@ def test_full_run_writes_every_file(files, capsys):
         "run.json",
     } <= names
     visits = pd.read_csv(out / "cocoon_visits.csv", encoding="utf-8-sig")
-    b1 = visits[visits["zone_id"] == "Z-B1"]
+    b1 = visits[visits["zone_id"] == "ZON-250301-01"]
     assert b1["address_id"].tolist() == ["home", "a100", "b2home", "a400"]
     assert b1["mandatory"].tolist() == [False, True, False, False]
     zones = json.loads((out / "cocoon_zones.geojson").read_text())
-    assert [f["properties"]["zone_id"] for f in zones["features"]] == ["Z-B1", "Z-B3", "Z-B2"]
+    assert [f["properties"]["zone_id"] for f in zones["features"]] == [
+        "ZON-250301-01",
+        "ZON-250302-01",
+        "ZON-250303-01",
+    ]
     # --as-of 2025-03-04 is the end of that day: B1 visited in time, B3 overdue, B2 still due
     assert [f["properties"]["status"] for f in zones["features"]] == ["visited", "overdue", "due"]
     assert zones["metadata"]["parameters"]["radius_m"] == 400.0
@@ -125,12 +129,14 @@ def test_without_addresses_says_lists_need_them(files, capsys):
     assert any("visit lists need an address layer" in n for n in notes)
 
 
-def test_month_data_needs_month_dates(files, capsys):
+def test_month_data_gives_retrospective_zones(files, capsys):
     code, err = run(
         [str(files / "police.csv"), "--as-of", "2025-03-31", "--out", str(files / "out")], capsys
     )
-    assert code == 1
-    assert "month-only dates" in err and "--month-dates start|mid|end" in err
+    assert code == 0, err
+    zones = json.loads((files / "out" / "cocoon_zones.geojson").read_text())
+    assert {f["properties"]["zone_kind"] for f in zones["features"]} == {"retrospective"}
+    assert {f["properties"]["due_by"] for f in zones["features"]} == {None}
     code, err = run(
         [
             str(files / "police.csv"),

@@ -67,16 +67,24 @@ def test_compliance_by_hand(setup):
     zones, vlist, visits, _ = setup
     result = compliance(zones, vlist, visits, as_of=stamp("2025-03-06"))
     z = result.per_zone.set_index(ZONE_ID)
-    assert z["first_visit_at"]["Z-B1"] == stamp("2025-03-02 09:00")
-    assert z["first_visit_at"]["Z-B2"] == stamp("2025-03-05 13:00")
-    assert pd.isna(z["first_visit_at"]["Z-B3"])
-    assert z["visited_in_time"].to_dict() == {"Z-B1": True, "Z-B3": False, "Z-B2": False}
-    assert z[STATUS].to_dict() == {"Z-B1": "visited", "Z-B3": "overdue", "Z-B2": "visited"}
-    assert z["visits"].to_dict() == {"Z-B1": 2, "Z-B3": 0, "Z-B2": 1}
+    assert z["first_visit_at"]["WES-250301-01"] == stamp("2025-03-02 09:00")
+    assert z["first_visit_at"]["WES-250303-01"] == stamp("2025-03-05 13:00")
+    assert pd.isna(z["first_visit_at"]["EAS-250302-01"])
+    assert z["visited_in_time"].to_dict() == {
+        "WES-250301-01": True,
+        "EAS-250302-01": False,
+        "WES-250303-01": False,
+    }
+    assert z[STATUS].to_dict() == {
+        "WES-250301-01": "visited",
+        "EAS-250302-01": "overdue",
+        "WES-250303-01": "visited",
+    }
+    assert z["visits"].to_dict() == {"WES-250301-01": 2, "EAS-250302-01": 0, "WES-250303-01": 1}
     # B1's one mandatory address (a100) visited; B2's (a100) not visited after B2 happened
-    assert z["mandatory_share_visited"]["Z-B1"] == 1.0
-    assert z["mandatory_share_visited"]["Z-B2"] == 0.0
-    assert np.isnan(z["mandatory_share_visited"]["Z-B3"])  # no homes, nothing mandatory
+    assert z["mandatory_share_visited"]["WES-250301-01"] == 1.0
+    assert z["mandatory_share_visited"]["WES-250303-01"] == 0.0
+    assert np.isnan(z["mandatory_share_visited"]["EAS-250302-01"])  # no homes, nothing mandatory
     assert result.overall == {
         "zones": 3,
         "decided": 3,
@@ -89,7 +97,7 @@ def test_compliance_by_hand(setup):
     assert areas.loc["West", "cocooned_within_deadline"] == 1
     assert areas.loc["West", "share"] == 0.5
     assert areas.loc["East", "overdue_now"] == 1
-    assert result.overdue[ZONE_ID].tolist() == ["Z-B3"]
+    assert result.overdue[ZONE_ID].tolist() == ["EAS-250302-01"]
 
 
 def test_compliance_before_deadlines(setup):
@@ -97,7 +105,11 @@ def test_compliance_before_deadlines(setup):
     result = compliance(zones, vlist, visits, as_of=stamp("2025-03-05 00:00"))
     z = result.per_zone.set_index(ZONE_ID)
     # B2's late visit has not happened yet at as_of: B2 is still due and undecided
-    assert z[STATUS].to_dict() == {"Z-B1": "visited", "Z-B3": "overdue", "Z-B2": "due"}
+    assert z[STATUS].to_dict() == {
+        "WES-250301-01": "visited",
+        "EAS-250302-01": "overdue",
+        "WES-250303-01": "due",
+    }
     assert result.overall["decided"] == 2
     assert result.overall["share"] == 0.5
     assert result.overall["due_now"] == 1
@@ -107,7 +119,9 @@ def test_first_visits_feed_zone_status(setup):
     zones, vlist, visits, _ = setup
     result = compliance(zones, vlist, visits, as_of=stamp("2025-03-06"))
     first = result.per_zone.set_index(ZONE_ID)["first_visit_at"]
-    again = cocoon_zones(make_incidents(), as_of=stamp("2025-03-06"), first_visits=first)
+    again = cocoon_zones(
+        make_incidents(), as_of=stamp("2025-03-06"), areas=make_areas(), first_visits=first
+    )
     assert (
         again.set_index(ZONE_ID)[STATUS].to_dict()
         == result.per_zone.set_index(ZONE_ID)[STATUS].to_dict()
@@ -122,7 +136,7 @@ def test_visit_to_burgled_home_does_not_count(tmp_path):
     path.write_text("address_id,visited_at\nhome,2025-03-01 12:00\n")  # B1's own home
     visits, _ = read_visits(path, addresses=adds)
     result = compliance(zones, vlist, visits, as_of=stamp("2025-03-04"))
-    assert result.per_zone.set_index(ZONE_ID).loc["Z-B1", STATUS] == "overdue"
+    assert result.per_zone.set_index(ZONE_ID).loc["ZON-250301-01", STATUS] == "overdue"
 
 
 def test_all_visits_unknown_is_one_line_error(tmp_path):

@@ -41,21 +41,21 @@ def zones():
 
 def test_visit_list_by_hand(zones):
     visits = visit_lists(zones, make_addresses(), nearest=1)
-    b1 = visits[visits[ZONE_ID] == "Z-B1"]
+    b1 = visits[visits[ZONE_ID] == "WES-250301-01"]
     assert b1[ADDRESS_ID].tolist() == ["home", "a100", "b2home", "a400"]  # "out" is 500 m
     assert b1[DISTANCE_M].tolist() == [5.0, 100.0, 310.0, 400.0]
     assert b1[DISTANCE_BAND].tolist() == ["0-100", "0-100", "200-400", "200-400"]
     assert b1[IS_BURGLED].tolist() == [True, False, False, False]
     assert b1["order"].tolist() == [pd.NA, 1, 2, 3]
     assert b1[MANDATORY].tolist() == [False, True, False, False]
-    b2 = visits[visits[ZONE_ID] == "Z-B2"]
+    b2 = visits[visits[ZONE_ID] == "WES-250303-01"]
     assert b2[ADDRESS_ID].tolist() == ["b2home", "a100", "home"]
     assert b2[DISTANCE_BAND].tolist() == ["0-100", "100-200", "200-400"]
     assert b2[IS_BURGLED].tolist() == [True, False, False]
     assert b2["order"].tolist() == [pd.NA, 1, 2]
-    assert (visits[ZONE_ID] == "Z-B3").sum() == 0  # no homes near B3
+    assert (visits[ZONE_ID] == "EAS-250302-01").sum() == 0  # no homes near B3
     # sorted by deadline: B1 (due 3 Mar) before B2 (due 5 Mar)
-    assert visits[ZONE_ID].tolist()[:4] == ["Z-B1"] * 4
+    assert visits[ZONE_ID].tolist()[:4] == ["WES-250301-01"] * 4
     assert visits[AREA_NAME].unique().tolist() == ["West"]
     first = visits.iloc[1]
     assert (first["easting"], first["northing"]) == (500_100.0, 200_000.0)
@@ -67,13 +67,16 @@ def test_visit_list_by_hand(zones):
 def test_mandatory_counts_targets_only(zones):
     visits = visit_lists(zones, make_addresses(), nearest=8)
     per_zone = visits.groupby(ZONE_ID)[MANDATORY].sum().to_dict()
-    assert per_zone == {"Z-B1": 3, "Z-B2": 2}  # the burgled homes are never mandatory
+    assert per_zone == {
+        "WES-250301-01": 3,
+        "WES-250303-01": 2,
+    }  # the burgled homes are never mandatory
     assert not visits.loc[visits[IS_BURGLED], MANDATORY].any()
 
 
 def test_no_burgled_flag_when_nearest_address_is_far(zones):
     visits = visit_lists(zones, make_addresses(), burgled_within_m=4.0)
-    b1 = visits[visits[ZONE_ID] == "Z-B1"]
+    b1 = visits[visits[ZONE_ID] == "WES-250301-01"]
     assert not b1[IS_BURGLED].any()  # "home" is 5 m away, beyond 4 m
     assert b1["order"].tolist() == [1, 2, 3, 4]
 
@@ -88,14 +91,14 @@ def test_index_and_layer_give_the_same_list(zones):
 def test_team_list_merges_address_in_two_zones(zones):
     teams = team_lists(visit_lists(zones, make_addresses()))
     row = teams.set_index(ADDRESS_ID).loc["a100"]
-    assert row["zone_ids"] == "Z-B1;Z-B2"
+    assert row["zone_ids"] == "WES-250301-01;WES-250303-01"
     assert row["n_zones"] == 2
     assert row[DUE_BY] == stamp("2025-03-03 10:00")  # the earlier deadline (B1)
     assert row[DISTANCE_M] == 100.0
     # burgled in one zone, target in the other: listed once, for the other zone only
     home = teams.set_index(ADDRESS_ID).loc["home"]
-    assert home["zone_ids"] == "Z-B2"
-    assert teams.set_index(ADDRESS_ID).loc["b2home", "zone_ids"] == "Z-B1"
+    assert home["zone_ids"] == "WES-250303-01"
+    assert teams.set_index(ADDRESS_ID).loc["b2home", "zone_ids"] == "WES-250301-01"
     assert sorted(teams[ADDRESS_ID]) == ["a100", "a400", "b2home", "home"]
     assert teams[[AREA_NAME, ADDRESS_ID]].duplicated().sum() == 0
 
@@ -110,12 +113,12 @@ def test_team_list_per_area():
     teams = team_lists(visit_lists(zones, make_addresses()))
     a100 = teams[teams[ADDRESS_ID] == "a100"]
     assert a100[AREA_NAME].tolist() == ["East", "West"]
-    assert a100["zone_ids"].tolist() == ["Z-B2", "Z-B1"]
+    assert a100["zone_ids"].tolist() == ["EAS-250303-01", "WES-250301-01"]
 
 
 def test_street_summary(zones):
     streets = street_summary(visit_lists(zones, make_addresses(), nearest=1))
-    b1 = streets[streets[ZONE_ID] == "Z-B1"].set_index("street")
+    b1 = streets[streets[ZONE_ID] == "WES-250301-01"].set_index("street")
     assert b1["homes"].to_dict() == {"High St": 1, "Mill Rd": 2}  # home is the burgled one
     assert b1["nearest_m"].to_dict() == {"High St": 100.0, "Mill Rd": 310.0}
     assert b1["mandatory"].to_dict() == {"High St": 1, "Mill Rd": 0}
@@ -126,7 +129,7 @@ def test_street_unknown_grouped():
     adds = make_addresses()
     zones = cocoon_zones(inc, as_of=stamp("2025-03-02 00:00"), radius_m=600.0)
     streets = street_summary(visit_lists(zones, adds, radius_m=600.0))
-    b1 = streets[streets[ZONE_ID] == "Z-B1"].set_index("street")
+    b1 = streets[streets[ZONE_ID] == "ZON-250301-01"].set_index("street")
     assert b1.loc["(street unknown)", "homes"] == 1  # "out", 500 m, has no street
 
 
@@ -259,7 +262,7 @@ def test_team_and_street_lists_equal_plain_pandas(seed):
 def test_burgled_flag_off_with_zero(zones):
     visits = visit_lists(zones, make_addresses(), burgled_within_m=0.0)
     assert not visits[IS_BURGLED].any()
-    assert visits[visits[ZONE_ID] == "Z-B1"]["order"].tolist() == [1, 2, 3, 4]
+    assert visits[visits[ZONE_ID] == "WES-250301-01"]["order"].tolist() == [1, 2, 3, 4]
 
 
 @settings(max_examples=25, deadline=None)
@@ -312,3 +315,92 @@ def test_visit_list_invariants(seed, nearest, radius_m):
             f"200-{radius_m:g}",
             f"100-{radius_m:g}",
         }
+
+
+# ---------------------------------------------------------------- lists for the doors
+
+
+@pytest.mark.parametrize(
+    ("numbers", "bridge", "text"),
+    [
+        ([1, 3, 5, 7, 2, 4, 6, 15, 20, 22], (), "odd 1\u20137, 15; even 2\u20136, 20\u201322"),
+        ([1, 3, 7, 9], (5,), "odd 1\u20139"),  # 5 is mandatory: listed on its own row
+        ([1, 3, 7, 9], (11,), "odd 1\u20133, 7\u20139"),  # a bridge never ends a run
+        ([4], (), "even 4"),
+        (list(range(1, 60, 4)), (), "odd 1, 5, 9, 13, 17, 21, +9 more"),
+    ],
+)
+def test_house_ranges_by_hand(numbers, bridge, text):
+    from hotspots.cocoon.lists import house_ranges
+
+    assert house_ranges(numbers, bridge=bridge) == text
+
+
+def _door_visits(addresses, streets, mandatory, **extra):
+    n = len(addresses)
+    return pd.DataFrame(
+        {
+            "zone_id": extra.get("zones", ["Z1"] * n),
+            "address": addresses,
+            "street": streets,
+            "distance_m": [10.0 * (i + 1) for i in range(n)],
+            "order": pd.array(range(1, n + 1), dtype="Int64"),
+            "mandatory": mandatory,
+            "is_burgled_address": extra.get("burgled", [False] * n),
+        }
+    )
+
+
+def test_door_groups_by_hand():
+    from hotspots.cocoon import lists
+
+    visits = _door_visits(
+        [
+            "1 Victim Rd",
+            "3 Elm Rd",
+            "5 Elm Rd",
+            "7 Elm Rd",
+            "9 Elm Rd",
+            "2 Ash Way",
+            "Rose Cottage",
+        ],
+        ["Victim Rd", "Elm Rd", "Elm Rd", "Elm Rd", "Elm Rd", "Ash Way", None],
+        [False, True, False, False, False, False, False],
+        burgled=[True, False, False, False, False, False, False],
+    )
+    got = lists.door_groups(visits)
+    assert got[["kind", "address", "numbers", "count"]].values.tolist() == [
+        ["mandatory", "3 Elm Rd", "", 1],
+        ["group", "Elm Rd", "odd 5\u20139", 3],  # nearest at 30 m
+        ["group", "Ash Way", "even 2", 1],
+        ["group", "(street unknown)", "Rose Cottage", 1],
+    ]
+    assert got["nearest_m"].tolist() == pytest.approx([20.0, 30.0, 60.0, 70.0])
+    assert "1 Victim Rd" not in got["address"].tolist()
+    full = lists.door_groups(visits, detail=True)
+    assert full["address"].tolist() == [
+        "3 Elm Rd", "5 Elm Rd", "7 Elm Rd", "9 Elm Rd", "2 Ash Way", "Rose Cottage"
+    ]  # fmt: skip
+
+
+def test_door_groups_postcode_units_by_sector():
+    from hotspots.cocoon import lists
+
+    units = ["SS16 5NL", "SS165NP", "SS16 5NA", "SS13 1AB", "SS16 5GX"]
+    visits = _door_visits(units, [None] * 5, [True, False, False, False, False])
+    assert lists.address_unit(visits) == "postcode units"
+    got = lists.door_groups(visits)
+    assert got[["address", "numbers", "count"]].values.tolist() == [
+        ["SS16 5NL", "", 1],
+        ["SS16 5", "5GX, 5NA, 5NP", 3],
+        ["SS13 1", "1AB", 1],
+    ]
+    assert lists.address_unit(visits.assign(address=["1 A Rd"] + units[1:])) == "homes"
+
+
+def test_door_groups_rejects_an_unknown_unit():
+    from hotspots.cocoon import lists
+    from hotspots.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"unit must be one of \('auto', 'homes'"):
+        lists.door_groups(_door_visits(["1 A Rd"], ["A Rd"], [True]), unit="flats")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots.cocoon import cocoon_zones, merged_zones
-from hotspots.errors import CRSError, HotspotsError, OptionError, TimeResolutionError
+from hotspots.errors import CRSError, HotspotsError, OptionError
 from hotspots.schema import (
     AREA_NAME,
     DUE_BY,
@@ -30,7 +30,7 @@ AS_OF = stamp("2025-03-04 00:00")
 def test_one_zone_per_live_dwelling_burglary():
     zones = cocoon_zones(make_incidents(), as_of=AS_OF)
     # B0 expired, S1 is not a burglary; ordered by occurred_at
-    assert zones[ZONE_ID].tolist() == ["Z-B1", "Z-B3", "Z-B2"]
+    assert zones[ZONE_ID].tolist() == ["ZON-250301-01", "ZON-250302-01", "ZON-250303-01"]
     assert zones["burglary_id"].tolist() == ["B1", "B3", "B2"]
     assert zones[DUE_BY].tolist() == [
         stamp("2025-03-03 10:00"),
@@ -47,7 +47,11 @@ def test_one_zone_per_live_dwelling_burglary():
 def test_status_without_visit_log():
     zones = cocoon_zones(make_incidents(), as_of=AS_OF).set_index(ZONE_ID)
     # B1 past its deadline (no visit log -> active); B3 exactly at its deadline -> due
-    assert zones[STATUS].to_dict() == {"Z-B1": "active", "Z-B3": "due", "Z-B2": "due"}
+    assert zones[STATUS].to_dict() == {
+        "ZON-250301-01": "active",
+        "ZON-250302-01": "due",
+        "ZON-250303-01": "due",
+    }
 
 
 @pytest.mark.parametrize(
@@ -67,39 +71,47 @@ def test_status_rules_for_b1(as_of, first, expected):
     firsts = (
         None
         if first is None
-        else pd.Series([pd.Timestamp(first, tz="Europe/London")], index=["Z-B1"])
+        else pd.Series([pd.Timestamp(first, tz="Europe/London")], index=["ZON-250301-01"])
     )
     zones = cocoon_zones(make_incidents(), as_of=stamp(as_of), first_visits=firsts)
-    assert zones.set_index(ZONE_ID).loc["Z-B1", STATUS] == expected
+    assert zones.set_index(ZONE_ID).loc["ZON-250301-01", STATUS] == expected
 
 
 def test_zone_missing_from_first_visits_is_not_visited():
-    firsts = pd.Series([stamp("2025-03-01 12:00")], index=["Z-B1"])
+    firsts = pd.Series([stamp("2025-03-01 12:00")], index=["ZON-250301-01"])
     zones = cocoon_zones(make_incidents(), as_of=stamp("2025-03-06"), first_visits=firsts)
     assert zones.set_index(ZONE_ID)[STATUS].to_dict() == {
-        "Z-B1": "visited",
-        "Z-B3": "overdue",
-        "Z-B2": "overdue",
+        "ZON-250301-01": "visited",
+        "ZON-250302-01": "overdue",
+        "ZON-250303-01": "overdue",
     }
 
 
 def test_overlap_counts_other_live_zones():
     zones = cocoon_zones(make_incidents(), as_of=AS_OF).set_index(ZONE_ID)
-    assert zones[N_OVERLAPPING].to_dict() == {"Z-B1": 1, "Z-B3": 0, "Z-B2": 1}
+    assert zones[N_OVERLAPPING].to_dict() == {
+        "ZON-250301-01": 1,
+        "ZON-250302-01": 0,
+        "ZON-250303-01": 1,
+    }
     # at 150 m radius B1 and B2 (300 m apart) just touch: still counted (closed circles)
     small = cocoon_zones(make_incidents(), as_of=AS_OF, radius_m=150.0).set_index(ZONE_ID)
-    assert small.loc["Z-B1", N_OVERLAPPING] == 1
+    assert small.loc["ZON-250301-01", N_OVERLAPPING] == 1
     smaller = cocoon_zones(make_incidents(), as_of=AS_OF, radius_m=149.0).set_index(ZONE_ID)
-    assert smaller.loc["Z-B1", N_OVERLAPPING] == 0
+    assert smaller.loc["ZON-250301-01", N_OVERLAPPING] == 0
 
 
 def test_areas_and_homes():
     zones = cocoon_zones(
         make_incidents(), as_of=AS_OF, areas=make_areas(), addresses=make_addresses()
     ).set_index(ZONE_ID)
-    assert zones[AREA_NAME].to_dict() == {"Z-B1": "West", "Z-B3": "East", "Z-B2": "West"}
+    assert zones[AREA_NAME].to_dict() == {
+        "WES-250301-01": "West",
+        "EAS-250302-01": "East",
+        "WES-250303-01": "West",
+    }
     # B1: home, a100, b2home, a400 (exactly 400 m) -> 4; B2: home, a100, b2home -> 3
-    assert zones[N_HOMES].to_dict() == {"Z-B1": 4, "Z-B3": 0, "Z-B2": 3}
+    assert zones[N_HOMES].to_dict() == {"WES-250301-01": 4, "EAS-250302-01": 0, "WES-250303-01": 3}
 
 
 def test_geometry_is_radius_buffer_around_burglary():
@@ -126,7 +138,7 @@ def test_merged_zones_union_overlapping():
     zones = cocoon_zones(make_incidents(), as_of=AS_OF)
     merged = merged_zones(zones)
     assert merged["n_zones"].tolist() == [2, 1]
-    assert merged["zone_ids"].tolist() == ["Z-B1;Z-B2", "Z-B3"]
+    assert merged["zone_ids"].tolist() == ["ZON-250301-01;ZON-250303-01", "ZON-250302-01"]
     assert merged[DUE_BY].iloc[0] == stamp("2025-03-03 10:00")
     assert merged.geometry.iloc[0].area == pytest.approx(
         shapely.union(zones.geometry.iloc[0], zones.geometry.iloc[2]).area
@@ -134,23 +146,45 @@ def test_merged_zones_union_overlapping():
 
 
 # ---------------------------------------------------------------- month-resolution data
-def test_month_data_without_month_dates_is_refused():
-    with pytest.raises(
-        TimeResolutionError, match=r"month-only dates .* --month-dates start\|mid\|end"
-    ):
-        cocoon_zones(make_incidents("month"), as_of=AS_OF)
+def test_month_data_gives_retrospective_zones_without_deadlines():
+    # month rows dated on 1 Mar: the risk window is 1 Mar .. (1 Apr + 42 days) = 13 May
+    zones = cocoon_zones(make_incidents("month"), as_of=stamp("2025-04-20"))
+    assert zones["zone_kind"].tolist() == ["retrospective"] * 3
+    assert zones[DUE_BY].isna().all()
+    assert set(zones[STATUS]) == {"active"}  # never due or overdue
+    assert zones[EXPIRES_ON].iloc[0] == stamp("2025-05-13 00:00")
+    assert zones[OCCURRED_AT].iloc[0] == stamp("2025-03-01 00:00")
+    # ids carry the month only: no invented day
+    assert zones[ZONE_ID].tolist() == ["ZON-2503-01", "ZON-2503-02", "ZON-2503-03"]
+    # even with a visit log, no overdue state
+    late = cocoon_zones(
+        make_incidents("month"), as_of=stamp("2025-04-20"), first_visits=pd.Series(dtype=object)
+    )
+    assert set(late[STATUS]) == {"active"}
+    # still live late on 12 May, gone at 13 May 00:00
+    assert len(cocoon_zones(make_incidents("month"), as_of=stamp("2025-05-12 23:00"))) == 3
+    with pytest.raises(HotspotsError, match="No dwelling burglary"):
+        cocoon_zones(make_incidents("month"), as_of=stamp("2025-05-13 00:00"))
+
+
+def test_day_and_exact_zones_stay_operational():
+    for resolution in ("exact", "day"):
+        zones = cocoon_zones(make_incidents(resolution), as_of=AS_OF)
+        assert set(zones["zone_kind"]) == {"operational"}
+        assert zones[DUE_BY].notna().all()
 
 
 @pytest.mark.parametrize(
     ("choice", "b1_at"),
     [("start", "2025-03-01 00:00"), ("mid", "2025-03-16 12:00"), ("end", "2025-03-31 23:59:59")],
 )
-def test_month_dates_place_burglary_in_month(choice, b1_at):
+def test_month_dates_start_the_risk_window_only(choice, b1_at):
     zones = cocoon_zones(
         make_incidents("month"), as_of=stamp("2025-03-31 23:59:59"), month_dates=choice
     )
     assert zones[OCCURRED_AT].iloc[0] == stamp(b1_at)
     assert (zones["month_dates"] == choice).all()
+    assert zones[DUE_BY].isna().all()  # never a deadline from month data
 
 
 def test_month_mid_in_february_is_the_15th():
@@ -160,11 +194,51 @@ def test_month_mid_in_february_is_the_15th():
     assert zones[OCCURRED_AT].iloc[0] == stamp("2025-02-15 00:00")
 
 
-def test_candidate_note_for_police_uk_burglary():
+def test_candidate_note_only_on_police_uk_burglary():
     inc = make_incidents("month")
     inc["offence_code"] = pd.array([pd.NA] * len(inc), dtype="string")
-    zones = cocoon_zones(inc, as_of=stamp("2025-03-31"), month_dates="mid")
+    zones = cocoon_zones(inc, as_of=stamp("2025-03-31"))
     assert zones["dwelling_note"].str.contains("may include non-dwelling").all()
+    # exact-dated "Burglary" without a code (e.g. Chicago, DC): no police.uk caveat
+    exact = make_incidents("exact")
+    exact["offence_code"] = pd.array([pd.NA] * len(exact), dtype="string")
+    assert (cocoon_zones(exact, as_of=AS_OF)["dwelling_note"] == "").all()
+
+
+def test_radio_ids_are_short_unique_deterministic_and_stable():
+    inc = make_incidents()
+    inc["location"] = ["On or near High St", "On or near Mill Rd", "On or near Elm Way", "", ""]
+    zones = cocoon_zones(inc, as_of=AS_OF, areas=make_areas())
+    assert zones[ZONE_ID].tolist() == ["WES-250301-01", "EAS-250302-01", "WES-250303-01"]
+    assert zones["location"].tolist() == [
+        "On or near High St",
+        "On or near Elm Way",
+        "On or near Mill Rd",
+    ]
+    assert zones[ZONE_ID].str.len().max() <= 16
+    # a second burglary the same day in the same area: sequence by time
+    two = pd.concat([inc, inc.iloc[[0]].assign(incident_id="B1b")], ignore_index=True)
+    two.loc[5, OCCURRED_AT] = stamp("2025-03-01 09:00")
+    ids = cocoon_zones(two, as_of=AS_OF, areas=make_areas()).set_index("burglary_id")[ZONE_ID]
+    assert (ids["B1b"], ids["B1"]) == ("WES-250301-01", "WES-250301-02")
+    # ids do not change as other zones expire: B3 keeps its id a day later
+    later = cocoon_zones(inc, as_of=stamp("2025-04-11 23:00"), areas=make_areas())
+    assert later.set_index("burglary_id")[ZONE_ID].to_dict() == {
+        "B1": "WES-250301-01",
+        "B3": "EAS-250302-01",
+        "B2": "WES-250303-01",
+    }
+
+
+def test_expiry_is_42_calendar_days_across_a_clock_change():
+    # B1 on 1 Mar 10:00 GMT; clocks go forward on 30 Mar; expiry 12 Apr 10:00 BST, which
+    # is only 41 days 23 hours of elapsed time later
+    zones = cocoon_zones(make_incidents(), as_of=stamp("2025-04-12 09:30"))
+    b1 = zones.set_index("burglary_id").loc["B1"]
+    assert b1[EXPIRES_ON] == stamp("2025-04-12 10:00")
+    assert b1[EXPIRES_ON] - b1[OCCURRED_AT] == pd.Timedelta(days=41, hours=23)
+    after = cocoon_zones(make_incidents(), as_of=stamp("2025-04-12 10:00"))
+    assert "B1" not in set(after["burglary_id"])
 
 
 # ---------------------------------------------------------------- bad input
@@ -255,3 +329,16 @@ def test_any_time_of_year_gives_a_zone(minutes):
     zones = cocoon_zones(inc, as_of=at + pd.Timedelta(hours=1))
     expires = zones[EXPIRES_ON].iloc[0]
     assert pd.Timedelta(days=41, hours=22) <= expires - at <= pd.Timedelta(days=42, hours=2)
+
+
+def test_zone_notes_say_what_retrospective_zones_are():
+    from hotspots.cocoon.zones import zone_notes
+
+    retro = cocoon_zones(make_incidents("month"), as_of=stamp("2025-04-20"))
+    notes = zone_notes(retro, window_days=42)
+    assert notes == [
+        "Month-only dates: these are retrospective near-repeat risk areas (no visit deadline, "
+        "no overdue state); each covers its burglary's month and the 42 days after it. "
+        "(3 zones)"
+    ]
+    assert zone_notes(cocoon_zones(make_incidents(), as_of=AS_OF), window_days=42) == []

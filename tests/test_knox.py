@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots.errors import CRSError, InputError, OptionError, SchemaError, TimeResolutionError
-from hotspots.nearrepeat import FRAME_COLUMNS, close_pairs, knox_test
+from hotspots.nearrepeat import (
+    FRAME_COLUMNS,
+    close_pairs,
+    cocoon_settings_from_knox,
+    knox_by_year,
+    knox_test,
+)
 from hotspots.schema import OCCURRED_AT, TIME_RESOLUTION
 
 
@@ -540,3 +546,62 @@ def test_docstring_examples_run():
     for module in (knox_module, pairs_module):
         outcome = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
         assert outcome.attempted > 0 and outcome.failed == 0, module.__name__
+
+
+# ---------------------------------------------------------------- wording and cocoon settings
+def test_recommendation_at_the_widest_band_says_at_least():
+    res = knox_test(HAND, n_permutations=9)
+    every_band = [(r, 0) for r in range(4)] + [(0, c) for c in range(6)]
+    rec = _with_tables(res, every_band).recommendation()
+    assert (rec["radius_m"], rec["window_days"]) == (400.0, 42.0)
+    assert rec["radius_at_widest_band"] and rec["window_at_widest_band"]
+    assert "at least 400 m (the widest band tested)" in rec["text"]
+    assert "at least 42 days (the widest band tested)" in rec["text"]
+    inner = _with_tables(res, [(0, 0), (1, 0)]).recommendation()
+    assert "at least" not in inner["text"] and "reaches 200 m and lasts 7 days" in inner["text"]
+
+
+def test_pooled_over_years_note():
+    res = knox_test(HAND, n_permutations=9)  # the pairs are 200 days apart: about 4 years
+    assert res.pooled_over_years
+    assert "pooled over years" in res.recommendation()["text"]
+    one_year = HAND[HAND[OCCURRED_AT] < HAND[OCCURRED_AT].min() + pd.Timedelta(days=300)]
+    assert not knox_test(one_year, n_permutations=9).pooled_over_years
+
+
+def test_knox_by_year_splits_calendar_years():
+    by_year = knox_by_year(HAND, min_events=2, n_permutations=9)
+    years = HAND[OCCURRED_AT].dt.year
+    assert list(by_year) == sorted(years.unique().tolist())
+    assert sum(r.n_events for r in by_year.values()) == len(HAND)
+
+
+def test_cocoon_settings_from_knox_uses_significant_result_else_defaults():
+    res = knox_test(HAND, n_permutations=9)
+    radius, window, note = cocoon_settings_from_knox(
+        _with_tables(res, [(0, 0), (1, 0), (0, 1), (0, 2)]), radius_m=400, window_days=42
+    )
+    assert (radius, window) == (200.0, 21.0)
+    assert note.startswith("Cocoon zones use the Knox recommendation: 200 m, 21 days")
+    radius, window, note = cocoon_settings_from_knox(
+        _with_tables(res, [(1, 0)]), radius_m=400, window_days=42
+    )
+    assert (radius, window) == (400.0, 42.0)
+    assert "keep the defaults 400 m, 42 days" in note
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_chicago_2016_17_cocoon_settings(shared):
+    path = shared("exact_dated", "chicago", "chicago_residential_burglary_2016_2017.csv.gz")
+    frame = pd.read_csv(path)
+    when = pd.to_datetime(frame["date_single"], format="%d/%m/%Y")
+    events = gpd.GeoDataFrame(
+        {OCCURRED_AT: when.dt.tz_localize("America/Chicago")},
+        geometry=gpd.points_from_xy(frame["x"], frame["y"]),
+        crs=26971,
+    )
+    res = knox_test(events, n_permutations=99, seed=0)
+    radius, window, note = cocoon_settings_from_knox(res, radius_m=400, window_days=42)
+    assert (radius, window) == (200.0, 28.0), note
+    assert res.pooled_over_years  # 2016-2017: the text says the years are pooled

@@ -157,10 +157,12 @@ def test_patrol_log_summary(tmp_path, capsys):
     code, text = run(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
     assert code == 0, text
     spot = pd.read_csv(out / "harm_spots.csv", encoding="utf-8-sig")["spot_id"].iloc[0]
+    # the plan is for the coming week (from the Monday after today): log visits in it
+    days = sorted(pd.read_csv(out / "patrol_plan.csv", encoding="utf-8-sig")["date"].unique())
     log = tmp_path / "patrols.csv"
     log.write_text(
-        f"time,spot_id,minutes,activity\n2025-07-01 20:00,{spot},20,stop search\n"
-        f"2025-07-02 21:00,{spot},15,patrol\nnot a time,{spot},15,patrol\n"
+        f"time,spot_id,minutes,activity\n{days[1]} 20:00,{spot},20,stop search\n"
+        f"{days[2]} 21:00,{spot},15,patrol\nnot a time,{spot},15,patrol\n"
     )
     code, text = run(
         ["spots", str(data), "--out", str(out), "--top", "1", "--patrols", str(log)], capsys

@@ -131,7 +131,9 @@ def test_per_area_top_n_with_empty_area_and_short_area():
     assert "West: only 2 places" in notes
     # concentration: 750 of 750 harm in 3 cells of a 0.36 + 0.36 + 1.0 km2 study area
     assert result.summary["area_share"] == pytest.approx(3 * 0.0225 / 1.72)
-    assert result.summary["headline"] == "3 spots hold 100% of harm in 3.9% of the area"
+    assert result.summary["headline"] == (
+        "3 spots hold 100% of harm in 3.9% of the area (areas layer, 1.7 km²)"
+    )
 
 
 def test_per_area_top_one():
@@ -282,7 +284,7 @@ def test_status_new_persisting_dropped_and_trend():
     assert one.summary["dropped"] == ["TR0000_9995"]
     two = find_spots(data, top=2, as_of=as_of, lookback_days=30)
     assert two.spots[[SPOT_ID, STATUS, HARM_PREVIOUS, TREND]].values.tolist() == [
-        ["TR0030_9995", "new", 0.0, "new"],
+        ["TR0030_9995", "new", 0.0, "up"],  # trend is never "new": no harm before is "up"
         ["TR0000_9995", "persisting", 100.0, "up"],
     ]
     assert len(two.dropped) == 0
@@ -390,8 +392,8 @@ def test_window_with_no_incidents():
     with pytest.raises(
         OptionError,
         match=r"No Violence and sexual offences, Robbery, Possession "
-        r"of weapons, Drugs incidents between 2024-01-02 and "
-        r"2024-12-31 \(the data runs 2025-06-01 to 2025-06-01\)",
+        r"of weapons, Drugs incidents in the window 2024-01-02..2024-12-31 "
+        r"\(the data runs 2025-06-01 to 2025-06-01\)",
     ):
         find_spots(cells_fixture(), as_of="2024-12-31")
 

@@ -75,7 +75,8 @@ def test_essex_top5_per_district_matches_pandas(essex):
     from hotspots.spots import find_spots
 
     folder, boundary, weighted, areas, table = essex
-    result = find_spots(weighted, areas=areas, top=5)
+    # the ranking arithmetic against pandas: prisons kept, as the independent table has them
+    result = find_spots(weighted, areas=areas, top=5, keep_prisons=True)
     spots = result.spots
     assert len(spots) == 70  # 14 districts x 5
     assert spots.groupby("area").size().eq(5).all()
@@ -99,6 +100,13 @@ def test_essex_top5_per_district_matches_pandas(essex):
     assert set(zip(top["ix"], top["iy"], strict=True)) == set(
         zip(key["ix"], key["iy"], strict=True)
     )
+    # by default the prison cells are left out, with a note, and the next cell moves up
+    default = find_spots(weighted, areas=areas, top=5)
+    prisons = spots[spots["institution"] == "prison"]
+    assert len(prisons) >= 1
+    assert not set(prisons["spot_id"]) & set(default.spots["spot_id"])
+    assert any("at prisons left out" in n for n in default.summary["notes"])
+    assert len(default.spots) == 70
     s = result.summary
     assert 0 < s["area_share"] < s["harm_share"] < 1
     assert s["study_area_km2"] == pytest.approx(3677, rel=0.01)
@@ -111,7 +119,8 @@ def test_essex_week_later_marks_new_persisting_dropped(essex):
 
     _, _, weighted, areas, _ = essex
     before = find_spots(weighted, areas=areas, top=5, as_of="2025-11-28")
-    after = find_spots(weighted, areas=areas, top=5, as_of="2025-12-05")  # December arrives
+    # month data: the windows are 2024-11..2025-10 and 2024-12..2025-11 (November arrives)
+    after = find_spots(weighted, areas=areas, top=5, as_of="2025-12-05")
     old, new = set(before.spots["spot_id"]), set(after.spots["spot_id"])
     status = dict(zip(after.spots["spot_id"], after.spots["status"], strict=True))
     assert {k for k, v in status.items() if v == "persisting"} == new & old
@@ -120,6 +129,37 @@ def test_essex_week_later_marks_new_persisting_dropped(essex):
     assert len(new - old) > 0  # December's data moves some spots
     assert (after.dropped["status"] == "dropped").all()
     assert after.summary["n_dropped"] == len(old - new)
+
+
+@pytest.mark.slow
+def test_essex_same_spots_from_the_12_whole_months_at_three_as_of_dates(essex):
+    from hotspots.spots import find_spots
+
+    _, _, weighted, areas, _ = essex
+    runs = [
+        find_spots(weighted, areas=areas, top=5, as_of=day)
+        for day in ("2025-12-31", "2026-01-07", "2026-01-28")
+    ]
+    ids = [r.spots["spot_id"].tolist() for r in runs]
+    assert ids[0] == ids[1] == ids[2]
+    assert {r.summary["window_months"] for r in runs} == {"2025-01..2025-12"}
+    # given the previous run, the later runs say so and nothing flips
+    again = find_spots(
+        weighted,
+        areas=areas,
+        top=5,
+        as_of="2026-01-07",
+        previous_spots=runs[0].spots,
+        previous_window=runs[0].summary["window"],
+    )
+    assert again.summary["notes"][0] == "no new data since 2025-12; spots unchanged"
+    assert again.spots["status"].tolist() == runs[0].spots["status"].tolist()
+    assert len(again.dropped) == 0
+    # the vocabulary: no trend "new" (the data has no 2024), every spot named
+    assert set(runs[0].spots["trend"]) == {"no_earlier_data"}
+    assert (runs[0].spots["location"] != "").all()
+    assert (runs[0].spots["n_points"] >= 1).all()
+    assert "prison" not in set(runs[0].spots["institution"])
 
 
 @pytest.mark.slow
@@ -165,3 +205,34 @@ def _parse_first(text: str) -> tuple[int, int, int]:
     from hotspots.spots._profile import parse_windows
 
     return parse_windows(text)[0]
+
+
+@pytest.mark.slow
+def test_dc_week_on_week_status_is_a_set_difference():
+    """Exact-dated DC burglaries: a run at 2018-06-30 against the run 7 days earlier."""
+    from hotspots.spots import find_spots
+
+    raw = pd.read_csv(
+        shared_path("exact_dated", "washington_dc", "DC_Burglary.csv.gz"), dtype={"id": str}
+    )
+    when = pd.to_datetime(raw["t"], utc=True).dt.tz_convert("America/New_York")
+    pts = gpd.GeoDataFrame(
+        {
+            "occurred_at": when,
+            "offence": "Burglary",
+            "harm": 1.0,
+            "time_resolution": "exact",
+        },
+        geometry=gpd.points_from_xy(raw["x"], raw["y"]),
+        crs=4326,
+    ).to_crs(26985)
+    now = find_spots(pts, offences=None, top=20, as_of="2018-06-30", lookback_days=90)
+    week = find_spots(pts, offences=None, top=20, as_of="2018-06-23", lookback_days=90)
+    old, new = set(week.spots["spot_id"]), set(now.spots["spot_id"])
+    status = dict(zip(now.spots["spot_id"], now.spots["status"], strict=True))
+    assert {k for k, v in status.items() if v == "new"} == new - old
+    assert {k for k, v in status.items() if v == "persisting"} == new & old
+    assert set(now.dropped["spot_id"]) == old - new
+    assert now.summary["window"] == "2018-04-02..2018-06-30"
+    assert now.summary["window_months"] is None
+    assert set(now.spots["trend"]) <= {"up", "down", "steady"}  # 2008 onwards: earlier data

@@ -144,7 +144,7 @@ def _run_into(
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.ingest import read_incidents
     from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
-    from hotspots.outputs.files import areas_layer, points_layer
+    from hotspots.outputs.files import areas_layer, points_layer, write_text
     from hotspots.outputs.public import (
         day_times,
         generalise_zones,
@@ -183,6 +183,7 @@ def _run_into(
         "rejected": {"incidents": len(ingested.rejected), "harm": len(weighting.rejected)},
     }
     layers: dict[str, gpd.GeoDataFrame] = {}
+    public = s.output.public
 
     def provenance() -> dict[str, Any]:
         record = build_provenance(
@@ -241,10 +242,9 @@ def _run_into(
         summary["cocoon"] = {"skipped": str(exc)}
         summary["notes"].append(f"Cocoon zones skipped: {exc}")
     else:
-        public = s.output.public
         zones = (
             generalise_zones(
-                cocoon_run.zones, radius_m=s.cocoon.radius_m, addresses=cocoon_run.address_index
+                cocoon_run.zones, radius_m=s.cocoon.radius_m, addresses=cocoon_run.addresses
             )
             if public
             else cocoon_run.zones
@@ -268,11 +268,10 @@ def _run_into(
         if s.output.map_addresses and not s.output.public
         else None
     )
-    public_days = s.output.public
     html = _map_html(
         spot_run.result,
-        zones=day_times(zones, tz=s.ingest.tz) if public_days and zones is not None else zones,
-        burglaries=day_times(recent, tz=s.ingest.tz) if public_days else recent,
+        zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
+        burglaries=day_times(recent, tz=s.ingest.tz) if public else recent,
         areas=areas,
         title=title,
         as_of=as_of,
@@ -280,8 +279,6 @@ def _run_into(
         settings=s,
         addresses=map_addresses,
     )
-    from hotspots.outputs.files import write_text
-
     write_text(staging / "map.html", stable_html_ids(html))
     if zones is not None and visit_list is not None and not s.output.public:
         from hotspots.outputs.lists import write_cocoon_lists
@@ -298,18 +295,17 @@ def _run_into(
     if areas is not None:
         layers["areas"] = areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
     if len(recent):
-        layers["recent_burglaries"] = public_burglaries(recent) if s.output.public else recent
-    if visit_list is not None and not s.output.public:
+        layers["recent_burglaries"] = public_burglaries(recent) if public else recent
+    if visit_list is not None and not public:
         layers["cocoon_visits"] = points_layer(visit_list, crs=working_crs)
-    plan = spot_run.plan
-    if len(plan):
-        layers["patrol_plan"] = spot_run.result.spots[["spot_id", "geometry"]].merge(
-            plan, on="spot_id"
+    if len(spot_run.plan):
+        layers["patrol_plan"] = spot_run.spots[["spot_id", "geometry"]].merge(
+            spot_run.plan, on="spot_id"
         )
     gpkg = {k: v for k, v in layers.items() if len(v)}
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     write_json(staging / "run.json", {**prov, "summary": summary})
-    if s.output.public:  # one pass over every table and figure file, just before the swap
+    if public:  # one pass over every table and figure file, just before the swap
         make_public_folder(staging, crs=working_crs, tz=s.ingest.tz, radius_m=s.cocoon.radius_m)
     return summary
 

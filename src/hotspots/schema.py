@@ -18,6 +18,7 @@ OFFENCE_CODE: Final = "offence_code"  # finer code/subgroup when the source has 
 DWELLING_BURGLARY: Final = "dwelling_burglary"  # bool: a home burglary (or police.uk candidate)
 LOCATION: Final = "location"  # free text street/location from the source, or <NA>
 LSOA_CODE: Final = "lsoa_code"  # police.uk LSOA code when present
+LSOA_NAME: Final = "lsoa_name"  # police.uk LSOA name ("Basildon 001A") when kept by ingest
 TIME_RESOLUTION: Final = "time_resolution"  # "exact" | "day" | "month" (per row)
 SOURCE_FILE: Final = "source_file"  # file name the row came from
 SOURCE_ROW: Final = "source_row"  # 1-based data row number in that file (header excluded)
@@ -78,9 +79,20 @@ N_INCIDENTS: Final = "n_incidents"
 AREA_M2: Final = "area_m2"
 HARM_PER_HA: Final = "harm_per_ha"
 HARM_PREVIOUS: Final = "harm_previous"  # harm in the look-back before this one
-TREND: Final = "trend"  # "up" | "down" | "flat" | "new"
-STATUS: Final = "status"  # spots: "new" | "persisting" | "dropped"; zones: see ZONE_STATUSES
+TREND: Final = "trend"  # one of TRENDS: this window against the previous equal window
+STATUS: Final = "status"  # spots: SPOT_STATUSES (against the previous run); zones: ZONE_STATUSES
+# the one vocabulary of spot labels, used in CSV, GeoJSON, map popups, lists and console
+SpotStatus = Literal["new", "persisting", "dropped"]
+SPOT_STATUSES: Final[tuple[str, ...]] = get_args(SpotStatus)
+Trend = Literal["up", "down", "steady", "no_earlier_data"]
+TRENDS: Final[tuple[str, ...]] = get_args(Trend)
+WINDOW_MONTHS: Final = "window_months"  # summary key: "2025-01..2025-12" on month data
+PLACE_NAME: Final = "place_name"  # spot's location text without "On or near"
+N_POINTS: Final = "n_points"  # distinct coordinates of a spot's incidents (snap points)
+TOP_POINT_SHARE: Final = "top_point_share"  # share of a spot's incidents at its busiest point
+INSTITUTION: Final = "institution"  # "prison" | "hospital" | "police_station" | "" (see spots)
 PEAK_WINDOWS: Final = "peak_windows"  # e.g. "Fri-Sat 22:00-03:00; Sat 14:00-16:00"
+PEAK_BY_DAY: Final = "peak_by_day"  # busiest window starting on each weekday with harm
 OFFENCE_MIX: Final = "offence_mix"  # e.g. "Violence and sexual offences: 12; Robbery: 2"
 PLANNED_VISITS: Final = "planned_visits"  # int: visits planned in the spot this week (optional)
 N_OFFENCE_PREFIX: Final = "n_"  # + offence slug: incidents of that offence in a spot
@@ -108,6 +120,9 @@ IS_BURGLED: Final = "is_burgled_address"
 VISIT_ORDER: Final = "order"  # 1 = nearest target address of the zone; <NA> for the burgled home
 ZONE_IDS: Final = "zone_ids"  # "Z-1;Z-7": every zone an address falls in (optional)
 ZONE_MONTH_DATES: Final = "month_dates"  # "start"/"mid"/"end" when dated from month data, else ""
+ZONE_KIND: Final = "zone_kind"  # one of ZONE_KINDS
+ZoneKind = Literal["operational", "retrospective"]
+ZONE_KINDS: Final[tuple[str, ...]] = get_args(ZoneKind)
 
 # ---------------------------------------------------------------- coordinates in CSV outputs
 EASTING: Final = "easting"  # working-CRS x, metres

@@ -105,8 +105,8 @@ def ingest(
     """Read incident files (police.uk folders, exports) into one checked GeoParquet.
 
     Prints rows read / kept / rejected by reason, the date range, time resolution and
-    working CRS; every rejected row is in <name>.rejected.csv with its reason. Any
-    --harm-* option also adds a harm column (offences the table lacks: --harm-unknown).
+    working CRS; every rejected row is in <name>.rejected.csv with its reason. Any --harm-*
+    option also adds a harm column (offences the table lacks: --harm-unknown).
     """
     from hotspots.harm import load_harm_table, weigh_used
     from hotspots.ingest import read_incidents, weigh_at_ingest, write_ingest_outputs

@@ -38,7 +38,7 @@ class CocoonRun:
     rejected: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     figures: dict[str, Any] = field(default_factory=dict)
-    address_index: Any = None  # the AddressIndex used (public mode recounts homes with it)
+    addresses: AddressIndex | None = None  # the index the lists came from (public recounts)
 
 
 def run(
@@ -125,7 +125,7 @@ def run(
         rejected=rejected,
         notes=tuple(figures["notes"]),
         figures=figures,
-        address_index=index,
+        addresses=index,
     )
 
 

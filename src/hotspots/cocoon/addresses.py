@@ -235,8 +235,7 @@ def _read_table(
     id_col: str | None,
     working_crs: CRS | str | int | None,
 ) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray, np.ndarray, pd.DataFrame, tuple[str, ...]]:
-    from hotspots.ingest import points_from_columns
-    from hotspots.ingest._files import read_text_table
+    from hotspots.ingest import points_from_columns, read_text_table
 
     frame, rows, malformed, notes = read_text_table(p)
     columns = [str(c) for c in frame.columns]

@@ -120,7 +120,7 @@ def read_visits(
     if not p.exists():
         msg = f"{name} does not exist ({p}); check the --visits path."
         raise InputError(msg)
-    from hotspots.ingest._files import read_text_table
+    from hotspots.ingest import read_text_table
 
     index = addresses if isinstance(addresses, AddressIndex) else AddressIndex(addresses)
     frame, rows, malformed, _notes = read_text_table(p)
@@ -226,7 +226,7 @@ def read_visits(
 
 def _day_end(value: str | pd.Timestamp | None, tz: str) -> pd.Timestamp:
     """The run date as a moment: a date alone is the end of that day; None is now."""
-    from hotspots.ingest._dates import day_end
+    from hotspots.ingest import day_end
 
     return day_end(value, tz, option="today")
 
@@ -238,7 +238,7 @@ def _parse_times(raw: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     that falls in the repeated clock-change hour is ambiguous and becomes NaT. Dates a
     timestamp cannot hold (9999-12-31) become NaT and are marked in the returned mask.
     """
-    from hotspots.ingest._dates import in_bounds
+    from hotspots.ingest import in_bounds
 
     outside = np.zeros(len(raw), dtype=bool)
     has_offset = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)

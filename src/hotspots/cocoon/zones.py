@@ -5,6 +5,19 @@ weeks, highest next door and in the first days (Johnson & Bowers 2004; Bowers, J
 Pease 2004 on prospective mapping). Cocooning visits the neighbours quickly: each
 burglary opens a zone of ``radius_m`` (default 400 m) that is due for visits within
 ``due_hours`` (default 48 h) and stays live for ``window_days`` (default 42 days).
+
+Only where dates allow. Operational zones (``zone_kind`` ``operational``: a deadline,
+due/overdue states) need day or exact dates. A month-resolution burglary (police.uk)
+opens a **retrospective** near-repeat risk area instead: no ``due_by`` (NaT), never
+``due`` or ``overdue`` (status ``active`` while live), and a risk window that covers every
+day the burglary could have happened: from the first of its month to ``window_days``
+after the month's end. No time inside the month is invented; ``month_dates`` survives
+only to start the risk window at that point of the month instead.
+
+Zone ids are short enough to say on the radio: a 3-letter area code, the burglary's
+local date (``YYMMDD``; ``YYMM`` for month data) and its sequence that day in that
+area code over every dwelling burglary of the data (by time, then burglary id), e.g.
+``BAS-251216-03``: unique, deterministic, at most 16 characters.
 """
 
 from __future__ import annotations
@@ -17,9 +30,9 @@ import pandas as pd
 import shapely
 
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
-from hotspots.areas import label_points
+from hotspots.areas import AREA_UNASSIGNED, label_points
 from hotspots.config import DUE_HOURS, RADIUS_M, WINDOW_DAYS
-from hotspots.errors import CRSError, EmptyWindowError, TimeResolutionError
+from hotspots.errors import CRSError, EmptyWindowError
 from hotspots.schema import (
     AREA_NAME,
     BURGLARY_ID,
@@ -28,6 +41,7 @@ from hotspots.schema import (
     EASTING,
     EXPIRES_ON,
     INCIDENT_ID,
+    LOCATION,
     N_HOMES,
     N_OVERLAPPING,
     NORTHING,
@@ -38,6 +52,7 @@ from hotspots.schema import (
     TIME_RESOLUTION,
     ZONE_ID,
     ZONE_IDS,
+    ZONE_KIND,
     ZONE_MONTH_DATES,
 )
 
@@ -48,6 +63,8 @@ __all__ = [
     "MonthDates",
     "cocoon_zones",
     "merged_zones",
+    "radio_zone_ids",
+    "zone_notes",
     "zone_status",
 ]
 
@@ -57,6 +74,78 @@ MONTH_DATES_COLUMN = ZONE_MONTH_DATES
 DWELLING_NOTE = "dwelling_note"
 CANDIDATE_NOTE = "police.uk 'Burglary' may include non-dwelling burglary (candidate)"
 ZONE_PREFIX = "Z-"
+NO_AREA_CODE = "ZON"  # area code of zones outside every area (or without areas)
+MAX_ZONE_ID_CHARS = 16
+RETROSPECTIVE_NOTE = (
+    "Month-only dates: these are retrospective near-repeat risk areas (no visit deadline, "
+    "no overdue state); each covers its burglary's month and the {days:g} days after it."
+)
+
+
+def area_code(name: object) -> str:
+    """Three capital letters from an area name: ``"Southend-on-Sea"`` -> ``"SOU"``.
+
+    Names with fewer than 3 letters are padded with ``X``; no name gives ``ZON``.
+
+    Examples
+    --------
+    >>> area_code("Basildon"), area_code("Castle Point"), area_code(""), area_code("Ox")
+    ('BAS', 'CAS', 'ZON', 'OXX')
+    """
+    letters = "".join(c for c in str(name or "") if c.isascii() and c.isalpha()).upper()
+    if not letters or name in (AREA_UNASSIGNED, "all"):
+        return NO_AREA_CODE
+    return (letters + "XX")[:3]
+
+
+def zone_notes(zones: gpd.GeoDataFrame, *, window_days: float) -> list[str]:
+    """Notes a run must show with its zones: what retrospective zones are, police.uk's caveat.
+
+    Examples
+    --------
+    >>> z = pd.DataFrame({"zone_kind": ["retrospective"], "dwelling_note": [""]})
+    >>> zone_notes(z, window_days=42)[0][:50]
+    'Month-only dates: these are retrospective near-rep'
+    """
+    notes: list[str] = []
+    if ZONE_KIND in zones.columns and (zones[ZONE_KIND] == "retrospective").any():
+        n = int((zones[ZONE_KIND] == "retrospective").sum())
+        notes.append(RETROSPECTIVE_NOTE.format(days=window_days) + f" ({n} zones)")
+    if DWELLING_NOTE in zones.columns and (zones[DWELLING_NOTE] != "").any():
+        notes.append(CANDIDATE_NOTE + ": zones marked in dwelling_note may not be homes.")
+    return notes
+
+
+def radio_zone_ids(
+    codes: np.ndarray, days: np.ndarray, when: pd.Series, burglary_ids: np.ndarray
+) -> np.ndarray:
+    """``CODE-DAY-NN`` ids: sequence by time then burglary id within (code, day).
+
+    ``days`` is the ``YYMMDD`` (or ``YYMM``) text of each burglary. Sequence numbers
+    have at least two digits.
+
+    Examples
+    --------
+    >>> when = pd.Series(pd.to_datetime(["2025-12-16 10:00", "2025-12-16 09:00"]))
+    >>> radio_zone_ids(np.array(["BAS", "BAS"]), np.array(["251216", "251216"]), when,
+    ...                np.array(["b", "a"])).tolist()
+    ['BAS-251216-02', 'BAS-251216-01']
+    """
+    table = pd.DataFrame(
+        {
+            "code": codes,
+            "day": days,
+            "t": when.to_numpy(),
+            "id": burglary_ids,
+            "i": range(len(codes)),
+        }
+    ).sort_values(["code", "day", "t", "id"], kind="stable")
+    seq = table.groupby(["code", "day"], sort=False).cumcount().to_numpy() + 1
+    ids = np.empty(len(codes), dtype=object)
+    ids[table["i"].to_numpy()] = [
+        f"{c}-{d}-{n:02d}" for c, d, n in zip(table["code"], table["day"], seq, strict=True)
+    ]
+    return ids
 
 
 def _month_dated(occurred: pd.Series, choice: str) -> pd.Series:
@@ -165,9 +254,10 @@ def cocoon_zones(
     due_hours
         Hours after the burglary by which the zone must be visited (default 48).
     month_dates
-        For month-resolution rows (police.uk): date each burglary at the ``start``,
-        ``mid`` (middle: 16 Jan 12:00, 15 Feb 00:00) or ``end`` (last second) of its
-        month. Required when any burglary has month resolution; recorded in column
+        Only for month-resolution rows (police.uk), optional: start each retrospective
+        risk window at the ``start``, ``mid`` or ``end`` of the burglary's month instead
+        of covering the whole month (default None: the first of the month to
+        ``window_days`` after its end). Never gives a deadline; recorded in column
         ``month_dates``.
     areas
         Area polygons (``hotspots.areas.read_areas``) in the same CRS; gives ``area``.
@@ -181,12 +271,17 @@ def cocoon_zones(
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``zone_id`` (``"Z-" + burglary id``), ``burglary_id``, ``occurred_at``,
-        ``due_by``, ``expires_on``, ``status``, ``area``, ``n_homes`` (Int64, <NA>
-        without addresses), ``n_overlapping`` (other live zones whose circles overlap
-        this one: centres at most ``2 * radius_m`` apart), ``month_dates`` (choice or
-        ""), ``dwelling_note``, ``easting``/``northing`` of the burglary, and the
-        ``radius_m`` buffer polygon as geometry. Sorted by ``occurred_at`` then id.
+        Columns ``zone_id`` (radio id such as ``BAS-251216-03``, see the module notes),
+        ``burglary_id``, ``occurred_at`` (start of the risk window: the burglary's time,
+        or the first of its month on month data), ``due_by`` (NaT for retrospective
+        zones), ``expires_on``, ``status``, ``zone_kind`` (``operational`` /
+        ``retrospective``), ``location`` (the burglary's location text, or ""), ``area``,
+        ``n_homes`` (Int64, <NA> without addresses), ``n_overlapping`` (other live zones
+        whose circles overlap this one: centres at most ``2 * radius_m`` apart),
+        ``month_dates`` (choice or ""), ``dwelling_note`` (police.uk's non-dwelling
+        caveat, only on police.uk month rows with a bare "Burglary" category),
+        ``easting``/``northing`` of the burglary, and the ``radius_m`` buffer polygon as
+        geometry. Sorted by ``occurred_at`` then burglary id.
 
         Status at ``as_of``:
 
@@ -196,12 +291,11 @@ def cocoon_zones(
         * ``overdue``: ``first_visits`` was given, the zone has no visit and
           ``as_of > due_by``;
         * ``active``: no visit log at all (``first_visits`` is None) and
-          ``as_of > due_by``: past its deadline, still live, visit state unknown.
+          ``as_of > due_by``: past its deadline, still live, visit state unknown; and
+          every live retrospective zone (no deadline).
 
     Raises
     ------
-    TimeResolutionError
-        Month-resolution burglaries and no ``month_dates``.
     EmptyWindowError
         No dwelling burglary in the window (the message gives the data's date range).
     CRSError
@@ -217,7 +311,7 @@ def cocoon_zones(
     ...     crs=27700)
     >>> zones = cocoon_zones(burglaries, as_of=pd.Timestamp("2024-03-06"))
     >>> zones[["zone_id", "status", "n_overlapping"]].values.tolist()
-    [['Z-B1', 'active', 1], ['Z-B2', 'due', 1]]
+    [['ZON-240301-01', 'active', 1], ['ZON-240305-01', 'due', 1]]
     """
     require_metric_crs(incidents, what="incidents")
     radius_m = check_positive(radius_m, name="radius_m")
@@ -239,21 +333,19 @@ def cocoon_zones(
         monthly = (burg[TIME_RESOLUTION].astype(str) == "month").to_numpy()
     else:
         monthly = np.zeros(len(burg), dtype=bool)
-    if monthly.any():
-        if month_dates is None:
-            msg = (
-                f"{int(monthly.sum())} dwelling burglaries have month-only dates (police.uk), so "
-                f"cocoon zones cannot be dated honestly: a {due_hours:g}-hour deadline and a "
-                f"{window_days:g}-day window need the day of each burglary. Use exact-dated "
-                f"force data, or pass "
-                f"--month-dates start|mid|end (month_dates=...) to date each at that point of "
-                f"its month; the choice is recorded in the outputs."
-            )
-            raise TimeResolutionError(msg)
-        occurred = occurred.copy()
-        occurred[monthly] = _month_dated(occurred[monthly], month_dates)
+    # the risk window: [risk_from, expiry); month rows cover their whole month
+    risk_from = occurred.copy()
     expiry = _plus_days(occurred, window_days)
-    live = ((expiry > as_of) & (occurred <= as_of) & occurred.notna()).to_numpy()
+    if monthly.any():
+        month_start = _month_dated(occurred[monthly], "start")
+        month_end = _month_dated(occurred[monthly], "end") + pd.Timedelta(seconds=1)
+        if month_dates is not None:
+            risk_from[monthly] = _month_dated(occurred[monthly], month_dates)
+            expiry[monthly] = _plus_days(risk_from[monthly], window_days)
+        else:
+            risk_from[monthly] = month_start
+            expiry[monthly] = _plus_days(month_end, window_days)
+    live = ((expiry > as_of) & (risk_from <= as_of) & occurred.notna()).to_numpy()
     if not live.any():
         if len(burg) and occurred.notna().any():
             span = f"{occurred.min():%Y-%m-%d} to {occurred.max():%Y-%m-%d}"
@@ -266,29 +358,50 @@ def cocoon_zones(
             f"in the data are dated {span}. Choose an --as-of inside that range."
         )
         raise EmptyWindowError(msg)
-    chosen = burg[live]
-    when = occurred[live]
-    ids = (
-        chosen[INCIDENT_ID].astype(str).to_numpy()
-        if INCIDENT_ID in chosen
-        else (np.array([str(i) for i in chosen.index]))
+    all_ids = (
+        burg[INCIDENT_ID].astype(str).to_numpy()
+        if INCIDENT_ID in burg
+        else np.array([str(i) for i in burg.index])
     )
+    # radio ids over every dwelling burglary of the data, so an id never changes as
+    # other zones expire
+    all_codes = np.array(
+        [
+            area_code(a)
+            for a in label_points(gpd.GeoSeries(burg.geometry, crs=incidents.crs), areas)
+        ],
+        dtype=object,
+    )
+    local = occurred.dt.tz_localize(None) if tz is not None else occurred
+    day_text = np.where(
+        monthly, local.dt.strftime("%y%m").to_numpy(), local.dt.strftime("%y%m%d").to_numpy()
+    )
+    radio = radio_zone_ids(all_codes, day_text, risk_from, all_ids)
+    chosen = burg[live]
+    when = risk_from[live]
+    ids = all_ids[live]
     points = chosen.geometry.to_numpy()
     xy = shapely.get_coordinates(points)
     order = np.lexsort((ids, when.to_numpy()))
     ids, points, xy = ids[order], points[order], xy[order]
     when = when.iloc[order].reset_index(drop=True)
-    # a bare "Burglary" category with no finer code (police.uk) may not be a home
-    plain = np.ones(len(ids), dtype=bool)
-    if OFFENCE in chosen.columns:
+    expires = expiry[live].iloc[order].reset_index(drop=True)
+    retro = monthly[live][order]
+    location = (
+        chosen[LOCATION].astype("string").fillna("").to_numpy(dtype=object)[order]
+        if LOCATION in chosen.columns
+        else np.full(len(ids), "", dtype=object)
+    )
+    # a bare "Burglary" category with no finer code (police.uk only) may not be a home
+    plain = np.zeros(len(ids), dtype=bool)
+    if OFFENCE in chosen.columns and OFFENCE_CODE in chosen.columns:
         text = chosen[OFFENCE].astype("string").str.strip().str.lower()
         plain = text.eq("burglary").fillna(False).to_numpy(dtype=bool)[order]
-    if OFFENCE_CODE in chosen.columns:
         plain &= chosen[OFFENCE_CODE].isna().to_numpy()[order]
+        plain &= retro  # police.uk rows are the month-resolution ones
     dwelling_code = ~plain
-    due = when + pd.Timedelta(hours=due_hours)
-    expires = _plus_days(when, window_days)
-    zone_ids = np.array([ZONE_PREFIX + i for i in ids], dtype=object)
+    due = (when + pd.Timedelta(hours=due_hours)).where(~pd.Series(retro), pd.NaT)
+    zone_ids = radio[live][order]
     first = None
     if first_visits is not None:
         first = pd.Series(pd.to_datetime(first_visits), copy=True)
@@ -298,6 +411,7 @@ def cocoon_zones(
             first = first.dt.tz_localize(tz)
         first = first.reset_index(drop=True)
     status = zone_status(due, as_of=as_of, first_visit=first)
+    status[retro] = "active"  # no deadline, so never due or overdue
     pts = gpd.GeoSeries(points, crs=incidents.crs)
     # other live zones overlapping: circle centres no more than 2 * radius apart
     left, _right = pts.sindex.query(points, predicate="dwithin", distance=2.0 * radius_m)
@@ -323,10 +437,12 @@ def cocoon_zones(
             DUE_BY: due,
             EXPIRES_ON: expires,
             STATUS: status,
+            ZONE_KIND: np.where(retro, "retrospective", "operational").astype(object),
+            LOCATION: location,
             AREA_NAME: label_points(pts, areas),
             N_HOMES: n_homes,
             N_OVERLAPPING: n_overlap.astype("int64"),
-            MONTH_DATES_COLUMN: np.where(monthly[live][order], month_dates or "", ""),
+            MONTH_DATES_COLUMN: np.where(retro, month_dates or "", ""),
             DWELLING_NOTE: np.where(dwelling_code, "", CANDIDATE_NOTE),
             EASTING: xy[:, 0],
             NORTHING: xy[:, 1],

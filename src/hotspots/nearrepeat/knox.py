@@ -52,7 +52,13 @@ from hotspots.errors import InputError, OptionError, SchemaError, TimeResolution
 from hotspots.nearrepeat.pairs import METRICS, Metric, close_pairs, distance_ticks
 from hotspots.schema import OCCURRED_AT, RESOLUTION_DAYS, TIME_RESOLUTION, TIME_RESOLUTIONS
 
-__all__ = ["FRAME_COLUMNS", "KnoxResult", "knox_test"]
+__all__ = [
+    "FRAME_COLUMNS",
+    "KnoxResult",
+    "cocoon_settings_from_knox",
+    "knox_by_year",
+    "knox_test",
+]
 
 FRAME_COLUMNS: tuple[str, ...] = (
     "d_lo_m",
@@ -134,6 +140,20 @@ class KnoxResult:
     n_close_pairs: int = 0
     distance_edges: tuple[tuple[float, float], ...] = field(default=(), repr=False)
     time_edges: tuple[tuple[float, float], ...] = field(default=(), repr=False)
+    first_event: pd.Timestamp | None = None
+    last_event: pd.Timestamp | None = None
+
+    @property
+    def span_days(self) -> float:
+        """Days between the first and the last event (0 when unknown)."""
+        if self.first_event is None or self.last_event is None:
+            return 0.0
+        return (self.last_event - self.first_event) / pd.Timedelta(days=1)
+
+    @property
+    def pooled_over_years(self) -> bool:
+        """True when the events span more than a year: the result pools the years."""
+        return self.span_days > 366
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cell, distance-major, with the columns of ``FRAME_COLUMNS``."""
@@ -199,16 +219,36 @@ class KnoxResult:
             window = self.time_edges[runs_t - 1][1]
             ratio = float(self.knox_ratio.iat[first, 0])
             p = float(self.p_value.iat[first, 0])
-            out.update(radius_m=radius, window_days=window)
+            widest_d = first + runs_d == sig.shape[0]
+            widest_t = runs_t == sig.shape[1]
+            out.update(
+                radius_m=radius,
+                window_days=window,
+                radius_at_widest_band=widest_d,
+                window_at_widest_band=widest_t,
+            )
+            reach_d = (
+                f"at least {_fmt(radius)} m (the widest band tested)"
+                if widest_d
+                else f"{_fmt(radius)} m"
+            )
+            reach_t = (
+                f"at least {_fmt(window)} days (the widest band tested)"
+                if widest_t
+                else f"{_fmt(window)} days"
+            )
             text = (
                 f"Near-repeat pattern found in {self.n_events:,} events: pairs within "
                 f"{_fmt(self.distance_edges[first][1])} m and "
                 f"{_fmt(self.time_edges[0][1])} days of each other happen {ratio:.2f} times as "
                 f"often as chance predicts (p = {p:.3g}{_floor_note(p, self.n_permutations)}). "
-                f"The raised risk holds out to {_fmt(radius)} m and for {_fmt(window)} days: "
+                f"The raised risk reaches {reach_d} and lasts {reach_t}: "
                 f"recommended cocoon radius {_fmt(radius)} m, window {_fmt(window)} days."
             )
+            if widest_d or widest_t:
+                text += " Test wider bands to see where the raised risk ends."
         else:
+            out.update(radius_at_widest_band=False, window_at_widest_band=False)
             text = (
                 f"No near-repeat pattern at the nearest, soonest band in {self.n_events:,} "
                 f"events: pairs within {_fmt(self.distance_edges[first][1])} m and "
@@ -216,6 +256,14 @@ class KnoxResult:
                 f"(needs p < {alpha:g} and Knox ratio >= {min_ratio:g}). The test gives no "
                 f"local support for a cocoon radius or window; keep the policy default and "
                 f"re-test with more data."
+            )
+        out["pooled_over_years"] = self.pooled_over_years
+        if self.pooled_over_years:
+            years = f"{self.first_event:%Y-%m-%d} to {self.last_event:%Y-%m-%d}"
+            text += (
+                f" The events span {self.span_days / 365.25:.1f} years ({years}): this result "
+                f"is pooled over years, and the pattern can differ from year to year; see the "
+                f"per-year figures (knox_by_year)."
             )
         if self.same_location_m is not None:
             r0 = float(self.knox_ratio.iat[0, 0])
@@ -552,4 +600,74 @@ def knox_test(
         n_close_pairs=len(i),
         distance_edges=tuple((float(a), float(b)) for a, b in d_bands),
         time_edges=tuple((float(a), float(b)) for a, b in t_bands),
+        first_event=pd.Timestamp(times.min()),
+        last_event=pd.Timestamp(times.max()),
     )
+
+
+def knox_by_year(
+    incidents: gpd.GeoDataFrame, *, min_events: int = 30, **options: Any
+) -> dict[int, KnoxResult]:
+    """The Knox test run separately on each calendar year of the events (local time).
+
+    Years with fewer than ``min_events`` events are left out. ``options`` go to
+    :func:`knox_test` unchanged (bands, permutations, seed...).
+
+    Returns
+    -------
+    dict
+        Year -> :class:`KnoxResult`, in year order.
+    """
+    require_columns(incidents, [OCCURRED_AT], what="incidents")
+    years = incidents[OCCURRED_AT].dt.year
+    out: dict[int, KnoxResult] = {}
+    for year in sorted(int(y) for y in years.dropna().unique()):
+        part = incidents[(years == year).to_numpy()]
+        if len(part) >= min_events:
+            out[year] = knox_test(part, **options)
+    return out
+
+
+def cocoon_settings_from_knox(
+    result: KnoxResult,
+    *,
+    radius_m: float,
+    window_days: float,
+    alpha: float = 0.05,
+    min_ratio: float = 1.2,
+) -> tuple[float, float, str]:
+    """Cocoon radius and window from a Knox result, or the defaults with a note.
+
+    Uses the recommendation when the nearest, soonest cell is significant (p < ``alpha``
+    and Knox ratio >= ``min_ratio``); otherwise keeps ``radius_m`` and ``window_days``.
+    The note says which was used and why (and when the recommendation reached the
+    widest band tested, or pools several years).
+
+    Returns
+    -------
+    tuple
+        ``(radius_m, window_days, note)`` actually to use.
+
+    Examples
+    --------
+    >>> cocoon_settings_from_knox(example_knox, radius_m=400, window_days=42)  # doctest: +SKIP
+    (200.0, 28.0, 'Cocoon zones use the Knox recommendation: 200 m, 28 days ...')
+    """
+    rec = result.recommendation(alpha=alpha, min_ratio=min_ratio)
+    if rec["radius_m"] is None or rec["window_days"] is None:
+        note = (
+            f"Cocoon zones keep the defaults {_fmt(radius_m)} m, {_fmt(window_days)} days: the "
+            f"Knox test found no significant near-repeat pattern at the nearest band "
+            f"(p < {alpha:g}, ratio >= {min_ratio:g})."
+        )
+        return float(radius_m), float(window_days), note
+    radius, window = float(rec["radius_m"]), float(rec["window_days"])
+    note = (
+        f"Cocoon zones use the Knox recommendation: {_fmt(radius)} m, {_fmt(window)} days "
+        f"(instead of {_fmt(radius_m)} m, {_fmt(window_days)} days)."
+    )
+    if rec.get("radius_at_widest_band") or rec.get("window_at_widest_band"):
+        note += " The recommendation reached the widest band tested, so it is a lower bound."
+    if rec.get("pooled_over_years"):
+        note += " The Knox result is pooled over more than one year."
+    return radius, window, note

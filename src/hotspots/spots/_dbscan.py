@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from hotspots._validate import check_positive, require_columns, require_metric_crs
+from hotspots.config import CELL_M, EPS_M, MIN_HARM
 from hotspots.errors import OptionError
 from hotspots.schema import HARM
 from hotspots.spots._grid import bng_reference, grid_cells
@@ -112,11 +113,11 @@ class HarmSpotClusterer(_Estimator):
     def __init__(
         self,
         *,
-        eps_m: float = 150.0,
-        min_harm: float = 2000.0,
+        eps_m: float = EPS_M,
+        min_harm: float = MIN_HARM,
         buffer_m: float = 25.0,
         max_width_m: float = 300.0,
-        cell_m: float = 150.0,
+        cell_m: float = CELL_M,
         snap_m: float | None = None,
     ) -> None:
         self.eps_m = eps_m

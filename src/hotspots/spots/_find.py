@@ -7,9 +7,13 @@ clusters, or Getis-Ord Gi* hot cells. Spots are chosen per area (district or tow
 Essex Police's Grip programme does, compared with the previous look-back (trend) and
 with the same selection one week earlier (``new`` / ``persisting`` / ``dropped``).
 
-Windows are whole days in the data's time zone: the look-back ending at ``as_of`` holds
-incidents dated after ``as_of - lookback_days`` and up to the end of ``as_of``'s day.
-Month-resolution rows (police.uk) are dated on the first of their month.
+Windows follow :mod:`hotspots._time`: whole local days ending on the as-of day for day
+and exact data; whole months ending at the latest month complete at the as-of for month
+data (police.uk), where a month-resolution incident belongs to every window its month
+overlaps. The months used are stated (``window_months`` in the summary). On month data
+the previous run is the previous release (the window one month earlier); given the
+previous run's spots and an unchanged window, the spots and their statuses are kept and
+the result says there is no new data.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pandas as pd
 from scipy.spatial import ConvexHull, QhullError
 
 from hotspots._progress import Progress, report
+from hotspots._time import Window, analysis_window, data_resolution, in_window, resolve_as_of
 from hotspots._validate import check_choice, require_columns, require_metric_crs
 from hotspots.areas import AREA_UNASSIGNED
 from hotspots.config import CELL_M, EPS_M, FDR_ALPHA, GISTAR_PERMUTATIONS, LOOKBACK_DAYS, MIN_HARM
@@ -35,9 +40,11 @@ from hotspots.schema import (
     HARM_PER_HA,
     HARM_PREVIOUS,
     HARM_SHARE,
+    INSTITUTION,
     N_INCIDENTS,
     OCCURRED_AT,
     OFFENCE,
+    PEAK_BY_DAY,
     PEAK_WINDOWS,
     SPOT_ID,
     STATUS,
@@ -49,7 +56,6 @@ from hotspots.spots._inputs import (
     SERIOUS_VIOLENCE,
     TREND_BAND,
     Method,
-    as_of_day_of,
     check_harm,
     check_options,
     describe_offences,
@@ -58,7 +64,6 @@ from hotspots.spots._inputs import (
     prepare_areas,
     resolve_offences,
     span_of,
-    window_mask,
 )
 from hotspots.spots._select import order_units, select_units
 from hotspots.spots._track import (
@@ -66,6 +71,7 @@ from hotspots.spots._track import (
     harm_in_spots,
     peaks,
     share,
+    snap_columns,
     status_of,
     summarise,
     trend_of,
@@ -112,6 +118,10 @@ def find_spots(
     permutations: int = GISTAR_PERMUTATIONS,
     seed: int = 0,
     previous_days: int = 7,
+    previous_spots: gpd.GeoDataFrame | None = None,
+    previous_window: str | None = None,
+    study_area: Any | None = None,
+    keep_prisons: bool = False,
     progress: Progress | None = None,
 ) -> SpotResult:
     """Rank places by summed harm over a look-back window and choose this week's spots.
@@ -128,8 +138,9 @@ def find_spots(
     cell_m, eps_m, min_harm
         Cell side (metres, default 150); DBSCAN radius (metres) and core harm.
     as_of, lookback_days
-        Last day of the window (default: the latest day the data covers, i.e. the end of
-        the last month for police.uk data) and its length in days (default 365).
+        The run's moment (default: the end of the last day, or month, the data covers; a
+        date means the end of that day) and the look-back in days (default 365; on month
+        data ``round(days / 30.4375)`` whole months ending at the latest complete month).
     offences
         Offence categories ranked (default: the serious-violence set); None for all.
     areas
@@ -145,7 +156,20 @@ def find_spots(
     seed
         Seed of every random step (Gi* permutations); recorded in ``parameters``.
     previous_days
-        The previous run is this many days earlier (status ``new``/``persisting``).
+        The previous run is this many days earlier (status ``new``/``persisting``); on
+        month data the previous run is the previous monthly release.
+    previous_spots, previous_window
+        The previous run's spots (``spot_id``, optionally ``status``) and its window label
+        (``summary["window"]``). Given both, status is against those spots; when the
+        window is unchanged the spots keep their statuses, nothing is dropped and a note
+        says "no new data since <month>; spots unchanged".
+    study_area
+        A :class:`hotspots.studyarea.StudyArea` (or anything with ``geometry``, ``name``
+        and ``area_km2``) used as the denominator of every share-of-area figure when no
+        ``areas`` are given (default: the convex hull of the window's incidents).
+    keep_prisons
+        Keep spots whose location is a prison in the selection (default False: they are
+        left out, with a note saying how many).
     progress
         Optional callback ``progress(task, done, total)``.
 
@@ -197,12 +221,13 @@ def find_spots(
     )
     check_harm(incidents)
     chosen = resolve_offences(incidents, offences)
-    tz = incidents[OCCURRED_AT].dt.tz
-    as_of_day = as_of_day_of(as_of, incidents, tz)
+    as_of_at = resolve_as_of(as_of, incidents)
     areas = prepare_areas(areas, incidents)
     data = incidents[
         incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
     ]
+    resolution = data_resolution(incidents)
+    window = analysis_window(as_of_at, lookback_days=lookback_days, resolution=resolution)
     labels = label_incidents(data, areas)
     opts = {
         "method": method,
@@ -217,47 +242,91 @@ def find_spots(
         "permutations": int(permutations),
         "seed": int(seed),
         "per_area": areas is not None,
+        "keep_prisons": bool(keep_prisons),
+        "study_area": study_area if areas is None else None,
     }
     report(progress, "harm spots", 0, 3)
-    now = _run_window(data, labels, as_of_day, chosen, areas, opts, progress)
+    now = _run_window(data, labels, window, chosen, areas, opts, progress)
     if now["n_window"] == 0:
         msg = (
-            f"No {describe_offences(chosen)} incidents between {now['start']:%Y-%m-%d} and "
-            f"{as_of_day:%Y-%m-%d} (the data runs {span_of(incidents)}); choose --as-of "
-            f"inside the data, a longer --lookback-days or other --offences."
+            f"No {describe_offences(chosen)} incidents in the window {window.label} (the data "
+            f"runs {span_of(incidents)}); choose --as-of inside the data, a longer "
+            f"--lookback-days or other --offences."
         )
         raise OptionError(msg)
     report(progress, "harm spots", 1, 3)
-    before = _run_window(
-        data, labels, as_of_day - pd.Timedelta(days=previous_days), chosen, areas, opts, None
-    )
-    report(progress, "harm spots", 2, 3)
     spots = now["selected"]
-    spots[HARM_PREVIOUS] = harm_in_spots(
-        data, as_of_day - pd.Timedelta(days=lookback_days), lookback_days, spots, opts
-    )
-    spots[TREND] = trend_of(spots[HARM].to_numpy(), spots[HARM_PREVIOUS].to_numpy())
-    spots[STATUS], dropped = status_of(spots, before["selected"], method=method)
     notes = list(now["notes"])
+    unchanged = previous_spots is not None and previous_window == window.label
+    if previous_spots is not None:
+        before_sel = previous_spots
+        before_total = float("nan")
+    else:
+        before = _run_window(
+            data, labels, window.shifted(days=previous_days), chosen, areas, opts, None
+        )
+        before_sel, before_total = before["selected"], before["total_harm"]
+    report(progress, "harm spots", 2, 3)
+    previous = window.previous()
+    spots[HARM_PREVIOUS] = harm_in_spots(data, previous, spots, opts)
+    # a trend needs data in the previous window; none there is "no_earlier_data"
+    earlier_data = bool(in_window(data, previous).any())
+    spots[TREND] = trend_of(
+        spots[HARM].to_numpy(), spots[HARM_PREVIOUS].to_numpy(), earlier_data=earlier_data
+    )
+    spots[STATUS], dropped = status_of(spots, before_sel, method=method)
+    if unchanged:
+        kept = (
+            previous_spots.set_index(SPOT_ID)[STATUS]
+            if STATUS in previous_spots.columns
+            else pd.Series(dtype=object)
+        )
+        old = kept.reindex(spots[SPOT_ID].to_numpy()).to_numpy(dtype=object)
+        spots[STATUS] = np.where(pd.isna(old), spots[STATUS].to_numpy(), old)
+        dropped = dropped.iloc[0:0]
+        if set(spots[SPOT_ID]) == set(previous_spots[SPOT_ID]):
+            notes.insert(0, f"no new data since {window.last_month}; spots unchanged")
+        else:
+            notes.insert(0, f"no new data since {window.last_month}; the spot options changed")
     if now["units"].extra.get("gistar", {}).get("note"):
         notes.append(now["units"].extra["gistar"]["note"])
-    spots[PEAK_WINDOWS], profile_note = peaks(now, spots)
+    spots[PEAK_WINDOWS], spots[PEAK_BY_DAY], profile_note = peaks(now, spots)
     if profile_note:
         notes.append(profile_note)
-    if float(spots[HARM_PREVIOUS].sum()) == 0 and len(spots):
+    if not earlier_data and len(spots):
         notes.append(
-            "The previous look-back holds no harm for these spots (or no data): "
-            "every trend is 'new'."
+            f"The data does not reach back over the previous window {previous.label}: "
+            "every trend is 'no_earlier_data'."
+        )
+    if window.months is not None:
+        notes.append(
+            f"Month-resolution data: the window is the {window.months} whole months "
+            f"{window.label} (the latest month complete at as-of {as_of_at:%Y-%m-%d} is "
+            f"{window.last_month})."
+        )
+    if now["n_prisons_left_out"]:
+        notes.append(
+            f"{now['n_prisons_left_out']} places at prisons left out of the selection "
+            "(police.uk snaps crimes inside a prison to one point); keep_prisons keeps them."
         )
     spots[HARM_SHARE] = share(spots[HARM], now["total_harm"])
-    dropped[HARM_SHARE] = share(dropped[HARM], before["total_harm"])
+    if HARM in dropped.columns:
+        dropped[HARM_SHARE] = (
+            share(dropped[HARM], before_total)
+            if np.isfinite(before_total)
+            else dropped.get(HARM_SHARE, np.nan)
+        )
     spots = finish_columns(spots, chosen, method)
     dropped = finish_columns(dropped, chosen, method, status="dropped")
     parameters = {
-        **opts,
-        "as_of": as_of_day.date().isoformat(),
-        "window_start": now["start"].date().isoformat(),
-        "window_end": as_of_day.date().isoformat(),
+        **{k: v for k, v in opts.items() if k != "study_area"},
+        "as_of": as_of_at.date().isoformat(),
+        "as_of_at": as_of_at.isoformat(),
+        "time_resolution": resolution,
+        "window_start": window.start.date().isoformat(),
+        "window_end": window.last_day.date().isoformat(),
+        "window": window.label,
+        "window_months": window.months,
         "offences": list(chosen),
         "previous_days": int(previous_days),
         "dbscan_snap_m": float(eps_m) / 5 if method == "dbscan" else None,
@@ -274,32 +343,38 @@ def find_spots(
 def _run_window(
     data: gpd.GeoDataFrame,
     labels: np.ndarray,
-    end_day: pd.Timestamp,
+    window: Window,
     offences: Sequence[str],
     areas: gpd.GeoDataFrame | None,
     opts: dict,
     progress: Progress | None,
 ) -> dict[str, Any]:
-    lookback = opts["lookback_days"]
-    start = end_day - pd.Timedelta(days=lookback - 1)
-    mask = window_mask(data[OCCURRED_AT], end_day, lookback)
-    window = data[mask]
+    mask = in_window(data, window)
+    incidents = data[mask]
     lab = labels[mask]
     out: dict[str, Any] = {
-        "start": start,
-        "end": end_day,
-        "n_window": len(window),
+        "start": window.start,
+        "end": window.last_day,
         "window": window,
+        "n_window": len(incidents),
+        "incidents": incidents,
         "notes": [],
     }
     in_study = lab != AREA_UNASSIGNED
-    harm = window[HARM].to_numpy(dtype="float64")
+    harm = incidents[HARM].to_numpy(dtype="float64")
     out["total_harm"] = float(harm[in_study].sum())
     out["total_n"] = int(in_study.sum())
     out["area_harm"] = pd.Series(harm[in_study]).groupby(lab[in_study]).sum()
     out["area_n"] = pd.Series(np.ones(int(in_study.sum()))).groupby(lab[in_study]).sum()
-    study = areas.geometry.union_all() if areas is not None else None
-    if len(window) == 0:
+    given = opts.get("study_area")
+    study = (
+        areas.geometry.union_all()
+        if areas is not None
+        else getattr(given, "geometry", given)
+        if given is not None
+        else None
+    )
+    if len(incidents) == 0:
         out["units"] = Units(
             table=gpd.GeoDataFrame(
                 {SPOT_ID: pd.Series([], dtype=object), "eligible": pd.Series([], dtype=bool)},
@@ -311,7 +386,7 @@ def _run_window(
         )
     else:
         out["units"] = build_units(
-            window,
+            incidents,
             method=opts["method"],
             cell_m=opts["cell_m"],
             eps_m=opts["eps_m"],
@@ -322,7 +397,13 @@ def _run_window(
             seed=opts["seed"],
             progress=progress,
         )
-    out["candidates"] = _candidates(window, lab, out["units"], offences)
+    out["candidates"] = _candidates(incidents, lab, out["units"], offences)
+    prison = (out["candidates"][INSTITUTION] == "prison").to_numpy()
+    out["n_prisons_left_out"] = 0
+    if not opts.get("keep_prisons", False) and prison.any():
+        eligible = out["candidates"]["eligible"].to_numpy(dtype=bool)
+        out["n_prisons_left_out"] = int((prison & eligible).sum())
+        out["candidates"]["eligible"] = eligible & ~prison
     out["selected"] = select_units(
         out["candidates"],
         top=opts["top"],
@@ -344,8 +425,12 @@ def _run_window(
                 f"{n_out} incidents in the window lie outside every area; they "
                 "count in no area's harm and no spot is chosen from them."
             )
+    elif given is not None:
+        out["study_m2"] = float(getattr(study, "area", 0.0))
+        out["area_m2_by_area"] = pd.Series({NO_AREAS: out["study_m2"]})
+        out["study_what"] = str(getattr(given, "name", "given study area"))
     else:
-        out["study_m2"] = _hull_area_m2(window.get_coordinates().to_numpy())
+        out["study_m2"] = _hull_area_m2(incidents.get_coordinates().to_numpy())
         out["area_m2_by_area"] = pd.Series({NO_AREAS: out["study_m2"]})
         out["study_what"] = "data extent (convex hull of the window's incidents)"
     return out
@@ -392,6 +477,8 @@ def _candidates(
     else:
         area = np.zeros(0, dtype=object)
     table.insert(1, AREA_NAME, area)
+    for name, values in snap_columns(window, of, n_units).items():
+        table[name] = values
     table[AREA_M2] = table.geometry.area.to_numpy()
     table[HARM_PER_HA] = table[HARM] / (table[AREA_M2] / 1e4)
     table = table[table[N_INCIDENTS] > 0]

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage, special
 
 from hotspots._progress import Progress, report
+from hotspots.config import FDR_ALPHA, GISTAR_PERMUTATIONS
 
 __all__ = ["GiStarResult", "benjamini_hochberg", "gi_star_dense", "gi_star_grid"]
 
@@ -78,8 +79,8 @@ def gi_star_grid(
     *,
     in_study: np.ndarray | None = None,
     rings: int = 1,
-    permutations: int = 999,
-    fdr_alpha: float = 0.05,
+    permutations: int = GISTAR_PERMUTATIONS,
+    fdr_alpha: float = FDR_ALPHA,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> GiStarResult:

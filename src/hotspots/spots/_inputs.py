@@ -18,7 +18,6 @@ from hotspots.schema import (
     HARM,
     N_OFFENCE_PREFIX,
     OCCURRED_AT,
-    OCCURRED_TO,
     OFFENCE,
     SOURCE_FILE,
     SOURCE_ROW,
@@ -29,9 +28,11 @@ __all__ = [
     "MIN_PROFILE_INCIDENTS",
     "NO_AREAS",
     "SERIOUS_VIOLENCE",
+    "INSTITUTIONS",
     "TREND_BAND",
     "Method",
-    "as_of_day_of",
+    "institution_of",
+    "place_name_of",
     "check_harm",
     "check_options",
     "describe_offences",
@@ -40,7 +41,6 @@ __all__ = [
     "prepare_areas",
     "resolve_offences",
     "span_of",
-    "window_mask",
 ]
 
 SERIOUS_VIOLENCE: tuple[str, ...] = (
@@ -52,8 +52,57 @@ SERIOUS_VIOLENCE: tuple[str, ...] = (
 Method = Literal["grid", "hex", "dbscan", "gistar"]
 METHODS: tuple[str, ...] = get_args(Method)
 NO_AREAS = "all"  # area name of every spot when no areas layer is given
-TREND_BAND = 0.10  # +-10% of the previous look-back's harm counts as "flat"
+TREND_BAND = 0.10  # +-10% of the previous look-back's harm counts as "steady"
 MIN_PROFILE_INCIDENTS = 5  # exact-timed incidents needed before naming peak windows
+
+
+# Institutional snap points, checked in this order against a spot's location text
+# (whole words, case-insensitive). police.uk snaps crimes inside an institution to one
+# point named after it ("On or near Prison"), so such a spot is often one building.
+# Prisons are left out of the patrol selection by default; the others are flagged only.
+INSTITUTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("prison", ("Prison", "HMP", "Young Offender", "Young Offenders")),
+    ("hospital", ("Hospital", "Infirmary", "Health Centre", "Medical Centre")),
+    ("police_station", ("Police Station", "Custody")),
+    ("court", ("Court", "Magistrates", "Crown Court")),
+)
+_INSTITUTION_RE = [
+    (kind, re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE))
+    for kind, words in INSTITUTIONS
+]
+_ON_OR_NEAR = re.compile(r"^\s*on or near\s+", re.IGNORECASE)
+
+
+def place_name_of(location: object) -> str:
+    """Location text without police.uk's ``"On or near "`` (``""`` when missing).
+
+    Examples
+    --------
+    >>> place_name_of("On or near Great Eastern Avenue")
+    'Great Eastern Avenue'
+    """
+    if location is None or (isinstance(location, float) and np.isnan(location)):
+        return ""
+    if location is pd.NA:
+        return ""
+    return _ON_OR_NEAR.sub("", str(location)).strip()
+
+
+def institution_of(location: object) -> str:
+    """Kind of institution a location text names (see :data:`INSTITUTIONS`), else ``""``.
+
+    Examples
+    --------
+    >>> institution_of("On or near Prison"), institution_of("HMP Chelmsford")
+    ('prison', 'prison')
+    >>> institution_of("On or near Hospital"), institution_of("On or near High Street")
+    ('hospital', '')
+    """
+    text = place_name_of(location)
+    for kind, pattern in _INSTITUTION_RE:
+        if pattern.search(text):
+            return kind
+    return ""
 
 
 def offence_slug(offence: str) -> str:
@@ -147,26 +196,6 @@ def resolve_offences(
     return wanted
 
 
-def as_of_day_of(as_of: object, incidents: gpd.GeoDataFrame, tz: object) -> pd.Timestamp:
-    times = incidents[OCCURRED_AT]
-    if as_of is None:  # the latest moment covered: police.uk months run to their last day
-        latest = times.max()
-        if OCCURRED_TO in incidents.columns and incidents[OCCURRED_TO].notna().any():
-            latest = max(latest, incidents[OCCURRED_TO].max())
-        if pd.isna(latest):
-            msg = "incidents have no dates; cannot choose --as-of. Check the time column."
-            raise OptionError(msg)
-        return latest.normalize()
-    try:
-        stamp = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        msg = f"as_of must be a date such as 2025-12-31; got {as_of!r}."
-        raise OptionError(msg) from exc
-    if tz is not None:
-        stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
-    return stamp.normalize()
-
-
 def prepare_areas(
     areas: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame | None:
@@ -220,9 +249,3 @@ def describe_offences(offences: Sequence[str]) -> str:
 def span_of(incidents: gpd.GeoDataFrame) -> str:
     t = incidents[OCCURRED_AT]
     return f"{t.min():%Y-%m-%d} to {t.max():%Y-%m-%d}"
-
-
-def window_mask(times: pd.Series, end_day: pd.Timestamp, days: int) -> np.ndarray:
-    start = end_day - pd.Timedelta(days=days - 1)
-    stop = end_day + pd.Timedelta(days=1)
-    return ((times >= start) & (times < stop)).to_numpy(dtype=bool, na_value=False)

@@ -18,21 +18,33 @@ import pandas as pd
 
 from hotspots._validate import check_positive, require_columns
 from hotspots.config import VISIT_MINUTES
-from hotspots.errors import InputError, SchemaError
-from hotspots.schema import AREA_NAME, RANK, REJECT_DETAIL, REJECT_REASON, SPOT_ID
+from hotspots.errors import InputError, OptionError, SchemaError
+from hotspots.schema import (
+    AREA_NAME,
+    PEAK_BY_DAY,
+    PEAK_WINDOWS,
+    PLACE_NAME,
+    RANK,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    SPOT_ID,
+)
 from hotspots.spots._profile import parse_windows
 
 __all__ = [
     "DEFAULT_PATROL_WINDOW",
     "PATROL_COLUMNS",
+    "TIMES_SET_LOCALLY",
     "patrol_plan",
+    "plan_start_of",
     "patrol_summary",
     "read_patrols",
 ]
 
-# month/day-resolution data has no hour profile: patrol in the evening, when serious
-# violence in public places peaks (18:00-23:00, every day)
+# kept for callers that import it; the plan no longer invents times from it: with no
+# hour profile (month or day data) visit times are left to be set locally
 DEFAULT_PATROL_WINDOW = (18, 5)  # start hour, length in hours
+TIMES_SET_LOCALLY = "time to be set locally (no hour profile in the data)"
 PATROL_COLUMNS = ("time", SPOT_ID, "x", "y", "minutes", "activity", "interactions")
 
 _ALIASES = {
@@ -46,28 +58,83 @@ _ALIASES = {
 }
 
 
+def plan_start_of(
+    today: pd.Timestamp | str | None, plan_start: pd.Timestamp | str | None, *, tz: object
+) -> pd.Timestamp:
+    """First day of the plan: ``plan_start``, or the Monday after ``today``; never past.
+
+    ``today`` defaults to the current date in ``tz``.
+
+    Examples
+    --------
+    >>> plan_start_of("2026-02-02", None, tz="Europe/London")  # a Monday: the next one
+    Timestamp('2026-02-09 00:00:00+0000', tz='Europe/London')
+    >>> plan_start_of("2026-02-04", "2026-02-05", tz="Europe/London")
+    Timestamp('2026-02-05 00:00:00+0000', tz='Europe/London')
+    """
+    day = _local_day(today, tz) if today is not None else _local_day(pd.Timestamp.now(tz=tz), tz)
+    if plan_start is None:
+        return _local_day(day.tz_localize(None) + pd.Timedelta(days=7 - day.day_of_week), tz)
+    start = _local_day(plan_start, tz)
+    if start < day:
+        msg = (
+            f"plan_start {start:%Y-%m-%d} is in the past (today is {day:%Y-%m-%d}); give a "
+            f"date from today on, or leave it out for next Monday."
+        )
+        raise OptionError(msg)
+    return start
+
+
+def _local_day(when: object, tz: object) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(when)
+    except (TypeError, ValueError) as exc:
+        msg = f"{when!r} is not a date; use YYYY-MM-DD (e.g. 2026-02-09)."
+        raise OptionError(msg) from exc
+    if stamp is pd.NaT:
+        msg = f"{when!r} is not a date; use YYYY-MM-DD (e.g. 2026-02-09)."
+        raise OptionError(msg)
+    if tz is not None:
+        stamp = stamp.tz_convert(tz) if stamp.tzinfo is not None else stamp.tz_localize(tz)
+    wall = stamp.tz_localize(None).normalize() if stamp.tzinfo is not None else stamp.normalize()
+    if tz is None:
+        return wall
+    return wall.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+
+
 def patrol_plan(
     spots: gpd.GeoDataFrame,
     *,
-    as_of: pd.Timestamp,
+    as_of: pd.Timestamp | None = None,
+    plan_start: pd.Timestamp | str | None = None,
+    today: pd.Timestamp | str | None = None,
     visit_minutes: int = VISIT_MINUTES,
     days: int = 7,
     crossover: bool = False,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """One visit per spot per day for the ``days`` days after ``as_of``.
+    """One visit per spot per day for the ``days`` days from ``plan_start``.
 
-    Each visit starts at a seeded random minute inside one of the spot's peak windows
-    (``peak_windows``, e.g. ``"Fri-Sat 22:00-02:00"``): a window starting on that weekday
-    when there is one, otherwise the same hours of any of its windows. Spots without peak
-    windows (month-resolution data) use :data:`DEFAULT_PATROL_WINDOW`, 18:00-23:00.
+    The plan is for the coming week, never the past: it starts on ``plan_start``
+    (default: the Monday after ``today``). Each visit starts at a seeded random minute
+    inside the spot's own busiest window for that weekday (``peak_by_day``, from its
+    hour-of-week harm profile); a weekday with no harm in the profile uses one of the
+    spot's overall ``peak_windows``. A spot with no profile at all (month- or
+    day-resolution data) gets its spot and day with no time (``start``/``end`` NaT,
+    ``window`` :data:`TIMES_SET_LOCALLY`): no minute is invented.
 
     Parameters
     ----------
     spots
-        ``SpotResult.spots`` (``spot_id``, ``rank``, ``area``, ``peak_windows``).
+        ``SpotResult.spots`` (``spot_id``, ``rank``, ``area``, ``peak_windows``,
+        ``peak_by_day``, ``place_name``).
     as_of
-        Day the spots were chosen; the plan starts the next day.
+        The data's as-of moment; gives the time zone when ``today``/``plan_start`` are
+        naive (it no longer sets the plan's dates).
+    plan_start
+        First day of the plan; must not be before ``today``.
+    today
+        The run date (default: the current date); tests pass a date.
     visit_minutes
         Length of each visit (default 15).
     days
@@ -81,46 +148,67 @@ def patrol_plan(
     Returns
     -------
     pandas.DataFrame
-        ``spot_id, rank, area, date, start, end, minutes, window, patrol, seed``; times
-        are local (the time zone of ``as_of``).
+        ``spot_id, rank, area, place_name, date, start, end, minutes, window, patrol,
+        seed``; times are local.
+
+    Raises
+    ------
+    OptionError
+        ``plan_start`` before ``today``, or not a date.
 
     Examples
     --------
-    >>> plan = patrol_plan(example_spots, as_of=pd.Timestamp("2025-12-31"))  # doctest: +SKIP
+    >>> plan = patrol_plan(example_spots, today="2026-01-07")  # doctest: +SKIP
     """
     check_positive(visit_minutes, name="visit_minutes")
     check_positive(days, name="days")
     require_columns(spots, [SPOT_ID, RANK], what="spots")
+    tz = pd.Timestamp(as_of).tz if as_of is not None else "Europe/London"
+    day0 = plan_start_of(today, plan_start, tz=tz)
     rng = np.random.default_rng(seed)
-    day0 = pd.Timestamp(as_of).normalize()
-    windows_text = (
-        spots["peak_windows"].fillna("").astype(str).tolist()
-        if "peak_windows" in spots.columns
-        else [""] * len(spots)
-    )
-    areas = spots[AREA_NAME].tolist() if AREA_NAME in spots.columns else [""] * len(spots)
+
+    def text(col: str) -> list[str]:
+        if col not in spots.columns:
+            return [""] * len(spots)
+        return spots[col].fillna("").astype(str).tolist()
+
     rows = []
-    for spot_id, rank, area, text in zip(
-        spots[SPOT_ID], spots[RANK], areas, windows_text, strict=True
+    for spot_id, rank, area, place, overall, per_day in zip(
+        spots[SPOT_ID],
+        spots[RANK],
+        text(AREA_NAME),
+        text(PLACE_NAME),
+        text(PEAK_WINDOWS),
+        text(PEAK_BY_DAY),
+        strict=True,
     ):
-        windows = parse_windows(text)
+        windows = parse_windows(overall)
+        daily = {w[0]: w for w in parse_windows(per_day)}
         controls = (
             set(rng.choice(days, size=days // 2, replace=False).tolist()) if crossover else set()
         )
         for d in range(days):
-            date = day0 + pd.Timedelta(days=d + 1)
-            start_h, length_h, label = _window_for(windows, date.day_of_week, rng)
-            span = max(length_h * 60 - int(visit_minutes), 0)
-            offset = int(rng.integers(0, span + 1))
-            start = date + pd.Timedelta(hours=start_h, minutes=offset)
+            date = _local_day(day0.tz_localize(None) + pd.Timedelta(days=d), tz)
+            chosen = _window_for(daily, windows, date.day_of_week, rng)
+            if chosen is None:
+                start = end = pd.NaT
+                label = TIMES_SET_LOCALLY
+            else:
+                start_h, length_h, label = chosen
+                span = max(length_h * 60 - int(visit_minutes), 0)
+                offset = int(rng.integers(0, span + 1))
+                wall = date.tz_localize(None) + pd.Timedelta(hours=start_h, minutes=offset)
+                start = wall.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+                end = start + pd.Timedelta(minutes=int(visit_minutes))
             rows.append(
                 {
                     SPOT_ID: spot_id,
                     RANK: int(rank),
                     AREA_NAME: area,
+                    PLACE_NAME: place,
                     "date": date.date().isoformat(),
                     "start": start,
-                    "end": start + pd.Timedelta(minutes=int(visit_minutes)),
+                    "end": end,
                     "minutes": int(visit_minutes),
                     "window": label,
                     "patrol": d not in controls,
@@ -131,6 +219,7 @@ def patrol_plan(
         SPOT_ID,
         RANK,
         AREA_NAME,
+        PLACE_NAME,
         "date",
         "start",
         "end",
@@ -139,18 +228,29 @@ def patrol_plan(
         "patrol",
         "seed",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    plan = pd.DataFrame(rows, columns=columns)
+    for col in ("start", "end"):
+        if len(plan):
+            times = pd.to_datetime(plan[col])
+            plan[col] = times.dt.tz_localize(tz) if times.dt.tz is None else times.dt.tz_convert(tz)
+    return plan
 
 
 def _window_for(
-    windows: list[tuple[int | None, int, int]], weekday: int, rng: np.random.Generator
-) -> tuple[int, int, str]:
+    daily: dict[int | None, tuple[int | None, int, int]],
+    windows: list[tuple[int | None, int, int]],
+    weekday: int,
+    rng: np.random.Generator,
+) -> tuple[int, int, str] | None:
+    """The window a visit on ``weekday`` starts in, or None when there is no profile."""
+    if weekday in daily:
+        _, start, length = daily[weekday]
+        return start, length, f"peak {start:02d}:00-{(start + length) % 24:02d}:00"
     if not windows:
-        start, length = DEFAULT_PATROL_WINDOW
-        return start, length, f"default {start:02d}:00-{(start + length) % 24:02d}:00"
+        return None
     same_day = [w for w in windows if w[0] == weekday]
     pool = same_day or windows
-    day, start, length = pool[int(rng.integers(0, len(pool)))]
+    _, start, length = pool[int(rng.integers(0, len(pool)))]
     kind = "peak" if same_day else "peak hours"
     return start, length, f"{kind} {start:02d}:00-{(start + length) % 24:02d}:00"
 
@@ -193,8 +293,7 @@ def read_patrols(
     if not p.exists():
         msg = f"--patrols file {p} does not exist; check the path."
         raise InputError(msg)
-    from hotspots.ingest._dates import check_tz, day_end, in_bounds
-    from hotspots.ingest._files import read_text_table
+    from hotspots.ingest import check_tz, day_end, in_bounds, read_text_table
 
     check_tz(tz)
     raw, rows, malformed, _notes = read_text_table(p)
@@ -299,7 +398,7 @@ def _outside(x: np.ndarray, y: np.ndarray, crs: str | int, *, lonlat: bool) -> n
     """Rows whose x/y lie outside the working CRS's area of use (missing x/y: False)."""
     from pyproj import CRS, Transformer
 
-    from hotspots.ingest._coords import outside_working_area
+    from hotspots.ingest import outside_working_area
 
     target = CRS.from_user_input(crs)
     have = np.isfinite(x) & np.isfinite(y)

@@ -13,7 +13,14 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["DAY_NAMES", "hour_of_week", "name_window", "parse_windows", "peak_windows"]
+__all__ = [
+    "DAY_NAMES",
+    "hour_of_week",
+    "name_window",
+    "parse_windows",
+    "peak_by_day",
+    "peak_windows",
+]
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WINDOW_RE = re.compile(
@@ -72,6 +79,31 @@ def peak_windows(profile: np.ndarray, *, window_hours: int = 4, n_windows: int =
         names.append(name_window(best, window_hours))
         taken[idx[best]] = True
     return names
+
+
+def peak_by_day(profile: np.ndarray, *, window_hours: int = 4) -> list[str]:
+    """For each weekday with harm, the busiest window starting that day (Monday first).
+
+    Ties go to the window whose first hour holds more harm, then the earliest start.
+
+    Examples
+    --------
+    >>> prof = np.zeros(168); prof[[20, 21, 24 + 9]] = [2.0, 1.0, 4.0]  # Mon 20-22, Tue 09
+    >>> peak_by_day(prof, window_hours=4)
+    ['Mon-Tue 20:00-00:00', 'Tue 09:00-13:00']
+    """
+    prof = np.asarray(profile, dtype="float64")
+    idx = (np.arange(168)[:, None] + np.arange(window_hours)[None, :]) % 168
+    sums = prof[idx].sum(axis=1)
+    out: list[str] = []
+    for day in range(7):
+        hours = np.arange(day * 24, day * 24 + 24)
+        if prof[hours].sum() <= 0:
+            continue  # no harm that day: no window named for it
+        best = sums[hours]
+        tied = hours[np.isclose(best, best.max(), rtol=1e-12, atol=0.0)]
+        out.append(name_window(int(tied[np.argmax(prof[tied])]), window_hours))
+    return out
 
 
 def parse_windows(text: str) -> list[tuple[int | None, int, int]]:

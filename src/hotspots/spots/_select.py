@@ -65,10 +65,17 @@ def select_units(
     return chosen.reset_index(drop=True)
 
 
-def headline(n_spots: int, harm_share: float, area_share: float) -> str:
-    """'20 spots hold 41% of harm in 2.6% of the area'."""
+def headline(
+    n_spots: int, harm_share: float, area_share: float, *, study: str | None = None
+) -> str:
+    """'20 spots hold 41% of harm in 2.6% of the area (areas layer, 3,677.0 km²)'.
+
+    ``study`` names the area denominator and its size; every share-of-area figure
+    carries it.
+    """
     noun = "spot holds" if n_spots == 1 else "spots hold"
-    return f"{n_spots} {noun} {harm_share:.0%} of harm in {_pct(area_share)} of the area"
+    text = f"{n_spots} {noun} {harm_share:.0%} of harm in {_pct(area_share)} of the area"
+    return f"{text} ({study})" if study else text
 
 
 def _pct(share: float) -> str:

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots._time import Window, in_window
 from hotspots.schema import (
     AREA_M2,
     AREA_NAME,
@@ -17,23 +18,32 @@ from hotspots.schema import (
     HARM_PER_HA,
     HARM_PREVIOUS,
     HARM_SHARE,
+    INSTITUTION,
+    LOCATION,
     N_INCIDENTS,
+    N_POINTS,
     OCCURRED_AT,
     OFFENCE_MIX,
+    PEAK_BY_DAY,
     PEAK_WINDOWS,
+    PLACE_NAME,
     RANK,
     SPOT_ID,
+    SPOT_STATUSES,
     STATUS,
     TIME_RESOLUTION,
+    TOP_POINT_SHARE,
     TREND,
+    TRENDS,
 )
 from hotspots.spots._inputs import (
     MIN_PROFILE_INCIDENTS,
     TREND_BAND,
+    institution_of,
     offence_slug,
-    window_mask,
+    place_name_of,
 )
-from hotspots.spots._profile import hour_of_week, peak_windows
+from hotspots.spots._profile import hour_of_week, peak_by_day, peak_windows
 from hotspots.spots._select import headline
 from hotspots.spots._units import unit_ids_of_points
 
@@ -42,6 +52,7 @@ __all__ = [
     "harm_in_spots",
     "peaks",
     "share",
+    "snap_columns",
     "status_of",
     "summarise",
     "trend_of",
@@ -49,10 +60,10 @@ __all__ = [
 
 
 def harm_in_spots(
-    data: gpd.GeoDataFrame, end_day: pd.Timestamp, days: int, spots: gpd.GeoDataFrame, opts: dict
+    data: gpd.GeoDataFrame, window: Window, spots: gpd.GeoDataFrame, opts: dict
 ) -> np.ndarray:
     """Harm of the given window in each spot (previous look-back for the trend)."""
-    prev = data[window_mask(data[OCCURRED_AT], end_day, days)]
+    prev = data[in_window(data, window)]
     if len(prev) == 0 or len(spots) == 0:
         return np.zeros(len(spots))
     harm = prev[HARM].to_numpy(dtype="float64")
@@ -67,11 +78,65 @@ def harm_in_spots(
     return sums.reindex(spots[SPOT_ID].to_numpy()).fillna(0.0).to_numpy(dtype="float64")
 
 
-def trend_of(harm: np.ndarray, previous: np.ndarray) -> np.ndarray:
+def trend_of(harm: np.ndarray, previous: np.ndarray, *, earlier_data: bool) -> np.ndarray:
+    """``trend`` of each spot: this window's harm against the previous equal window.
+
+    ``up`` / ``down`` beyond +-:data:`TREND_BAND` (10%) of the previous harm, else
+    ``steady``; a spot with no previous harm where the data covers the previous window is
+    ``up``. Where the data does not reach back over the whole previous window
+    (``earlier_data`` False) every trend is ``no_earlier_data``: never "new", which is a
+    status (against the previous run), not a trend.
+
+    Examples
+    --------
+    >>> trend_of(np.array([11.0, 12.0, 8.0, 5.0]), np.array([10.0, 10.0, 10.0, 0.0]),
+    ...          earlier_data=True).tolist()
+    ['steady', 'up', 'down', 'up']
+    """
+    harm = np.asarray(harm, dtype="float64")
+    previous = np.asarray(previous, dtype="float64")
+    up_, down_, steady_, no_earlier = TRENDS
+    if not earlier_data:
+        return np.full(len(harm), no_earlier, dtype=object)
     up = harm > previous * (1 + TREND_BAND)
     down = harm < previous * (1 - TREND_BAND)
-    out = np.where(up, "up", np.where(down, "down", "flat")).astype(object)
-    out[previous <= 0] = "new"
+    return np.where(up, up_, np.where(down, down_, steady_)).astype(object)
+
+
+def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
+    """Location text, distinct points and top point share of each unit's incidents.
+
+    ``location`` is the most common location text (ties: alphabetical), ``place_name``
+    that text without "On or near", ``n_points`` the number of distinct coordinates,
+    ``top_point_share`` the share of the unit's incidents at its busiest coordinate and
+    ``institution`` the kind named by the location (see ``INSTITUTIONS``).
+    """
+    inside = of >= 0
+    unit = of[inside]
+    xy = window.get_coordinates().to_numpy()[inside]
+    out: dict[str, np.ndarray] = {
+        LOCATION: np.full(n_units, "", dtype=object),
+        N_POINTS: np.zeros(n_units, dtype="int64"),
+        TOP_POINT_SHARE: np.zeros(n_units, dtype="float64"),
+    }
+    if len(unit):
+        pts = pd.DataFrame({"u": unit, "x": xy[:, 0], "y": xy[:, 1]})
+        per = pts.groupby(["u", "x", "y"], sort=False).size().rename("n").reset_index()
+        out[N_POINTS][:] = np.bincount(per["u"], minlength=n_units)
+        top = per.groupby("u")["n"].max()
+        total = np.bincount(unit, minlength=n_units)
+        out[TOP_POINT_SHARE][top.index.to_numpy()] = top.to_numpy() / total[top.index.to_numpy()]
+        if LOCATION in window.columns:
+            text = window[LOCATION].astype("string").fillna("").to_numpy(dtype=object)[inside]
+            loc = pd.DataFrame({"u": unit, "t": text})
+            loc = loc[loc["t"] != ""]
+            counts = loc.groupby(["u", "t"]).size().rename("n").reset_index()
+            best = counts.sort_values(
+                ["u", "n", "t"], ascending=[True, False, True], kind="stable"
+            ).drop_duplicates("u")
+            out[LOCATION][best["u"].to_numpy()] = best["t"].to_numpy(dtype=object)
+    out[PLACE_NAME] = np.array([place_name_of(t) for t in out[LOCATION]], dtype=object)
+    out[INSTITUTION] = np.array([institution_of(t) for t in out[LOCATION]], dtype=object)
     return out
 
 
@@ -89,24 +154,31 @@ def status_of(
     else:
         persisting = spots[SPOT_ID].isin(set(previous[SPOT_ID])).to_numpy()
         dropped = previous[~previous[SPOT_ID].isin(set(spots[SPOT_ID])).to_numpy()]
-    status = np.where(persisting, "persisting", "new").astype(object)
+    new, persisting_, _dropped = SPOT_STATUSES
+    status = np.where(persisting, persisting_, new).astype(object)
     return status, dropped.reset_index(drop=True)
 
 
-def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
-    window = run["window"]
+def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+    """Peak windows, the busiest window of each weekday, and a note, per spot."""
+    window = run["incidents"]
     names = np.full(len(spots), "", dtype=object)
+    by_day = np.full(len(spots), "", dtype=object)
     if len(spots) == 0:
-        return names, ""
+        return names, by_day, ""
     exact = (
         window[TIME_RESOLUTION].astype(str).to_numpy() == "exact"
         if TIME_RESOLUTION in window.columns
         else np.ones(len(window), dtype=bool)
     )
     if not exact.any():
-        return names, (
-            "Dates are month- or day-resolution: no hour-of-week profile, so peak "
-            "windows are blank and patrol times use the default evening window."
+        return (
+            names,
+            by_day,
+            (
+                "Dates are month- or day-resolution: no hour-of-week profile, so peak "
+                "windows are blank and the patrol plan leaves visit times to be set locally."
+            ),
         )
     pos = pd.Series(np.arange(len(spots)), index=spots["_unit"].to_numpy())
     spot_of = pos.reindex(run["units"].of).to_numpy()  # NaN: incident not in a chosen spot
@@ -120,6 +192,7 @@ def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str
     for i in range(len(spots)):
         if counts[i] >= MIN_PROFILE_INCIDENTS:
             names[i] = "; ".join(peak_windows(profiles[i]))
+            by_day[i] = "; ".join(peak_by_day(profiles[i]))
         else:
             few += 1
     note = (
@@ -133,13 +206,15 @@ def peaks(run: dict[str, Any], spots: gpd.GeoDataFrame) -> tuple[np.ndarray, str
             f"{int((~exact).sum())} incidents without exact "
             "times are left out of the hour profiles."
         )
-    return names, note
+    return names, by_day, note
 
 
 # ---------------------------------------------------------------- columns and summary
 def _offence_mix(frame: pd.DataFrame, offences: Sequence[str]) -> np.ndarray:
     parts = []
     for name in offences:
+        if offence_slug(name) not in frame.columns:  # e.g. previous spots given by id only
+            continue
         n = frame[offence_slug(name)].astype("int64")
         parts.append(pd.Series(np.where(n > 0, name + ": " + n.astype(str), ""), index=frame.index))
     if not parts:
@@ -158,7 +233,7 @@ def finish_columns(
     out = spots.copy()
     if status is not None:
         out[STATUS] = status
-        for col in (HARM_PREVIOUS, TREND, PEAK_WINDOWS):
+        for col in (HARM_PREVIOUS, TREND, PEAK_WINDOWS, PEAK_BY_DAY):
             if col not in out.columns:
                 out[col] = np.nan if col == HARM_PREVIOUS else ""
     out[OFFENCE_MIX] = _offence_mix(out, offences)
@@ -169,6 +244,11 @@ def finish_columns(
         RANK,
         AREA_RANK,
         AREA_NAME,
+        PLACE_NAME,
+        LOCATION,
+        N_POINTS,
+        TOP_POINT_SHARE,
+        INSTITUTION,
         HARM,
         HARM_SHARE,
         N_INCIDENTS,
@@ -180,6 +260,7 @@ def finish_columns(
         TREND,
         STATUS,
         PEAK_WINDOWS,
+        PEAK_BY_DAY,
         *extras,
     ]
     return out[[c for c in order if c in out.columns] + [out.geometry.name]]
@@ -242,14 +323,24 @@ def summarise(
         "study_area_km2": study_m2 / 1e6,
         "area_share": area_share,
         "study_area": run["study_what"],
-        "headline": headline(len(spots), harm_share, area_share),
+        "study_area_text": (
+            f"{run['study_what']}, {study_m2 / 1e6:,.1f} km²" if study_m2 > 0 else run["study_what"]
+        ),
+        "headline": headline(
+            len(spots),
+            harm_share,
+            area_share,
+            study=f"{run['study_what']}, {study_m2 / 1e6:,.1f} km²" if study_m2 > 0 else None,
+        ),
         "n_candidates": int(len(cands)),
         "n_new": int((spots[STATUS] == "new").sum()),
         "n_persisting": int((spots[STATUS] == "persisting").sum()),
         "n_dropped": len(dropped),
         "dropped": dropped[SPOT_ID].tolist(),
-        "window_start": run["start"].date().isoformat(),
-        "window_end": run["end"].date().isoformat(),
+        "window_start": run["window"].start.date().isoformat(),
+        "window_end": run["window"].last_day.date().isoformat(),
+        "window": run["window"].label,
+        "window_months": run["window"].label if run["window"].months is not None else None,
         "per_area": per_area,
         "notes": notes,
         **run["units"].extra,

@@ -1,0 +1,129 @@
+"""Districts from LSOA names, strays and the study area (hand-worked, then real forces)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from tests.conftest import shared_path
+
+from hotspots.errors import SchemaError
+from hotspots.schema import HARM, LSOA_NAME, OCCURRED_AT, OFFENCE, TIME_RESOLUTION
+from hotspots.spots import find_spots
+from hotspots.studyarea import district_of_lsoa_name, study_area_from_lsoa_names
+
+
+def test_district_of_lsoa_name():
+    names = pd.Series(["Amber Valley 005E", "Southend-on-Sea 012B", " Basildon 001A ", None])
+    assert district_of_lsoa_name(names).tolist() == [
+        "Amber Valley",
+        "Southend-on-Sea",
+        "Basildon",
+        pd.NA,
+    ]
+
+
+def town() -> gpd.GeoDataFrame:
+    """'Town': 16 points on a 1 km lattice 0..3000 m (a 3 x 3 km square, 9 km²), 10 records
+    at each lattice point (160); 1 Town record 50 km east (far from its district); 1 'Kent'
+    record 200 km north (a district with 1 of 162 records: 0.6% < 1%)."""
+    g = np.arange(0, 3001, 1000.0)
+    xx, yy = np.meshgrid(g, g)
+    x = np.repeat(xx.ravel(), 10).tolist() + [50_000.0, 0.0]
+    y = np.repeat(yy.ravel(), 10).tolist() + [0.0, 200_000.0]
+    names = ["Town 001A"] * 160 + ["Town 002B", "Kent 001A"]
+    return gpd.GeoDataFrame({LSOA_NAME: names}, geometry=gpd.points_from_xy(x, y), crs=27700)
+
+
+def test_strays_flagged_with_reasons_and_kept_out_of_the_study_area():
+    area = study_area_from_lsoa_names(town(), min_share=0.01)
+    assert area.districts["area"].tolist() == ["Town"]
+    assert area.n_strays == 2
+    assert area.stray_reason[-2:].tolist() == ["far_from_district", "outside_force_districts"]
+    assert area.district.iloc[0] == "Town"
+    assert area.district.iloc[-2:].isna().all()
+    # the hull of the lattice is the 3 x 3 km square; grown cells cover all of it
+    assert area.area_km2 == pytest.approx(9.0)
+    assert area.text == "force districts from police.uk LSOA names (1), 9.0 km²"
+    assert "2 stray records kept out of it" in area.note()
+
+
+def test_without_lsoa_names_is_refused():
+    with pytest.raises(SchemaError, match="no 'lsoa_name' column"):
+        study_area_from_lsoa_names(town().drop(columns=[LSOA_NAME]))
+
+
+def test_find_spots_names_the_study_area_in_its_figures():
+    pts = town()
+    pts[OCCURRED_AT] = pd.Timestamp("2025-06-01", tz="Europe/London")
+    pts[OFFENCE] = "Robbery"
+    pts[HARM] = 10.0
+    pts[TIME_RESOLUTION] = "month"
+    area = study_area_from_lsoa_names(pts, min_share=0.01)
+    r = find_spots(pts, top=1, offences=None, study_area=area)
+    assert r.summary["study_area_km2"] == pytest.approx(9.0)
+    assert r.summary["headline"].endswith(
+        "(force districts from police.uk LSOA names (1), 9.0 km²)"
+    )
+    # one 150 m cell of 9 km²: 0.0225 / 9 = 0.25%
+    assert r.summary["area_share"] == pytest.approx(0.0225 / 9.0)
+
+
+# ---------------------------------------------------------------- real forces
+# Published force areas, ONS standard area measurements (km², rounded): the reference
+# for forces without a boundary file here. Essex also has its real boundary.
+FORCE_AREA_KM2 = {
+    "essex": 3_670,
+    "devon-and-cornwall": 10_270,
+    "hampshire": 4_150,
+    "lancashire": 3_075,
+    "northumbria": 5_555,
+    "sussex": 3_790,
+}
+
+
+def _police_uk(force: str) -> gpd.GeoDataFrame:
+    folder = shared_path("police_uk", f"{force}_2025")
+    cols = ["Longitude", "Latitude", "LSOA name", "LSOA code"]
+    raw = pd.concat(
+        [pd.read_csv(f, usecols=cols) for f in sorted(folder.glob("*.csv.gz"))],
+        ignore_index=True,
+    ).dropna(subset=["Longitude", "Latitude"])
+    pts = gpd.GeoDataFrame(
+        {LSOA_NAME: raw["LSOA name"].to_numpy(), "lsoa_code": raw["LSOA code"].to_numpy()},
+        geometry=gpd.points_from_xy(raw["Longitude"], raw["Latitude"]),
+        crs=4326,
+    )
+    return pts.to_crs(27700)
+
+
+def _lsoa_point_hulls_km2(pts: gpd.GeoDataFrame, keep: np.ndarray) -> float:
+    import shapely
+
+    sub = pts[keep]
+    hulls = sub.geometry.groupby(sub["lsoa_code"].to_numpy()).agg(
+        lambda g: shapely.convex_hull(shapely.multipoints(g.to_numpy()))
+    )
+    return float(shapely.union_all(hulls.to_numpy()).area) / 1e6
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("force", sorted(FORCE_AREA_KM2))
+def test_study_area_of_real_forces(force):
+    pts = _police_uk(force)
+    area = study_area_from_lsoa_names(pts)
+    ref = FORCE_AREA_KM2[force]
+    assert abs(area.area_km2 - ref) / ref < 0.20, (force, area.area_km2, ref)
+    # never smaller than what the force districts' LSOA points themselves cover
+    assert area.area_km2 >= _lsoa_point_hulls_km2(pts, ~area.stray)
+    assert 0 < area.n_strays < 0.01 * len(pts)
+    if force == "essex":
+        boundary = gpd.read_file(
+            shared_path("boundaries", "essex_police_force_area.geojson")
+        ).to_crs(27700)
+        real_km2 = float(boundary.area.sum()) / 1e6
+        assert abs(area.area_km2 - real_km2) / real_km2 < 0.10
+        assert len(area.districts) == 14
+        assert "Redbridge" not in set(area.districts["area"])
