@@ -157,3 +157,16 @@ def test_study_area_of_real_forces(force):
         assert abs(area.area_km2 - real_km2) / real_km2 < 0.10
         assert len(area.districts) == 14
         assert "Redbridge" not in set(area.districts["area"])
+
+
+def test_districts_as_areas_are_named_in_the_figures():
+    pts = town()
+    pts[OCCURRED_AT] = pd.Timestamp("2025-06-01", tz="Europe/London")
+    pts[OFFENCE] = "Robbery"
+    pts[HARM] = 10.0
+    pts[TIME_RESOLUTION] = "month"
+    area = study_area_from_lsoa_names(pts, min_share=0.01)
+    r = find_spots(pts, top=1, offences=None, areas=area.districts, study_area=area)
+    assert r.spots["area"].tolist() == ["Town"]
+    assert r.summary["study_area"] == "force districts from police.uk LSOA names (1)"
+    assert any("2 incidents in the window lie outside every area" in n for n in r.summary["notes"])
