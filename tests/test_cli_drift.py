@@ -22,6 +22,7 @@ ALLOWED = {
     ("demo", "--seed"): "seed of the synthetic town (default 20261124), also the run's",
     ("demo", "--end"): "last day of the synthetic incidents",
     ("evaluate", "--end"): "no backtest period starts on or after this date",
+    ("evaluate", "--start"): "first backtest period start (compare/target/impact share theirs)",
     ("evaluate", "--offences"): (
         "evaluate still scores every offence by default; it moves to the weekly run's set "
         "with the evaluate registry (issue 9, other branch)"
@@ -217,6 +218,6 @@ def test_weekly_parses_the_nine_flags(tmp_path, capsys):
 def test_harm_advice_names_flags_every_weighting_command_has():
     flags = declarations()
     weighing = {c for c, _ in flags["--harm-table"]}
-    assert weighing == {"ingest", "spots", "weekly", "evaluate"}
+    assert weighing == {"ingest", "spots", "weekly", "evaluate", "compare", "target", "impact"}
     for flag in ("--harm-map", "--harm-unknown"):
         assert {c for c, _ in flags[flag]} == weighing

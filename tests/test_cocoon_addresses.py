@@ -133,7 +133,7 @@ def test_index_nearest_and_ties():
 
 def test_index_refuses_non_points():
     layer = gpd.GeoDataFrame({ADDRESS_ID: ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=27700)
-    with pytest.raises(TypeError, match="addresses must be points"):
+    with pytest.raises(InputError, match="addresses must be points"):
         AddressIndex(layer)
 
 

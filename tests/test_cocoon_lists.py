@@ -315,3 +315,92 @@ def test_visit_list_invariants(seed, nearest, radius_m):
             f"200-{radius_m:g}",
             f"100-{radius_m:g}",
         }
+
+
+# ---------------------------------------------------------------- lists for the doors
+
+
+@pytest.mark.parametrize(
+    ("numbers", "bridge", "text"),
+    [
+        ([1, 3, 5, 7, 2, 4, 6, 15, 20, 22], (), "odd 1\u20137, 15; even 2\u20136, 20\u201322"),
+        ([1, 3, 7, 9], (5,), "odd 1\u20139"),  # 5 is mandatory: listed on its own row
+        ([1, 3, 7, 9], (11,), "odd 1\u20133, 7\u20139"),  # a bridge never ends a run
+        ([4], (), "even 4"),
+        (list(range(1, 60, 4)), (), "odd 1, 5, 9, 13, 17, 21, +9 more"),
+    ],
+)
+def test_house_ranges_by_hand(numbers, bridge, text):
+    from hotspots.cocoon.lists import house_ranges
+
+    assert house_ranges(numbers, bridge=bridge) == text
+
+
+def _door_visits(addresses, streets, mandatory, **extra):
+    n = len(addresses)
+    return pd.DataFrame(
+        {
+            "zone_id": extra.get("zones", ["Z1"] * n),
+            "address": addresses,
+            "street": streets,
+            "distance_m": [10.0 * (i + 1) for i in range(n)],
+            "order": pd.array(range(1, n + 1), dtype="Int64"),
+            "mandatory": mandatory,
+            "is_burgled_address": extra.get("burgled", [False] * n),
+        }
+    )
+
+
+def test_door_groups_by_hand():
+    from hotspots.cocoon import lists
+
+    visits = _door_visits(
+        [
+            "1 Victim Rd",
+            "3 Elm Rd",
+            "5 Elm Rd",
+            "7 Elm Rd",
+            "9 Elm Rd",
+            "2 Ash Way",
+            "Rose Cottage",
+        ],
+        ["Victim Rd", "Elm Rd", "Elm Rd", "Elm Rd", "Elm Rd", "Ash Way", None],
+        [False, True, False, False, False, False, False],
+        burgled=[True, False, False, False, False, False, False],
+    )
+    got = lists.door_groups(visits)
+    assert got[["kind", "address", "numbers", "count"]].values.tolist() == [
+        ["mandatory", "3 Elm Rd", "", 1],
+        ["group", "Elm Rd", "odd 5\u20139", 3],  # nearest at 30 m
+        ["group", "Ash Way", "even 2", 1],
+        ["group", "(street unknown)", "Rose Cottage", 1],
+    ]
+    assert got["nearest_m"].tolist() == pytest.approx([20.0, 30.0, 60.0, 70.0])
+    assert "1 Victim Rd" not in got["address"].tolist()
+    full = lists.door_groups(visits, detail=True)
+    assert full["address"].tolist() == [
+        "3 Elm Rd", "5 Elm Rd", "7 Elm Rd", "9 Elm Rd", "2 Ash Way", "Rose Cottage"
+    ]  # fmt: skip
+
+
+def test_door_groups_postcode_units_by_sector():
+    from hotspots.cocoon import lists
+
+    units = ["SS16 5NL", "SS165NP", "SS16 5NA", "SS13 1AB", "SS16 5GX"]
+    visits = _door_visits(units, [None] * 5, [True, False, False, False, False])
+    assert lists.address_unit(visits) == "postcode units"
+    got = lists.door_groups(visits)
+    assert got[["address", "numbers", "count"]].values.tolist() == [
+        ["SS16 5NL", "", 1],
+        ["SS16 5", "5GX, 5NA, 5NP", 3],
+        ["SS13 1", "1AB", 1],
+    ]
+    assert lists.address_unit(visits.assign(address=["1 A Rd"] + units[1:])) == "homes"
+
+
+def test_door_groups_rejects_an_unknown_unit():
+    from hotspots.cocoon import lists
+    from hotspots.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"unit must be one of \('auto', 'homes'"):
+        lists.door_groups(_door_visits(["1 A Rd"], ["A Rd"], [True]), unit="flats")

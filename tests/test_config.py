@@ -183,3 +183,14 @@ def test_version_and_help_import_no_geospatial_stack():
         imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
         heavy = {"geopandas", "pandas", "shapely", "folium"} & imported
         assert not heavy, (args, heavy)
+
+
+def test_choice_lists_agree_with_the_stages():
+    # config cannot import the stages (no pandas at start-up), so the lists are checked here
+    from hotspots.cocoon.zones import MONTH_DATES
+    from hotspots.nearrepeat.knox import knox_test
+    from hotspots.spots import METHODS
+
+    assert config.SPOT_METHODS == METHODS
+    assert config.MONTH_DATES == MONTH_DATES
+    assert knox_test.__kwdefaults__["n_permutations"] == config.KNOX_PERMUTATIONS

@@ -11,19 +11,19 @@ import pytest
 import shapely
 
 from hotspots.errors import CRSError, OptionError, SchemaError, TimeResolutionError
-from hotspots.evaluate import (
-    METHODS,
-    MethodParams,
-    TrainingData,
-    backtest,
-    cocoon_backtest,
-    gistar_z,
-    score_cells,
-    study_grid,
-)
+from hotspots.evaluate import METHODS, backtest, cocoon_backtest
 from hotspots.schema import HARM, OCCURRED_AT, OFFENCE, TIME_RESOLUTION
+from hotspots.spots import MethodParams, TrainingData, gi_star_dense, score_cells, study_grid
 
 TZ = "Europe/London"
+
+
+def run_backtest(*args, **kwargs):
+    """The backtest over every offence of the fixture (its default is the serious-violence set)."""
+    kwargs.setdefault("offences", None)
+    return backtest(*args, **kwargs)
+
+
 DAY_NS = 86_400 * 10**9
 
 
@@ -127,7 +127,8 @@ def test_gistar_matches_esda():
         warnings.simplefilter("ignore")
         w = libpysal.weights.lat2W(6, 6, rook=False)  # row-major ids = our raster order
         expected = esda.G_Local(values, w, transform="B", star=True, permutations=0).Zs
-    np.testing.assert_allclose(gistar_z(grid, values), expected, rtol=1e-9)
+    z = gi_star_dense(grid.to_dense(values), grid.mask).z
+    np.testing.assert_allclose(z, expected, rtol=1e-9)
 
 
 def test_kde_peaks_at_the_busy_cell_and_is_symmetric():
@@ -146,7 +147,7 @@ def test_dbscan_scores_the_cluster_cells():
     noise = rng.uniform(0, 1500, size=(10, 2))
     frame = incidents(np.vstack([cluster, noise]), ["2024-02-20"] * 50)
     grid = study_grid(frame, cell_m=150, areas=box_areas(1500))
-    params = MethodParams(eps_m=100.0, dbscan_min_incidents=10)
+    params = MethodParams(eps_m=100.0, min_harm=10.0)
     score, own = score_cells("dbscan", grid, training(grid, frame, "2024-03-01"), params)
     covered = score > 0
     assert grid.cell_of(np.array([825.0]), np.array([825.0]))[0] in np.flatnonzero(covered)
@@ -175,19 +176,19 @@ def hand_backtest_frame() -> gpd.GeoDataFrame:
 
 def test_backtest_by_hand():
     frame = hand_backtest_frame()
-    result = backtest(
+    result = run_backtest(
         frame,
         start="2024-01-08",
         end="2024-01-09",
         lookback_days=7,
         coverage=(0.01,),
-        methods=("harm_grid", "count_grid"),
+        methods=("grid", "count_grid"),
         areas=box_areas(1500),
     )
     assert result.study["n_cells"] == 100
     ev = result.evaluation.set_index(["method", "metric"])["value"]
     # harm-grid picks B (harm 100 > 50): no hits; count-grid picks A (5 > 1): 3 of 4 hits
-    assert ev[("harm_grid", "hit_rate")] == pytest.approx(0.0)
+    assert ev[("grid", "hit_rate")] == pytest.approx(0.0)
     assert ev[("count_grid", "hit_rate")] == pytest.approx(0.75)
     assert ev[("count_grid", "pai")] == pytest.approx(0.75 / 0.01)
     assert ev[("count_grid", "pei")] == pytest.approx(1.0)
@@ -209,8 +210,8 @@ def test_backtest_is_deterministic_and_records_the_seed():
     dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, 120, 600), unit="D")
     frame = incidents(xy, dates.strftime("%Y-%m-%d %H:%M"), resolution="exact")
     kwargs = {"lookback_days": 56, "coverage": (0.01, 0.05), "methods": METHODS, "seed": 4}
-    first = backtest(frame, **kwargs)
-    second = backtest(frame, **kwargs)
+    first = run_backtest(frame, **kwargs)
+    second = run_backtest(frame, **kwargs)
     pd.testing.assert_frame_equal(first.evaluation, second.evaluation)
     assert first.parameters["seed"] == 4
     assert first.periods["period_start"].dt.day_of_week.eq(0).all()  # Mondays
@@ -225,8 +226,8 @@ def test_backtest_monthly_on_month_data():
     months = [f"2025-{m:02d}-01" for m in range(1, 7) for _ in range(5)]
     rng = np.random.default_rng(2)
     frame = incidents(rng.uniform(0, 2000, size=(30, 2)), months, resolution="month")
-    result = backtest(
-        frame, period="month", lookback_days=90, coverage=(0.05,), methods=("harm_grid",)
+    result = run_backtest(
+        frame, period="month", lookback_days=90, coverage=(0.05,), methods=("grid",)
     )
     assert [f"{t:%Y-%m}" for t in result.periods["period_start"]] == [
         "2025-04",
@@ -242,7 +243,7 @@ def test_last_period_is_the_previous_calendar_month():
     months = [f"2025-{m:02d}-01" for m in range(1, 7) for _ in range(5)]
     xy = np.column_stack([np.arange(30) * 160.0 + 5, np.full(30, 5.0)])  # 30 distinct cells
     frame = incidents(xy, months, resolution="month")
-    result = backtest(
+    result = run_backtest(
         frame,
         period="month",
         lookback_days=90,
@@ -259,13 +260,13 @@ def test_last_period_is_the_previous_calendar_month():
 def test_weekly_periods_on_month_data_are_refused():
     frame = incidents([[0, 0], [500, 500]], ["2025-01-01", "2025-02-01"], resolution="month")
     with pytest.raises(TimeResolutionError, match="--period month"):
-        backtest(frame, period="week")
+        run_backtest(frame, period="week")
 
 
 def test_missing_harm_names_the_fix():
     frame = hand_backtest_frame().drop(columns=[HARM])
     with pytest.raises(SchemaError, match=r"missing column\(s\) \['harm'\].*apply_harm"):
-        backtest(frame)
+        run_backtest(frame)
 
 
 def test_missing_dates_or_points_are_refused_with_counts():
@@ -273,23 +274,23 @@ def test_missing_dates_or_points_are_refused_with_counts():
     frame.loc[0, OCCURRED_AT] = pd.NaT
     frame.loc[1, "geometry"] = None
     with pytest.raises(SchemaError, match=r"1 incident\(s\) have no occurred_at and 1 no point"):
-        backtest(frame, lookback_days=7)
+        run_backtest(frame, lookback_days=7)
 
 
 def test_unknown_offence_lists_the_categories():
-    with pytest.raises(OptionError, match=r"\['Robbery'\] not found.*\['Burglary'\]"):
-        backtest(hand_backtest_frame(), offences=["Robbery"], lookback_days=7)
+    with pytest.raises(OptionError, match=r"\['Robbery'\] not in the data.*\['Burglary'\]"):
+        run_backtest(hand_backtest_frame(), offences=["Robbery"], lookback_days=7)
 
 
 def test_no_period_fits_suggests_a_shorter_lookback():
     with pytest.raises(OptionError, match="shorter --lookback-days"):
-        backtest(hand_backtest_frame(), lookback_days=365)
+        run_backtest(hand_backtest_frame(), lookback_days=365)
 
 
 @pytest.mark.parametrize(
     ("option", "value", "pattern"),
     [
-        ("methods", ("harm_grid", "magic"), "method must be one of"),
+        ("methods", ("grid", "magic"), "method must be one of"),
         ("period", "day", "period must be one of"),
         ("coverage", (0.0,), "coverage must be a finite number > 0"),
         ("coverage", (2.0,), "between 0 and 1"),
@@ -297,7 +298,7 @@ def test_no_period_fits_suggests_a_shorter_lookback():
 )
 def test_bad_options(option, value, pattern):
     with pytest.raises(OptionError, match=pattern):
-        backtest(hand_backtest_frame(), lookback_days=7, **{option: value})
+        run_backtest(hand_backtest_frame(), lookback_days=7, **{option: value})
 
 
 # ---------------------------------------------------------------- cocoons
@@ -332,11 +333,11 @@ def test_hit_rate_grows_with_coverage_and_pai_is_hit_rate_over_area():
     xy = np.vstack([rng.normal(1500, 200, size=(300, 2)), rng.uniform(0, 3000, size=(300, 2))])
     dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, 90, 600), unit="D")
     frame = incidents(xy, dates.strftime("%Y-%m-%d %H:%M"), resolution="exact")
-    result = backtest(
+    result = run_backtest(
         frame,
         lookback_days=28,
         coverage=(0.01, 0.02, 0.05, 0.2),
-        methods=("harm_grid", "kde", "gistar", "promap"),
+        methods=("grid", "kde", "gistar", "promap"),
     )
     wide = result.evaluation.pivot_table(
         index=["method", "period_start", "coverage"], columns="metric", values="value"
@@ -347,11 +348,30 @@ def test_hit_rate_grows_with_coverage_and_pai_is_hit_rate_over_area():
     assert (wide["hit_rate"].between(0, 1)).all()
 
 
-def test_offences_match_ignoring_case_and_spaces():
+def test_offences_follow_the_spots_rule_exact_names_stripped():
     frame = hand_backtest_frame()
+    kwargs = {
+        "start": "2024-01-08",
+        "end": "2024-01-09",
+        "lookback_days": 7,
+        "coverage": (0.01,),
+        "methods": ("count_grid",),
+        "areas": box_areas(1500),
+    }
+    result = run_backtest(frame, offences=[" Burglary "], **kwargs)
+    assert result.periods["n_test"].tolist() == [4]
+    with pytest.raises(OptionError, match=r"offences: \['burglary'\] not in the data"):
+        run_backtest(frame, offences=["burglary"], **kwargs)
+
+
+def test_default_offences_are_the_serious_violence_set_of_the_spots():
+    frame = hand_backtest_frame()
+    robbery = frame.copy()
+    robbery[OFFENCE] = "Robbery"
+    robbery = robbery.iloc[::2]  # every other row, so the counts tell the sets apart
+    both = pd.concat([frame, robbery], ignore_index=True)
     result = backtest(
-        frame,
-        offences=[" burglary "],
+        both,
         start="2024-01-08",
         end="2024-01-09",
         lookback_days=7,
@@ -359,12 +379,32 @@ def test_offences_match_ignoring_case_and_spaces():
         methods=("count_grid",),
         areas=box_areas(1500),
     )
-    assert result.periods["n_test"].tolist() == [4]
+    start, end = pd.Timestamp("2024-01-08", tz=TZ), pd.Timestamp("2024-01-15", tz=TZ)
+    in_week = robbery[OCCURRED_AT].between(start, end, inclusive="left")
+    assert result.periods["n_test"].tolist() == [int(in_week.sum())] != [4]
+    assert "Robbery" in result.parameters["offences"]
+
+
+def test_default_lookback_adapts_to_one_year_of_month_data():
+    # 12 months of month-dated rows: a 365-day look-back would leave no month to score
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    frame = incidents(
+        [[75.0 + 150 * (i % 3), 75.0] for i in range(12)],
+        [m.strftime("%Y-%m-%d") for m in months],
+        resolution="month",
+    )
+    result = run_backtest(frame, period="month", coverage=(0.5,), methods=("grid",))
+    assert len(result.periods) == 6  # the longest whole-month look-back leaving 6 months
+    assert result.parameters["lookback_months"] == 6
+    assert result.parameters["lookback_adapted"] is True
+    assert any("too short for a 365-day look-back" in n for n in result.notes)
+    with pytest.raises(OptionError, match="shorter --lookback-days"):
+        run_backtest(frame, period="month", lookback_days=365, methods=("grid",))
 
 
 def test_incidents_outside_the_areas_are_counted_in_a_note():
     frame = hand_backtest_frame()
-    result = backtest(
+    result = run_backtest(
         frame,
         start="2024-01-08",
         end="2024-01-09",

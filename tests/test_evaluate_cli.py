@@ -65,6 +65,8 @@ def test_evaluate_writes_every_output(tmp_path):
             "count",
             "--seed",
             "7",
+            "--offences",
+            "Burglary",
         )
         == 0
     )
@@ -82,16 +84,8 @@ def test_evaluate_writes_every_output(tmp_path):
         assert (out / name).stat().st_size > 0, name
     ev = pd.read_csv(out / "evaluation.csv", encoding="utf-8-sig")
     assert list(ev.columns) == ["method", "period_start", "coverage", "metric", "value"]
-    # burglary-only data: ProMap joins the default methods
-    assert set(ev["method"]) == {
-        "harm_grid",
-        "count_grid",
-        "kde",
-        "gistar",
-        "dbscan",
-        "last_period",
-        "promap",
-    }
+    # the weekly run's method and the baselines; burglary only: ProMap joins them
+    assert set(ev["method"]) == {"grid", "count_grid", "kde", "last_period", "promap"}
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig").set_index(
         ["method", "coverage"]
     )
@@ -134,9 +128,46 @@ def test_evaluation_page_escapes_text_from_the_data(tmp_path):
     )
     result = backtest(frame, lookback_days=28, offences=[offence], methods=("count_grid",))
     page = render_html(result, images={"a <b>": b"png"}, provenance={})
+    assert page.startswith("<!DOCTYPE html>")
     assert offence not in page and "<b>" not in page
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
     assert 'src="data:image/png;base64,cG5n"' in page
+
+
+def test_evaluation_page_escapes_script_and_names_the_study_area():
+    import geopandas as gpd
+
+    from hotspots.evaluate import backtest, cocoon_backtest
+    from hotspots.evaluate.report import render_html
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 2000, size=(200, 2))
+    offence = "<script>alert('x')</script>"
+    frame = gpd.GeoDataFrame(
+        {
+            "occurred_at": (
+                pd.Timestamp("2024-01-01", tz="Europe/London")
+                + pd.to_timedelta(rng.uniform(0, 90, 200), unit="D")
+            ),
+            "offence": offence,
+            "harm": 1.0,
+            "time_resolution": "exact",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=27700,
+    )
+    result = backtest(frame, lookback_days=28, offences=[offence], methods=("grid",))
+    cocoons = cocoon_backtest(
+        frame,
+        offences=[offence],
+        study_area_km2=result.study["area_km2"],
+        study_area=result.study["source"],
+    )
+    page = render_html(result, images={}, provenance={}, cocoon=cocoons)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    assert f"<strong>Study area:</strong> data extent, {result.study['area_km2']:.3g} km²" in page
+    assert "share of study area" in page and "PAI" in page
 
 
 @pytest.mark.parametrize(
@@ -144,13 +175,14 @@ def test_evaluation_page_escapes_text_from_the_data(tmp_path):
     [
         (["--coverage", "1%,2%"], "--coverage must be comma-separated numbers"),
         (["--period", "day"], "period must be one of"),
-        (["--methods", "harm_grid,crystal_ball"], "method must be one of"),
+        (["--methods", "grid,crystal_ball"], "method must be one of"),
         (["--lookback-days", "900"], "shorter --lookback-days"),
     ],
 )
 def test_evaluate_user_mistakes_exit_1_with_one_message(tmp_path, capsys, args, pattern):
     src = write_canonical(tmp_path / "burglary.csv", n=60)
-    assert run(str(src), "--out", str(tmp_path / "o"), "--harm-table", "count", *args) == 1
+    common = ["--out", str(tmp_path / "o"), "--harm-table", "count", "--offences", "Burglary"]
+    assert run(str(src), *common, *args) == 1
     err = capsys.readouterr().err
     assert re.search(pattern, " ".join(err.split())), err
 
@@ -229,6 +261,8 @@ def test_chicago_weekly_cli_with_promap_and_cocoons(tmp_path):
         "count_grid,promap,last_period",
         "--coverage",
         "0.01,0.05",
+        "--offences",
+        "Burglary",
     )
     assert status == 0
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig").set_index(

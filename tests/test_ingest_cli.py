@@ -33,7 +33,7 @@ def test_ingest_writes_parquet_rejected_and_run_json(tmp_path, capsys):
     inc = gpd.read_parquet(out)
     assert len(inc) == 5 and inc.crs.to_epsg() == 27700
     rejected = pd.read_csv(
-        tmp_path / "rejected.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        tmp_path / "inc.rejected.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
     )
     assert sorted(rejected["reason"]) == sorted(
         [
@@ -79,7 +79,7 @@ def test_ingest_with_harm_table_rejects_unknown(tmp_path):
     )
     assert code == 0
     assert len(gpd.read_parquet(out)) == 0
-    rejected = pd.read_csv(tmp_path / "rejected.csv", dtype=str, encoding="utf-8-sig")
+    rejected = pd.read_csv(tmp_path / "dc.rejected.csv", dtype=str, encoding="utf-8-sig")
     assert rejected["reason"].value_counts().to_dict() == {"unknown_offence": 2, "duplicate_id": 1}
 
 

@@ -34,7 +34,7 @@ def test_empty_file():
 
 
 def test_binary_file():
-    with pytest.raises(InputError, match=r"binary\.csv is not a CSV text file .*export it as CSV"):
+    with pytest.raises(InputError, match=r"binary\.csv is not a text table .*export it as CSV"):
         read_incidents([DATA / "binary.csv"])
 
 
@@ -61,8 +61,9 @@ def test_ragged_rows(tmp_path):
         STREET_HEADER + "a,2025-01,E,E,0.9,51.9,On or near X,,,Burglary,,,extra,cols\n",
         encoding="utf-8",
     )
-    with pytest.raises(InputError, match=r"ragged\.csv is not a well-formed CSV .*re-export"):
-        read_incidents([path])
+    res = read_incidents([path])  # the line is a rejected row with its line number
+    assert res.report.n_read == 1 and res.report.rejected_by_reason["malformed_row"] == 1
+    assert res.rejected["detail"].iloc[0].startswith("ragged.csv line 2 has 14 fields")
 
 
 def test_missing_police_columns(tmp_path):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotspots.config import IngestOptions
-from hotspots.errors import SchemaError
+from hotspots.errors import CRSError, SchemaError
 from hotspots.ingest import read_incidents
 from hotspots.schema import INCIDENT_ID, REJECT_REASONS, SOURCE_ROW
 
@@ -53,6 +53,21 @@ def expected_reason(month: str, coords: str, crime: str) -> str:
     return ""
 
 
+def looks_swapped(coords: list[str]) -> bool:
+    """Ingest's whole-file rule: 5+ out-of-range rows, most usable rows, 90% fit swapped."""
+    usable = []
+    for c in coords:
+        try:
+            lon, lat = (float(v) for v in c.split("|"))
+        except ValueError:
+            continue
+        if not (lon == 0 and lat == 0):
+            usable.append((lon, lat))
+    misfit = [(x, y) for x, y in usable if abs(x) > 180 or abs(y) > 90]
+    swapped = [(x, y) for x, y in misfit if abs(y) <= 180 and abs(x) <= 90]
+    return len(misfit) >= 5 and len(misfit) > len(usable) / 2 and len(swapped) >= 0.9 * len(misfit)
+
+
 @settings(deadline=None, max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=ROWS)
 def test_every_row_kept_or_rejected_with_the_oracles_reason(rows):
@@ -67,6 +82,10 @@ def test_every_row_kept_or_rejected_with_the_oracles_reason(rows):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         if no_layout:  # no date in any known layout: a whole-file error, not a guess
             with pytest.raises(SchemaError, match="layout hotspots does not recognise"):
+                read_incidents([path])
+            return
+        if looks_swapped([c for _, _, c, _ in rows]):  # most rows fit only the other way round
+            with pytest.raises(CRSError, match="look swapped"):
                 read_incidents([path])
             return
         res = read_incidents([path])

@@ -101,15 +101,17 @@ def test_one_page_per_area(tmp_path):
 def test_most_urgent_zone_first_and_print_css(tmp_path):
     html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
     # Z-B1 is overdue, Z-B2 due: overdue first
-    assert html.index("Zone 1 of 2<div class='zid'>zone id Z-B1") < html.index(
-        "Zone 2 of 2<div class='zid'>zone id Z-B2"
+    assert html.index('1. <span class="zid" title="Z-B1">Z-B1') < html.index(
+        '2. <span class="zid" title="Z-B2">Z-B2'
     )
-    assert "@page { size: A4" in html and "break-before: page" in html
+    # one zone never splits across two pages; several share a page
+    assert "@page { size: A4" in html and "section.zone { break-inside: avoid" in html
+    assert "break-before: page" not in html
     assert "OFFICIAL-SENSITIVE" in html
     assert "As of Mon 30 Jun 2025 09:00" in html
-    assert "Burglary date</th><td>Fri 27 Jun 2025" in html
-    assert "Visit by</th><td><b>Sun 29 Jun 2025 10:00" in html
-    assert "Zone expires</th><td>Fri 08 Aug 2025" in html
+    assert "Burglary <b>Fri 27 Jun 2025</b>" in html
+    assert "visit by <b>Sun 29 Jun 10:00</b>" in html
+    assert "expires 08 Aug" in html
     assert "hotspots 0.1.0" in html and "harm table cchi-2026-police-uk" in html
 
 
@@ -131,43 +133,69 @@ def _zone_rows(html: str, zone_number: int) -> list[str]:
     )
 
 
-def test_mandatory_then_nearest_and_victim_not_listed(tmp_path):
+def _zone_section(html: str, zone_number: int) -> str:
+    return html.split(f'id="zone-{zone_number}"')[1].split("</section>")[0]
+
+
+def _mandatory(section: str) -> list[str]:
+    return re.findall(r'<span class="ord">\d+</span> <b>(.*?)</b>', section)
+
+
+def test_mandatory_then_grouped_by_street_and_victim_not_listed(tmp_path):
     html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
-    rows = _zone_rows(html, 1)
-    # mandatory by distance (12, 25, 40 m), then the rest by distance (150, 390 m)
-    assert rows == [
+    section = _zone_section(html, 1)
+    # mandatory by visit order (12, 25, 40 m) in a grid
+    assert _mandatory(section) == [
         "3 Next Door",
         "5 Near Street",
         "&lt;script&gt;alert(1)&lt;/script&gt;",
-        "7 Middle Way",
-        "9 Far Close",
     ]
+    assert "Mandatory: the nearest 3 homes, visit all of these" in section
+    # the other two homes of "Some Street", as one row with their numbers
+    assert re.search(
+        r'<td class="num">2</td><td><b>Some Street</b>: 7 Middle Way, 9 Far Close</td>'
+        r'<td class="num">from 150 m',
+        section,
+    )
     assert VICTIM not in html
-    assert "The burgled home itself is not on this list." in html
-    assert html.count("<span class='box'></span>") == 7  # 5 + 2 target homes, tick boxes
-    assert "Mandatory: the nearest homes, visit all of these (3)" in html
-    assert "also in zones Z-B1;Z-B2" in html
-    assert "12 m" in html and "390 m" in html
+    assert "The burgled home is never listed." in html
+    assert html.count('<span class="box"></span>') == 3 + 1 + 1 + 1  # Z-B1 3+1 rows, Z-B2 1+1
+    assert "12 m" in section and "40 m" in section
 
 
-def test_postcode_and_id_columns_hidden_when_they_repeat_the_address(tmp_path):
+def test_postcode_shown_only_when_it_adds_to_the_address(tmp_path):
+    html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
+    assert "<b>3 Next Door</b> <small>CM1 1AA</small>" in html
     visits = make_visits()
     visits[POSTCODE] = visits[ADDRESS_TEXT]
-    visits[ADDRESS_ID] = visits[ADDRESS_TEXT]
     html = write(tmp_path, visits=visits)["Chelmsford"].read_text(encoding="utf-8")
-    assert "<th>Postcode</th>" not in html and "<th>Id</th>" not in html
-    assert "colspan='6'" in html
-    html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
-    assert "<th>Postcode</th>" in html and "<th>Id</th>" in html and "colspan='8'" in html
+    assert "<b>3 Next Door</b> <small>" not in html
 
 
-def test_long_zone_ids_are_shortened_in_the_summary(tmp_path):
+def test_postcode_units_are_never_called_homes(tmp_path):
+    visits = make_visits()
+    units = ["CM1 1AB", "CM1 1AA", "CM1 1AD", "CM1 1AE", "CM1 2AF", "CM1 2AG", "CM2 9ZZ", "CM2 9ZY"]
+    visits[ADDRESS_TEXT] = units
+    visits[POSTCODE] = units
+    visits[STREET] = None
+    html = write(tmp_path, visits=visits)["Chelmsford"].read_text(encoding="utf-8")
+    assert "postcode units (about 15 addresses each)" in html
+    assert "homes" not in html.split("</div>", 1)[1]  # after the protective marking
+    section = _zone_section(html, 1)
+    assert "Mandatory: the nearest 3 postcode units" in section
+    # the two other units, each alone in its sector, share one "Also" row with their sector
+    assert re.search(r"<b>Also</b>: CM1 \d \d\w\w; CM1 \d \d\w\w</td>", section)
+    forced = write(tmp_path / "f", visits=visits, unit="homes")["Chelmsford"]
+    assert "nearest 3 homes" in forced.read_text(encoding="utf-8")
+
+
+def test_long_zone_ids_are_shortened(tmp_path):
     long_id = "Z-" + "ab" * 32
     zones = make_zones().assign(zone_id=[long_id, "Z-B2", "Z-B3", "Z-B4"])
     visits = make_visits().replace({ZONE_ID: {"Z-B1": long_id}})
     html = write(tmp_path, zones=zones, visits=visits)["Chelmsford"].read_text(encoding="utf-8")
-    assert f"<span title='{long_id}'>Z-ababababab\u2026</span>" in html
-    assert f"zone id {long_id}" in html
+    short = long_id[:15] + "\u2026"
+    assert f'<span class="zid" title="{long_id}">{short}</span>' in html
 
 
 def test_escaping(tmp_path):
@@ -176,19 +204,33 @@ def test_escaping(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_script_in_street_and_place_names_is_escaped(tmp_path):
+    visits = make_visits().assign(**{STREET: XSS})
+    zones = make_zones().assign(location=[XSS, "On or near {{ 7 * 191 }}", None, None])
+    html = write(tmp_path, zones=zones, visits=visits)["Chelmsford"].read_text(encoding="utf-8")
+    body = html.split("</style>", 1)[1]
+    assert "<script" not in body and "1337" not in body
+    assert "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>: 7 Middle Way, 9 Far Close" in body
+    assert "&middot; &lt;script&gt;alert(1)&lt;/script&gt; <span" in body
+    assert "On or near {{ 7 * 191 }}" in body
+
+
 def test_small_svg_map_from_projected_coordinates(tmp_path):
+    from hotspots.outputs._listrows import SVG_PX
+
     html = write(tmp_path)["Chelmsford"].read_text(encoding="utf-8")
-    svg = html.split("id='zone-1'")[1].split("</svg>")[0]
+    svg = _zone_section(html, 1).split("</svg>")[0]
     assert "class='zone-ring'" in svg
     # 3 mandatory red dots numbered 1-3 and 2 grey dots; positions follow the eastings
     mand = re.findall(r"class='home mandatory' cx='([\d.]+)' cy='([\d.]+)'", svg)
     others = re.findall(r"class='home' cx='([\d.]+)' cy='([\d.]+)'", svg)
     assert len(mand) == 3 and len(others) == 2
-    scale = 230 / (2 * 400 * 1.08)
+    assert svg.index("class='home'") < svg.index("class='home mandatory'")  # red on top
+    scale = SVG_PX / (2 * 400 * 1.08)
     xs = sorted(float(x) for x, _ in mand)
-    expected = sorted(115 + d * scale for d in (12.0, 25.0, 40.0))
+    expected = sorted(SVG_PX / 2 + d * scale for d in (12.0, 25.0, 40.0))
     np.testing.assert_allclose(xs, expected, atol=0.11)
-    assert all(abs(float(y) - 115) < 0.11 for _, y in mand)  # same northing as the burglary
+    assert all(abs(float(y) - SVG_PX / 2) < 0.11 for _, y in mand)  # burglary's northing
 
 
 def test_public_lists_have_no_addresses(tmp_path):
@@ -197,20 +239,92 @@ def test_public_lists_have_no_addresses(tmp_path):
     for text in ("Next Door", "Far Close", "Victim", "alert(1)", "Z-B1", "CM1 1AA"):
         assert text not in html
     assert "Public version: no address list" in html
-    assert "Homes in zone</th><td>&lt;3" in html  # Z-B2 has 2 homes
+    assert "&lt;3 homes" in html  # Z-B2 has 2 homes
     assert "OFFICIAL \u2013 public version" in html
-    assert "<span class='box'>" not in html
+    assert '<span class="box">' not in html
 
 
-def test_month_dated_burglary_says_so(tmp_path):
+def test_month_dated_burglary_says_so_and_has_no_deadline(tmp_path):
     zones = make_zones().assign(month_dates=["mid", "", "", ""])
     html = write(tmp_path, zones=zones)["Chelmsford"].read_text(encoding="utf-8")
-    assert "Fri 27 Jun 2025 (month-only data: dated at the middle of the month)" in html
+    first = _zone_section(html, 1)
+    assert "Burglary <b>Jun 2025 (month data, dated middle-month)</b>" in first
+    assert "retrospective: no visit deadline" in first and "visit by" not in first
+    assert "visit by <b>" in _zone_section(html, 2)
 
 
-def test_zone_without_addresses_says_so(tmp_path):
+def test_zone_without_addresses_says_so_and_visited_is_one_line(tmp_path):
     html = write(tmp_path)["Maldon"].read_text(encoding="utf-8")
-    assert html.count("No address points lie inside this zone") == 2
+    assert html.count("No address points lie inside this zone") == 1  # Z-B3 (active)
+    assert "Visited zones (1)" in html
+    assert re.search(r"<li>Z-B4 \u00b7 burglary Fri 20 Jun 2025 \u00b7 visited", html)
+
+
+@pytest.mark.parametrize(
+    ("scope", "full", "one_line"), [("due", 1, 1), ("live", 2, 0), ("all", 2, 0)]
+)
+def test_list_scope(tmp_path, scope, full, one_line):
+    html = write(tmp_path, list_scope=scope)["Maldon"].read_text(encoding="utf-8")
+    assert html.count('<section class="zone"') == full
+    assert ("Visited zones (1)" in html) == bool(one_line)
+
+
+def test_scope_all_lists_every_home_on_its_own_row(tmp_path):
+    html = write(tmp_path, list_scope="all")["Chelmsford"].read_text(encoding="utf-8")
+    assert _mandatory(_zone_section(html, 1)) == [
+        "3 Next Door",
+        "5 Near Street",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "7 Middle Way",
+        "9 Far Close",
+    ]
+    assert "Every home, nearest first (5)" in html
+
+
+def test_bad_scope_lists_the_choices(tmp_path):
+    from hotspots.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"list_scope must be one of \('due', 'live', 'all'\)"):
+        write(tmp_path, list_scope="overdue")
+
+
+def test_list_areas_other_than_the_zone_areas(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from test_maps import X0, Y0
+
+    teams = gpd.GeoDataFrame(
+        {"team": ["West NPT", "East NPT <b>"]},
+        geometry=[
+            shapely.box(X0 - 5_000, Y0 - 5_000, X0, Y0 + 5_000),
+            shapely.box(X0, Y0 - 5_000, X0 + 5_000, Y0 + 5_000),
+        ],
+        crs=27700,
+    )
+    zones = (
+        make_zones()
+        .drop(columns=[])
+        .assign(easting=[x for x, _ in ZONE_XY], northing=[y for _, y in ZONE_XY])
+    )
+    pages = write(tmp_path, zones=zones, list_areas=teams.iloc[[0, 1]], list_area_field="team")
+    assert sorted(pages) == ["East NPT <b>", "West NPT"]
+    west = pages["West NPT"].read_text(encoding="utf-8")
+    assert "Z-B1" in west and "Z-B3" in west and "Z-B2" not in west  # by the burglary point
+    assert pages["East NPT <b>"].name == "east-npt-b.html"
+    assert "East NPT &lt;b&gt;" in pages["East NPT <b>"].read_text(encoding="utf-8")
+
+
+def test_zones_at_one_point_print_once(tmp_path):
+    zones = make_zones()
+    twin = zones.iloc[[0]].assign(**{ZONE_ID: "Z-B1b"})
+    both = pd.concat([zones, twin], ignore_index=True)
+    visits = make_visits()
+    twin_visits = visits[visits[ZONE_ID] == "Z-B1"].assign(**{ZONE_ID: "Z-B1b"})
+    html = write(tmp_path, zones=both, visits=pd.concat([visits, twin_visits]))["Chelmsford"]
+    page = html.read_text(encoding="utf-8")
+    assert page.count('<section class="zone"') == 2
+    assert "same point and dates as Z-B1b: one visit covers 2 burglaries" in page
 
 
 def test_area_slugs():
@@ -264,21 +378,18 @@ def test_no_live_zones_writes_nothing(tmp_path):
 
 @pytest.mark.parametrize("dtype", ["category", "string", "object"])
 def test_text_dtype_does_not_change_the_page(tmp_path, dtype):
-    """Rows are escaped per distinct value for some dtypes and value by value for others."""
     visits = make_visits()
-    visits.loc[1:2, STREET] = None  # a missing street prints no street line
+    visits.loc[1:2, STREET] = None
     texts = [ADDRESS_TEXT, STREET, POSTCODE, ADDRESS_ID, DISTANCE_BAND, ZONE_IDS]
     plain = write(tmp_path / "plain", visits=visits)["Chelmsford"].read_bytes()
     other = write(tmp_path / dtype, visits=visits.astype(dict.fromkeys(texts, dtype)))
     assert other["Chelmsford"].read_bytes() == plain
     page = plain.decode()
-    assert "<br><small>Some Street</small>" in page
-    assert "also in zones Z-B1;Z-B2" in page
     assert "&lt;script&gt;" in page and "<script>" not in page.split("</style>", 1)[1]
 
 
-def test_every_zone_lists_its_own_homes_in_order(tmp_path):
-    """Rows are rendered for all zones at once and sliced: check each zone against pandas."""
+def test_every_zone_lists_its_own_homes(tmp_path):
+    """Each zone's mandatory homes in order and the rest counted on their street."""
     rng = np.random.default_rng(7)
     zones = make_zones()
     n = 200
@@ -288,7 +399,7 @@ def test_every_zone_lists_its_own_homes_in_order(tmp_path):
             ZONE_ID: zone_of,
             ADDRESS_TEXT: [f"{i} Lane" for i in range(n)],
             STREET: "Lane",
-            DISTANCE_M: rng.permutation(n) * 2.0 + 0.5,  # distinct: no ties to break
+            DISTANCE_M: rng.permutation(n) * 2.0 + 0.5,
             MANDATORY: rng.random(n) < 0.3,
             IS_BURGLED: rng.random(n) < 0.05,
             EASTING: zones.set_index(ZONE_ID).geometry.centroid.x[zone_of].to_numpy(),
@@ -296,17 +407,17 @@ def test_every_zone_lists_its_own_homes_in_order(tmp_path):
         }
     )
     visits[VISIT_ORDER] = pd.array(np.arange(1, n + 1), dtype="Int64")
-    pages = write(tmp_path, zones=zones, visits=visits)
-    html = "".join(p.read_text(encoding="utf-8") for p in pages.values())
+    pages = write(tmp_path, zones=zones, visits=visits, list_scope="live")
     homes = visits[~visits[IS_BURGLED]]
     for zid, group in homes.groupby(ZONE_ID):
-        expected = group.sort_values([MANDATORY, DISTANCE_M], ascending=[False, True])
-        section = html.split(f"zone id {zid}</div>")[1].split("</section>")[0]
-        listed = re.findall(r"<td class='num'>\d+</td><td>([^<]*)<br>", section)
-        assert listed == expected[ADDRESS_TEXT].tolist(), zid
-        k = int(group[MANDATORY].sum())
-        assert f"visit all of these ({k})" in section or k == 0
-        assert section.count("class='home mandatory'") == k
-        assert section.count("class='home'") == len(group) - k
-        burgled = int((visits[IS_BURGLED] & (visits[ZONE_ID] == zid)).sum())
-        assert ("The burgled home itself is not on this list." in section) == (burgled > 0)
+        area = zones.set_index(ZONE_ID).loc[zid, AREA_NAME]
+        html = pages[area].read_text(encoding="utf-8")
+        section = next(
+            part for part in html.split('<section class="zone"') if f'title="{zid}">' in part
+        )
+        mand = group[group[MANDATORY]].sort_values(VISIT_ORDER)
+        assert _mandatory(section) == mand[ADDRESS_TEXT].tolist(), zid
+        others = len(group) - len(mand)
+        assert re.search(rf'<td class="num">{others}</td><td><b>Lane</b>', section) or not others
+        assert section.count("class='home mandatory'") == len(mand)
+        assert section.count("class='home'") == others

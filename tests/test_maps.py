@@ -217,6 +217,17 @@ def full_map(**changes: object):
     return build_map(**kwargs)
 
 
+def spot_features(page: str) -> list[dict]:
+    """The harm-spot features of a page, best first (the page draws them best last)."""
+    layers = [
+        g
+        for g in geojson_layers(page)
+        if g["features"] and "hs-spot" in g["features"][0]["properties"]["s"]["className"]
+    ]
+    assert len(layers) == 1
+    return layers[0]["features"][::-1]
+
+
 def geojson_layers(page: str) -> list[dict]:
     """Every GeoJSON FeatureCollection embedded in a rendered page."""
     out = []
@@ -243,8 +254,10 @@ def test_layers_legend_title_footer():
         assert f'"{name}"' in page  # layer control entry
     assert "L.control.layers" in page
     assert "id='hs-legend'" in page
-    for lo, hi, colour in RANK_BANDS[:-1]:
-        assert f"rank {lo}\u2013{hi}" in page and colour in page
+    # six spots in one area: only the classes drawn are in the legend
+    assert "rank 1\u20135" in page and "<i style='background:#a50f15'></i>rank 6<" in page
+    assert "rank 11" not in page and "rank 51" not in page
+    assert "top spot of each area" in page
     for status, colour in ZONE_COLOURS.items():
         assert f"{status}" in page and colour in page
     assert "<h1>Chelmsford &amp; Maldon</h1>" in page
@@ -260,22 +273,18 @@ def test_layers_legend_title_footer():
 
 def test_spot_features_carry_rank_colour_label_and_popup():
     page = full_map().get_root().render()
-    spots = [
-        g
-        for g in geojson_layers(page)
-        if g["features"] and "hs-spot" in g["features"][0]["properties"]["s"]["className"]
-    ]
-    assert len(spots) == 1
-    feats = spots[0]["features"]
+    feats = spot_features(page)
     labels = [re.sub(r"<[^>]+>", "", f["properties"]["label"]) for f in feats]
-    assert labels == ["1", "2", "3", "4", "5", "6"]
+    assert labels == ["\u2605 1 Chelmsford", "2", "3", "4", "5", "6"]
+    assert "hs-b1" in feats[0]["properties"]["label"]
+    assert "hs-b3" in feats[5]["properties"]["label"]
     assert f"background:{RANK_BANDS[0][2]}" in feats[0]["properties"]["label"]
     assert feats[0]["properties"]["s"]["fillColor"] == RANK_BANDS[0][2]
     assert feats[5]["properties"]["s"]["fillColor"] == RANK_BANDS[1][2]
     pop = feats[0]["properties"]["popup"]
     for text in (
-        "Harm spot #1",
-        "Chelmsford",
+        "Harm spot #1 in Chelmsford",
+        "rank 1 there; 1 overall",
         "3,000 CCHI days",
         "30.0%",
         "Robbery: 2",
@@ -295,25 +304,14 @@ def test_spot_features_carry_rank_colour_label_and_popup():
 
 def test_harm_unit_follows_the_harm_table():
     page = full_map(provenance={**PROVENANCE, "harm_table": "count"}).get_root().render()
-    pop = next(
-        g
-        for g in geojson_layers(page)
-        if g["features"]
-        and "popup" in g["features"][0]["properties"]
-        and "Harm spot #1" in g["features"][0]["properties"]["popup"]
-    )["features"][0]["properties"]["popup"]
+    pop = spot_features(page)[0]["properties"]["popup"]
     assert "3,000 harm (30.0% of all harm)" in pop and "CCHI" not in pop
 
 
 def test_spot_ring_matches_independent_projection():
     """The square's corner in the page equals pyproj's transform of (X0, Y0)."""
     page = full_map().get_root().render()
-    feats = next(
-        g
-        for g in geojson_layers(page)
-        if g["features"] and ">1</span>" in g["features"][0]["properties"].get("label", "")
-    )
-    ring = np.array(feats["features"][0]["geometry"]["coordinates"][0])
+    ring = np.array(spot_features(page)[0]["geometry"]["coordinates"][0])
     corner = gpd.GeoSeries(gpd.points_from_xy([X0], [Y0]), crs=27700).to_crs(4326).iloc[0]
     dist = np.hypot(ring[:, 0] - corner.x, ring[:, 1] - corner.y).min()
     assert dist < 2e-6
@@ -410,12 +408,7 @@ def test_public_mode_generalises_and_hides():
     assert "Addresses in live zones" not in page
     assert "public version" in page
     layers = geojson_layers(page)
-    spots = next(
-        g
-        for g in layers
-        if g["features"] and ">1</span>" in g["features"][0]["properties"].get("label", "")
-    )
-    pops = [f["properties"]["popup"] for f in spots["features"]]
+    pops = [f["properties"]["popup"] for f in spot_features(page)]
     assert "Incidents</th><td>10" in pops[0]
     assert "Incidents</th><td>&lt;3" in pops[1] and "Incidents</th><td>&lt;3" in pops[2]
     assert "Robbery: &lt;3" in pops[0]
@@ -424,7 +417,9 @@ def test_public_mode_generalises_and_hides():
         for g in layers
         if g["features"] and "hs-zone" in g["features"][0]["properties"]["s"]["className"]
     )
-    assert "Homes in zone</th><td>&lt;3" in zones["features"][1]["properties"]["popup"]
+    # a count made at the exact burglary point would pin it: without an address layer to
+    # recount at the re-centred zone, the map says it is not known
+    assert "Homes in zone</th><td>not known" in zones["features"][1]["properties"]["popup"]
     assert "Zone</th>" not in zones["features"][0]["properties"]["popup"]
     # burglaries sit on the centre of their 150 m cell: compare with an independent floor()
     burg = next(
@@ -525,8 +520,7 @@ def test_force_year_map_stays_under_5_mb(tmp_path):
         as_of=AS_OF,
         provenance=PROVENANCE,
     )
-    offline = REPO / ".offline-assets"
-    path = write_map(m, tmp_path / "map.html", offline_assets=offline if offline.is_dir() else None)
+    path = write_map(m, tmp_path / "map.html")
     assert path.stat().st_size < 5_000_000
 
 
@@ -574,21 +568,77 @@ def test_inputs_are_not_changed():
     pd.testing.assert_frame_equal(burg, before_b)
 
 
-def test_tiles_default_is_openstreetmap_and_can_be_off():
+def test_tiles_default_is_none_and_can_be_chosen():
+    assert "tile.openstreetmap.org" not in full_map(tiles=None).get_root().render()
+    assert (
+        "tile.openstreetmap.org"
+        not in build_map(spots=make_spots(), title="t", as_of=AS_OF, provenance={})
+        .get_root()
+        .render()
+    )
+    osm = full_map(tiles="OpenStreetMap").get_root().render()
+    assert "tile.openstreetmap.org" in osm and "openstreetmap.org/copyright" in osm
     assert "tile.openstreetmap.org" in full_map(tiles=True).get_root().render()
-    assert "tile.openstreetmap.org" not in full_map(tiles=False).get_root().render()
+    own = (
+        full_map(
+            tiles="https://tiles.essex.police.uk/base/{z}/{x}/{y}.png",
+            tiles_attribution="Essex Police &copy; Crown copyright",
+        )
+        .get_root()
+        .render()
+    )
+    assert "tiles.essex.police.uk/base/{z}/{x}/{y}.png" in own
+    assert "Essex Police \\u0026copy; Crown copyright" in own
+    wms = full_map(tiles="https://gis.force.local/wms?layers=streets&format=image/jpeg")
+    page = wms.get_root().render()
+    assert "L.tileLayer.wms" in page and '"layers": "streets"' in page
+    assert "Map tiles: gis.force.local" in page  # no attribution given: the host is credited
+
+
+@pytest.mark.parametrize(
+    ("tiles", "match"),
+    [
+        ("Stamen", "tiles must be 'OpenStreetMap', an http"),
+        ("https://gis.force.local/wms", r"add \?layers=NAME"),
+    ],
+)
+def test_bad_tiles_say_what_is_accepted(tiles, match):
+    from hotspots.errors import OptionError
+
+    with pytest.raises(OptionError, match=match):
+        full_map(tiles=tiles)
 
 
 # ---------------------------------------------------------------- offline assets
 
 
-def test_every_folium_asset_has_a_local_name():
+def test_map_links_to_leaflet_only():
     page = full_map().get_root().render()
     urls = re.findall(r"<(?:script src|link rel=\"stylesheet\" href)=\"(https?://[^\"]+)\"", page)
-    assert len(urls) >= 10
-    names = {asset_file_for(u) for u in urls}
-    assert None not in names
-    assert names == set(ASSET_FILES)
+    assert sorted(asset_file_for(u) for u in urls) == sorted(ASSET_FILES)
+    assert "jquery" not in page and "bootstrap" not in page and "fontawesome" not in page
+
+
+def test_written_map_makes_no_external_request_by_default(tmp_path):
+    from hotspots.outputs.offline import external_urls
+
+    page = write_map(full_map(), tmp_path / "map.html").read_text(encoding="utf-8")
+    assert external_urls(page) == []
+    assert 'data-offline="leaflet.js"' in page and "Leaflet 1.9.3" in page
+    assert 'url("data:image/png;base64,' in page
+    cdn = write_map(full_map(), tmp_path / "cdn.html", cdn=True).read_text(encoding="utf-8")
+    assert len(external_urls(cdn)) == 2 and "data-offline" not in cdn
+
+
+def test_vendored_assets_are_package_data_with_their_licence():
+    from hotspots.outputs.offline import asset_dir
+
+    folder = asset_dir()
+    for name in (*ASSET_FILES, "LICENSE-leaflet.txt", "images/layers.png"):
+        assert (folder / name).is_file(), name
+    assert "BSD 2-Clause" in (folder / "LICENSE-leaflet.txt").read_text(encoding="utf-8")
+    total = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    assert total < 200_000
 
 
 def _fake_assets(folder: Path) -> None:
@@ -603,7 +653,7 @@ def _fake_assets(folder: Path) -> None:
     (folder / "images" / "dot.png").write_bytes(b"\x89PNG fake")
 
 
-def test_write_map_inlines_assets(tmp_path):
+def test_write_map_inlines_assets_from_a_folder(tmp_path):
     _fake_assets(tmp_path)
     out = write_map(full_map(), tmp_path / "map.html", offline_assets=tmp_path)
     page = out.read_text(encoding="utf-8")
@@ -615,8 +665,8 @@ def test_write_map_inlines_assets(tmp_path):
 
 def test_missing_asset_names_file_and_fix(tmp_path):
     _fake_assets(tmp_path)
-    (tmp_path / "jquery.min.js").unlink()
-    with pytest.raises(InputError, match=r"jquery\.min\.js is missing .*fetch-offline-assets"):
+    (tmp_path / "leaflet.js").unlink()
+    with pytest.raises(InputError, match=r"leaflet\.js is missing .*fetch-offline-assets"):
         write_map(full_map(), tmp_path / "map.html", offline_assets=tmp_path)
     assert not (tmp_path / "map.html").exists()
     with pytest.raises(InputError, match="does not exist; run scripts/fetch-offline-assets"):
@@ -628,6 +678,71 @@ def test_unknown_external_asset_is_refused(tmp_path):
     page = '<script src="https://example.org/plugin.js"></script>'
     with pytest.raises(InputError, match=r"links to https://example\.org/plugin\.js"):
         inline_assets(page, tmp_path)
+
+
+# ---------------------------------------------------------------- readable map
+
+
+def _two_area_spots() -> gpd.GeoDataFrame:
+    """Three spots in Basildon (force ranks 1, 4, 5) and two in Southend (2, 3), overlapping."""
+    spots = make_spots(5)
+    xs = X0 + np.array([0.0, 40.0, 20.0, 60.0, 10.0])  # nearly on top of each other
+    return spots.assign(
+        **{
+            RANK: [1, 2, 3, 4, 5],
+            AREA_RANK: [1, 1, 2, 2, 3],
+            AREA_NAME: ["Basildon", "Southend", "Southend", "Basildon", "Basildon"],
+            "place_name": ["Great Eastern Avenue", None, "Pier Hill", "", "Town Square"],
+        }
+    ).set_geometry(shapely.box(xs, Y0, xs + 150.0, Y0 + 150.0))
+
+
+def test_badges_rank_within_area_and_the_best_is_drawn_last():
+    feats = spot_features(full_map(spots=_two_area_spots()).get_root().render())[::-1]
+    ranks = [
+        int(re.search(r"#(\d+) in", f["properties"]["popup"]).group(1)) for f in feats
+    ]  # drawing order
+    assert ranks == [3, 2, 2, 1, 1]  # every badge is added after all lower-ranked ones
+    tops = [f["properties"]["label"] for f in feats if "hs-b1" in f["properties"]["label"]]
+    assert len(tops) == 2  # one per area
+    assert "Great Eastern Avenue" in tops[-1] and "Basildon" in tops[-1]  # force #1 is last
+    assert "Southend" in tops[0]
+    assert (
+        "Pier Hill" in feats[1]["properties"]["label"]
+        or "Pier Hill" in feats[2]["properties"]["label"]
+    )
+    assert all(
+        f["properties"]["s"]["fillColor"] == RANK_BANDS[0][2] for f in feats
+    )  # ranks 1-3 in their areas: all in the top band
+
+
+def test_area_and_zone_labels_give_orientation_without_tiles():
+    zones = make_zones().assign(**{LOCATION: ["On or near Mill Lane", None, XSS, "Park Road"]})
+    page = full_map(zones=zones).get_root().render()
+    layers = geojson_layers(page)
+    area = next(g for g in layers if "hs-area" in g["features"][0]["properties"]["s"]["className"])
+    assert [f["properties"]["lc"] for f in area["features"]] == ["hs-label hs-area-label"] * 2
+    assert "Maldon &lt;i&gt;" in area["features"][1]["properties"]["label"]
+    zl = next(g for g in layers if "hs-zone" in g["features"][0]["properties"]["s"]["className"])
+    labels = [f["properties"]["label"] for f in zl["features"]]
+    assert "Z-B1<br>On or near Mill Lane" in labels[0] and "<br>" not in labels[1]
+    assert "&lt;script&gt;" in labels[2]
+    assert "Where</th><td>On or near Mill Lane" in zl["features"][0]["properties"]["popup"]
+    assert "hs-zoom-lt14" in page and "hs-zoom-lt16" in page  # names from town zoom on
+
+
+def test_popups_wrap():
+    css = re.search(r"\.leaflet-popup-content\{[^}]*\}", full_map().get_root().render()).group(0)
+    assert "max-width:300px" in css and "overflow-wrap:anywhere" in css
+
+
+def test_legend_lists_only_zone_statuses_drawn():
+    zones = make_zones().iloc[[0, 1]]
+    page = full_map(zones=zones).get_root().render()
+    legend = page[page.index("id='hs-legend'") :]
+    legend = legend[: legend.index("</div></div>") + 12]
+    assert "overdue" in legend and "due: visit deadline" in legend
+    assert "active:" not in legend and "visited (" not in legend
 
 
 # ---------------------------------------------------------------- invariants

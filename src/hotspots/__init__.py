@@ -24,6 +24,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _PUBLIC = {
     # ingest and harm
     "IngestOptions": "hotspots.config",
+    "HarmOptions": "hotspots.config",
+    "SpotOptions": "hotspots.config",
+    "KnoxOptions": "hotspots.config",
+    "CocoonOptions": "hotspots.config",
+    "OutputOptions": "hotspots.config",
     "IngestReport": "hotspots.ingest",
     "IngestResult": "hotspots.ingest",
     "read_incidents": "hotspots.ingest",
@@ -75,6 +80,11 @@ __all__ = [
     "HarmSpotClusterer",
     "HarmTable",
     "IngestOptions",
+    "HarmOptions",
+    "SpotOptions",
+    "KnoxOptions",
+    "CocoonOptions",
+    "OutputOptions",
     "IngestReport",
     "IngestResult",
     "KnoxResult",
@@ -133,7 +143,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         read_visits,
         visit_lists,
     )
-    from hotspots.config import IngestOptions
+    from hotspots.config import (
+        CocoonOptions,
+        HarmOptions,
+        IngestOptions,
+        KnoxOptions,
+        OutputOptions,
+        SpotOptions,
+    )
     from hotspots.demo import generate_town
     from hotspots.evaluate import (
         BacktestResult,

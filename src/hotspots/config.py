@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
+from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -836,15 +836,6 @@ def options_from(cls: Any, values: Mapping[str, Any], *, source: str = "options"
     return _build(cls, {k: v for k, v in values.items() if k in names}, source=source)
 
 
-def defaults_of(cls: type) -> dict[str, Any]:
-    """Field name -> default of an option class (for help texts and tests)."""
-    out = {}
-    for f in fields(cls):
-        if f.default is not MISSING:
-            out[f.name] = f.default
-    return out
-
-
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML settings file; keys use the CLI option names with ``_`` for ``-``."""
     p = Path(path)
@@ -864,8 +855,3 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         }
 
     return norm(data)
-
-
-def with_changes(options: Any, **changes: Any) -> Any:
-    """A checked copy of any option object with some fields changed."""
-    return replace(options, **changes)

@@ -24,6 +24,7 @@ __all__ = [
     "detect_coordinate_kind",
     "folium_bounds",
     "folium_location",
+    "in_great_britain",
     "to_wgs84",
     "working_crs_for",
 ]
@@ -35,7 +36,17 @@ WGS84 = CRS.from_epsg(4326)
 _GB_LON = (-8.9, 2.1)
 _GB_LAT = (49.8, 60.95)
 
+# share of points that must lie in Great Britain for the working CRS to be BNG
+_BULK_SHARE = 0.5
+
 CoordKind = Literal["lonlat", "projected"]
+
+
+def in_great_britain(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Whether each lon/lat lies in Great Britain's extent (with the islands)."""
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    return (lon >= _GB_LON[0]) & (lon <= _GB_LON[1]) & (lat >= _GB_LAT[0]) & (lat <= _GB_LAT[1])
 
 
 def detect_coordinate_kind(x: np.ndarray, y: np.ndarray, *, what: str) -> CoordKind:
@@ -66,7 +77,12 @@ def detect_coordinate_kind(x: np.ndarray, y: np.ndarray, *, what: str) -> CoordK
 
 
 def working_crs_for(lon: np.ndarray, lat: np.ndarray) -> CRS:
-    """Metric CRS for points given in lon/lat: BNG in Great Britain, else local UTM zone."""
+    """Metric CRS for points given in lon/lat: BNG in Great Britain, else local UTM zone.
+
+    The bulk of the points decides: BNG when more than half lie in Great Britain, else
+    the UTM zone of the median point. A few strays never change the choice (they are
+    rejected as ``outside_area`` by ingest instead).
+    """
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
     ok = np.isfinite(lon) & np.isfinite(lat)
@@ -74,10 +90,8 @@ def working_crs_for(lon: np.ndarray, lat: np.ndarray) -> CRS:
         msg = "Cannot choose a working CRS: no finite coordinates."
         raise CRSError(msg)
     lon, lat = lon[ok], lat[ok]
-    lo_lon, hi_lon = np.nanpercentile(lon, [1, 99])
-    lo_lat, hi_lat = np.nanpercentile(lat, [1, 99])
-    in_gb = _GB_LON[0] <= lo_lon and hi_lon <= _GB_LON[1] and _GB_LAT[0] <= lo_lat
-    if in_gb and hi_lat <= _GB_LAT[1]:
+    # the bulk decides: strays (a few rows in New York in a force file) never switch it
+    if float(in_great_britain(lon, lat).mean()) > _BULK_SHARE:
         return BNG
     infos = query_utm_crs_info(
         datum_name="WGS 84",

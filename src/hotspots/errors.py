@@ -15,6 +15,7 @@ __all__ = [
     "HotspotsError",
     "InputError",
     "OptionError",
+    "OutputError",
     "SchemaError",
     "TimeResolutionError",
 ]
@@ -38,6 +39,10 @@ class CRSError(HotspotsError, ValueError):
 
 class OptionError(HotspotsError, ValueError):
     """An option has a value outside its allowed choices or range."""
+
+
+class OutputError(HotspotsError, OSError):
+    """The outputs cannot be written: a read-only, full or busy --out, or a file in its place."""
 
 
 class TimeResolutionError(HotspotsError, ValueError):

@@ -144,7 +144,14 @@ def _run_into(
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.ingest import read_incidents
     from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
-    from hotspots.outputs.public import generalise_zones, public_burglaries
+    from hotspots.outputs.files import areas_layer, points_layer, write_text
+    from hotspots.outputs.public import (
+        day_times,
+        generalise_zones,
+        make_public_folder,
+        public_burglaries,
+        public_figures,
+    )
 
     ingested = read_incidents(list(inputs), s.ingest, progress=progress)
     incidents = ingested.incidents
@@ -176,9 +183,10 @@ def _run_into(
         "rejected": {"incidents": len(ingested.rejected), "harm": len(weighting.rejected)},
     }
     layers: dict[str, gpd.GeoDataFrame] = {}
+    public = s.output.public
 
     def provenance() -> dict[str, Any]:
-        return build_provenance(
+        record = build_provenance(
             command="weekly",
             parameters={**s.to_dict(), "as_of": as_of},
             inputs=[*input_files, *extra_inputs],
@@ -190,6 +198,7 @@ def _run_into(
                 "notes": summary["notes"],
             },
         )
+        return public_figures(record) if s.output.public else record
 
     # ---------------------------------------------------------------- harm spots
     report(progress, "harm spots", 0, 1)
@@ -233,9 +242,10 @@ def _run_into(
         summary["cocoon"] = {"skipped": str(exc)}
         summary["notes"].append(f"Cocoon zones skipped: {exc}")
     else:
-        public = s.output.public
         zones = (
-            generalise_zones(cocoon_run.zones, radius_m=s.cocoon.radius_m)
+            generalise_zones(
+                cocoon_run.zones, radius_m=s.cocoon.radius_m, addresses=cocoon_run.addresses
+            )
             if public
             else cocoon_run.zones
         )
@@ -260,8 +270,8 @@ def _run_into(
     )
     html = _map_html(
         spot_run.result,
-        zones=zones,
-        burglaries=recent,
+        zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
+        burglaries=day_times(recent, tz=s.ingest.tz) if public else recent,
         areas=areas,
         title=title,
         as_of=as_of,
@@ -269,8 +279,6 @@ def _run_into(
         settings=s,
         addresses=map_addresses,
     )
-    from hotspots.outputs.files import write_text
-
     write_text(staging / "map.html", stable_html_ids(html))
     if zones is not None and visit_list is not None and not s.output.public:
         from hotspots.outputs.lists import write_cocoon_lists
@@ -285,11 +293,20 @@ def _run_into(
             offline_assets=s.output.offline_assets,
         )
     if areas is not None:
-        layers["areas"] = areas
+        layers["areas"] = areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
     if len(recent):
-        layers["recent_burglaries"] = public_burglaries(recent) if s.output.public else recent
-    write_geopackage({k: v for k, v in layers.items() if len(v)}, staging / "hotspots.gpkg")
+        layers["recent_burglaries"] = public_burglaries(recent) if public else recent
+    if visit_list is not None and not public:
+        layers["cocoon_visits"] = points_layer(visit_list, crs=working_crs)
+    if len(spot_run.plan):
+        layers["patrol_plan"] = spot_run.spots[["spot_id", "geometry"]].merge(
+            spot_run.plan, on="spot_id"
+        )
+    gpkg = {k: v for k, v in layers.items() if len(v)}
+    write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     write_json(staging / "run.json", {**prov, "summary": summary})
+    if public:  # one pass over every table and figure file, just before the swap
+        make_public_folder(staging, crs=working_crs, tz=s.ingest.tz, radius_m=s.cocoon.radius_m)
     return summary
 
 

@@ -22,6 +22,8 @@ LSOA_NAME: Final = "lsoa_name"  # police.uk LSOA name ("Basildon 001A") when kep
 TIME_RESOLUTION: Final = "time_resolution"  # "exact" | "day" | "month" (per row)
 SOURCE_FILE: Final = "source_file"  # file name the row came from
 SOURCE_ROW: Final = "source_row"  # 1-based data row number in that file (header excluded)
+LAST_OUTCOME: Final = "last_outcome"  # police.uk 'Last outcome category' (text or <NA>)
+CONTEXT: Final = "context"  # police.uk 'Context' (free text or <NA>)
 HARM: Final = "harm"  # float, harm weight (CCHI days) added by hotspots.harm
 GEOMETRY: Final = "geometry"
 
@@ -39,6 +41,10 @@ INCIDENT_COLUMNS: Final = (
     SOURCE_ROW,
 )
 
+# kept after INCIDENT_COLUMNS when the source has them (police.uk street files, or a
+# hotspots table that carries them); other sources have no such columns
+OUTCOME_COLUMNS: Final = (LAST_OUTCOME, CONTEXT)
+
 TimeResolution = Literal["exact", "day", "month"]
 TIME_RESOLUTIONS: Final[tuple[str, ...]] = get_args(TimeResolution)
 # coarser resolutions come later; the dataset's resolution is its coarsest row
@@ -50,11 +56,16 @@ REJECT_DETAIL: Final = "detail"  # human text: what was wrong and how to fix it
 REJECT_REASONS: Final = (
     "no_location",
     "unparseable_date",
+    "date_out_of_range",  # outside the years a timestamp holds (1678-2261), e.g. 9999-12-31
+    "future_date",  # after the run date (``today``)
+    "date_before_floor",  # before the plausible floor (``date_floor``, default 1990-01-01)
     "coordinates_out_of_range",
     "coordinates_zero",
+    "outside_area",  # outside the working CRS's area of use (Great Britain for EPSG:27700)
     "outside_boundary",
     "unknown_offence",
     "duplicate_id",
+    "malformed_row",  # a CSV line with the wrong number of fields
 )
 
 # ---------------------------------------------------------------- harm spots

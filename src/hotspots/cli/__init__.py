@@ -25,6 +25,9 @@ from hotspots.cli import (  # noqa: E402, F401  isort: skip
     cmd_weekly,
     cmd_evaluate,
     cmd_demo,
+    cmd_compare,
+    cmd_impact,
+    cmd_target,
 )
 
 __all__ = ["app", "main"]

@@ -54,8 +54,8 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
 @with_options(
     IngestOptions,
     HarmOptions,
-    run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "radius_m",
-         "window_days"),
+    run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "min_harm",
+         "radius_m", "window_days"),
 )  # fmt: skip
 def evaluate(
     inputs: Inputs,
@@ -106,8 +106,9 @@ def evaluate(
         str | None,
         typer.Option(
             "--methods",
-            help="Comma-separated: harm_grid, count_grid, kde, gistar, dbscan, promap, "
-            "last_period. Default all (promap only when every offence is a burglary).",
+            help="Comma-separated spot methods (grid, hex, dbscan, gistar: the weekly run's "
+            "rules) and baselines (count_grid, kde, promap, last_period). Default: grid and "
+            "the baselines (promap only when every offence is a burglary).",
             rich_help_panel=_ME,
         ),
     ] = None,
@@ -116,7 +117,7 @@ def evaluate(
         typer.Option(
             "--offences",
             help='Comma-separated offence categories scored, e.g. "Violence and '
-            'sexual offences,Robbery". Default: every offence in the data.',
+            'sexual offences,Robbery". Default: the serious-violence set the spots rank.',
             rich_help_panel=_BT,
         ),
     ] = None,
@@ -128,14 +129,6 @@ def evaluate(
             rich_help_panel=_ME,
         ),
     ] = 300.0,
-    dbscan_min_incidents: Annotated[
-        float,
-        typer.Option(
-            "--dbscan-min-incidents",
-            help="DBSCAN core: this many times the mean incident harm within --eps-m.",
-            rich_help_panel=_ME,
-        ),
-    ] = 10.0,
     cocoon: Annotated[
         bool | None,
         typer.Option(
@@ -156,7 +149,8 @@ def evaluate(
     settings = settings_from(given)
     out = out_dir_for(out, "evaluate")
     options = settings.ingest
-    lookback_days = settings.spots.lookback_days
+    lookback_days = (given or {}).get("lookback_days")  # None: 365, shortened with a note
+    min_harm = settings.spots.min_harm
     cell_m, eps_m = settings.spots.cell_m, settings.spots.eps_m
     radius_m, window_days = settings.cocoon.radius_m, settings.cocoon.window_days
     seed, areas, area_field = settings.seed, settings.areas, settings.area_field
@@ -167,6 +161,7 @@ def evaluate(
     from hotspots.evaluate.report import write_evaluation_outputs
     from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
+    from hotspots.spots import SERIOUS_VIOLENCE
 
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
@@ -182,9 +177,7 @@ def evaluate(
     if method_list is None:
         method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
     area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
-    params = MethodParams(
-        kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, dbscan_min_incidents=dbscan_min_incidents
-    )
+    params = MethodParams(kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, min_harm=min_harm)
     run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
     with progress_reporter() as progress:
         result = backtest(
@@ -196,7 +189,7 @@ def evaluate(
             horizon_days=horizon_days,
             coverage=levels,
             methods=method_list,
-            offences=offence_list,
+            offences=SERIOUS_VIOLENCE if offence_list is None else offence_list,
             cell_m=cell_m,
             areas=area_layer,
             params=params,
@@ -213,6 +206,7 @@ def evaluate(
                 window_days=window_days,
                 offences=offence_list,
                 study_area_km2=result.study["area_km2"],
+                study_area=result.study["source"],
                 progress=progress,
             )
     input_files = [f["path"] for f in ingested.report.files]
@@ -281,7 +275,8 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
         console.print(
             f"[bold]Cocoons:[/] {s['n_in_live_zone']:,} of {s['n_burglaries']:,} "
             f"burglaries ({s['share_in_live_zone']:.1%}) fell in a live zone; mean live "
-            f"area {s['mean_live_area_km2']:.1f} km2, PAI {s['pai']:.2f}."
+            f"area {s['mean_live_area_km2']:.1f} km2 = {s['area_share']:.1%} of the study "
+            f"area ({s['study_area']}, {s['study_area_km2']:,.1f} km2), PAI {s['pai']:.2f}."
         )
     for name, path in files.items():
         console.print(f"  {name}: {path}")

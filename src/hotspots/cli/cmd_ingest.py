@@ -96,8 +96,8 @@ def ingest(
         Path,
         typer.Option(
             "--out",
-            help="GeoParquet file to write, e.g. essex.parquet; rejected.csv and "
-            "<name>.run.json are written beside it.",
+            help="GeoParquet file to write, e.g. essex.parquet; <name>.rejected.csv and "
+            "<name>.run.json are written beside it, as one unit.",
         ),
     ],
     given: dict[str, Any] | None = None,
@@ -105,12 +105,11 @@ def ingest(
     """Read incident files (police.uk folders, exports) into one checked GeoParquet.
 
     Prints rows read / kept / rejected by reason, the date range, time resolution and
-    working CRS; every rejected row is in rejected.csv with its reason. Any --harm-*
+    working CRS; every rejected row is in <name>.rejected.csv with its reason. Any --harm-*
     option also adds a harm column (offences the table lacks: --harm-unknown).
     """
     from hotspots.harm import load_harm_table, weigh_used
-    from hotspots.ingest import read_incidents, weigh_at_ingest, write_rejected
-    from hotspots.outputs.files import atomic_path, write_json
+    from hotspots.ingest import read_incidents, weigh_at_ingest, write_ingest_outputs
     from hotspots.outputs.provenance import build_provenance
 
     values = given or {}
@@ -134,9 +133,6 @@ def ingest(
         )
     show_ingest_report(result.report)
 
-    with atomic_path(out) as tmp:
-        result.incidents.to_parquet(tmp, index=False)
-    rejected_path = write_rejected(result.rejected, out.parent / REJECTED_CSV)
     parameters: dict[str, Any] = {
         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
     }
@@ -151,7 +147,6 @@ def ingest(
         "date_min": result.report.date_min,
         "date_max": result.report.date_max,
         "time_resolution": result.report.time_resolution,
-        "outputs": [out.name, rejected_path.name],
     }
     if table is not None:
         extra["harm_table"] = {
@@ -166,7 +161,8 @@ def ingest(
         inputs=[f["path"] for f in result.report.files],
         extra=extra,
     )
-    run_path = write_json(out.with_name(out.stem + ".run.json"), record)
+    written = write_ingest_outputs(result.incidents, result.rejected, record, out)
+    rejected_path, run_path = written["rejected"], written["run"]
     console.print(
         f"Wrote {escape(str(out))} ({result.report.n_kept:,} incidents), "
         f"{escape(str(rejected_path))} ({len(result.rejected):,} rows), "

@@ -38,6 +38,7 @@ class CocoonRun:
     rejected: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     figures: dict[str, Any] = field(default_factory=dict)
+    addresses: AddressIndex | None = None  # the index the lists came from (public recounts)
 
 
 def run(
@@ -124,6 +125,7 @@ def run(
         rejected=rejected,
         notes=tuple(figures["notes"]),
         figures=figures,
+        addresses=index,
     )
 
 

@@ -120,7 +120,9 @@ def read_addresses(
         ``postcode`` and point geometry in the working CRS; and the rejected rows with
         ``source_file``, ``source_row`` (1-based data row), ``address_id``, ``reason``
         (``no_location``, ``coordinates_out_of_range``, ``coordinates_zero``,
-        ``duplicate_id``) and ``detail``.
+        ``outside_area``, ``duplicate_id``, ``malformed_row``) and ``detail``: every row
+        read is in exactly one of the two. CSVs are read as incident files are (UTF-8,
+        else Windows-1252 with a note in ``attrs["notes"]``; binary files refused).
 
     Raises
     ------
@@ -135,10 +137,13 @@ def read_addresses(
         msg = f"{name} does not exist ({p}); check the --addresses path."
         raise InputError(msg)
     spatial = p.suffix.lower() in _SPATIAL_SUFFIXES
+    malformed = pd.DataFrame()
+    notes: tuple[str, ...] = ()
     if spatial:
         frame, points, reasons = _read_spatial(p, name=name, working_crs=working_crs)
+        rows = np.arange(1, len(frame) + 1)
     else:
-        frame, points, reasons = _read_table(
+        frame, points, reasons, rows, malformed, notes = _read_table(
             p, name=name, x_col=x_col, y_col=y_col, crs=crs, id_col=id_col, working_crs=working_crs
         )
     n = len(frame)
@@ -154,7 +159,6 @@ def read_addresses(
         picked[ADDRESS_ID] = "Postcode"
     if codepoint and address_col is None:
         picked[ADDRESS_TEXT] = "Postcode"
-    rows = np.arange(1, n + 1)
     if picked[ADDRESS_ID] is None:
         ids = pd.Series([f"A{r}" for r in rows], dtype="string")
     else:
@@ -187,6 +191,10 @@ def read_addresses(
         "coordinates_out_of_range": "coordinates outside the valid range of the CRS",
         "coordinates_zero": "coordinates are 0,0 (a missing-value placeholder)",
         "duplicate_id": "address id repeats an earlier row; ids must be unique",
+        "outside_area": (
+            "point lies outside the area of use of the working CRS (Great Britain for "
+            "EPSG:27700); fix the coordinates"
+        ),
     }
     bad = ~ok
     rejected = pd.DataFrame(
@@ -198,6 +206,11 @@ def read_addresses(
             REJECT_DETAIL: [details.get(r, r) for r in reasons[bad]],
         }
     )
+    if len(malformed):
+        rejected = pd.concat(
+            [rejected, malformed.assign(**{ADDRESS_ID: pd.NA})[rejected.columns]],
+            ignore_index=True,
+        )
     addresses = gpd.GeoDataFrame(
         {
             ADDRESS_ID: ids[ok].reset_index(drop=True),
@@ -208,6 +221,7 @@ def read_addresses(
         geometry=np.asarray(points.to_numpy())[ok],
         crs=points.crs,
     )
+    addresses.attrs["notes"] = list(notes)
     return addresses, rejected
 
 
@@ -220,25 +234,12 @@ def _read_table(
     crs: str | None,
     id_col: str | None,
     working_crs: CRS | str | int | None,
-) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray]:
-    from hotspots.ingest import points_from_columns
+) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray, np.ndarray, pd.DataFrame, tuple[str, ...]]:
+    from hotspots.ingest import points_from_columns, read_text_table
 
-    try:
-        header = pd.read_csv(p, nrows=0)
-        columns = [str(c) for c in header.columns]
-        text_cols = {
-            c for c in (_find(columns, id_col, k, name=name) for k in ADDRESS_COLUMNS[:1]) if c
-        }
-        text_cols |= {
-            c
-            for c in columns
-            if c.lower() in {x for k in ADDRESS_COLUMNS for x in _CANDIDATES[k]} | {"postcode"}
-        }
-        frame = pd.read_csv(p, dtype={c: "string" for c in text_cols}, low_memory=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"{name} could not be read as CSV ({exc}). Save it as UTF-8 CSV with a header row."
-        raise InputError(msg) from exc
-    if len(frame) == 0:
+    frame, rows, malformed, notes = read_text_table(p)
+    columns = [str(c) for c in frame.columns]
+    if len(frame) == 0 and len(malformed) == 0:
         msg = f"{name} has a header but no rows."
         raise InputError(msg)
     if all(c in columns for c in _CODEPOINT) and x_col is None and y_col is None:
@@ -246,7 +247,7 @@ def _read_table(
     points, reasons = points_from_columns(
         frame, x_col=x_col, y_col=y_col, crs=crs, working_crs=working_crs, what=name
     )
-    return frame, points, np.asarray(reasons, dtype=object)
+    return frame, points, np.asarray(reasons, dtype=object), rows, malformed, notes
 
 
 def _read_spatial(
@@ -388,7 +389,7 @@ class AddressIndex:
         geoms = addresses.geometry.to_numpy()
         if len(geoms) and not bool((shapely.get_type_id(geoms) == 0).all()):
             msg = "addresses must be points; read the layer with read_addresses."
-            raise TypeError(msg)
+            raise InputError(msg)
         self.addresses = addresses
         self.crs = addresses.crs
         self.xy_ = shapely.get_coordinates(geoms)
@@ -416,8 +417,8 @@ class AddressIndex:
         pts = np.asarray(points, dtype=object)
         qxy = shapely.get_coordinates(pts)
         if len(qxy) != len(pts):
-            msg = "points must be non-empty shapely points (one per zone)."
-            raise ValueError(msg)
+            msg = "points must be non-empty shapely points (one per zone); drop empty geometries."
+            raise InputError(msg)
         boxes = shapely.box(
             qxy[:, 0] - radius_m, qxy[:, 1] - radius_m, qxy[:, 0] + radius_m, qxy[:, 1] + radius_m
         )

@@ -41,7 +41,16 @@ OUTCOME = "outcome"
 MATCHED_BY = "matched_by"
 FIRST_VISIT_AT = "first_visit_at"
 SNAP_M = 25.0
-VISIT_REJECT_REASONS = ("unknown_address", "no_address_nearby", "no_location", "unparseable_date")
+VISIT_REJECT_REASONS = (
+    "unknown_address",
+    "no_address_nearby",
+    "no_location",
+    "unparseable_date",
+    "date_out_of_range",
+    "future_date",
+    "malformed_row",
+    "outside_zone_window",  # read, but inside no zone's burglary-to-as-of window (compliance)
+)
 _ID_NAMES = ("address_id", "uprn", "udprn", "postcode", "id")
 _TIME_NAMES = (
     "visited_at",
@@ -67,6 +76,7 @@ def read_visits(
     addresses: gpd.GeoDataFrame | AddressIndex,
     tz: str = "Europe/London",
     snap_m: float = SNAP_M,
+    today: str | pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a cocoon visit log (CSV) and match each visit to an address.
 
@@ -87,6 +97,8 @@ def read_visits(
         Time zone of times without one (default Europe/London).
     snap_m
         Largest distance in metres from a visit location to its address (default 25).
+    today
+        The run date: visits after the end of this day are ``future_date`` (default: now).
 
     Returns
     -------
@@ -108,13 +120,11 @@ def read_visits(
     if not p.exists():
         msg = f"{name} does not exist ({p}); check the --visits path."
         raise InputError(msg)
+    from hotspots.ingest import read_text_table
+
     index = addresses if isinstance(addresses, AddressIndex) else AddressIndex(addresses)
-    try:
-        frame = pd.read_csv(p, dtype="string", keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"{name} could not be read as CSV ({exc}). Save it as UTF-8 CSV with a header row."
-        raise InputError(msg) from exc
-    if len(frame) == 0:
+    frame, rows, malformed, _notes = read_text_table(p)
+    if len(frame) == 0 and len(malformed) == 0:
         msg = f"{name} has a header but no rows."
         raise InputError(msg)
     columns = [str(c) for c in frame.columns]
@@ -161,7 +171,13 @@ def read_visits(
         reasons[no_loc] = "no_location"
         details[no_loc] = "neither an address id nor coordinates; give one"
     raw_time = frame[time_col].str.strip()
-    when = _parse_times(raw_time, tz)
+    when, outside = _parse_times(raw_time, tz)
+    far = outside & (reasons == "")
+    reasons[far] = "date_out_of_range"
+    details[far] = [
+        f"{time_col} {v!r} is outside the years a date can hold (1678-2261); fix it"
+        for v in raw_time[far]
+    ]
     bad_time = when.isna().to_numpy() & (reasons == "")
     reasons[bad_time] = "unparseable_date"
     details[bad_time] = [
@@ -169,6 +185,10 @@ def read_visits(
         f"hour that needs its UTC offset (2025-10-26 01:30+01:00)"
         for v in raw_time[bad_time]
     ]
+    today_end = _day_end(today, tz)
+    future = (when > today_end).to_numpy(dtype=bool) & (reasons == "")
+    reasons[future] = "future_date"
+    details[future] = f"visit is after the run date {today_end.date()}; fix its time"
     ok = reasons == ""
     if not ok.any():
         counts = pd.Series(reasons).value_counts().to_dict()
@@ -177,9 +197,9 @@ def read_visits(
             f"({counts}); check the address id column matches the address layer's ids."
         )
         raise InputError(msg)
-    rows = np.arange(1, n + 1)
     visits = pd.DataFrame(
         {
+            SOURCE_FILE: p.name,
             ADDRESS_ID: known.to_numpy()[found[ok]],
             VISITED_AT: when[ok].reset_index(drop=True),
             OUTCOME: (
@@ -199,26 +219,43 @@ def read_visits(
             REJECT_DETAIL: details[~ok],
         }
     )
+    if len(malformed):
+        rejected = pd.concat([rejected, malformed], ignore_index=True)
     return visits, rejected
 
 
-def _parse_times(raw: pd.Series, tz: str) -> pd.Series:
+def _day_end(value: str | pd.Timestamp | None, tz: str) -> pd.Timestamp:
+    """The run date as a moment: a date alone is the end of that day; None is now."""
+    from hotspots.ingest import day_end
+
+    return day_end(value, tz, option="today")
+
+
+def _parse_times(raw: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     """ISO 8601 texts as times in ``tz``: with an offset converted, without one localised.
 
     Rows may mix both (and different offsets, as around a clock change); a local time
-    that falls in the repeated clock-change hour is ambiguous and becomes NaT.
+    that falls in the repeated clock-change hour is ambiguous and becomes NaT. Dates a
+    timestamp cannot hold (9999-12-31) become NaT and are marked in the returned mask.
     """
+    from hotspots.ingest import in_bounds
+
+    outside = np.zeros(len(raw), dtype=bool)
     has_offset = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
     has_offset = has_offset.to_numpy(dtype=bool)
     out = pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]")
     if has_offset.any():
         aware = pd.to_datetime(raw[has_offset], format="ISO8601", errors="coerce", utc=True)
+        aware, far = in_bounds(aware)
+        outside[has_offset] = far
         out[has_offset] = aware.dt.tz_convert(tz).astype(out.dtype)
     if (~has_offset).any():
         naive = pd.to_datetime(raw[~has_offset], format="ISO8601", errors="coerce")
+        naive, far = in_bounds(naive)
+        outside[~has_offset] = far
         local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
         out[~has_offset] = local.astype(out.dtype)
-    return out
+    return out, outside
 
 
 def _snap(
@@ -271,12 +308,24 @@ class Compliance:
         ``due_now``.
     overdue
         The ``per_zone`` rows whose status is ``overdue``.
+    rejected
+        The visits that count for no zone, reason ``outside_zone_window``: their address
+        is on no zone's list, or they fall outside every such zone's burglary-to-as-of
+        window. ``source_file``, ``source_row`` (when the visits have them),
+        ``address_id``, ``visited_at``, ``reason``, ``detail``; with the visits used,
+        they account for every visit given.
     """
 
     per_zone: pd.DataFrame
     per_area: pd.DataFrame
     overall: dict[str, Any] = field(default_factory=dict)
     overdue: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_outside_zone_window(self) -> int:
+        """Visits read but counted for no zone."""
+        return len(self.rejected)
 
 
 def compliance(
@@ -326,8 +375,11 @@ def compliance(
             DUE_BY: zones[DUE_BY].reset_index(drop=True),
         }
     )
+    visit_no = "__visit"
     pairs = targets[[ZONE_ID, ADDRESS_ID, MANDATORY]].merge(
-        visits[[ADDRESS_ID, VISITED_AT]], on=ADDRESS_ID, how="inner"
+        visits[[ADDRESS_ID, VISITED_AT]].assign(**{visit_no: np.arange(len(visits))}),
+        on=ADDRESS_ID,
+        how="inner",
     )
     pairs = pairs.merge(base[[ZONE_ID, OCCURRED_AT]], on=ZONE_ID, how="inner")
     counted = pairs[(pairs[VISITED_AT] >= pairs[OCCURRED_AT]) & (pairs[VISITED_AT] <= as_of)]
@@ -387,4 +439,41 @@ def compliance(
         "due_now": int((per_zone[STATUS] == "due").sum()),
     }
     overdue = per_zone[overdue_now.to_numpy()].reset_index(drop=True)
-    return Compliance(per_zone=per_zone, per_area=per_area, overall=overall, overdue=overdue)
+    rejected = _outside_window(visits, pairs, counted, visit_no=visit_no, as_of=as_of)
+    return Compliance(
+        per_zone=per_zone, per_area=per_area, overall=overall, overdue=overdue, rejected=rejected
+    )
+
+
+def _outside_window(
+    visits: pd.DataFrame,
+    pairs: pd.DataFrame,
+    counted: pd.DataFrame,
+    *,
+    visit_no: str,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """The visits that count for no zone, with reason ``outside_zone_window``."""
+    used = np.zeros(len(visits), dtype=bool)
+    used[counted[visit_no].to_numpy(dtype="int64")] = True
+    listed = np.zeros(len(visits), dtype=bool)
+    listed[pairs[visit_no].to_numpy(dtype="int64")] = True
+    gone = np.flatnonzero(~used)
+    detail = np.where(
+        listed[gone],
+        f"the visit falls outside every window (burglary to as-of {as_of:%Y-%m-%d %H:%M}) "
+        f"of the zones listing its address; check its date",
+        "its address is on no zone's visit list in this run",
+    )
+    out = pd.DataFrame(
+        {
+            ADDRESS_ID: visits[ADDRESS_ID].to_numpy()[gone],
+            VISITED_AT: visits[VISITED_AT].iloc[gone].reset_index(drop=True),
+            REJECT_REASON: "outside_zone_window",
+            REJECT_DETAIL: detail,
+        }
+    )
+    for col in (SOURCE_ROW, SOURCE_FILE):
+        if col in visits.columns:
+            out.insert(0, col, visits[col].to_numpy()[gone])
+    return out

@@ -398,11 +398,11 @@ def write_town(town: DemoTown, folder: str | os.PathLike[str]) -> dict[str, Path
     patrols = town.patrols[list(PATROL_COLUMNS)].copy()
     patrols[STARTED_AT] = patrols[STARTED_AT].dt.tz_convert("UTC")
     return {
-        "incidents": write_csv(incidents, out / "incidents.csv"),
-        "addresses": write_csv(addresses, out / "addresses.csv"),
+        "incidents": write_csv(incidents, out / "incidents.csv", clean=False),
+        "addresses": write_csv(addresses, out / "addresses.csv", clean=False),
         "districts": write_geojson(town.districts, out / "districts.geojson", metadata=meta),
         "streets": write_geojson(town.streets, out / "streets.geojson", metadata=meta),
-        "visits": write_csv(visits, out / "visits.csv"),
-        "patrols": write_csv(patrols, out / "patrols.csv"),
+        "visits": write_csv(visits, out / "visits.csv", clean=False),
+        "patrols": write_csv(patrols, out / "patrols.csv", clean=False),
         "readme": write_text(out / "README.txt", _readme(town)),
     }

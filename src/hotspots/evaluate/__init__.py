@@ -2,21 +2,24 @@
 
 Hit rate and PAI (Chainey, Tompson & Uhlig 2008), PEI (Hunt 2016), RRI (Levine 2008),
 prospective hot-spotting (Johnson & Bowers 2004), scored for several methods on the same
-grid cells at the same coverage levels.
+grid cells at the same coverage levels. The methods, the study grid, Gi* and the KDE are
+the spot-method registry's (:data:`hotspots.spots.RULES`): a name scores exactly the rule
+the weekly run deploys under that name.
 """
 
 from hotspots.evaluate.backtest import (
     DEFAULT_COVERAGE,
+    DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_METHOD,
     DEFAULT_METHODS,
     METRICS,
+    MIN_PERIODS,
     BacktestResult,
     backtest,
     filter_offences,
     summarise,
 )
 from hotspots.evaluate.cocoons import CocoonBacktestResult, cocoon_backtest, select_burglaries
-from hotspots.evaluate.grid import StudyGrid, grid_indices, study_grid
-from hotspots.evaluate.methods import METHODS, MethodParams, TrainingData, gistar_z, score_cells
 from hotspots.evaluate.metrics import (
     area_share,
     harm_capture,
@@ -29,23 +32,24 @@ from hotspots.evaluate.metrics import (
     select_by_coverage,
     stability,
 )
+from hotspots.spots import RULES as METHODS
+from hotspots.spots import MethodParams
 
 __all__ = [
     "DEFAULT_COVERAGE",
+    "DEFAULT_LOOKBACK_DAYS",
+    "DEFAULT_METHOD",
     "DEFAULT_METHODS",
     "METHODS",
     "METRICS",
+    "MIN_PERIODS",
     "BacktestResult",
     "CocoonBacktestResult",
     "MethodParams",
-    "StudyGrid",
-    "TrainingData",
     "area_share",
     "backtest",
     "cocoon_backtest",
     "filter_offences",
-    "gistar_z",
-    "grid_indices",
     "harm_capture",
     "harm_pai",
     "hit_rate",
@@ -53,10 +57,8 @@ __all__ = [
     "pai",
     "pei",
     "rri",
-    "score_cells",
     "select_burglaries",
     "select_by_coverage",
     "stability",
-    "study_grid",
     "summarise",
 ]

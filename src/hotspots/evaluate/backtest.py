@@ -10,7 +10,7 @@ use the same cells, the same coverage levels and the same test incidents.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import geopandas as gpd
@@ -21,9 +21,16 @@ from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
 from hotspots.errors import OptionError, SchemaError, TimeResolutionError
 from hotspots.evaluate import metrics as m
-from hotspots.evaluate.grid import study_grid
-from hotspots.evaluate.methods import METHODS, MethodParams, TrainingData, score_cells
 from hotspots.schema import HARM, OCCURRED_AT, OFFENCE, TIME_RESOLUTION, TIME_RESOLUTIONS
+from hotspots.spots import (
+    RULES,
+    SERIOUS_VIOLENCE,
+    MethodParams,
+    TrainingData,
+    resolve_offences,
+    score_cells,
+    study_grid,
+)
 
 __all__ = [
     "DEFAULT_COVERAGE",
@@ -39,14 +46,15 @@ __all__ = [
 Period = Literal["week", "month"]
 PERIODS: tuple[str, ...] = get_args(Period)
 DEFAULT_COVERAGE: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05)
+DEFAULT_METHOD = "grid"  # the weekly run's default spot method
 DEFAULT_METHODS: tuple[str, ...] = (
-    "harm_grid",
+    DEFAULT_METHOD,
     "count_grid",
     "kde",
-    "gistar",
-    "dbscan",
     "last_period",
 )
+DEFAULT_LOOKBACK_DAYS = 365
+MIN_PERIODS = 6  # a default look-back is shortened to leave at least this many periods
 METRICS: tuple[str, ...] = (
     "area_share",
     "hit_rate",
@@ -116,7 +124,10 @@ def parse_when(value: str | pd.Timestamp | None, *, tz: Any, name: str) -> pd.Ti
 def filter_offences(
     incidents: gpd.GeoDataFrame, offences: Sequence[str] | None
 ) -> gpd.GeoDataFrame:
-    """Rows whose offence is one of ``offences`` (case-insensitive); all rows when None.
+    """Rows whose offence is one of ``offences``; all rows when None.
+
+    The same rule as the spots (:func:`hotspots.spots.resolve_offences`): names must be
+    in the data, except that the default serious-violence set may be partly absent.
 
     Raises
     ------
@@ -125,19 +136,9 @@ def filter_offences(
     """
     if offences is None:
         return incidents
-    if isinstance(offences, str):
-        msg = "offences must be a list of categories, e.g. ['Burglary']; got a single string."
-        raise TypeError(msg)
     require_columns(incidents, [OFFENCE], what="incidents")
-    have = incidents[OFFENCE].astype("string").str.strip().str.casefold()
-    wanted = {str(o).strip().casefold() for o in offences}
-    present = set(have.dropna().unique())
-    missing = sorted(o for o in offences if str(o).strip().casefold() not in present)
-    if missing:
-        cats = sorted(incidents[OFFENCE].dropna().astype(str).unique())
-        msg = f"--offences {missing} not found in the data; its categories are {cats}."
-        raise OptionError(msg)
-    return incidents[have.isin(wanted).fillna(False).to_numpy(dtype=bool)]
+    chosen = resolve_offences(incidents, offences)
+    return incidents[incidents[OFFENCE].isin(chosen).to_numpy(dtype=bool)]
 
 
 def _ns(values: pd.Series) -> np.ndarray:
@@ -170,20 +171,27 @@ def _period_origins(start: pd.Timestamp, end: pd.Timestamp, period: str) -> list
     return out
 
 
+def _lookback_steps(period: str) -> list[int]:
+    """Shorter look-backs tried, longest first: whole months (month) or whole weeks."""
+    if period == "month":
+        return [round(k * 30.4375) for k in range(11, 0, -1)]
+    return list(range(364 - 7, 6, -7))
+
+
 def _validate(
     period: str,
     methods: Sequence[str],
     coverage: Sequence[float],
-    lookback_days: int,
+    lookback_days: int | None,
     horizon_days: int | None,
 ) -> tuple[tuple[str, ...], tuple[float, ...]]:
     check_choice(period, PERIODS, name="period")
     methods = tuple(methods)
     if not methods:
-        msg = f"methods must name at least one of {METHODS}."
+        msg = f"methods must name at least one of {tuple(RULES)}."
         raise OptionError(msg)
     for name in methods:
-        check_choice(name, METHODS, name="method")
+        check_choice(name, tuple(RULES), name="method")
     if len(set(methods)) != len(methods):
         msg = f"methods lists a method twice: {list(methods)}."
         raise OptionError(msg)
@@ -193,7 +201,8 @@ def _validate(
         raise OptionError(msg)
     for c in cov:
         m.n_cells_for_coverage(c, 100)  # validates 0 < c <= 1
-    check_positive(lookback_days, name="lookback_days")
+    if lookback_days is not None:
+        check_positive(lookback_days, name="lookback_days")
     if horizon_days is not None:
         check_positive(horizon_days, name="horizon_days")
     return methods, tuple(sorted(set(cov)))
@@ -205,11 +214,11 @@ def backtest(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     period: Period = "week",
-    lookback_days: int = 365,
+    lookback_days: int | None = None,
     horizon_days: int | None = None,
     coverage: Sequence[float] = DEFAULT_COVERAGE,
     methods: Sequence[str] = DEFAULT_METHODS,
-    offences: Sequence[str] | None = None,
+    offences: Sequence[str] | None = SERIOUS_VIOLENCE,
     cell_m: float = 150.0,
     areas: gpd.GeoDataFrame | None = None,
     params: MethodParams | None = None,
@@ -230,26 +239,31 @@ def backtest(
     period
         ``"week"`` (needs day-level or exact dates) or ``"month"`` (police.uk).
     lookback_days
-        Training window before each period start (default 365). Monthly periods use
-        whole months: ``round(lookback_days / 30.4375)`` (365 -> 12, 90 -> 3).
+        Training window before each period start. Monthly periods use whole months:
+        ``round(lookback_days / 30.4375)`` (365 -> 12, 90 -> 3). Default (None): 365 days,
+        shortened when the data is too short to the longest look-back (whole months, or
+        whole weeks) that leaves at least ``MIN_PERIODS`` (6) periods to score; a note
+        and ``parameters["lookback_adapted"]`` say so.
     horizon_days
         Test window length; default 7 for weeks and the calendar month for months.
     coverage
         Shares of the study area to select (default 0.5%, 1%, 2%, 5%).
     methods
-        Any of :data:`hotspots.evaluate.methods.METHODS` (default all but ``promap``,
-        which is for burglary).
+        Names in the spot-method registry :data:`hotspots.spots.RULES` (default: the
+        weekly run's ``grid`` and the baselines ``count_grid``, ``kde``, ``last_period``).
     offences
-        Categories scored (case-insensitive); all incidents when None.
+        Categories scored (default: the serious-violence set the spots rank, as
+        :func:`hotspots.spots.find_spots`); all incidents when None.
     cell_m
         Grid cell side in metres (default 150).
     areas
         Polygons defining the study area; default the data extent (convex hull).
     params
-        Method settings (KDE bandwidth, DBSCAN radius, ProMap bands).
+        Rule settings (DBSCAN radius and core harm, Gi* FDR and permutations, KDE
+        bandwidth, ProMap bands); defaults are ``find_spots``' defaults.
     seed
         Seed of the random order that breaks ties between equal scores (default 0);
-        period ``i`` uses the stream ``default_rng([seed, i])``.
+        period ``i`` uses the stream ``default_rng([seed, i])``; also the Gi* seed.
     progress
         Callback ``progress(task, done, total)``.
 
@@ -274,7 +288,7 @@ def backtest(
         fix="Weight them first with hotspots.harm.apply_harm (or --harm-table count).",
     )
     methods, cov = _validate(period, methods, coverage, lookback_days, horizon_days)
-    params = params or MethodParams()
+    params = replace(params or MethodParams(), seed=seed)
     resolution = _resolution(incidents)
     if resolution == "month" and (period == "week" or (horizon_days or 28) < 28):
         msg = (
@@ -319,14 +333,7 @@ def backtest(
         if resolution == "month"
         else last.normalize() + pd.DateOffset(days=1)
     )
-    # calendar arithmetic keeps midnight across clock changes; months are whole months
-    lookback_months = max(1, round(lookback_days / 30.4375)) if period == "month" else None
-    lookback = (
-        pd.DateOffset(months=lookback_months)
-        if lookback_months
-        else pd.DateOffset(days=lookback_days)
-    )
-    start_ts = parse_when(start, tz=tz, name="start") or _ceil_to_period(first + lookback, period)
+    start_given = parse_when(start, tz=tz, name="start")
     end_ts = parse_when(end, tz=tz, name="end") or data_end
 
     def previous_start(o: pd.Timestamp) -> pd.Timestamp:
@@ -339,9 +346,38 @@ def backtest(
             return o + pd.DateOffset(days=horizon_days)
         return o + (pd.DateOffset(months=1) if period == "month" else pd.DateOffset(days=7))
 
-    candidates = _period_origins(start_ts, end_ts, period)
-    origins = [o for o in candidates if horizon_end(o) <= data_end]
+    def plan(days: int) -> tuple[int | None, pd.DateOffset, pd.Timestamp, list, list]:
+        # calendar arithmetic keeps midnight across clock changes; months are whole months
+        months = max(1, round(days / 30.4375)) if period == "month" else None
+        back = pd.DateOffset(months=months) if months else pd.DateOffset(days=days)
+        start_ts = start_given or _ceil_to_period(first + back, period)
+        cands = _period_origins(start_ts, end_ts, period)
+        return months, back, start_ts, cands, [o for o in cands if horizon_end(o) <= data_end]
+
     notes: list[str] = []
+    adapted = False
+    if lookback_days is None:
+        lookback_days = DEFAULT_LOOKBACK_DAYS
+        plans = _lookback_steps(period)
+        chosen_plan = plan(lookback_days)
+        if len(chosen_plan[4]) < MIN_PERIODS and start_given is None:
+            for days in plans:
+                trial = plan(days)
+                if len(trial[4]) >= MIN_PERIODS:
+                    chosen_plan, lookback_days, adapted = trial, days, True
+                    break
+        if adapted:
+            months_used = chosen_plan[0]
+            length = f"{months_used} months" if months_used else f"{lookback_days} days"
+            notes.append(
+                f"The data is too short for a {DEFAULT_LOOKBACK_DAYS}-day look-back: each "
+                f"forecast is built from the previous {length} instead (the longest that "
+                f"leaves at least {MIN_PERIODS} {period}s to score); pass --lookback-days to "
+                "choose."
+            )
+        lookback_months, lookback, start_ts, candidates, origins = chosen_plan
+    else:
+        lookback_months, lookback, start_ts, candidates, origins = plan(lookback_days)
     if len(origins) < len(candidates):
         notes.append(
             f"{len(candidates) - len(origins)} period(s) skipped: their horizon runs "
@@ -433,6 +469,7 @@ def backtest(
         "end": end_ts,
         "period": period,
         "lookback_days": lookback_days,
+        "lookback_adapted": adapted,
         "horizon_days": horizon_days,
         "coverage": list(cov),
         "methods": list(methods),

@@ -7,7 +7,13 @@ earlier; for day-dated data, at least a day earlier) lies within ``radius_m`` an
 most ``window_days`` before it: that burglary happened inside a live zone and a timely
 cocoon visit could have reached the home. The zone area in force is measured at the
 start of every ``period_days`` period as the union of live circles, giving hits per km2
-of live zone, and, with the study area, a PAI for cocoons.
+of live zone, and, with the study area, a PAI for cocoons: every share of burglaries in a
+live zone comes with the share of the study area those zones covered, since zones over
+40% of the area catching 80% of burglaries is a PAI of 2, not a success.
+
+Days are calendar days in the data's time zone: a zone opened at 10:00 on 1 October
+is live until 10:00 on 12 November, although a clock change (the last Sunday of
+October in Europe/London) makes that 42 days and one hour of elapsed time.
 """
 
 from __future__ import annotations
@@ -41,14 +47,16 @@ class CocoonBacktestResult:
     ----------
     periods
         ``period_start, n_burglaries, n_in_live_zone, share_in_live_zone, live_zones,
-        live_area_km2`` (zones live at the period start).
+        live_area_km2, area_share, pai`` (zones live at the period start; ``area_share`` is
+        their share of the study area and ``pai`` the share of burglaries over it).
     bands
         Burglaries inside a live zone by the distance band and the time band of the
         nearest live zone seed: ``distance_band, time_band, n_burglaries, share`` (share of
         all evaluated burglaries).
     summary
         Headline figures: ``n_burglaries, n_in_live_zone, share_in_live_zone,
-        mean_live_area_km2, hits_per_km2_week, area_share, pai``.
+        mean_live_area_km2, hits_per_km2_week, area_share, pai, study_area,
+        study_area_km2``.
     parameters
         Options used.
     """
@@ -79,6 +87,23 @@ def select_burglaries(
     return incidents.iloc[0:0]
 
 
+def _wall_clock_ns(t_ns: np.ndarray, tz: Any) -> np.ndarray:
+    """Local wall-clock nanoseconds: differences are calendar days across clock changes."""
+    if tz is None:
+        return t_ns
+    local = pd.DatetimeIndex(t_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)
+    return local.tz_localize(None).as_unit("ns").asi8
+
+
+def _area_figures(share: float, area_km2: float, study_km2: float | None) -> dict[str, float]:
+    """Share of the study area covered by live zones and the PAI (share of burglaries over it)."""
+    if not study_km2 or not np.isfinite(area_km2):
+        return {"area_share": float("nan"), "pai": float("nan")}
+    area_share = area_km2 / study_km2
+    pai = share / area_share if area_share > 0 and np.isfinite(share) else float("nan")
+    return {"area_share": area_share, "pai": pai}
+
+
 def _bands(values: np.ndarray, edges: list[float]) -> np.ndarray:
     return np.clip(np.searchsorted(np.asarray(edges), values, side="left") - 1, 0, len(edges) - 2)
 
@@ -95,6 +120,7 @@ def cocoon_backtest(
     period_days: int = 7,
     offences: Sequence[str] | None = None,
     study_area_km2: float | None = None,
+    study_area: str | None = None,
     progress: Progress | None = None,
 ) -> CocoonBacktestResult:
     """Share of burglaries that fell inside an already live cocoon zone.
@@ -115,8 +141,9 @@ def cocoon_backtest(
         Length of the periods reported and of the live-area sampling (default 7).
     offences
         Categories that open zones (default dwelling burglaries).
-    study_area_km2
-        Study area for the area share and PAI (e.g. ``BacktestResult.study["area_km2"]``).
+    study_area_km2, study_area
+        Study area for the area shares and PAIs (e.g. ``BacktestResult.study["area_km2"]``)
+        and the name of what it is (e.g. ``"areas layer"``), reported beside every share.
     progress
         Callback ``progress(task, done, total)``.
 
@@ -179,6 +206,7 @@ def cocoon_backtest(
     end_ts = parse_when(end, tz=tz, name="end") or last.normalize() + pd.DateOffset(days=1)
     s_ns, e_ns = start_ts.as_unit("ns").value, end_ts.as_unit("ns").value
     window_ns = window_days * _NS_PER_DAY
+    wall_ns = _wall_clock_ns(t_ns, tz)  # calendar arithmetic: clock changes keep the days
     is_test = (t_ns >= s_ns) & (t_ns < e_ns)
     if not is_test.any():
         msg = (
@@ -191,8 +219,9 @@ def cocoon_backtest(
     i, j = cKDTree(xy).query_pairs(r=radius_m, output_type="ndarray").T
     lo, hi = np.minimum(i, j), np.maximum(i, j)  # times sorted: lo is earlier or same time
     dt = t_ns[hi] - t_ns[lo]
-    ok = (dt > 0) & (dt <= window_ns) & is_test[hi]
-    seed, later, dt_days = lo[ok], hi[ok], dt[ok] / _NS_PER_DAY
+    dt_wall = wall_ns[hi] - wall_ns[lo]
+    ok = (dt > 0) & (dt_wall <= window_ns) & is_test[hi]
+    seed, later, dt_days = lo[ok], hi[ok], dt_wall[ok] / _NS_PER_DAY
     dist = np.hypot(x[seed] - x[later], y[seed] - y[later])
     pairs = pd.DataFrame({"later": later, "dist": dist, "dt": dt_days})
     nearest = pairs.sort_values(["later", "dist", "dt"], kind="stable").drop_duplicates("later")
@@ -223,7 +252,8 @@ def cocoon_backtest(
     for k, p in enumerate(origins):
         p_ns = p.as_unit("ns").value
         q_ns = min((p + step).as_unit("ns").value, e_ns)
-        a, b = np.searchsorted(t_ns, [p_ns - window_ns, p_ns], side="left")
+        opened = (p - pd.DateOffset(days=window_days)).as_unit("ns").value
+        a, b = np.searchsorted(t_ns, [opened, p_ns], side="left")
         c = np.searchsorted(t_ns, q_ns, side="left")
         live = shapely.buffer(shapely.points(xy[a:b]), radius_m, quad_segs=16)
         area_km2 = float(shapely.union_all(live).area) / 1e6 if b > a else 0.0
@@ -237,6 +267,7 @@ def cocoon_backtest(
                 "share_in_live_zone": hits / n if n else np.nan,
                 "live_zones": int(b - a),
                 "live_area_km2": area_km2,
+                **_area_figures(hits / n if n else np.nan, area_km2, study_area_km2),
             }
         )
         report(progress, "cocoon backtest periods", k + 1, len(origins))
@@ -255,12 +286,10 @@ def cocoon_backtest(
             if area_sum > 0
             else float("nan")
         ),
-        "area_share": float("nan"),
-        "pai": float("nan"),
+        **_area_figures(share, mean_area, study_area_km2),
+        "study_area": study_area,
+        "study_area_km2": study_area_km2,
     }
-    if study_area_km2:
-        summary["area_share"] = mean_area / study_area_km2
-        summary["pai"] = share / summary["area_share"] if mean_area > 0 else float("nan")
     parameters = {
         "start": start_ts,
         "end": end_ts,
@@ -270,6 +299,9 @@ def cocoon_backtest(
         "time_bands_days": t_edges,
         "period_days": period_days,
         "offences": None if offences is None else list(offences),
+        "study_area": study_area,
+        "study_area_km2": study_area_km2,
+        "days": "calendar days in the data's time zone",
     }
     return CocoonBacktestResult(
         periods=periods, bands=bands, summary=summary, parameters=parameters

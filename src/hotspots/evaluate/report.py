@@ -1,13 +1,13 @@
 """Backtest outputs: tables, PNG plots and one self-contained HTML page.
 
-The HTML page escapes every value taken from data or options and embeds its images as
-base64 ``data:`` URIs, so it can be e-mailed or opened offline as a single file.
+The HTML page comes from the autoescaped Jinja2 template ``outputs/templates/
+evaluation.html.j2`` (every value from data or options is escaped) and embeds its images
+as base64 ``data:`` URIs, so it can be e-mailed or opened offline as a single file.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 from collections.abc import Mapping
@@ -116,13 +116,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False, name=None)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _table(frame: pd.DataFrame) -> dict[str, Any]:
+    """Column names and formatted rows for the template's ``table`` macro."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": [[_fmt(v) for v in row] for row in frame.itertuples(index=False, name=None)],
+    }
+
+
+def _percent(value: float) -> str:
+    return "-" if not math.isfinite(value) else f"{value:.1%}"
 
 
 def _band_table(bands: pd.DataFrame) -> pd.DataFrame:
@@ -135,6 +138,16 @@ def _band_table(bands: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        autoescape=True,
+        loader=jinja2.PackageLoader("hotspots", "outputs/templates"),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
 def render_html(
     result: BacktestResult,
     *,
@@ -143,69 +156,71 @@ def render_html(
     cocoon: CocoonBacktestResult | None = None,
     title: str = "Backtest of harm-spot methods",
 ) -> str:
-    """The evaluation page as one HTML string (escaped; images inlined as base64)."""
-    esc = html.escape
+    """The evaluation page as one HTML string (``evaluation.html.j2``, autoescaped).
+
+    Images are inlined as base64; the study area is named beside every share of it.
+    """
     p = result.parameters
     summary = result.summary.copy()
     summary["coverage"] = [f"{c * 100:g}%" for c in summary["coverage"]]
     summary = summary.rename(columns=METRIC_LABELS)
-    imgs = "".join(
-        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
-        f'{base64.b64encode(data).decode("ascii")}"><figcaption>{esc(name)}</figcaption></figure>'
-        for name, data in images.items()
-    )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes) or "<li>None.</li>"
     study = result.study
     periods = result.periods
+    months = p.get("lookback_months")
+    lookback = f"{months} months" if months else f"{p['lookback_days']} days"
     intro = (
-        f"{len(periods)} {esc(str(p['period']))} periods from "
-        f"{esc(_fmt(periods['period_start'].min()))} to "
-        f"{esc(_fmt(periods['period_start'].max()))}; look-back {esc(str(p['lookback_days']))} "
-        f"days; offences {esc(', '.join(p['offences']) if p['offences'] else 'all')}; "
-        f"{esc(str(study['n_cells']))} cells of {esc(_fmt(study['cell_m']))} m "
-        f"({esc(_fmt(study['area_km2']))} km², {esc(str(study['source']))}); seed "
-        f"{esc(str(p['seed']))}."
+        f"{len(periods)} {p['period']} periods from {_fmt(periods['period_start'].min())} to "
+        f"{_fmt(periods['period_start'].max())}; look-back {lookback}"
+        f"{' (shortened to fit the data)' if p.get('lookback_adapted') else ''}; offences "
+        f"{', '.join(p['offences']) if p['offences'] else 'all'}; seed {p['seed']}."
     )
-    cocoon_html = ""
+    context: dict[str, Any] = {
+        "title": title,
+        "intro": intro,
+        "study_area": str(study["source"]),
+        "study_km2": _fmt(float(study["area_km2"])),
+        "n_cells": f"{study['n_cells']:,}",
+        "cell_m": _fmt(float(study["cell_m"])),
+        "summary": _table(summary),
+        "images": [
+            {"name": name, "data": base64.b64encode(data).decode("ascii")}
+            for name, data in images.items()
+        ],
+        "notes": list(result.notes),
+        "version": str(provenance.get("software", {}).get("version", "")),
+        "cocoon": None,
+    }
     if cocoon is not None:
         s = cocoon.summary
-        cocoon_html = (
-            "<h2>Cocoons</h2><p>"
-            f"{s['n_in_live_zone']:,} of {s['n_burglaries']:,} burglaries "
-            f"({esc(_fmt(s['share_in_live_zone'] * 100))}%) fell inside a zone opened by an "
-            f"earlier burglary within {esc(_fmt(cocoon.parameters['radius_m']))} m and "
-            f"{esc(str(cocoon.parameters['window_days']))} days; mean live zone area "
-            f"{esc(_fmt(s['mean_live_area_km2']))} km², "
-            f"{esc(_fmt(s['hits_per_km2_week']))} burglaries per km² of live zone per week, "
-            f"PAI {esc(_fmt(s['pai']))}.</p>"
-            "<h3>By distance and time band of the nearest live zone</h3>"
-            + _table(_band_table(cocoon.bands))
-        )
-    version = esc(str(provenance.get("software", {}).get("version", "")))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}}
-table{{border-collapse:collapse;font-size:0.85em;margin:1em 0}}
-th,td{{border:1px solid #ccc;padding:0.25em 0.5em;text-align:right}}
-th{{background:#f0f0f0}} figure{{display:inline-block;margin:0.5em}} img{{max-width:100%}}
-</style></head><body>
-<h1>{esc(title)}</h1>
-<p>{intro}</p>
-<p>Hit rate: share of next-period incidents inside the chosen cells; PAI: hit rate / area
-share (Chainey et al. 2008); PEI: PAI / best possible PAI at that coverage (Hunt 2016);
-RRI: (spot share after / before) / (total after / before) (Levine 2008); stability: share
-of this period's cells also chosen in the previous period; random filler: share of the chosen
-cells a method could not rank (lowest score; picked by its tie-breaker, else at random with
-the seed).</p>
-<h2>Summary (means over periods)</h2>
-{_table(summary)}
-{imgs}
-{cocoon_html}
-<h2>Notes</h2><ul>{notes}</ul>
-<p><small>hotspots {version}; full parameters and input hashes in run.json.</small></p>
-</body></html>
-"""
+        per = cocoon.periods[
+            ["period_start", "n_burglaries", "n_in_live_zone", "share_in_live_zone"]
+            + ["live_area_km2", "area_share", "pai"]
+        ].copy()
+        for col in ("share_in_live_zone", "area_share"):
+            per[col] = [_percent(v) for v in per[col]]
+        per.columns = [
+            "period start",
+            "burglaries",
+            "in a live zone",
+            "share in a live zone",
+            "live area km²",
+            "share of study area",
+            "PAI",
+        ]
+        context["cocoon"] = {
+            "n_in": f"{s['n_in_live_zone']:,}",
+            "n": f"{s['n_burglaries']:,}",
+            "share": _fmt(s["share_in_live_zone"] * 100),
+            "radius_m": _fmt(float(cocoon.parameters["radius_m"])),
+            "window_days": str(cocoon.parameters["window_days"]),
+            "area_km2": _fmt(s["mean_live_area_km2"]),
+            "area_share": _percent(s["area_share"]),
+            "pai": _fmt(s["pai"]),
+            "hits_per_km2_week": _fmt(s["hits_per_km2_week"]),
+            "periods": _table(per),
+            "bands": _table(_band_table(cocoon.bands)),
+        }
+    return str(_environment().get_template("evaluation.html.j2").render(**context)).lstrip()
 
 
 def write_evaluation_outputs(

@@ -5,16 +5,25 @@ canonical tables are recognised without options; anything else is mapped with
 :class:`hotspots.config.IngestOptions`. Every unusable row is kept with a reason.
 """
 
-from hotspots.ingest._coords import points_from_columns
+from hotspots.ingest._coords import outside_working_area, points_from_columns
+from hotspots.ingest._dates import check_tz, day_end, in_bounds
+from hotspots.ingest._files import read_text_table
 from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
-from hotspots.ingest._write import write_rejected
+from hotspots.ingest._write import write_ingest_outputs, write_rejected
 
+# the side-input readers (addresses, visit and patrol logs) share these row rules
 __all__ = [
     "IngestReport",
     "IngestResult",
+    "check_tz",
+    "day_end",
+    "in_bounds",
+    "outside_working_area",
     "points_from_columns",
+    "read_text_table",
+    "write_ingest_outputs",
     "read_incidents",
     "reject_rows",
     "weigh_at_ingest",

@@ -7,6 +7,7 @@ code per row, so callers can reject rows with a reason instead of dropping them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,14 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 from hotspots.crs import BNG, WGS84, detect_coordinate_kind, working_crs_for
 from hotspots.errors import CRSError, OptionError, SchemaError
 
-__all__ = ["COORDINATE_PAIRS", "CoordinateResult", "locate", "points_from_columns"]
+__all__ = [
+    "COORDINATE_PAIRS",
+    "OUTSIDE_AREA",
+    "CoordinateResult",
+    "locate",
+    "outside_working_area",
+    "points_from_columns",
+]
 
 # Recognised (x, y) column-name pairs, matched case-insensitively, in order of preference:
 # lon/lat pairs first because their CRS is unambiguous (a file often has both).
@@ -56,6 +64,14 @@ _MINORITY_SHARE = 0.01
 NO_LOCATION = "no_location"
 OUT_OF_RANGE = "coordinates_out_of_range"
 ZERO = "coordinates_zero"
+OUTSIDE_AREA = "outside_area"
+# a working CRS other than BNG accepts points this far (degrees) outside its area of use
+_WORKING_MARGIN_DEG = 2.0
+# share of rows whose swapped reading is what makes them fit, for "looks swapped"
+_SWAP_SHARE = 0.9
+_SWAP_MIN_ROWS = 5  # fewer out-of-range rows are rejected one by one, not taken as a swap
+_GB_AS_SWAPPED_X = (49.0, 61.0)  # "longitudes" that are British latitudes
+_GB_AS_SWAPPED_Y = (-9.0, 2.1)  # "latitudes" that are British longitudes
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,69 @@ def _detect_source_crs(
     return BNG, misfit
 
 
-def _projected_in_area(x: np.ndarray, y: np.ndarray, source: CRS) -> np.ndarray:
+def _check_not_swapped(x: np.ndarray, y: np.ndarray, *, what: str, x_col: str, y_col: str) -> None:
+    """Refuse lon/lat columns whose values look swapped (one line naming the fix)."""
+    if len(x) == 0:
+        return
+    misfit = (np.abs(x) > 180.0) | (np.abs(y) > 90.0)
+    fits_swapped = (np.abs(y) <= 180.0) & (np.abs(x) <= 90.0)
+    general = (
+        misfit.sum() >= _SWAP_MIN_ROWS
+        and misfit.mean() > 0.5
+        and (misfit & fits_swapped).sum() >= _SWAP_SHARE * misfit.sum()
+    )
+    gb = (
+        (x >= _GB_AS_SWAPPED_X[0])
+        & (x <= _GB_AS_SWAPPED_X[1])
+        & (y >= _GB_AS_SWAPPED_Y[0])
+        & (y <= _GB_AS_SWAPPED_Y[1])
+    ).mean() >= _SWAP_SHARE
+    if general or gb:
+        where = "Great Britain" if gb else "a valid lon/lat range"
+        msg = (
+            f"{what}: longitude/latitude look swapped ({x_col} holds values like {x[0]:g} "
+            f"and {y_col} like {y[0]:g}, which fit {where} the other way round); swap "
+            f"them with --x-col {y_col} --y-col {x_col}."
+        )
+        raise CRSError(msg)
+
+
+def outside_working_area(
+    tx: np.ndarray,
+    ty: np.ndarray,
+    target: CRS,
+    *,
+    lon: np.ndarray | None,
+    lat: np.ndarray | None,
+) -> np.ndarray:
+    """Rows outside the working CRS's area of use (BNG: its bounds and the grid's extent).
+
+    ``lon``/``lat`` are the source values when they are degrees (checked exactly);
+    otherwise the projected area box is used.
+    """
+    bng = target.equals(BNG)
+    margin = 0.0 if bng else _WORKING_MARGIN_DEG
+    area = target.area_of_use
+    inside = np.isfinite(tx) & np.isfinite(ty)
+    if area is not None:
+        if lon is not None and lat is not None:
+            west, south, east, north = area.bounds
+            inside &= (
+                (lon >= west - margin)
+                & (lon <= east + margin)
+                & (lat >= south - margin)
+                & (lat <= north + margin)
+            )
+        else:
+            inside &= _projected_in_area(tx, ty, target, margin=margin)
+    if bng:
+        inside &= (tx >= _BNG_X[0]) & (tx <= _BNG_X[1]) & (ty >= _BNG_Y[0]) & (ty <= _BNG_Y[1])
+    return ~inside
+
+
+def _projected_in_area(
+    x: np.ndarray, y: np.ndarray, source: CRS, *, margin: float = _AREA_MARGIN_DEG
+) -> np.ndarray:
     """Rows whose projected coordinates fall inside the CRS's area of use (with a margin).
 
     The area of use (widened by ``_AREA_MARGIN_DEG``) is projected once into the CRS and
@@ -152,12 +230,16 @@ def _projected_in_area(x: np.ndarray, y: np.ndarray, source: CRS) -> np.ndarray:
     area = source.area_of_use
     if area is None:
         return np.isfinite(x) & np.isfinite(y)
-    m = _AREA_MARGIN_DEG
-    west, south, east, north = area.bounds
-    box = (max(west - m, -180.0), max(south - m, -90.0), min(east + m, 180.0), min(north + m, 90.0))
-    to_source = Transformer.from_crs(WGS84, source, always_xy=True)
-    xmin, ymin, xmax, ymax = to_source.transform_bounds(*box, densify_pts=21, errcheck=False)
+    xmin, ymin, xmax, ymax = _area_box(source.to_wkt(), margin)
     if not all(np.isfinite(v) for v in (xmin, ymin, xmax, ymax)):  # pragma: no cover - polar
+        m = margin
+        west, south, east, north = area.bounds
+        box = (
+            max(west - m, -180.0),
+            max(south - m, -90.0),
+            min(east + m, 180.0),
+            min(north + m, 90.0),
+        )
         lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
             x, y, errcheck=False
         )
@@ -166,6 +248,17 @@ def _projected_in_area(x: np.ndarray, y: np.ndarray, source: CRS) -> np.ndarray:
             np.isfinite(lon) & (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
         )
     return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+@functools.lru_cache(maxsize=32)
+def _area_box(wkt: str, margin: float) -> tuple[float, float, float, float]:
+    """The CRS's area of use (widened by ``margin`` degrees) as a box in its own units."""
+    crs = CRS.from_wkt(wkt)
+    west, south, east, north = crs.area_of_use.bounds
+    m = margin
+    box = (max(west - m, -180.0), max(south - m, -90.0), min(east + m, 180.0), min(north + m, 90.0))
+    to_source = Transformer.from_crs(WGS84, crs, always_xy=True)
+    return tuple(to_source.transform_bounds(*box, densify_pts=21, errcheck=False))
 
 
 def _sample(mask: np.ndarray, *, size: int = _CRS_SAMPLE) -> np.ndarray:
@@ -243,11 +336,15 @@ def locate(
     if crs is not None:
         source = _user_crs(crs, option="--crs")
         misfit = np.zeros(len(x), dtype=bool)
+        if source.is_geographic and working_crs is None:
+            _check_not_swapped(x[usable], y[usable], what=what, x_col=x_col, y_col=y_col)
         if source.is_geographic:
             misfit[usable] = ~_geographic_in_range(x[usable], y[usable])
         elif usable.any():
             misfit[usable] = ~_projected_in_area(x[usable], y[usable], source)
     elif usable.any():
+        if working_crs is None and (x_col.strip().lower(), y_col.strip().lower()) in _LONLAT_PAIRS:
+            _check_not_swapped(x[usable], y[usable], what=what, x_col=x_col, y_col=y_col)
         source, misfit = _detect_source_crs(x, y, usable, what=what, x_col=x_col, y_col=y_col)
     else:
         source, misfit = WGS84, np.zeros(len(x), dtype=bool)
@@ -285,6 +382,16 @@ def locate(
         tx, ty, shared = _project_points(x[rows], y[rows], source, target)
         ok = np.isfinite(tx) & np.isfinite(ty)
         reasons[rows[~ok]] = OUT_OF_RANGE  # cannot be expressed in the working CRS
+        degrees = source.is_geographic
+        away = ok & outside_working_area(
+            tx,
+            ty,
+            target,
+            lon=x[rows] if degrees else None,
+            lat=y[rows] if degrees else None,
+        )
+        reasons[rows[away]] = OUTSIDE_AREA
+        ok &= ~away
         geoms[rows[ok]] = shared[ok]
     points = gpd.GeoSeries(geoms, index=frame.index, crs=target)
     return CoordinateResult(points, reasons, x_col, y_col, source, target, crs_assumed)
@@ -326,15 +433,17 @@ def points_from_columns(
         has no usable location.
     reasons : numpy.ndarray
         Per-row reason code: ``""`` when usable, else ``"no_location"`` (missing or not a
-        number), ``"coordinates_zero"`` (0, 0) or ``"coordinates_out_of_range"`` (outside
-        the CRS's valid range or area of use).
+        number), ``"coordinates_zero"`` (0, 0), ``"coordinates_out_of_range"`` (outside
+        the source CRS's valid range or area of use) or ``"outside_area"`` (outside the
+        working CRS's area of use: Great Britain and the national grid for EPSG:27700).
 
     Raises
     ------
     SchemaError
         No coordinate columns found, or a named column is missing.
     CRSError
-        The CRS cannot be detected (mixed or non-British projected values) or is unknown.
+        The CRS cannot be detected (mixed or non-British projected values) or is unknown,
+        or lon/lat columns look swapped (without an explicit ``working_crs``).
     OptionError
         Only one of ``x_col``/``y_col`` was given.
 

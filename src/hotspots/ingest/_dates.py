@@ -18,7 +18,17 @@ import pyarrow.compute as pc
 
 from hotspots.errors import OptionError, SchemaError
 
-__all__ = ["ParsedTimes", "month_end", "parse_times"]
+__all__ = [
+    "DATE_MAX",
+    "DATE_MIN",
+    "ParsedTimes",
+    "check_tz",
+    "day_end",
+    "in_bounds",
+    "month_end",
+    "parse_times",
+    "typed_times",
+]
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _ISO = re.compile(
@@ -33,6 +43,10 @@ _DMY = re.compile(
 )
 _LAYOUT_SAMPLE = 5_000  # distinct values used to recognise the layout
 _ARROW_TEXT = "string[pyarrow]"  # regexes run vectorised in pyarrow (RE2)
+# the dates a nanosecond timestamp holds, in whole years (pandas' own limits are
+# 1677-09-21 and 2262-04-11); dates outside are rejected rows, never a crash
+DATE_MIN = pd.Timestamp("1678-01-01")
+DATE_MAX = pd.Timestamp("2261-12-31 23:59:59")
 _FORMATS_HINT = "--time-format %d/%m/%Y (day first) or --time-format %m/%d/%Y (month first)"
 
 
@@ -45,6 +59,14 @@ class ParsedTimes:
     empty: np.ndarray  # bool: missing value
     resolution: str  # "exact" | "day" | "month"
     how: str  # e.g. "YYYY-MM", "ISO 8601", "%d/%m/%Y"
+    out_of_range: np.ndarray | None = None  # bool: a date outside DATE_MIN..DATE_MAX
+
+    @property
+    def outside(self) -> np.ndarray:
+        """Rows whose date was read but lies outside DATE_MIN..DATE_MAX."""
+        if self.out_of_range is None:
+            return np.zeros(len(self.values), dtype=bool)
+        return self.out_of_range
 
 
 def _matches(text: pd.Series, pattern: str) -> pd.Series:
@@ -54,13 +76,27 @@ def _matches(text: pd.Series, pattern: str) -> pd.Series:
     return pd.Series(np.asarray(found, dtype=bool), index=text.index)
 
 
-def _check_tz(tz: str) -> str:
+def check_tz(tz: str) -> str:
     try:
         pd.Timestamp("2020-01-01").tz_localize(tz)
     except Exception as exc:  # noqa: BLE001 - pytz/zoneinfo raise different types
         msg = f"--tz {tz!r} is not a time zone name; use e.g. Europe/London or America/Chicago."
         raise OptionError(msg) from exc
     return tz
+
+
+def in_bounds(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates outside DATE_MIN..DATE_MAX set to NaT, and the mask of those dates.
+
+    ``parsed`` may be of any unit (pandas 3 keeps microseconds), naive or aware.
+    """
+    naive = parsed
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    outside = (naive.notna() & ((naive < DATE_MIN) | (naive > DATE_MAX))).to_numpy(dtype=bool)
+    if outside.any():
+        parsed = parsed.where(~outside)
+    return parsed, outside
 
 
 def _localise(naive: pd.Series, tz: str) -> pd.Series:
@@ -83,7 +119,7 @@ def month_end(starts: pd.Series) -> pd.Series:
     tz = starts.dt.tz
     naive = starts.dt.tz_localize(None)
     ends = naive + pd.offsets.MonthBegin(1) - pd.Timedelta(seconds=1)
-    return _localise(ends, tz)
+    return _localise(ends.astype("datetime64[ns]"), tz)
 
 
 def _parse_iso(text: pd.Series, tz: str) -> pd.Series:
@@ -91,10 +127,12 @@ def _parse_iso(text: pd.Series, tz: str) -> pd.Series:
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
+        aware, _ = in_bounds(aware)
         out[has_offset] = aware.dt.tz_convert(tz).astype(out.dtype)
     naive_rows = ~has_offset
     if naive_rows.any():
         naive = pd.to_datetime(text[naive_rows], format="ISO8601", errors="coerce")
+        naive, _ = in_bounds(naive)
         out[naive_rows] = _localise(naive.astype("datetime64[ns]"), tz)
     return out
 
@@ -107,8 +145,9 @@ def _parse_format(text: pd.Series, fmt: str, tz: str, *, what: str, column: str)
             f"--time-format {fmt!r} is not a valid date format for {what} column {column!r}: {exc}"
         )
         raise OptionError(msg) from exc
+    parsed, _ = in_bounds(parsed)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return parsed.dt.tz_convert(tz)
+        return parsed.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
     if parsed.notna().any() and getattr(parsed.dt, "tz", None) is None:
         return _localise(parsed.astype("datetime64[ns]"), tz)
     return parsed.astype("datetime64[ns]").dt.tz_localize(tz)
@@ -165,7 +204,7 @@ def _parse_dmy(text: pd.Series, tz: str, *, what: str, column: str) -> tuple[pd.
             "second": _number(parts[7], errors="coerce").fillna(0),
         }
     )
-    naive = pd.to_datetime(frame, errors="coerce")
+    naive, _ = in_bounds(pd.to_datetime(frame, errors="coerce"))
     sep = parts[1].dropna().iloc[0] if parts[1].notna().any() else "/"
     how = f"%d{sep}%m{sep}%Y" if order == "dmy" else f"%m{sep}%d{sep}%Y"
     if parts[5].notna().any():
@@ -189,7 +228,7 @@ def parse_times(
     what, column
         File name and column name for messages.
     """
-    _check_tz(tz)
+    check_tz(tz)
     # parse each distinct text once (police.uk has 12 months in 150,000 rows)
     codes, uniques = pd.factorize(values.astype(_ARROW_TEXT).str.strip().fillna(""))
     parsed = _parse_unique(
@@ -197,8 +236,31 @@ def parse_times(
     )
     out = pd.Series(parsed.values.take(codes).array, index=values.index)
     return ParsedTimes(
-        out, parsed.failed[codes], parsed.empty[codes], parsed.resolution, parsed.how
+        out,
+        parsed.failed[codes],
+        parsed.empty[codes],
+        parsed.resolution,
+        parsed.how,
+        parsed.outside[codes],
     )
+
+
+def typed_times(values: pd.Series, *, tz: str, resolution: bool = True) -> ParsedTimes:
+    """Timestamps from a column that is already a datetime (typed files: no text round trip).
+
+    Aware times are converted into ``tz``, naive ones read in it; dates outside
+    DATE_MIN..DATE_MAX are marked ``out_of_range``.
+    """
+    check_tz(tz)
+    values, outside = in_bounds(values)
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        out = values.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
+    else:
+        out = _localise(values.astype("datetime64[ns]"), tz)
+    empty = values.isna().to_numpy(dtype=bool) & ~outside
+    out = out.set_axis(values.index)
+    res = _resolution(out) if resolution else "exact"  # callers with a per-row column skip it
+    return ParsedTimes(out, np.zeros(len(out), dtype=bool), empty, res, "typed", outside)
 
 
 def _parse_unique(
@@ -231,12 +293,10 @@ def _parse_unique(
             )
             raise SchemaError(msg)
         if layout == "month":
-            parsed = _localise(
-                pd.to_datetime(
-                    present.where(is_month) + "-01", format="%Y-%m-%d", errors="coerce"
-                ).astype("datetime64[ns]"),
-                tz,
+            months, _ = in_bounds(
+                pd.to_datetime(present.where(is_month) + "-01", format="%Y-%m-%d", errors="coerce")
             )
+            parsed = _localise(months.astype("datetime64[ns]"), tz)
             how, resolution = "YYYY-MM", "month"
         elif layout == "iso":
             parsed = _parse_iso(present.where(is_iso, ""), tz)
@@ -247,4 +307,43 @@ def _parse_unique(
     out = pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {tz}]")
     out[present.index] = parsed.astype(out.dtype)
     failed = (~empty) & out.isna().to_numpy()
-    return ParsedTimes(out, failed, empty, resolution, how)
+    outside = np.zeros(len(text), dtype=bool)
+    if failed.any():
+        outside[failed] = _year_outside(text[failed])
+    return ParsedTimes(out, failed & ~outside, empty, resolution, how, outside)
+
+
+def _year_outside(text: pd.Series) -> np.ndarray:
+    """Whether each (unreadable) text names a year outside DATE_MIN..DATE_MAX.
+
+    Every recognised layout and ``%Y`` format writes the year as four digits; a value
+    that failed to parse and holds such a year (9999-12-31, 0001-01-01) was a date too
+    far out for a timestamp, not a typo.
+    """
+    years = pd.to_numeric(
+        text.astype("str").str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False), errors="coerce"
+    )
+    return ((years < DATE_MIN.year) | (years > DATE_MAX.year)).fillna(False).to_numpy(dtype=bool)
+
+
+def day_end(value: str | pd.Timestamp | None, tz: str, *, option: str) -> pd.Timestamp:
+    """``value`` as a moment in ``tz``; a date alone means the end of that day; None: now.
+
+    Used for the run date (``today``) and the date floor of every input.
+    """
+    check_tz(tz)
+    if value is None:
+        return pd.Timestamp.now(tz=tz)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
+        raise OptionError(msg) from exc
+    if stamp is pd.NaT:
+        msg = f"{option} {value!r} is not a date; use YYYY-MM-DD (e.g. 2025-12-31)."
+        raise OptionError(msg)
+    if stamp.tzinfo is None:
+        if stamp == stamp.normalize():
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert(tz)

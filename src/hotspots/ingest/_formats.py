@@ -109,6 +109,8 @@ class Plan:
     lsoa_col: str | None = None
     dwelling_col: str | None = None
     resolution_col: str | None = None
+    outcome_col: str | None = None  # police.uk 'Last outcome category' (issue 13)
+    context_col: str | None = None  # police.uk 'Context'
     map_api_categories: bool = False
 
     @property
@@ -138,6 +140,8 @@ def _recognised(columns: Sequence[str], what: str) -> Plan | None:
             crs="EPSG:4326",
             location_col=keys["location"],
             lsoa_col=keys.get("lsoa_code"),
+            outcome_col=keys.get("last_outcome_category"),
+            context_col=keys.get("context"),
         )
     if all(k in keys for k in _API_KEYS) and any(k in keys for k in _API_MARKERS):
         return Plan(
@@ -149,6 +153,7 @@ def _recognised(columns: Sequence[str], what: str) -> Plan | None:
             y_col=keys["lat"],
             crs="EPSG:4326",
             location_col=keys.get("street_name"),
+            context_col=keys.get("context"),
             map_api_categories=True,
         )
     if all(k in keys for k in _HOTSPOTS_KEYS):
@@ -171,6 +176,8 @@ def _recognised(columns: Sequence[str], what: str) -> Plan | None:
             lsoa_col=keys.get("lsoa_code"),
             dwelling_col=keys.get("dwelling_burglary"),
             resolution_col=keys.get("time_resolution"),
+            outcome_col=keys.get("last_outcome"),
+            context_col=keys.get("context"),
         )
     near_street = [k for k in _STREET_ALL if k in keys]
     if len(near_street) >= len(_STREET_ALL) // 2:

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal, get_args
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hotspots._progress import Progress, report
+from hotspots._validate import check_choice
 from hotspots.config import IngestOptions
 from hotspots.crs import BNG
+from hotspots.errors import InputError
 from hotspots.ingest._coords import locate
-from hotspots.ingest._dates import month_end, parse_times
-from hotspots.ingest._files import expand_inputs, read_tables
-from hotspots.ingest._formats import API_CATEGORIES, MAPPED, plan_for
+from hotspots.ingest._dates import (
+    DATE_MAX,
+    DATE_MIN,
+    ParsedTimes,
+    day_end,
+    month_end,
+    parse_times,
+    typed_times,
+)
+from hotspots.ingest._files import RawTable, expand_inputs, read_tables
+from hotspots.ingest._formats import API_CATEGORIES, HOTSPOTS, MAPPED, column_key, plan_for
+from hotspots.ingest._own import is_own_table, own_columns, own_rows
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._rows import (
     X_COL,
@@ -32,15 +44,18 @@ from hotspots.ingest._rows import (
     text_column,
 )
 from hotspots.schema import (
+    CONTEXT,
     DWELLING_BURGLARY,
     INCIDENT_COLUMNS,
     INCIDENT_ID,
+    LAST_OUTCOME,
     LOCATION,
     LSOA_CODE,
     OCCURRED_AT,
     OCCURRED_TO,
     OFFENCE,
     OFFENCE_CODE,
+    OUTCOME_COLUMNS,
     REJECT_DETAIL,
     REJECT_REASON,
     REJECT_REASONS,
@@ -54,6 +69,9 @@ from hotspots.schema import (
 __all__ = ["IngestReport", "IngestResult", "read_incidents"]
 
 DEFAULT_TZ = IngestOptions().tz
+DEFAULT_DATE_FLOOR = "1990-01-01"  # earlier dates are implausible for a crime export
+ImplausibleDates = Literal["reject", "keep"]
+_IMPLAUSIBLE_CHOICES: tuple[str, ...] = get_args(ImplausibleDates)
 SNAPPED_NOTE = (
     "police.uk data: points are snapped to anonymous map points (many crimes share one "
     "point, 'On or near ...') and dates are months (occurred_at = first day 00:00, "
@@ -71,6 +89,9 @@ def read_incidents(
     options: IngestOptions | None = None,
     *,
     progress: Progress | None = None,
+    today: str | pd.Timestamp | None = None,
+    date_floor: str | pd.Timestamp | None = DEFAULT_DATE_FLOOR,
+    implausible_dates: ImplausibleDates = "reject",
 ) -> IngestResult:
     """Read incident files into one canonical, validated GeoDataFrame in metres.
 
@@ -84,11 +105,22 @@ def read_incidents(
         date format, time zone, boundary, working CRS). Default: recognise everything.
     progress
         Callback ``progress(task, done, total)`` (see :mod:`hotspots._progress`).
+    today
+        The run date: rows dated after the end of this day are ``future_date``. Default:
+        now. A date alone is read in the run's time zone.
+    date_floor
+        Rows dated before this are ``date_before_floor`` (default 1990-01-01; None: no
+        floor). Dates outside 1678-2261 (e.g. the 9999-12-31 "unknown" sentinel) are
+        always rejected, as ``date_out_of_range``.
+    implausible_dates
+        ``"reject"`` (default) moves future and too-early rows to ``rejected``;
+        ``"keep"`` keeps them and adds a note with their count.
 
     Returns
     -------
     IngestResult
-        ``incidents`` (``schema.INCIDENT_COLUMNS`` + geometry, working CRS, index 0..n-1),
+        ``incidents`` (``schema.INCIDENT_COLUMNS``, then ``schema.OUTCOME_COLUMNS`` when
+        the source has police.uk outcome columns, + geometry, working CRS, index 0..n-1),
         ``rejected`` (source_file, source_row, reason, detail, then the raw columns as
         text) and ``report``.
 
@@ -113,9 +145,24 @@ def read_incidents(
     'EPSG:32616'
     """
     opts = options or IngestOptions()
+    check_choice(implausible_dates, _IMPLAUSIBLE_CHOICES, name="implausible_dates")
+    today_end = day_end(today, opts.tz, option="today")
+    floor = None if date_floor is None else day_end(date_floor, opts.tz, option="date_floor")
+    if floor is not None:
+        floor = floor.normalize()
     files = expand_inputs(inputs)
     report(progress, "reading files", 0, len(files))
     tables = read_tables(files, on_done=lambda k: report(progress, "reading files", k, len(files)))
+    tables, skip_notes = _set_aside(tables)
+    if is_own_table(tables, opts):  # hotspots' own typed parquet: no text round trip
+        return _read_own(
+            tables,
+            opts,
+            notes=skip_notes,
+            today_end=today_end,
+            floor=floor,
+            reject_implausible=implausible_dates == "reject",
+        )
     plans = [
         plan_for(list(t.frame.columns), opts, what=t.path.name, spatial=t.geo_x is not None)
         for t in tables
@@ -125,14 +172,12 @@ def read_incidents(
     raw, geo_crs = combine(tables, plans)
     what = tables[0].path.name if len(tables) == 1 else f"{len(tables)} files ({files[0].name}...)"
     n = len(raw)
-    notes: list[str] = [note for t in tables for note in t.notes]
+    notes: list[str] = [*skip_notes, *(note for t in tables for note in t.notes)]
     steps = 4
     report(progress, "validating rows", 0, steps)
 
     # ------------------------------------------------------------- dates
-    times = parse_times(
-        raw[plan.time_col], fmt=plan.time_format, tz=opts.tz, what=what, column=plan.time_col
-    )
+    times = _times(raw[plan.time_col], plan.time_format, opts.tz, what, plan.time_col)
     occurred_at = times.values
     resolution = np.full(n, times.resolution, dtype=object)
     if times.how not in {"YYYY-MM", "ISO 8601", "empty"}:
@@ -142,16 +187,12 @@ def read_incidents(
     else:
         occurred_to = pd.Series(pd.NaT, index=raw.index, dtype=occurred_at.dtype)
     to_failed = np.zeros(n, dtype=bool)
+    to_outside = np.zeros(n, dtype=bool)
     if plan.time_to_col is not None:
-        to = parse_times(
-            raw[plan.time_to_col],
-            fmt=plan.time_format,
-            tz=opts.tz,
-            what=what,
-            column=plan.time_to_col,
-        )
+        to = _times(raw[plan.time_to_col], plan.time_format, opts.tz, what, plan.time_to_col)
         occurred_to = to.values.where(~to.empty, occurred_to)
         to_failed = to.failed
+        to_outside = to.outside
     if plan.resolution_col is not None:
         given = text_column(raw, plan.resolution_col).str.lower()
         valid = given.isin(TIME_RESOLUTIONS).to_numpy()
@@ -248,6 +289,65 @@ def read_incidents(
             f" is not a date ({times.how}); fix it or pass --time-format",
         ),
     )
+    span = f"{DATE_MIN.year}-{DATE_MAX.year}"
+    reject(
+        times.outside,
+        "date_out_of_range",
+        details(
+            times.outside,
+            f"{plan.time_col} ",
+            date_text,
+            f" is outside the years a date can hold ({span}), e.g. a 9999-12-31 'unknown' "
+            f"placeholder; fix it or leave it empty",
+        ),
+    )
+    if plan.time_to_col is not None:
+        reject(
+            to_outside,
+            "date_out_of_range",
+            details(
+                to_outside,
+                f"{plan.time_to_col} ",
+                raw[plan.time_to_col],
+                f" is outside the years a date can hold ({span}); fix it or leave it empty",
+            ),
+        )
+    at_ns = pd.Series(occurred_at)
+    future = (at_ns > today_end).to_numpy(dtype=bool)
+    early = (at_ns < floor).to_numpy(dtype=bool) if floor is not None else np.zeros(n, dtype=bool)
+    if implausible_dates == "reject":
+        reject(
+            future,
+            "future_date",
+            details(
+                future,
+                f"{plan.time_col} ",
+                date_text,
+                f" is after the run date {today_end.date()}; fix it (or keep such rows "
+                f"with implausible_dates='keep')",
+            ),
+        )
+        reject(
+            early,
+            "date_before_floor",
+            details(
+                early,
+                f"{plan.time_col} ",
+                date_text,
+                f" is before {floor.date() if floor is not None else ''}, too early to be "
+                f"plausible; fix it (or lower date_floor)",
+            ),
+        )
+    else:
+        for mask, what_kind in (
+            (future, f"after the run date {today_end.date()}"),
+            (early, "before the date floor"),
+        ):
+            if mask.any():
+                notes.append(
+                    f"Kept {int(mask.sum()):,} rows dated {what_kind} (as asked); they move "
+                    f"the default as-of and windows."
+                )
     if plan.time_to_col is not None:
         reject(
             to_failed,
@@ -290,6 +390,25 @@ def read_incidents(
                 shown,
                 f" outside the valid range of {found.source_crs.to_string()}; "
                 f"check the values or --crs",
+            ),
+        )
+    away = found.reasons == "outside_area"
+    if away.any():
+        if x_name == "geometry":
+            shown = raw[X_COL].astype("str") + "," + raw[Y_COL].astype("str")
+        else:
+            shown = raw[found.x_col].astype("str") + "," + raw[found.y_col].astype("str")
+        area = working.area_of_use.name.split(";")[0] if working.area_of_use else "its area"
+        place = "Great Britain" if working.equals(BNG) else area
+        reject(
+            away,
+            "outside_area",
+            details(
+                away,
+                f"{x_name} ",
+                shown,
+                f" lies outside {place}, the area of use of the working CRS "
+                f"{working.to_string()}; fix the coordinates (or pass --working-crs)",
             ),
         )
     empty_offence = (offence == "").to_numpy()
@@ -367,9 +486,16 @@ def read_incidents(
             SOURCE_ROW: kept(raw[SOURCE_ROW]).astype("int64"),
         }
     )
-    incidents = gpd.GeoDataFrame(
-        frame[list(INCIDENT_COLUMNS)], geometry=points.to_numpy()[kept_idx], crs=working
-    )
+    columns = list(INCIDENT_COLUMNS)
+    if plan.outcome_col is not None or plan.context_col is not None:  # police.uk outcomes
+        frame[LAST_OUTCOME] = kept(
+            text_column(raw, plan.outcome_col) if plan.outcome_col else None, text=True
+        )
+        frame[CONTEXT] = kept(
+            text_column(raw, plan.context_col) if plan.context_col else None, text=True
+        )
+        columns += list(OUTCOME_COLUMNS)
+    incidents = gpd.GeoDataFrame(frame[columns], geometry=points.to_numpy()[kept_idx], crs=working)
 
     raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, X_COL, Y_COL)]
     bad = np.flatnonzero(~keep)
@@ -390,17 +516,23 @@ def read_incidents(
     if geo_crs is not None:
         rejected["geometry_x"] = raw[X_COL].to_numpy()[bad]
         rejected["geometry_y"] = raw[Y_COL].to_numpy()[bad]
+    malformed = _malformed_rows(tables)
+    if len(malformed):
+        rejected = pd.concat([rejected, malformed], ignore_index=True)
 
     # ------------------------------------------------------------- report
     if plan.police_uk:
         notes.append(SNAPPED_NOTE)
+        force_note = _forces_note(raw)
+        if force_note:
+            notes.append(force_note)
     if plan.police_uk or plan.offence_value is not None or plan.format == MAPPED:
         plain = incidents.loc[incidents[DWELLING_BURGLARY], OFFENCE].str.lower().eq("burglary")
         if plain.any():
             notes.append(BURGLARY_NOTE)
     if int(keep.sum()) == 0:
         notes.append("No rows were kept; see rejected.csv for the reasons.")
-    counts = pd.Series(reason[~keep]).value_counts()
+    counts = pd.Series([*reason[~keep], *(["malformed_row"] * len(malformed))]).value_counts()
     by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
     kept_res = set(incidents[TIME_RESOLUTION].unique())
     dataset_res = (
@@ -416,7 +548,7 @@ def read_incidents(
             "path": str(t.path),
             "file": t.path.name,
             "format": p.format,
-            "rows": len(t.frame),
+            "rows": len(t.frame) + len(t.bad_lines),
             "encoding": t.encoding,
         }
         for t, p in zip(tables, plans, strict=True)
@@ -426,7 +558,7 @@ def read_incidents(
     if epsg is not None:
         crs_text = f"EPSG:{epsg}"
     result_report = IngestReport(
-        n_read=n,
+        n_read=n + len(malformed),
         n_kept=int(keep.sum()),
         rejected_by_reason=by_reason,
         date_min=date_min,
@@ -437,3 +569,153 @@ def read_incidents(
         notes=tuple(dict.fromkeys(notes)),
     )
     return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
+
+
+def _read_own(
+    tables: list[RawTable],
+    opts: IngestOptions,
+    *,
+    notes: list[str],
+    today_end: pd.Timestamp,
+    floor: pd.Timestamp | None,
+    reject_implausible: bool,
+) -> IngestResult:
+    """IngestResult of hotspots' own typed tables (see :mod:`hotspots.ingest._own`)."""
+    frame, geometry, rows, at, to = own_rows(
+        tables, opts, today_end=today_end, floor=floor, reject_implausible=reject_implausible
+    )
+    keep = rows.free
+    columns = own_columns(frame)
+    everything = keep.all()
+    kept = frame[columns] if everything else frame.loc[keep, columns].reset_index(drop=True)
+    kept = kept.assign(
+        **{
+            OCCURRED_AT: at.array if everything else at[keep].array,
+            OCCURRED_TO: to.array if everything else to[keep].array,
+        }
+    )
+    incidents = gpd.GeoDataFrame(kept, geometry=geometry[keep], crs=rows.crs)
+    bad = np.flatnonzero(~keep)
+    others = [c for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
+    rejected = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    SOURCE_FILE: frame[SOURCE_FILE].to_numpy()[bad],
+                    SOURCE_ROW: frame[SOURCE_ROW].to_numpy(dtype="int64")[bad],
+                    REJECT_REASON: rows.reason[bad].astype(str),
+                    REJECT_DETAIL: rows.detail[bad].astype(str),
+                }
+            ),
+            frame.iloc[bad][others].astype("str").reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    counts = pd.Series(rows.reason[bad]).value_counts()
+    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
+    kept_res = set(incidents[TIME_RESOLUTION].unique())
+    dataset_res = max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else "day"
+    if len(incidents):
+        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
+        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
+    else:
+        date_min = date_max = None
+    if dataset_res == "month":
+        notes = [*notes, SNAPPED_NOTE]
+    epsg = rows.crs.to_epsg()
+    report = IngestReport(
+        n_read=len(frame),
+        n_kept=int(keep.sum()),
+        rejected_by_reason=by_reason,
+        date_min=date_min,
+        date_max=date_max,
+        time_resolution=str(dataset_res),
+        crs=f"EPSG:{epsg}" if epsg is not None else rows.crs.to_string(),
+        files=tuple(
+            {
+                "path": str(t.path),
+                "file": t.path.name,
+                "format": HOTSPOTS,
+                "rows": len(t.frame),
+                "encoding": "binary",
+            }
+            for t in tables
+        ),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+    return IngestResult(incidents=incidents, rejected=rejected, report=report)
+
+
+def _forces_note(raw: pd.DataFrame) -> str | None:
+    """A note with the rows per force when a police.uk input mixes forces ('Falls within')."""
+    col = next((c for c in raw.columns if column_key(c) == "falls_within"), None)
+    if col is None:
+        return None
+    counts = text_column(raw, col).replace("", "(blank)").value_counts()
+    if len(counts) < 2:
+        return None
+    listed = "; ".join(f"{name} {n:,}" for name, n in counts.head(10).items())
+    more = f"; and {len(counts) - 10} more" if len(counts) > 10 else ""
+    return (
+        f"The input mixes {len(counts)} forces (police.uk 'Falls within'): {listed}{more}. "
+        f"Check that is intended; per-force runs keep each force's study area apart."
+    )
+
+
+def _malformed_rows(tables: list[RawTable]) -> pd.DataFrame:
+    """Rejected rows for the CSV lines that had the wrong number of fields."""
+    rows = [
+        {
+            SOURCE_FILE: t.path.name,
+            SOURCE_ROW: max(b.line - 1, 0),
+            REJECT_REASON: "malformed_row",
+            REJECT_DETAIL: (
+                f"{t.path.name} line {b.line} has {b.actual} fields where the header has "
+                f"{b.expected}: {b.text[:80]!r}; quote fields that contain commas"
+            ),
+        }
+        for t in tables
+        for b in t.bad_lines
+    ]
+    return pd.DataFrame(rows, columns=[SOURCE_FILE, SOURCE_ROW, REJECT_REASON, REJECT_DETAIL])
+
+
+def _times(values: pd.Series, fmt: str | None, tz: str, what: str, column: str) -> ParsedTimes:
+    """A date column parsed from text, or taken as it is when the file stored it typed."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return typed_times(values, tz=tz)
+    return parse_times(values, fmt=fmt, tz=tz, what=what, column=column)
+
+
+def _set_aside(tables: list[RawTable]) -> tuple[list[RawTable], list[str]]:
+    """Tables to read, and notes on the files set aside whole (outcomes, polygons...)."""
+    keep = [t for t in tables if t.skipped is None]
+    gone = [t for t in tables if t.skipped is not None]
+    notes = []
+    polygons = [t for t in gone if t.skipped == "area polygons"]
+    if polygons and not keep:
+        msg = (
+            f"{polygons[0].path.name} holds area polygons, not incident points; pass it as "
+            f"--areas (or --boundary) and give the incident files as inputs."
+        )
+        raise InputError(msg)
+    if not keep:
+        kinds = sorted({t.skipped for t in gone})
+        msg = (
+            f"{gone[0].path.name} is a {kinds[0]} file, not street crimes, and no street file "
+            f"was given; pass the *-street.csv files (or their folder)."
+        )
+        raise InputError(msg)
+    by_kind: dict[str, list[RawTable]] = {}
+    for t in gone:
+        by_kind.setdefault(str(t.skipped), []).append(t)
+    for kind, group in by_kind.items():
+        rows = sum(t.skipped_rows for t in group)
+        names = ", ".join(t.path.name for t in group[:3]) + (", ..." if len(group) > 3 else "")
+        advice = (
+            "pass it as --areas (or --boundary)"
+            if kind == "area polygons"
+            else "they are not street crimes"
+        )
+        notes.append(f"Skipped {len(group):,} {kind} file(s) ({rows:,} rows: {names}); {advice}.")
+    return keep, notes

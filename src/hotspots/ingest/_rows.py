@@ -48,7 +48,13 @@ def combine(tables: list[RawTable], plans: list[Plan]) -> tuple[pd.DataFrame, CR
     parts = []
     for table in tables:
         frame = table.frame.rename(columns={c: spelling[column_key(c)] for c in table.frame})
-        extra = {SOURCE_FILE: table.path.name, SOURCE_ROW: np.arange(1, len(frame) + 1)}
+        rows = table.source_rows if table.source_rows is not None else np.arange(1, len(frame) + 1)
+        extra = {SOURCE_FILE: table.path.name, SOURCE_ROW: rows}
+        if _has_lineage(frame):  # hotspots' own table: keep where each row first came from
+            extra = {
+                SOURCE_FILE: frame[SOURCE_FILE].astype("str").to_numpy(),
+                SOURCE_ROW: frame[SOURCE_ROW].to_numpy(dtype="int64"),
+            }
         if spatial:
             x, y = table.geo_x, table.geo_y
             if (
@@ -61,6 +67,18 @@ def combine(tables: list[RawTable], plans: list[Plan]) -> tuple[pd.DataFrame, CR
         parts.append(frame.assign(**extra))
     combined = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return combined, geo_crs
+
+
+def _has_lineage(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` carries complete source_file/source_row lineage columns."""
+    if SOURCE_FILE not in frame.columns or SOURCE_ROW not in frame.columns:
+        return False
+    rows = frame[SOURCE_ROW]
+    if not pd.api.types.is_integer_dtype(rows.dtype):
+        rows = pd.to_numeric(rows, errors="coerce")
+        if rows.isna().any() or (rows % 1 != 0).any():
+            return False
+    return bool(frame[SOURCE_FILE].notna().all() and (frame[SOURCE_FILE].astype("str") != "").all())
 
 
 def check_same_columns(tables: list[RawTable], plans: list[Plan]) -> None:
@@ -85,9 +103,13 @@ def check_same_columns(tables: list[RawTable], plans: list[Plan]) -> None:
 
 
 def text_column(frame: pd.DataFrame, col: str | None) -> pd.Series:
+    """A column as stripped text, "" where missing (typed columns are converted here)."""
     if col is None:
         return pd.Series("", index=frame.index, dtype="str")
-    return frame[col].astype("str").str.strip()
+    values = frame[col]
+    if values.hasnans if hasattr(values, "hasnans") else values.isna().any():
+        values = values.astype("str").where(values.notna(), "")
+    return values.astype("str").str.strip()
 
 
 def dwelling_flags(offence: pd.Series, given: pd.Series | None) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from hotspots._validate import check_choice, check_positive
+from hotspots.errors import InputError
 
 __all__ = ["DISTANCE_TICK_M", "Metric", "METRICS", "close_pairs", "distance_ticks"]
 
@@ -72,11 +73,11 @@ def close_pairs(
     check_choice(metric, METRICS, name="metric")
     pts = np.asarray(xy, dtype="float64")
     if pts.ndim != 2 or pts.shape[1] != 2:
-        msg = f"xy must have shape (n, 2); got {pts.shape}."
-        raise ValueError(msg)
+        msg = f"xy must have shape (n, 2) (one x, y row per event); got {pts.shape}."
+        raise InputError(msg)
     if not np.isfinite(pts).all():
         msg = "xy has NaN or infinite coordinates; drop or fix those points first."
-        raise ValueError(msg)
+        raise InputError(msg)
     empty = np.empty(0, dtype=np.int64)
     if len(pts) < 2:
         return empty, empty.copy(), np.empty(0, dtype="float64")

@@ -6,7 +6,6 @@ p < ``alpha`` and ratio >= ``min_ratio`` are outlined and marked with an asteris
 
 from __future__ import annotations
 
-import html
 import math
 import os
 from pathlib import Path
@@ -54,28 +53,30 @@ def knox_html(
     alpha: float = _ALPHA,
     min_ratio: float = _MIN_RATIO,
 ) -> str:
-    """Self-contained HTML page: summary, recommendation and the heat table."""
+    """Self-contained HTML page: summary, recommendation and the heat table.
+
+    Rendered from the autoescaped Jinja2 template ``outputs/templates/knox.html.j2``.
+    """
+    import jinja2
+
     rec = result.recommendation(alpha=alpha, min_ratio=min_ratio)
     sig = result.significant(alpha=alpha, min_ratio=min_ratio).to_numpy()
-    esc = html.escape
-    head = "".join(f"<th scope='col'>{esc(str(c))}</th>" for c in result.observed.columns)
-    body = []
+    rows = []
     for r, label in enumerate(result.observed.index):
         cells = []
         for c in range(result.observed.shape[1]):
             ratio = float(result.knox_ratio.iat[r, c])
-            p = float(result.p_value.iat[r, c])
-            obs = int(result.observed.iat[r, c])
-            exp = float(result.expected.iat[r, c])
-            ratio_txt = "n/a" if not math.isfinite(ratio) else f"{ratio:.2f}"
-            cls = " class='sig'" if sig[r, c] else ""
-            star = " *" if sig[r, c] else ""
             cells.append(
-                f"<td{cls} style='background:{_colour(ratio)}' "
-                f"title='observed {obs}, expected {exp:.1f}, p = {p:.3g}'>"
-                f"<b>{ratio_txt}{star}</b><br><small>{obs} / {exp:.1f}<br>p = {p:.3g}</small></td>"
+                {
+                    "sig": bool(sig[r, c]),
+                    "colour": _colour(ratio),
+                    "ratio": "n/a" if not math.isfinite(ratio) else f"{ratio:.2f}",
+                    "observed": int(result.observed.iat[r, c]),
+                    "expected": f"{float(result.expected.iat[r, c]):.1f}",
+                    "p": f"{float(result.p_value.iat[r, c]):.3g}",
+                }
             )
-        body.append(f"<tr><th scope='row'>{esc(str(label))}</th>{''.join(cells)}</tr>")
+        rows.append({"label": str(label), "cells": cells})
     rec_line = (
         f"Recommended cocoon: radius {rec['radius_m']:g} m, window {rec['window_days']:g} days."
         if rec["radius_m"] is not None
@@ -86,37 +87,24 @@ def knox_html(
         f"{result.n_permutations} permutations (seed {result.seed}), {result.metric} distance, "
         f"{result.time_resolution} dates."
     )
-    run = ""
-    if provenance:
-        version = provenance.get("software", {}).get("version", "")
-        run_at = provenance.get("run_at", "")
-        run = f"<p class='prov'>hotspots {esc(str(version))}, run at {esc(str(run_at))}.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Knox test: near-repeat table</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
-table {{ border-collapse: collapse; }}
-th, td {{ border: 1px solid #bbb; padding: .35rem .6rem; text-align: center; }}
-th[scope=row] {{ text-align: right; white-space: nowrap; }}
-td.sig {{ outline: 3px solid #111; outline-offset: -3px; }}
-.prov {{ color: #666; font-size: .85em; }}
-</style></head><body>
-<h1>Knox test: near-repeat table</h1>
-<p>{esc(rec["text"])}</p>
-<p><strong>{esc(rec_line)}</strong></p>
-<p>{esc(facts)}</p>
-<p>Each cell: Knox ratio (observed / expected pairs), observed / expected count, p-value.
-Outlined cells marked * have p &lt; {alpha:g} and ratio &ge; {min_ratio:g}.
-Bands are closed on the right; the first band includes its lower edge.</p>
-<table>
-<thead><tr><th scope='col'>distance \\ time</th>{head}</tr></thead>
-<tbody>
-{chr(10).join(body)}
-</tbody></table>
-{run}
-</body></html>
-"""
+    env = jinja2.Environment(
+        autoescape=True,
+        loader=jinja2.PackageLoader("hotspots", "outputs/templates"),
+        undefined=jinja2.StrictUndefined,
+    )
+    return str(
+        env.get_template("knox.html.j2").render(
+            recommendation_text=str(rec["text"]),
+            recommendation_line=rec_line,
+            facts=facts,
+            alpha=alpha,
+            min_ratio=min_ratio,
+            columns=[str(c) for c in result.observed.columns],
+            rows=rows,
+            version=None if not provenance else provenance.get("software", {}).get("version", ""),
+            run_at="" if not provenance else provenance.get("run_at", ""),
+        )
+    )
 
 
 def _write_png(result: KnoxResult, path: Path, *, alpha: float, min_ratio: float) -> Path:

@@ -1,10 +1,9 @@
-"""Rows and small maps of the cocoon visit lists, rendered for all zones in one pass.
+"""Small maps of the cocoon visit lists, drawn for all zones in one pass.
 
-The Essex weekly run lists ~35,000 homes in ~540 zones: filtering the visit list per
-zone and escaping value by value took seconds. Here the rows are sorted once (zone,
-mandatory first, distance), every column is escaped once per distinct value and each
-zone is a slice of the result; the zone maps' pixel coordinates are computed for all
-rings and homes at once.
+The Essex weekly run has ~35,000 homes in ~540 zones: the zone maps' pixel coordinates
+are computed for all rings and homes at once, and each zone gets its SVG text. The rows
+of the lists come from :func:`hotspots.cocoon.door_groups` and are rendered by the
+autoescaped template ``templates/lists.html.j2``.
 """
 
 from __future__ import annotations
@@ -18,22 +17,15 @@ import shapely
 
 from hotspots.outputs._maptext import esc
 from hotspots.schema import (
-    ADDRESS_ID,
-    ADDRESS_TEXT,
-    DISTANCE_BAND,
-    DISTANCE_M,
     EASTING,
     MANDATORY,
     NORTHING,
-    POSTCODE,
-    STREET,
     VISIT_ORDER,
-    ZONE_IDS,
 )
 
-__all__ = ["SVG_PX", "ZoneFrames", "ZoneTargets"]
+__all__ = ["SVG_PX", "ZoneFrames", "zone_dots"]
 
-SVG_PX = 230
+SVG_PX = 92  # about 24 mm printed: several zones share an A4 page
 
 
 def _per_value(frame: pd.DataFrame, column: str, make: Any = esc) -> np.ndarray:
@@ -62,152 +54,50 @@ def _per_value(frame: pd.DataFrame, column: str, make: Any = esc) -> np.ndarray:
     return np.array([make(v) for v in values.tolist()], dtype=object)
 
 
-def _metres(value: object) -> str:
-    if value is None or pd.isna(value):  # type: ignore[arg-type]
-        return esc(None)
-    return esc(f"{float(value):.0f} m")  # type: ignore[arg-type]
-
-
-def _street(value: object) -> str:
-    return "" if value is None or pd.isna(value) else f"<br><small>{esc(value)}</small>"  # type: ignore[arg-type]
-
-
-def _also(value: object) -> str:
-    if isinstance(value, str) and ";" in value:
-        return f"<br><small>also in zones {esc(value)}</small>"
-    return ""
-
-
 def _fmt1(values: np.ndarray) -> list[str]:
     """Numbers with one decimal, as ``f"{v:.1f}"``."""
     return [f"{v:.1f}" for v in values.tolist()]
 
 
-class ZoneTargets:
-    """Homes to visit in every zone, rendered in one pass over all rows.
+def zone_dots(targets: pd.DataFrame, zone_index: Mapping[str, int], px: Any) -> dict[str, str]:
+    """SVG markers of each zone's homes: grey dots, red numbered dots for mandatory homes.
 
-    Rows are sorted by zone, mandatory first, then distance; ``bounds[zid]`` is
-    ``(zone number, start, stop, n_mandatory)``: the zone's slice of ``rows`` (table rows,
-    group headings included) and of ``dots`` (its SVG markers).
+    ``targets`` holds the homes to visit (``_zone``, ``mandatory``, ``easting``,
+    ``northing``, optional ``order``); mandatory dots are drawn last, on top. Returns
+    zone id -> SVG text (no entry for a zone without homes or coordinates).
     """
-
-    def __init__(self, targets: pd.DataFrame) -> None:
-        zone = targets["_zone"].to_numpy(dtype=object)
-        n = len(zone)
-        self.targets = targets
-        if not n:
-            self.zones: list[str] = []
-            self.bounds: dict[str, tuple[int, int, int, int]] = {}
-            self.postcode = self.address_id = self.mand = np.zeros(0, dtype=bool)
-            self.zone_of_row = np.zeros(0, dtype=np.int64)
-            self.rows: list[str] = []
-            return
-        mand = targets[MANDATORY].fillna(False).to_numpy(dtype=bool)
-        starts = np.flatnonzero(np.r_[True, zone[1:] != zone[:-1]])
-        stops = np.r_[starts[1:], n].astype(np.int64)
-        n_mand = np.add.reduceat(mand.astype(np.int64), starts)
-        self.zones = zone[starts].tolist()
-        self.bounds = {
-            z: (i, int(a), int(b), int(k))
-            for i, (z, a, b, k) in enumerate(zip(self.zones, starts, stops, n_mand, strict=True))
-        }
-        zone_of_row = np.repeat(np.arange(len(starts)), stops - starts)
-        address = targets[ADDRESS_TEXT].astype("string").fillna("")
-        self.postcode = self._distinct(targets, POSTCODE, address, starts)
-        self.address_id = self._distinct(targets, ADDRESS_ID, address, starts)
-        self.rows = self._rows(targets, mand, zone_of_row, starts, stops, n_mand)
-        self.mand = mand
-        self.zone_of_row = zone_of_row
-
-    @staticmethod
-    def _distinct(
-        targets: pd.DataFrame, column: str, address: pd.Series, starts: np.ndarray
-    ) -> np.ndarray:
-        """Per zone: True when ``column`` says something the address text does not.
-
-        Code-Point Open "addresses" are postcodes, so their postcode and id columns would
-        only repeat them.
-        """
-        if column not in targets:
-            return np.zeros(len(starts), dtype=bool)
-        other = targets[column].astype("string").fillna("")
-        differs = (other != address).to_numpy(dtype=bool)
-        return np.logical_or.reduceat(differs, starts)
-
-    def _rows(
-        self,
-        t: pd.DataFrame,
-        mand: np.ndarray,
-        zone_of_row: np.ndarray,
-        starts: np.ndarray,
-        stops: np.ndarray,
-        n_mand: np.ndarray,
-    ) -> list[str]:
-        pc, aid = self.postcode[zone_of_row], self.address_id[zone_of_row]
-        empty = np.full(len(t), "", dtype=object)
-        metres = _per_value(t, DISTANCE_M, _metres)
-        cells = (
-            np.where(mand, "<tr class='mandatory'>", "<tr>")
-            + "<td><span class='box'></span></td><td class='num'>"
-            + _per_value(t, VISIT_ORDER)
-            + "</td><td>"
-            + _per_value(t, ADDRESS_TEXT)
-            + _per_value(t, STREET, _street)
-            + _per_value(t, ZONE_IDS, _also)
-            + "</td>"
-            + np.where(pc, "<td>" + _per_value(t, POSTCODE) + "</td>", empty)
-            + "<td class='num'>"
-            + metres
-            + "</td><td>"
-            + _per_value(t, DISTANCE_BAND)
-            + "</td>"
-            + np.where(aid, "<td><small>" + _per_value(t, ADDRESS_ID) + "</small></td>", empty)
-            + "<td class='outcome'></td></tr>"
-        )
-        rows = cells.tolist()
-        span = 6 + self.postcode.astype(np.int64) + self.address_id.astype(np.int64)
-        for i, (a, b, k) in enumerate(zip(starts, stops, n_mand, strict=True)):
-            for first, count, caption in (
-                (a, k, "Mandatory: the nearest homes, visit all of these"),
-                (a + k, b - a - k, "Other homes in the zone, nearest first"),
-            ):
-                if count:
-                    rows[first] = (
-                        f"<tr class='group'><th colspan='{span[i]}'>{caption} ({count})</th></tr>"
-                        + rows[first]
-                    )
-        return rows
-
-    def dots(self, zone_index: Mapping[str, int], px: Any) -> list[str]:
-        """SVG markers of every row: grey dots, red numbered dots for mandatory homes."""
-        t = self.targets
-        if not len(t) or EASTING not in t or NORTHING not in t:
-            return [""] * len(t)
-        pos = np.array([zone_index[z] for z in self.zones], dtype=np.int64)[self.zone_of_row]
-        sx, sy = px(
-            pos, t[EASTING].to_numpy(dtype="float64"), t[NORTHING].to_numpy(dtype="float64")
-        )
-        x, y = _fmt1(sx), _fmt1(sy)
-        has_order = (
-            ~t[VISIT_ORDER].isna().to_numpy(dtype=bool)
-            if VISIT_ORDER in t
-            else np.zeros(len(t), dtype=bool)
-        )
-        labels = _per_value(t, VISIT_ORDER)
-        lx, ly = _fmt1(sx + 5), _fmt1(sy - 4)
-        out = []
-        for i, m in enumerate(self.mand.tolist()):
-            if not m:
-                out.append(f"<circle class='home' cx='{x[i]}' cy='{y[i]}' r='2' fill='#777'/>")
-                continue
-            dot = f"<circle class='home mandatory' cx='{x[i]}' cy='{y[i]}' r='4' fill='#b30000'/>"
-            if has_order[i]:
-                dot += (
-                    f"<text x='{lx[i]}' y='{ly[i]}' font-size='10' "
-                    f"fill='#b30000'>{labels[i]}</text>"
-                )
-            out.append(dot)
-        return out
+    if not len(targets) or EASTING not in targets or NORTHING not in targets:
+        return {}
+    zone = targets["_zone"].astype(str).to_numpy(dtype=object)
+    pos = np.array([zone_index[z] for z in zone], dtype=np.int64)
+    sx, sy = px(
+        pos,
+        targets[EASTING].to_numpy(dtype="float64"),
+        targets[NORTHING].to_numpy(dtype="float64"),
+    )
+    x, y = _fmt1(sx), _fmt1(sy)
+    lx, ly = _fmt1(sx + 4), _fmt1(sy - 3)
+    mand = targets[MANDATORY].fillna(False).to_numpy(dtype=bool)
+    has_order = (
+        ~targets[VISIT_ORDER].isna().to_numpy(dtype=bool)
+        if VISIT_ORDER in targets
+        else np.zeros(len(targets), dtype=bool)
+    )
+    labels = _per_value(targets, VISIT_ORDER)
+    grey: dict[str, list[str]] = {}
+    red: dict[str, list[str]] = {}
+    for i, m in enumerate(mand.tolist()):
+        z = zone[i]
+        if not m:
+            grey.setdefault(z, []).append(
+                f"<circle class='home' cx='{x[i]}' cy='{y[i]}' r='1.6' fill='#777'/>"
+            )
+            continue
+        dot = f"<circle class='home mandatory' cx='{x[i]}' cy='{y[i]}' r='3' fill='#b30000'/>"
+        if has_order[i]:
+            dot += f"<text x='{lx[i]}' y='{ly[i]}' font-size='8' fill='#b30000'>{labels[i]}</text>"
+        red.setdefault(z, []).append(dot)
+    return {z: "".join(grey.get(z, [])) + "".join(red.get(z, [])) for z in {*grey, *red}}
 
 
 class ZoneFrames:
@@ -249,10 +139,10 @@ class ZoneFrames:
             f"<svg xmlns='http://www.w3.org/2000/svg' width='{SVG_PX}' height='{SVG_PX}' "
             f"viewBox='0 0 {SVG_PX} {SVG_PX}' role='img' aria-label='Map of the zone'>"
             f"{self.rings[pos]}{dots}"
-            f"<path d='M{c - 6} {c} L{c + 6} {c} M{c} {c - 6} L{c} {c + 6}' stroke='#000' "
-            f"stroke-width='2'/>"
-            f"<path d='M8 {SVG_PX - 10} h{bar:.1f}' stroke='#000' stroke-width='3'/>"
-            f"<text x='8' y='{SVG_PX - 14}' font-size='10'>100 m</text>"
-            f"<text x='{SVG_PX - 16}' y='16' font-size='12' font-weight='bold'>N</text>"
-            f"<path d='M{SVG_PX - 12} 30 l0 -10' stroke='#000' stroke-width='2'/></svg>"
+            f"<path d='M{c - 4} {c} L{c + 4} {c} M{c} {c - 4} L{c} {c + 4}' stroke='#000' "
+            f"stroke-width='1.5'/>"
+            f"<path d='M5 {SVG_PX - 6} h{bar:.1f}' stroke='#000' stroke-width='2'/>"
+            f"<text x='5' y='{SVG_PX - 9}' font-size='8'>100 m</text>"
+            f"<text x='{SVG_PX - 11}' y='11' font-size='9' font-weight='bold'>N</text>"
+            f"<path d='M{SVG_PX - 8} 22 l0 -8' stroke='#000' stroke-width='1.5'/></svg>"
         )

@@ -30,7 +30,22 @@ from hotspots.outputs._maptext import (
     template_text,
     zone_popups,
 )
-from hotspots.schema import ADDRESS_TEXT, INCIDENT_ID, LOCATION, OCCURRED_AT, RANK, STATUS
+from hotspots.schema import (
+    ADDRESS_TEXT,
+    AREA_NAME,
+    AREA_RANK,
+    INCIDENT_ID,
+    LOCATION,
+    OCCURRED_AT,
+    RANK,
+    STATUS,
+    ZONE_ID,
+)
+
+try:  # named in schema.py by the place-names work; the same column either way
+    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - until that lands
+    PLACE_NAME = "place_name"
 
 __all__ = [
     "ADDRESS_COLOUR",
@@ -53,7 +68,10 @@ __all__ = [
     "add_dropped",
     "add_spots",
     "add_zones",
+    "badge_class",
+    "local_ranks",
     "rank_colour",
+    "spot_names",
 ]
 
 LAYER_SPOTS = "Harm spots"
@@ -163,30 +181,83 @@ def rank_colour(rank: object) -> str:
     return RANK_BANDS[-1][2]
 
 
+def local_ranks(spots: gpd.GeoDataFrame) -> np.ndarray:
+    """Rank of each spot within its area (``area_rank``), else its overall ``rank``."""
+    own = column_values(spots, AREA_RANK)
+    overall = column_values(spots, RANK)
+    out = [o if not isna(o) else r for o, r in zip(own, overall, strict=True)]
+    return np.array([10**9 if isna(r) else int(r) for r in out], dtype=np.int64)
+
+
+def spot_names(spots: gpd.GeoDataFrame) -> list[str | None]:
+    """Place name of each spot: ``place_name``, else its ``location`` text, else None."""
+    names = column_values(spots, PLACE_NAME)
+    locs = column_values(spots, LOCATION)
+    out: list[str | None] = []
+    for n, loc in zip(names, locs, strict=True):
+        pick = n if isinstance(n, str) and n.strip() else loc
+        out.append(pick.strip() if isinstance(pick, str) and pick.strip() else None)
+    return out
+
+
+def badge_class(rank: int) -> str:
+    """Badge size class by rank within the area: the area's #1 largest, 11+ smallest."""
+    if rank == 1:
+        return "hs-b1"
+    if rank <= 5:
+        return "hs-b2"
+    if rank <= 10:
+        return "hs-b3"
+    return "hs-b4"
+
+
 def add_spots(m: folium.Map, spots: gpd.GeoDataFrame, *, public: bool, unit: str) -> None:
-    ranks = column_values(spots, RANK)
+    """Spots coloured and labelled by rank within their area, the best drawn last (on top).
+
+    Leaflet stacks shapes and permanent labels in the order they are added, so the
+    spots go in from the lowest rank to the highest: no badge can cover a higher-ranked
+    one. The area's #1 carries a larger badge with a star, the area and its place name.
+    """
+    local = local_ranks(spots)
+    overall = np.array(
+        [10**9 if isna(r) else int(r) for r in column_values(spots, RANK)], dtype=np.int64
+    )
+    # the best last: highest local rank number first; ties by overall rank, worst first
+    order = np.lexsort((-overall, -local))
+    spots = spots.iloc[order]
+    local = local[order]
+    names = spot_names(spots)
+    areas = column_values(spots, AREA_NAME)
     styles = [
         {
-            "className": "hs-spot",
+            "className": f"hs-spot hs-spot-r{min(int(r), 999)}",
             "color": "#000000",
-            "weight": 1.5,
+            "weight": 2.5 if r == 1 else 1.5,
             "opacity": 0.9,
             "fillColor": rank_colour(r),
-            "fillOpacity": 0.7,
+            "fillOpacity": 0.75,
         }
-        for r in ranks
+        for r in local
     ]
+    labels = []
+    for r, name, area in zip(local.tolist(), names, areas, strict=True):
+        text = esc(r)
+        if r == 1:
+            where = esc(area) if not isna(area) else ""
+            text = f"★ 1 <b>{where}</b>"
+            if name:
+                text += f"<span class='hs-name'>{esc(name)}</span>"
+        elif name:
+            text += f"<span class='hs-name hs-name-zoom'>{esc(name)}</span>"
+        labels.append(
+            f"<span class='hs-badge {badge_class(r)}' style='background:{rank_colour(r)}'>"
+            f"{text}</span>"
+        )
+    popups = spot_popups(spots, public=public, dropped=False, unit=unit)
     add_geojson(
         m,
         spots,
-        {
-            "s": styles,
-            "popup": spot_popups(spots, public=public, dropped=False, unit=unit),
-            "label": [
-                f"<span class='hs-badge' style='background:{rank_colour(r)}'>{esc(r)}</span>"
-                for r in ranks
-            ],
-        },
+        {"s": styles, "popup": popups, "label": labels},
         name=LAYER_SPOTS,
     )
 
@@ -212,7 +283,14 @@ def add_dropped(m: folium.Map, dropped: gpd.GeoDataFrame, *, public: bool, unit:
     )
 
 
+def _short_id(zone_id: object) -> object:
+    """A zone id cut to 16 characters for its map label (the popup has it in full)."""
+    text = str(zone_id)
+    return text if len(text) <= 16 else text[:15] + "\u2026"
+
+
 def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
+    """Zones coloured by status; close in (zoom 16+) each is labelled with its id and place."""
     statuses = column_values(zones, STATUS)
     styles = [
         {
@@ -225,13 +303,17 @@ def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
         }
         for s in statuses
     ]
-    add_geojson(
-        m,
-        zones,
-        {"s": styles, "popup": zone_popups(zones, public=public)},
-        name=LAYER_ZONES,
-        simplify_m=1.0,
-    )
+    props: dict[str, Sequence[Any]] = {"s": styles, "popup": zone_popups(zones, public=public)}
+    if not public:
+        ids, locs = column_values(zones, ZONE_ID), column_values(zones, LOCATION)
+        props["label"] = [
+            f"<span class='hs-zlabel'>{esc(_short_id(z))}"
+            + (f"<br>{esc(loc)}" if isinstance(loc, str) and loc.strip() else "")
+            + "</span>"
+            for z, loc in zip(ids, locs, strict=True)
+        ]
+        props["lc"] = ["hs-label hs-zone-label"] * len(zones)
+    add_geojson(m, zones, props, name=LAYER_ZONES, simplify_m=1.0)
 
 
 def add_burglaries(m: folium.Map, burglaries: gpd.GeoDataFrame, *, public: bool) -> None:
@@ -275,7 +357,14 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
         "fill": False,
         "interactive": False,
     }
-    add_geojson(m, areas, {"s": [style] * len(areas)}, name=LAYER_AREAS, simplify_m=5.0)
+    names = [f"<span class='hs-aname'>{esc(a)}</span>" for a in column_values(areas, AREA_NAME)]
+    add_geojson(
+        m,
+        areas,
+        {"s": [style] * len(areas), "label": names, "lc": ["hs-label hs-area-label"] * len(areas)},
+        name=LAYER_AREAS,
+        simplify_m=5.0,
+    )
 
 
 def add_addresses(m: folium.Map, addresses: gpd.GeoDataFrame) -> str:

@@ -29,6 +29,7 @@ from hotspots.schema import (
     HARM_PREVIOUS,
     HARM_SHARE,
     HARM_TOTAL,
+    LOCATION,
     N_HOMES,
     N_INCIDENTS,
     N_OVERLAPPING,
@@ -43,6 +44,11 @@ from hotspots.schema import (
     ZONE_ID,
     ZONE_MONTH_DATES,
 )
+
+try:  # named in schema.py by the place-names work; the same column either way
+    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - until that lands
+    PLACE_NAME = "place_name"
 
 __all__ = [
     "MAP_DECIMALS",
@@ -62,6 +68,7 @@ __all__ = [
     "popup_table",
     "provenance_lines",
     "public_mix",
+    "render_page",
     "spot_popups",
     "template_text",
     "zone_popups",
@@ -74,6 +81,28 @@ MAP_DECIMALS = 6  # about 0.1 m: plenty for a web map, and keeps the page small
 def template_text(name: str) -> str:
     """Text of a file in ``hotspots/outputs/templates`` (package data: CSS, JavaScript)."""
     return files("hotspots.outputs").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@cache
+def _jinja() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(template_text),
+        autoescape=True,
+        trim_blocks=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(name: str, **context: Any) -> str:
+    """Render the autoescaped Jinja2 template ``templates/<name>``.
+
+    Every value is escaped unless wrapped in ``markupsafe.Markup`` (only markup built
+    here from numbers and escaped text, such as the zone maps' SVG, is).
+    """
+    return str(_jinja().get_template(name).render(**context))
 
 
 def isna(value: object) -> bool:
@@ -289,18 +318,27 @@ def spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool, unit: str) 
             OFFENCE_MIX,
             PEAK_WINDOWS,
             PLANNED_VISITS,
+            PLACE_NAME,
+            LOCATION,
         )
     }
     for i in range(len(spots)):
         v = {c: vals[i] for c, vals in cols.items()}
         share = "\u2013" if isna(v[HARM_SHARE]) else f"{100 * float(v[HARM_SHARE]):.1f}%"
+        local = v[AREA_RANK] if not isna(v[AREA_RANK]) else v[RANK]
         head = (
             f"<b>Dropped harm spot</b> (was rank {esc(v[RANK])})"
             if dropped
-            else f"<b>Harm spot #{esc(v[RANK])}</b>"
+            else f"<b>Harm spot #{esc(local)} in {esc(v[AREA_NAME])}</b>"
         )
+        place = v[PLACE_NAME] if isinstance(v[PLACE_NAME], str) and v[PLACE_NAME] else v[LOCATION]
+        if isinstance(place, str) and place.strip():
+            head += f"<div class='hs-place'>{esc(place)}</div>"
         rows = [
-            ("Area", f"{esc(v[AREA_NAME])} (rank {esc(v[AREA_RANK])} there)"),
+            (
+                "Area",
+                f"{esc(v[AREA_NAME])} (rank {esc(v[AREA_RANK])} there; {esc(v[RANK])} overall)",
+            ),
             ("Harm", f"{fmt_num(v[HARM_TOTAL])} {esc(unit)} ({share} of all harm)"),
             ("Incidents", fmt_count(v[N_INCIDENTS], public=public)),
             ("Harm per ha", fmt_num(v[HARM_PER_HA], digits=1)),
@@ -337,6 +375,7 @@ def zone_popups(zones: pd.DataFrame, *, public: bool) -> list[str]:
             N_HOMES,
             N_OVERLAPPING,
             ZONE_MONTH_DATES,
+            LOCATION,
         )
     }
     for i in range(len(zones)):
@@ -345,6 +384,7 @@ def zone_popups(zones: pd.DataFrame, *, public: bool) -> list[str]:
         visited = {"visited": "yes", "active": "not known (no visit log)"}.get(v[STATUS], "no")
         rows = [
             ("Burglary", when),
+            *([] if public else [("Where", esc(v[LOCATION]))]),
             ("Due by", fmt_time(v[DUE_BY])),
             ("Expires", fmt_date(v[EXPIRES_ON])),
             ("Status", esc(v[STATUS])),

@@ -2,41 +2,44 @@
 
 After a burglary of a home the neighbours face a raised risk for a few weeks, highest
 next door and in the first days (Johnson & Bowers 2004; Bowers, Johnson & Pease 2004).
-Each page lists the area's live zones, most urgent first (overdue, then due by deadline,
-then active, then visited), each with the burglary date (no crime detail), the deadline
-and expiry, the mandatory nearest homes and then the rest nearest first with tick boxes,
-and a small map of the zone drawn as inline SVG from the projected coordinates, so the
-page prints on A4 and opens with no network. The burgled home is never listed.
+Each page lists the area's zones still to visit, most urgent first (overdue, then due
+by deadline, then active): the burglary date and place (no crime detail), the deadline
+and expiry, the mandatory nearest homes with tick boxes, then the other homes grouped by
+street with their house numbers (``hotspots.cocoon.door_groups``), and a small map of
+the zone drawn as inline SVG, so the page prints on A4, one zone never split across two
+pages, and opens with no network. Visited zones are summarised in one line each. The
+burgled home is never listed. Where the address layer is postcode units, the page says
+so ("postcode units (about 15 addresses each)") and groups them by postcode sector.
 ``public=True`` writes zones only: no addresses, centres generalised to the 150 m grid.
+The page is rendered from the autoescaped template ``templates/lists.html.j2``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from markupsafe import Markup
 
-from hotspots._validate import require_columns, require_metric_crs
+from hotspots._validate import check_choice, require_columns, require_metric_crs
+from hotspots.cocoon.lists import ADDRESS_UNITS, AddressUnit, address_unit, door_groups
 from hotspots.errors import SchemaError
-from hotspots.outputs._listrows import ZoneFrames, ZoneTargets
+from hotspots.outputs._listrows import ZoneFrames, zone_dots
 from hotspots.outputs._maptext import (
-    burglary_when,
-    esc,
-    fmt_count,
-    fmt_date,
-    fmt_time,
+    isna,
     marking_for,
     provenance_lines,
+    render_page,
     template_text,
 )
 from hotspots.outputs.files import write_text
 from hotspots.outputs.maps import ZONE_COLOURS
-from hotspots.outputs.public import generalise_points
+from hotspots.outputs.public import SMALL_COUNT, generalise_points
 from hotspots.schema import (
     ADDRESS_TEXT,
     AREA_NAME,
@@ -45,6 +48,7 @@ from hotspots.schema import (
     EASTING,
     EXPIRES_ON,
     IS_BURGLED,
+    LOCATION,
     MANDATORY,
     N_HOMES,
     NORTHING,
@@ -55,13 +59,30 @@ from hotspots.schema import (
     ZONE_STATUSES,
 )
 
-__all__ = ["LISTS_FOLDER", "URGENCY", "area_slug", "urgency_order", "write_cocoon_lists"]
+__all__ = [
+    "LISTS_FOLDER",
+    "LIST_SCOPES",
+    "URGENCY",
+    "ListScope",
+    "area_slug",
+    "urgency_order",
+    "write_cocoon_lists",
+]
 
 LISTS_FOLDER = "cocoon_lists"
 URGENCY = {"overdue": 0, "due": 1, "active": 2, "visited": 3}
 UNASSIGNED = "Unassigned area"
-
-_CSS = template_text("lists.css")
+ListScope = Literal["due", "live", "all"]
+LIST_SCOPES: tuple[str, ...] = get_args(ListScope)
+SCOPE_TEXT = {
+    "due": "zones not yet visited",
+    "live": "every live zone",
+    "all": "every live zone, each address point on its own row",
+}
+UNIT_LONG = {"homes": "homes", "postcode units": "postcode units (about 15 addresses each)"}
+UNIT_ONE = {"homes": "home", "postcode units": "postcode unit"}
+SHORT_ID = 16
+_MONTH_POINT = {"start": "start", "mid": "middle", "end": "end"}
 
 
 def area_slug(name: object) -> str:
@@ -81,112 +102,86 @@ def urgency_order(zones: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _facts(z: Mapping[str, Any], *, public: bool) -> str:
-    status = str(z[STATUS])
-    colour = ZONE_COLOURS.get(status, "#555")
-    rows = [
-        ("Burglary date", burglary_when(z[OCCURRED_AT], z.get(ZONE_MONTH_DATES))),
-        ("Visit by", f"<b>{fmt_time(z[DUE_BY])}</b>"),
-        ("Zone expires", fmt_date(z[EXPIRES_ON])),
-        ("Status", f"<span class='status' style='background:{colour}'>{esc(status)}</span>"),
-        ("Homes in zone", fmt_count(z.get(N_HOMES), public=public)),
+def _date(value: object, fmt: str = "%a %d %b %Y") -> str:
+    return "\u2013" if value is None or isna(value) else pd.Timestamp(value).strftime(fmt)  # type: ignore[arg-type]
+
+
+def _when(occurred: object, month_dates: object) -> str:
+    """Burglary date; from month data only the month (the day shown would be invented)."""
+    if isinstance(month_dates, str) and month_dates:
+        point = _MONTH_POINT.get(month_dates, month_dates)
+        return f"{_date(occurred, '%b %Y')} (month data, dated {point}-month)"
+    return _date(occurred)
+
+
+def _count(n: object, *, public: bool) -> str:
+    if n is None or isna(n):
+        return "not known"
+    k = int(n)  # type: ignore[call-overload]
+    return f"<{SMALL_COUNT}" if public and 0 < k < SMALL_COUNT else f"{k:,}"
+
+
+def _short(zid: str) -> str:
+    return zid if len(zid) <= SHORT_ID else zid[: SHORT_ID - 1] + "\u2026"
+
+
+def _metres(d: object) -> str:
+    return "\u2013" if d is None or isna(d) else f"{float(d):.0f} m"  # type: ignore[arg-type]
+
+
+SMALL_GROUP = 3  # streets / sectors with this many doors or fewer share one "also" row
+
+
+def _group_rows(groups: pd.DataFrame | list) -> list[dict[str, object]]:
+    """Template rows of a zone's street groups; the small ones merged into one last row.
+
+    A zone in a dense town touches many streets with one or two doors inside the circle:
+    one row each would double the printed length, so they go in one "also" row.
+    """
+    if not len(groups):
+        return []
+    records = groups.to_dict("records")  # type: ignore[union-attr]
+    big = [r for r in records if int(r["count"]) > SMALL_GROUP]
+    small = [r for r in records if int(r["count"]) <= SMALL_GROUP]
+    if len(small) < 2:
+        big, small = records, []
+    rows: list[dict[str, object]] = [
+        {
+            "count": int(r["count"]),
+            "name": r[ADDRESS_TEXT],
+            "numbers": r["numbers"],
+            "dist": "from " + _metres(r["nearest_m"]),
+        }
+        for r in big
     ]
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return f"<table>{body}</table>"
-
-
-def _zone_section(
-    z: Mapping[str, Any],
-    number: int,
-    total: int,
-    svg: str,
-    rows: str | None,
-    *,
-    postcode: bool,
-    address_id: bool,
-    public: bool,
-    n_burgled: int,
-) -> str:
-    title = f"Zone {number} of {total}"
-    if not public:
-        title += f"<div class='zid'>zone id {esc(z[ZONE_ID])}</div>"
-    head = (
-        f"<section class='zone' id='zone-{number}'><h2>{title}</h2><div class='zonehead'>"
-        f"<div class='facts'>{_facts(z, public=public)}</div>{svg}</div>"
-    )
-    if public:
-        return head + (
-            "<p class='note'>Public version: no address list; the zone is drawn "
-            "around the centre of the burglary's 150 m grid square.</p></section>"
-        )
-    if rows is None:
-        return head + (
-            "<p class='note'>No address points lie inside this zone (or no address "
-            "layer was given): walk the streets within the circle.</p></section>"
-        )
-    note = (
-        "<p class='note'>Tick each home when visited; write the outcome (spoke / leaflet / "
-        "no answer) in the last column. Red numbered dots on the map are the mandatory homes."
-    )
-    if n_burgled:
-        note += " The burgled home itself is not on this list."
-    note += "</p>"
-    table = (
-        "<table class='visits'><thead><tr><th>Done</th><th>#</th><th>Address</th>"
-        + ("<th>Postcode</th>" if postcode else "")
-        + "<th>Distance</th><th>Band</th>"
-        + ("<th>Id</th>" if address_id else "")
-        + "<th>Outcome</th></tr></thead><tbody>"
-        + rows
-        + "</tbody></table>"
-    )
-    return head + note + table + "</section>"
-
-
-def _summary_table(
-    zones: pd.DataFrame, counts: Mapping[str, tuple[int, int]], *, public: bool
-) -> str:
-    rows = []
-    for n, z in enumerate(zones.to_dict("records"), start=1):
-        mand, total = counts.get(str(z[ZONE_ID]), (0, 0))
-        zid = str(z[ZONE_ID])
-        short = zid if len(zid) <= 14 else zid[:12] + "\u2026"
-        name = f"Zone {n}" if public else f"Zone {n}: <span title='{esc(zid)}'>{esc(short)}</span>"
-        homes = "" if public else f"<td class='num'>{mand}</td><td class='num'>{total}</td>"
+    if small:
         rows.append(
-            f"<tr><td><a href='#zone-{n}'>{name}</a></td><td>{esc(z[STATUS])}</td>"
-            f"<td>{fmt_time(z[DUE_BY])}</td><td>{fmt_date(z[EXPIRES_ON])}</td>{homes}</tr>"
+            {
+                "count": sum(int(r["count"]) for r in small),
+                "name": "Also",
+                "numbers": "; ".join(f"{r[ADDRESS_TEXT]} {r['numbers']}".strip() for r in small),
+                "dist": "from " + _metres(min(float(r["nearest_m"]) for r in small)),
+            }
         )
-    extra = "" if public else "<th>Mandatory</th><th>All homes</th>"
-    return (
-        f"<table class='summary'><thead><tr><th>Zone</th><th>Status</th><th>Visit by</th>"
-        f"<th>Expires</th>{extra}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+    return rows
 
 
-def _page(
-    area: str,
-    zones: pd.DataFrame,
-    sections: list[str],
-    counts: Mapping[str, tuple[int, int]],
-    *,
-    as_of: pd.Timestamp,
-    provenance: Mapping[str, Any],
-    public: bool,
-) -> str:
-    summary, details = provenance_lines(provenance)
-    marking = esc(marking_for(provenance, public=public))
-    return (
-        "<!DOCTYPE html>\n<html lang='en-GB'><head><meta charset='utf-8'>"
-        f"<title>Cocoon visits: {esc(area)}</title><style>{_CSS}</style></head><body>"
-        f"<div class='marking'>{marking}</div>"
-        f"<h1>Cocoon visit list: {esc(area)}</h1>"
-        f"<p class='meta'>As of {fmt_time(as_of)} \u00b7 {len(zones)} live zone(s), most urgent "
-        f"first \u00b7 visit every mandatory home by the deadline.</p>"
-        f"{_summary_table(zones, counts, public=public)}{''.join(sections)}"
-        f"<footer><div>{summary}</div>{''.join(f'<div>{d}</div>' for d in details)}</footer>"
-        "</body></html>\n"
+def _list_area_of(
+    zones: gpd.GeoDataFrame, centres: np.ndarray, list_areas: gpd.GeoDataFrame, field: str
+) -> np.ndarray:
+    """Name of the list area holding each zone's burglary (first match), else UNASSIGNED."""
+    require_metric_crs(list_areas, what="list areas")
+    require_columns(
+        list_areas, [field], what="list areas", fix="Name the field with list_area_field."
     )
+    areas = list_areas.to_crs(zones.crs) if not list_areas.crs.equals(zones.crs) else list_areas
+    pts = shapely.points(centres)
+    zi, ai = areas.sindex.query(pts, predicate="intersects")
+    out = np.full(len(zones), UNASSIGNED, dtype=object)
+    names = areas[field].astype(str).to_numpy(dtype=object)
+    first = np.unique(zi, return_index=True)[1] if len(zi) else np.zeros(0, dtype=np.int64)
+    out[zi[first]] = names[ai[first]]
+    return out
 
 
 def write_cocoon_lists(
@@ -197,6 +192,10 @@ def write_cocoon_lists(
     as_of: pd.Timestamp,
     provenance: Mapping[str, Any],
     public: bool = False,
+    list_scope: ListScope = "due",
+    unit: AddressUnit = "auto",
+    list_areas: gpd.GeoDataFrame | None = None,
+    list_area_field: str = AREA_NAME,
     offline_assets: str | Path | None = None,
 ) -> dict[str, Path]:
     """Write ``out_dir/cocoon_lists/<area-slug>.html``, one printable page per area.
@@ -205,13 +204,13 @@ def write_cocoon_lists(
     ----------
     zones
         Live cocoon zones (``hotspots.cocoon.cocoon_zones``) in a metric CRS: ``zone_id``,
-        ``occurred_at``, ``due_by``, ``expires_on``, ``status``, ``area`` (``n_homes``
-        and the burglary ``easting``/``northing`` are used when present).
+        ``occurred_at``, ``due_by``, ``expires_on``, ``status``, ``area`` (``n_homes``,
+        ``location`` and the burglary ``easting``/``northing`` are used when present).
     visits
         Visit list (``hotspots.cocoon.visit_lists``): ``zone_id``, ``address``,
         ``distance_m``, ``mandatory``, ``is_burgled_address`` (``order``, ``street``,
-        ``postcode``, ``distance_band``, ``address_id``, ``zone_ids``, ``easting``,
-        ``northing`` when present). None or ignored in public mode.
+        ``postcode``, ``easting``, ``northing`` when present). None or ignored in public
+        mode.
     out_dir
         Output folder; the pages go into its ``cocoon_lists`` sub-folder.
     as_of
@@ -220,6 +219,19 @@ def write_cocoon_lists(
         ``build_provenance`` output (footer: data range, harm table, version).
     public
         Zones only, no addresses, zone centres generalised to the 150 m grid.
+    list_scope
+        ``"due"`` (default): zones not yet visited in full, visited zones one line each;
+        ``"live"``: every live zone in full; ``"all"``: every live zone with every home
+        on its own row (no street grouping).
+    unit
+        What an address point is: ``"homes"``, ``"postcode units"`` or ``"auto"``
+        (default: postcode units when every address is a postcode).
+    list_areas
+        Areas the lists are made for, when they differ from the zones' ``area`` (e.g.
+        neighbourhood team areas): polygons with ``list_area_field``; each zone goes to
+        the area holding its burglary, zones outside all of them to "Unassigned area".
+    list_area_field
+        Name column of ``list_areas`` (default ``area``).
     offline_assets
         Accepted for symmetry with :func:`~hotspots.outputs.maps.write_map`; the lists
         link to no external file (their maps are inline SVG), so nothing is needed.
@@ -235,9 +247,13 @@ def write_cocoon_lists(
         A required column is missing, a status is not live, or the visit list names
         zones that are not in ``zones``.
     CRSError
-        ``zones`` is not in a metric CRS.
+        ``zones`` (or ``list_areas``) is not in a metric CRS.
+    OptionError
+        ``list_scope`` or ``unit`` is not one of the choices.
     """
     del offline_assets  # the pages are self-contained
+    check_choice(list_scope, LIST_SCOPES, name="list_scope")
+    check_choice(unit, ADDRESS_UNITS, name="unit")
     require_metric_crs(zones, what="zones")
     require_columns(
         zones,
@@ -252,19 +268,27 @@ def write_cocoon_lists(
     as_of = pd.Timestamp(as_of)
     geoms = zones.geometry.to_numpy()
     radius = shapely.minimum_bounding_radius(geoms)
-    if EASTING in zones and NORTHING in zones and not public:
+    if EASTING in zones and NORTHING in zones:
         centres = np.column_stack(
             [zones[EASTING].to_numpy(dtype="float64"), zones[NORTHING].to_numpy(dtype="float64")]
         )
     else:
         centres = shapely.get_coordinates(shapely.centroid(geoms))
+    area_names = (
+        _list_area_of(zones, centres, list_areas, list_area_field)
+        if list_areas is not None
+        else zones[AREA_NAME].astype(object).where(zones[AREA_NAME].notna(), UNASSIGNED).to_numpy()
+    )
     if public:
         pts = generalise_points(gpd.GeoSeries(shapely.points(centres), crs=zones.crs))
         centres = shapely.get_coordinates(pts.to_numpy())
         geoms = shapely.buffer(pts.to_numpy(), radius, quad_segs=16)
         visits = None
-    burgled: dict[str, int] = {}
-    targets = pd.DataFrame({"_zone": pd.Series([], dtype=object), MANDATORY: []})
+    zone_ids = zones[ZONE_ID].astype(str).tolist()
+    frames = ZoneFrames(geoms, centres, radius)
+    doors = pd.DataFrame(columns=[ZONE_ID])
+    dots: dict[str, str] = {}
+    unit_name = "homes" if unit == "auto" else unit
     if visits is not None:
         require_columns(
             visits,
@@ -272,9 +296,8 @@ def write_cocoon_lists(
             what="visit list",
             fix="Make it with hotspots.cocoon.visit_lists.",
         )
-        known = set(zones[ZONE_ID].astype(str))
         vz = visits[ZONE_ID].astype(str)
-        unknown = sorted(set(vz) - known)
+        unknown = sorted(set(vz) - set(zone_ids))
         if unknown:
             msg = (
                 f"visit list names {len(unknown)} zone(s) not among the live zones, e.g. "
@@ -282,51 +305,114 @@ def write_cocoon_lists(
             )
             raise SchemaError(msg)
         is_burgled = visits[IS_BURGLED].fillna(False).to_numpy(dtype=bool)
-        burgled = vz[is_burgled].value_counts().to_dict()
         targets = visits[~is_burgled].assign(_zone=vz[~is_burgled].to_numpy())
-        targets = targets.assign(_m=~targets[MANDATORY].fillna(False).to_numpy(dtype=bool))
-        targets = targets.sort_values(["_zone", "_m", DISTANCE_M], kind="stable")
-    homes = ZoneTargets(targets)
-    frames = ZoneFrames(geoms, centres, radius)
-    zone_ids = zones[ZONE_ID].astype(str).tolist()
-    dots = homes.dots({z: i for i, z in enumerate(zone_ids)}, frames.px)
-    frame = pd.DataFrame(zones.drop(columns=zones.geometry.name)).assign(_pos=np.arange(len(zones)))
-    frame[AREA_NAME] = frame[AREA_NAME].astype(object).where(frame[AREA_NAME].notna(), UNASSIGNED)
+        unit_name = address_unit(targets) if unit == "auto" else unit
+        if len(targets):
+            doors = door_groups(
+                targets.drop(columns="_zone"), unit=unit_name, detail=list_scope == "all"
+            )  # type: ignore[arg-type]
+            dots = zone_dots(targets, {z: i for i, z in enumerate(zone_ids)}, frames.px)
+    by_zone = {str(k): g for k, g in doors.groupby(ZONE_ID, sort=False)} if len(doors) else {}
+    frame = pd.DataFrame(zones.drop(columns=zones.geometry.name)).assign(
+        _pos=np.arange(len(zones)), _list_area=area_names
+    )
     folder = Path(out_dir) / LISTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
+    summary, details = provenance_lines(provenance)
+    common = {
+        "css": template_text("lists.css"),
+        "marking": marking_for(provenance, public=public),
+        "as_of": _date(as_of, "%a %d %b %Y %H:%M"),
+        "public": public,
+        "scope_text": SCOPE_TEXT[list_scope],
+        "unit": unit_name,
+        "unit_long": UNIT_LONG[unit_name],
+        "unit_one": UNIT_ONE[unit_name],
+        "unit_col": "Postcode unit" if unit_name == "postcode units" else "Address",
+        "grouped": list_scope != "all" and unit_name == "homes",
+        "detail": list_scope == "all",
+        "columns": 4 if unit_name == "postcode units" else 2,
+        "other_caption": (
+            "every other home, nearest first"
+            if list_scope == "all"
+            else "the other postcode units by sector, nearest first"
+            if unit_name == "postcode units"
+            else "the other homes by street (house numbers), nearest first"
+        ),
+        # the footer lines were escaped for the map's HTML: unescape them once, the template escapes
+        "summary": Markup(summary),
+        "details": [Markup(d) for d in details],
+    }
     written: dict[str, Path] = {}
     used: set[str] = set()
-    for area in sorted(frame[AREA_NAME].astype(str).unique()):
-        part = urgency_order(frame[frame[AREA_NAME].astype(str) == area])
-        counts = {}
-        sections = []
-        for n, z in enumerate(part.to_dict("records"), start=1):
+    for area in sorted(pd.unique(frame["_list_area"].astype(str))):
+        part = urgency_order(frame[frame["_list_area"].astype(str) == area])
+        listed, visited = [], []
+        same_point: dict[tuple, dict] = {}  # zones with one burglary point and one timetable
+        for z in part.to_dict("records"):
             zid = str(z[ZONE_ID])
-            pos = int(z["_pos"])
-            k, first, stop, n_mand = homes.bounds.get(zid, (-1, 0, 0, 0))
-            counts[zid] = (n_mand, stop - first)
-            svg = frames.svg(
-                pos, "".join(dots[first + n_mand : stop] + dots[first : first + n_mand])
+            key = (
+                round(float(centres[int(z["_pos"]), 0]), 1),
+                round(float(centres[int(z["_pos"]), 1]), 1),
+                str(z[STATUS]),
+                str(z[DUE_BY]),
+                str(z[EXPIRES_ON]),
             )
-            sections.append(
-                _zone_section(
-                    z,
-                    n,
-                    len(part),
-                    svg,
-                    "".join(homes.rows[first:stop]) if k >= 0 else None,
-                    postcode=bool(k >= 0 and homes.postcode[k]),
-                    address_id=bool(k >= 0 and homes.address_id[k]),
-                    public=public,
-                    n_burgled=burgled.get(zid, 0),
+            if key in same_point and not public:
+                same_point[key]["also"].append(_short(zid))
+                continue
+            place = z.get(LOCATION)
+            place = place if isinstance(place, str) and place.strip() and not public else ""
+            if list_scope == "due" and z[STATUS] == "visited":
+                visited.append(
+                    f"{_short(zid) if not public else 'Zone'}"
+                    + (f" \u00b7 {place}" if place else "")
+                    + f" \u00b7 burglary {_date(z[OCCURRED_AT])} \u00b7 visited"
+                    f" \u00b7 expires {_date(z[EXPIRES_ON])}"
                 )
+                continue
+            rows = by_zone.get(zid)
+            mand = [] if rows is None else rows[rows["kind"] == "mandatory"]
+            groups = [] if rows is None else rows[rows["kind"] == "group"]
+            n_other = 0 if rows is None else int(groups["count"].sum())
+            listed.append(
+                {
+                    "also": [],
+                    "number": len(listed) + 1,
+                    "zid": _short(zid) if not public else f"Zone {len(listed) + 1}",
+                    "zid_full": zid if not public else "",
+                    "place": place,
+                    "status": str(z[STATUS]),
+                    "colour": ZONE_COLOURS.get(str(z[STATUS]), "#555"),
+                    "when": _when(z[OCCURRED_AT], z.get(ZONE_MONTH_DATES)),
+                    "retro": bool(z.get(ZONE_MONTH_DATES))
+                    and isinstance(z.get(ZONE_MONTH_DATES), str),
+                    "due": _date(z[DUE_BY], "%a %d %b %H:%M"),
+                    "due_short": _date(z[DUE_BY], "%d %b %H:%M"),
+                    "expires": _date(z[EXPIRES_ON], "%d %b"),
+                    "n_units": _count(z.get(N_HOMES), public=public),
+                    "n_mandatory": len(mand),
+                    "n_other": n_other,
+                    "svg": Markup(frames.svg(int(z["_pos"]), dots.get(zid, ""))),
+                    "mandatory": [
+                        {
+                            "order": "" if isna(r["order"]) else int(r["order"]),
+                            "address": r[ADDRESS_TEXT],
+                            "postcode": r["postcode"]
+                            if r["postcode"] and r["postcode"] != r[ADDRESS_TEXT]
+                            else "",
+                            "dist": _metres(r["nearest_m"]),
+                        }
+                        for r in (mand.to_dict("records") if len(mand) else [])
+                    ],
+                    "groups": _group_rows(groups),
+                }
             )
+            same_point[key] = listed[-1]
+        page = render_page("lists.html.j2", area=area, zones=listed, visited=visited, **common)
         slug = area_slug(area)
         while slug in used:
             slug += "-2"
         used.add(slug)
-        page = _page(
-            area, part, sections, counts, as_of=as_of, provenance=provenance, public=public
-        )
         written[area] = write_text(folder / f"{slug}.html", page)
     return written

@@ -20,17 +20,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement, Template
 
 from hotspots._validate import require_columns, require_metric_crs
 from hotspots.crs import folium_bounds, folium_location
-from hotspots.errors import InputError, SchemaError
+from hotspots.errors import InputError, OptionError, SchemaError
 from hotspots.outputs._maplayers import (
     ADDRESS_COLOUR,
     BURGLARY_COLOUR,
@@ -51,6 +52,8 @@ from hotspots.outputs._maplayers import (
     add_dropped,
     add_spots,
     add_zones,
+    local_ranks,
+    rank_colour,
 )
 from hotspots.outputs._maptext import (
     PUBLIC_CELL_M,
@@ -63,7 +66,7 @@ from hotspots.outputs._maptext import (
 )
 from hotspots.outputs._surface import SURFACE_COLOURS, SurfaceLayer, surface_data
 from hotspots.outputs.files import write_text
-from hotspots.outputs.offline import inline_assets
+from hotspots.outputs.offline import inline_assets, leaflet_only
 from hotspots.outputs.public import generalise_points, generalise_zones
 from hotspots.schema import (
     AREA_NAME,
@@ -98,11 +101,75 @@ __all__ = [
 # ------------------------------------------------------------------ page furniture
 
 _CSS = f"<style>\n{template_text('map.css')}</style>\n"
+_OSM_NAMES = {"openstreetmap", "osm"}
+
+
+def _tile_layer(tiles: str, attribution: str | None) -> folium.raster_layers.Layer:
+    """Base layer for ``tiles``: "OpenStreetMap", an XYZ template or a WMS URL.
+
+    A WMS URL names its layer(s) in the query string (``...?layers=basemap``); the
+    other WMS parameters are filled in by Leaflet. Without an attribution the server's
+    host is credited, so the map always says whose map it is.
+    """
+    if tiles.strip().lower() in _OSM_NAMES:
+        return folium.TileLayer("OpenStreetMap", control=False)
+    parts = urlsplit(tiles)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        msg = (
+            f"tiles must be 'OpenStreetMap', an http(s) tile template with {{z}}/{{x}}/{{y}} "
+            f"or a WMS URL with ?layers=NAME; got {tiles!r}."
+        )
+        raise OptionError(msg)
+    credit = attribution or f"Map tiles: {esc(parts.netloc)}"
+    if all(k in tiles for k in ("{z}", "{x}", "{y}")):
+        return folium.TileLayer(tiles=tiles, attr=credit, control=False, max_zoom=19)
+    query = dict(parse_qsl(parts.query))
+    layers = {k.lower(): v for k, v in query.items()}.get("layers")
+    if not layers:
+        msg = (
+            f"tiles URL {tiles!r} is neither a {{z}}/{{x}}/{{y}} template nor a WMS URL "
+            f"naming its layer(s); add ?layers=NAME for a WMS server."
+        )
+        raise OptionError(msg)
+    rest = {k: v for k, v in query.items() if k.lower() not in ("layers", "service", "request")}
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), ""))
+    return folium.WmsTileLayer(
+        url=base,
+        layers=layers,
+        fmt=rest.get("format", "image/png"),
+        transparent=False,
+        attr=credit,
+        control=False,
+    )
+
+
+class _ZoomClasses(MacroElement):
+    """Puts ``hs-zoom-lt12``/``-lt14``/``-lt16`` on the map container as the zoom changes.
+
+    The CSS hides the small badges at force zoom, the spots' place names below town zoom
+    and the zone labels below street zoom, so labels never crowd the view.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function(m) {
+  function zoomClasses() {
+    var z = m.getZoom(), c = m.getContainer();
+    c.classList.toggle('hs-zoom-lt12', z < 12);
+    c.classList.toggle('hs-zoom-lt14', z < 14);
+    c.classList.toggle('hs-zoom-lt16', z < 16);
+  }
+  m.on('zoomend', zoomClasses);
+  zoomClasses();
+})({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
 
 
 def _legend(
     *,
     spots: int,
+    ranks: Sequence[int],
     dropped: int | None,
     zone_counts: dict[str, int] | None,
     surface_labels: list[str] | None,
@@ -112,11 +179,20 @@ def _legend(
     public: bool,
 ) -> str:
     parts = ["<div class='hs-legend' id='hs-legend'>"]
-    parts.append(f"<h2>{LAYER_SPOTS} ({spots})</h2>")
+    parts.append(f"<h2>{LAYER_SPOTS} ({spots}), by rank in their area</h2>")
+    if spots:
+        parts.append(
+            "<div><span class='hs-badge hs-b1' style='background:"
+            f"{rank_colour(1)}'>\u2605 1</span> top spot of each area</div>"
+        )
+    present = set(int(r) for r in ranks)
     for lo, hi, colour in RANK_BANDS:
-        label = f"rank {lo}\u2013{hi}" if hi < 10**9 else f"rank {lo}+"
+        if not any(lo <= r <= hi for r in present):
+            continue
+        top = min(hi, max(present))
+        label = f"rank {lo}" if top == lo else f"rank {lo}\u2013{top}"
         parts.append(f"<div><i style='background:{colour}'></i>{label}</div>")
-    if dropped is not None:
+    if dropped:  # only a class that is drawn
         parts.append(
             f"<div><i style='background:transparent;border:2px dashed {DROPPED_COLOUR}'>"
             f"</i>{LAYER_DROPPED.lower()} ({dropped}; off by default)</div>"
@@ -124,6 +200,8 @@ def _legend(
     if zone_counts is not None:
         parts.append(f"<h2>{LAYER_ZONES} ({sum(zone_counts.values())} live)</h2>")
         for status in ZONE_STATUSES:
+            if not zone_counts.get(status):
+                continue
             parts.append(
                 f"<div><i class='ring' style='border-color:{ZONE_COLOURS[status]}'></i>"
                 f"{esc(ZONE_LABELS[status])} ({zone_counts.get(status, 0)})</div>"
@@ -208,7 +286,8 @@ def build_map(
     as_of: pd.Timestamp,
     provenance: Mapping[str, Any],
     public: bool = False,
-    tiles: bool = True,
+    tiles: str | bool | None = None,
+    tiles_attribution: str | None = None,
     surface_cell_m: float = 150.0,
 ) -> folium.Map:
     """Build the analyst's folium map of one weekly run.
@@ -247,7 +326,14 @@ def build_map(
         Shareable version: no addresses, burglaries and zones moved to the centre of their
         150 m grid cell, counts 1-2 shown as ``<3``, no incident ids or locations.
     tiles
-        OpenStreetMap background (default); False for a plain background (offline).
+        Background map: None (default) for none, so the page needs no network (area
+        boundaries and place-name labels give the orientation); ``"OpenStreetMap"``;
+        or the force's own server, as an XYZ template
+        (``https://tiles.force.police.uk/{z}/{x}/{y}.png``) or a WMS URL naming its
+        layer (``https://gis.force/wms?layers=basemap``). True means OpenStreetMap and
+        False none (the old switch).
+    tiles_attribution
+        Credit shown for a tile/WMS server (HTML); default the server's host name.
     surface_cell_m
         Cell size of the surface in metres, shown in the legend (default 150).
 
@@ -271,13 +357,18 @@ def build_map(
     Examples
     --------
     >>> m = build_map(spots=example_spots, title="Town", as_of=pd.Timestamp("2025-06-30"),
-    ...               provenance={}, tiles=False)
+    ...               provenance={})
     >>> "Harm spots" in m.get_root().render()
     True
     """
     if not isinstance(title, str):
         msg = f"title must be text; got {type(title).__name__}."
         raise TypeError(msg)
+    if tiles is True:
+        tiles = "OpenStreetMap"
+    elif tiles is False:
+        tiles = None
+    base_layer = None if tiles is None else _tile_layer(str(tiles), tiles_attribution)
     as_of = pd.Timestamp(as_of)
     spots = _frame(spots, what="spots", columns=[SPOT_ID, RANK, AREA_NAME, HARM_TOTAL])
     layers: list[gpd.GeoDataFrame] = [spots]
@@ -322,17 +413,19 @@ def build_map(
         [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)],
     ]
 
-    m = folium.Map(
-        location=folium_location(extent[0]),
-        zoom_start=11,
-        tiles=None,
-        control_scale=True,
+    m = leaflet_only(
+        folium.Map(
+            location=folium_location(extent[0]),
+            zoom_start=11,
+            tiles=None,
+            control_scale=True,
+        )
     )
-    if tiles:  # the only base layer: no radio button for it in the layer control
-        folium.TileLayer("OpenStreetMap", control=False).add_to(m)
+    if base_layer is not None:  # the only base layer: no radio button in the layer control
+        base_layer.add_to(m)
     root = m.get_root()
     root.header.add_child(Element(_CSS), name="hs_css")
-    if not tiles:
+    if base_layer is None:
         root.header.add_child(
             Element("<style>.leaflet-container{background:#f3f1ea}</style>"), name="hs_plain"
         )
@@ -358,6 +451,7 @@ def build_map(
         address_layer = add_addresses(m, addresses)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(bounds)
+    _ZoomClasses().add_to(m)
 
     marking = marking_for(provenance, public=public)
     root.html.add_child(
@@ -372,6 +466,7 @@ def build_map(
         Element(
             _legend(
                 spots=len(spots),
+                ranks=local_ranks(spots).tolist() if len(spots) else [],
                 dropped=None if dropped is None else len(dropped),
                 zone_counts=zone_counts,
                 surface_labels=surface_labels
@@ -399,19 +494,27 @@ def build_map(
     return m
 
 
-def write_map(m: folium.Map, path: str | Path, *, offline_assets: str | Path | None = None) -> Path:
-    """Render ``m`` and write it atomically to ``path``.
+def write_map(
+    m: folium.Map,
+    path: str | Path,
+    *,
+    cdn: bool = False,
+    offline_assets: str | Path | None = None,
+) -> Path:
+    """Render ``m`` and write it atomically to ``path``, working with no network by default.
 
     Parameters
     ----------
     m
-        A map from :func:`build_map` (or any folium map).
+        A map from :func:`build_map` (or any folium map that uses Leaflet only).
     path
         Output HTML file.
+    cdn
+        Link Leaflet from its CDN instead of inlining the package's copy (a page about
+        150 kB smaller that needs the internet). Default False.
     offline_assets
-        Folder from ``scripts/fetch-offline-assets``: every external script and style
-        sheet folium links to is replaced by the inlined local file, so the page needs no
-        internet (map tiles apart: build with ``tiles=False``).
+        A folder to inline Leaflet from instead of the package's copy (same file names as
+        ``scripts/fetch-offline-assets DIR`` writes). Ignored with ``cdn=True``.
 
     Returns
     -------
@@ -421,9 +524,10 @@ def write_map(m: folium.Map, path: str | Path, *, offline_assets: str | Path | N
     Raises
     ------
     InputError
-        A file is missing from ``offline_assets`` (the message names it and how to get it).
+        A file is missing from ``offline_assets``, or the map links to a plugin with no
+        offline copy (the message names it and how to fix it).
     """
     page = m.get_root().render()
-    if offline_assets is not None:
+    if not cdn:
         page = inline_assets(page, offline_assets)
     return write_text(path, page)

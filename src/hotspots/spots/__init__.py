@@ -14,7 +14,7 @@ from hotspots.spots._find import (
     offence_slug,
     resolve_offences,
 )
-from hotspots.spots._gistar import GiStarResult, benjamini_hochberg, gi_star_grid
+from hotspots.spots._gistar import GiStarResult, benjamini_hochberg, gi_star_dense, gi_star_grid
 from hotspots.spots._grid import (
     cell_ids,
     cell_polygons,
@@ -30,7 +30,17 @@ from hotspots.spots._patrol import (
     read_patrols,
 )
 from hotspots.spots._profile import peak_windows
+from hotspots.spots._registry import (
+    BASELINES,
+    DEPLOYABLE,
+    RULES,
+    MethodParams,
+    SpotRule,
+    TrainingData,
+    score_cells,
+)
 from hotspots.spots._run import SpotRun, offences_used, run, write_run
+from hotspots.spots._studygrid import StudyGrid, grid_indices, study_grid
 from hotspots.spots._write import write_spot_outputs
 
 __all__ = [
@@ -38,19 +48,28 @@ __all__ = [
     "run",
     "offences_used",
     "SpotRun",
+    "BASELINES",
     "DEFAULT_PATROL_WINDOW",
+    "DEPLOYABLE",
     "METHODS",
+    "RULES",
     "SERIOUS_VIOLENCE",
     "GiStarResult",
     "HarmSpotClusterer",
     "Method",
+    "MethodParams",
     "SpotResult",
+    "SpotRule",
+    "StudyGrid",
+    "TrainingData",
     "benjamini_hochberg",
     "cell_ids",
     "cell_polygons",
     "find_spots",
+    "gi_star_dense",
     "gi_star_grid",
     "grid_cells",
+    "grid_indices",
     "hex_cells",
     "hex_ids",
     "hex_polygons",
@@ -60,5 +79,7 @@ __all__ = [
     "peak_windows",
     "read_patrols",
     "resolve_offences",
+    "score_cells",
+    "study_grid",
     "write_spot_outputs",
 ]

@@ -3,10 +3,19 @@
 Gi* (Getis & Ord 1992; Ord & Getis 1995) compares the harm in a cell and its neighbours
 (queen contiguity, the cell itself included, binary weights) with what the whole study
 area would give by chance. Every cell of the study extent takes part, cells with no harm
-as zeros. Permutation p-values use conditional randomisation as in esda: the cell keeps
-its own value and its neighbours are drawn at random from the other cells, with one set
-of draws shared by all cells (seeded). Multiple testing over thousands of cells is
-controlled with the Benjamini-Hochberg procedure (Benjamini & Hochberg 1995).
+as zeros. Multiple testing over thousands of cells is controlled with the
+Benjamini-Hochberg procedure (Benjamini & Hochberg 1995).
+
+Permutation p-values use conditional randomisation (Anselin 1995), the scheme of
+``esda.G_Local(star=True)`` (esda 2.9, ``esda.crand``): the cell keeps its own value and
+its ``k - 1`` neighbours are drawn without replacement from the other ``n - 1`` cells, one
+set of draws shared by all cells (seeded). The p-value is one-sided towards hot spots,
+``(#{sims >= observed} + 1) / (permutations + 1)`` (esda's ``alternative="greater"``).
+esda's ``G_Local.p_sim`` is its default ``"directed"`` (folded) value instead: when fewer
+than half the draws reach the observed sum it reports the *lower* tail,
+``(min(larger, permutations - larger) + 1) / (permutations + 1)``, so cold cells and
+all-zero neighbourhoods (every draw ties at 0) get small p-values too. For hot cells the
+two agree; we keep the one-sided value because only hot cells can become harm spots.
 """
 
 from __future__ import annotations
@@ -14,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, stats
+from scipy import ndimage, special
 
 from hotspots._progress import Progress, report
+from hotspots.config import FDR_ALPHA, GISTAR_PERMUTATIONS
 
-__all__ = ["GiStarResult", "benjamini_hochberg", "gi_star_grid"]
+__all__ = ["GiStarResult", "benjamini_hochberg", "gi_star_dense", "gi_star_grid"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,8 @@ def gi_star_grid(
     *,
     in_study: np.ndarray | None = None,
     rings: int = 1,
-    permutations: int = 999,
-    fdr_alpha: float = 0.05,
+    permutations: int = GISTAR_PERMUTATIONS,
+    fdr_alpha: float = FDR_ALPHA,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> GiStarResult:
@@ -99,7 +109,39 @@ def gi_star_grid(
     dense = np.zeros(shape, dtype="float64")
     np.add.at(dense, (iy - y0, ix - x0), np.asarray(harm, dtype="float64"))
     mask = np.ones(shape, dtype=bool) if in_study is None else np.asarray(in_study, dtype=bool)
-    mask = mask | (dense != 0)  # a cell with harm is always part of the study
+    return gi_star_dense(
+        dense,
+        mask,
+        x0=x0,
+        y0=y0,
+        rings=rings,
+        permutations=permutations,
+        fdr_alpha=fdr_alpha,
+        seed=seed,
+        progress=progress,
+    )
+
+
+def gi_star_dense(
+    dense: np.ndarray,
+    mask: np.ndarray,
+    *,
+    x0: int = 0,
+    y0: int = 0,
+    rings: int = 1,
+    permutations: int = 0,
+    fdr_alpha: float = 0.05,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> GiStarResult:
+    """Gi* on a dense raster of harm: the one Gi* rule behind ``spots`` and ``evaluate``.
+
+    ``dense[r, c]`` is the harm of cell ``(x0 + c, y0 + r)``; ``mask`` marks the study
+    cells (a cell with harm always takes part). The result lists the study cells row by
+    row; options as in :func:`gi_star_grid`.
+    """
+    dense = np.asarray(dense, dtype="float64")
+    mask = np.asarray(mask, dtype=bool) | (dense != 0)
     dense = np.where(mask, dense, 0.0)
     kernel = np.ones((2 * rings + 1, 2 * rings + 1))
     local = ndimage.correlate(dense, kernel, mode="constant", cval=0.0)
@@ -111,15 +153,15 @@ def gi_star_grid(
     k = card[rows, cols]
     lsum = local[rows, cols]
     n = len(x)
-    mean = x.mean()
-    var = (x**2).mean() - mean**2
+    mean = x.mean() if n else 0.0
+    var = (x**2).mean() - mean**2 if n else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        denom = np.sqrt(var) * np.sqrt(k * (n - k) / max(n - 1, 1))
+        denom = np.sqrt(max(var, 0.0)) * np.sqrt(k * (n - k) / max(n - 1, 1))
         z = np.where(denom > 0, (lsum - k * mean) / denom, 0.0)
     if permutations > 0:
         p = _permutation_p(x, k, lsum, permutations=permutations, seed=seed, progress=progress)
     else:
-        p = stats.norm.sf(z)
+        p = special.ndtr(-z)  # upper normal tail, = scipy.stats.norm.sf(z)
     reject, threshold = benjamini_hochberg(p, alpha=fdr_alpha)
     return GiStarResult(
         ix=cols.astype("int64") + x0,

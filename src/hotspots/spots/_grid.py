@@ -16,6 +16,7 @@ import shapely
 from pyproj import CRS
 
 from hotspots._validate import check_positive
+from hotspots.config import CELL_M
 
 __all__ = [
     "bng_reference",
@@ -35,7 +36,7 @@ _BNG_MAX_N = 1_300_000
 
 
 def grid_cells(
-    x: np.ndarray, y: np.ndarray, *, cell_m: float = 150.0
+    x: np.ndarray, y: np.ndarray, *, cell_m: float = CELL_M
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integer column/row of the square cell holding each point.
 
@@ -153,7 +154,7 @@ def hex_side_m(cell_m: float) -> float:
 
 
 def hex_cells(
-    x: np.ndarray, y: np.ndarray, *, cell_m: float = 150.0
+    x: np.ndarray, y: np.ndarray, *, cell_m: float = CELL_M
 ) -> tuple[np.ndarray, np.ndarray]:
     """Axial ``(q, r)`` of the pointy-top hexagon holding each point.
 

@@ -256,7 +256,11 @@ def _window_for(
 
 
 def read_patrols(
-    path: str | Path, *, tz: str = "Europe/London", crs: str | int = 27700
+    path: str | Path,
+    *,
+    tz: str = "Europe/London",
+    crs: str | int = 27700,
+    today: str | pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a patrol/interaction log (CSV): one row per visit.
 
@@ -265,12 +269,18 @@ def read_patrols(
     optional ``activity`` and ``interactions`` (count; when absent each row whose activity
     is not ``patrol`` counts as one interaction).
 
+    The CSV is read under ingest's rules (UTF-8, else Windows-1252; malformed lines are
+    rejected rows). ``tz`` and ``crs`` are the run's time zone and working CRS: times
+    without an offset are read in ``tz``, and x/y outside ``crs``'s area of use (Great
+    Britain for EPSG:27700) are rejected ``outside_area``. Times after ``today`` (default
+    now) are ``future_date``; dates a timestamp cannot hold are ``date_out_of_range``.
+
     Returns
     -------
     tuple of pandas.DataFrame
         ``(patrols, rejected)``: usable rows with columns :data:`PATROL_COLUMNS` plus
         ``crs`` (x/y CRS, EPSG:4326 for lon/lat) and ``source_row``; and the rows that
-        cannot be used, with ``reason`` and ``detail``.
+        cannot be used, with ``reason`` and ``detail``. Every row read is in exactly one.
 
     Raises
     ------
@@ -283,11 +293,10 @@ def read_patrols(
     if not p.exists():
         msg = f"--patrols file {p} does not exist; check the path."
         raise InputError(msg)
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        msg = f"--patrols file {p} is not a readable CSV table ({exc})."
-        raise InputError(msg) from exc
+    from hotspots.ingest import check_tz, day_end, in_bounds, read_text_table
+
+    check_tz(tz)
+    raw, rows, malformed, _notes = read_text_table(p)
     lower = {c.strip().lower(): c for c in raw.columns}
     found = {
         key: next((lower[a] for a in names if a in lower), None) for key, names in _ALIASES.items()
@@ -303,11 +312,12 @@ def read_patrols(
         )
         raise SchemaError(msg)
     lonlat = found["x"] is not None and found["x"].strip().lower() in ("longitude", "lon", "lng")
-    out = pd.DataFrame({"source_row": np.arange(1, len(raw) + 1)})
+    out = pd.DataFrame({"source_row": rows})
     times = pd.to_datetime(raw[found["time"]], errors="coerce", format="mixed", dayfirst=False)
+    times, far = in_bounds(times)
     if times.dt.tz is None:
         times = times.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-    out["time"] = times
+    out["time"] = times.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
     out[SPOT_ID] = (
         raw[found[SPOT_ID]].str.strip()
         if found[SPOT_ID] is not None
@@ -326,7 +336,16 @@ def read_patrols(
     out["crs"] = "EPSG:4326" if lonlat else f"EPSG:{crs}" if isinstance(crs, int) else str(crs)
     reason = pd.Series("", index=out.index, dtype=object)
     detail = pd.Series("", index=out.index, dtype=object)
+    today_end = day_end(today, tz, option="today")
+    away = _outside(
+        out["x"].to_numpy(dtype="float64"), out["y"].to_numpy(dtype="float64"), crs, lonlat=lonlat
+    )
     checks = [
+        (
+            pd.Series(far, index=out.index),
+            "date_out_of_range",
+            f"column {found['time']!r}: a date outside 1678-2261 (e.g. 9999-12-31); fix it",
+        ),
         (
             out["time"].isna(),
             "unparseable_date",
@@ -347,6 +366,17 @@ def read_patrols(
             "bad_interactions",
             "interactions must be a whole number >= 0",
         ),
+        (
+            out["time"] > today_end,
+            "future_date",
+            f"column {found['time']!r}: after the run date {today_end.date()}; fix it",
+        ),
+        (
+            pd.Series(away, index=out.index),
+            "outside_area",
+            f"x/y outside the area of use of {out['crs'].iloc[0] if len(out) else crs}; "
+            f"fix the coordinates",
+        ),
     ]
     for bad, why, text in checks:
         new = bad.to_numpy() & (reason == "").to_numpy()
@@ -356,9 +386,36 @@ def read_patrols(
     rejected.insert(0, "source_row", out["source_row"][(reason != "").to_numpy()].to_numpy())
     rejected[REJECT_REASON] = reason[reason != ""].to_numpy()
     rejected[REJECT_DETAIL] = detail[reason != ""].to_numpy()
+    if len(malformed):
+        extra = malformed.drop(columns="source_file")
+        rejected = pd.concat([rejected, extra], ignore_index=True)
     good = out[(reason == "").to_numpy()].reset_index(drop=True)
     good["interactions"] = good["interactions"].astype("int64")
     return good, rejected.reset_index(drop=True)
+
+
+def _outside(x: np.ndarray, y: np.ndarray, crs: str | int, *, lonlat: bool) -> np.ndarray:
+    """Rows whose x/y lie outside the working CRS's area of use (missing x/y: False)."""
+    from pyproj import CRS, Transformer
+
+    from hotspots.ingest import outside_working_area
+
+    target = CRS.from_user_input(crs)
+    have = np.isfinite(x) & np.isfinite(y)
+    out = np.zeros(len(x), dtype=bool)
+    if not have.any() or not target.is_projected:
+        return out
+    if lonlat:
+        tx, ty = Transformer.from_crs(4326, target, always_xy=True).transform(
+            x[have], y[have], errcheck=False
+        )
+        lon, lat = x[have], y[have]
+    else:
+        tx, ty, lon, lat = x[have], y[have], None, None
+    out[have] = outside_working_area(
+        np.asarray(tx, dtype="float64"), np.asarray(ty, dtype="float64"), target, lon=lon, lat=lat
+    )
+    return out
 
 
 def patrol_summary(

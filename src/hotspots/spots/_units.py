@@ -1,6 +1,7 @@
 """Places that harm is counted in: grid cells, hexagons, DBSCAN pieces, Gi* cells (private).
 
-Each builder returns the units and the unit of each incident.
+Each builder returns the units and the unit of each incident; the spot-method registry
+(:mod:`hotspots.spots._registry`) names the builder of every deployable method.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import shapely
 
 from hotspots._progress import Progress
+from hotspots.errors import OptionError
 from hotspots.schema import GI_P, GI_Z, HARM, SPLIT, SPOT_ID
 from hotspots.spots._dbscan import HarmSpotClusterer
 from hotspots.spots._gistar import gi_star_grid
@@ -25,7 +27,16 @@ from hotspots.spots._grid import (
     hex_polygons,
 )
 
-__all__ = ["Units", "build_units", "unit_ids_of_points"]
+__all__ = [
+    "UnitOptions",
+    "Units",
+    "build_units",
+    "dbscan_units",
+    "gistar_units",
+    "grid_units",
+    "hex_units",
+    "unit_ids_of_points",
+]
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,20 @@ def unit_ids_of_points(
     return cell_ids(ux, uy, cell_m=cell_m, crs=crs)[codes]
 
 
+@dataclass(frozen=True)
+class UnitOptions:
+    """Options every unit builder receives (metres; Gi* FDR, permutations and seed)."""
+
+    cell_m: float
+    eps_m: float
+    min_harm: float
+    study: object | None
+    fdr_alpha: float
+    permutations: int
+    seed: int
+    progress: Progress | None
+
+
 def build_units(
     window: gpd.GeoDataFrame,
     *,
@@ -78,39 +103,84 @@ def build_units(
     seed: int,
     progress: Progress | None,
 ) -> Units:
-    """Units of ``method`` for the incidents of one window (metres, with harm)."""
+    """Units of ``method`` for the incidents of one window, by the method's registered builder."""
+    from hotspots.spots._registry import RULES
+
+    build = RULES[method].build
+    if build is None:
+        msg = f"{method!r} is an evaluation baseline, not a spot method find_spots can deploy."
+        raise OptionError(msg)
+    options = UnitOptions(
+        cell_m=cell_m,
+        eps_m=eps_m,
+        min_harm=min_harm,
+        study=study,
+        fdr_alpha=fdr_alpha,
+        permutations=permutations,
+        seed=seed,
+        progress=progress,
+    )
+    return build(window, options)
+
+
+def dbscan_units(window: gpd.GeoDataFrame, o: UnitOptions) -> Units:
+    """Harm-weighted DBSCAN spots (split on the grid when wide) as units."""
+    fitted = HarmSpotClusterer(eps_m=o.eps_m, min_harm=o.min_harm, cell_m=o.cell_m).fit(window)
+    table = fitted.spots_[[SPOT_ID, "split", "geometry"]].rename(columns={"split": SPLIT})
+    table["eligible"] = True
+    return Units(table=table.reset_index(drop=True), of=fitted.labels_, extra={})
+
+
+def hex_units(window: gpd.GeoDataFrame, o: UnitOptions) -> Units:
+    """Hexagons of the cell's area holding incidents."""
     xy = window.get_coordinates().to_numpy()
-    x, y = xy[:, 0], xy[:, 1]
     crs = window.crs
-    harm = window[HARM].to_numpy(dtype="float64")
-    if method == "dbscan":
-        fitted = HarmSpotClusterer(eps_m=eps_m, min_harm=min_harm, cell_m=cell_m).fit(window)
-        table = fitted.spots_[[SPOT_ID, "split", "geometry"]].rename(columns={"split": SPLIT})
-        table["eligible"] = True
-        return Units(table=table.reset_index(drop=True), of=fitted.labels_, extra={})
-    if method == "hex":
-        q, r = hex_cells(x, y, cell_m=cell_m)
-        codes, uq, ur = _factorize_pairs(q, r)
-        table = gpd.GeoDataFrame(
-            {SPOT_ID: hex_ids(uq, ur, cell_m=cell_m, crs=crs)},
-            geometry=hex_polygons(uq, ur, cell_m=cell_m),
-            crs=crs,
-        )
-        table["eligible"] = True
-        return Units(table=table, of=codes, extra={})
-    ix, iy = grid_cells(x, y, cell_m=cell_m)
+    q, r = hex_cells(xy[:, 0], xy[:, 1], cell_m=o.cell_m)
+    codes, uq, ur = _factorize_pairs(q, r)
+    table = gpd.GeoDataFrame(
+        {SPOT_ID: hex_ids(uq, ur, cell_m=o.cell_m, crs=crs)},
+        geometry=hex_polygons(uq, ur, cell_m=o.cell_m),
+        crs=crs,
+    )
+    table["eligible"] = True
+    return Units(table=table, of=codes, extra={})
+
+
+def _cell_table(
+    window: gpd.GeoDataFrame, cell_m: float
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    xy = window.get_coordinates().to_numpy()
+    crs = window.crs
+    ix, iy = grid_cells(xy[:, 0], xy[:, 1], cell_m=cell_m)
     codes, ux, uy = _factorize_pairs(ix, iy)
     table = gpd.GeoDataFrame(
         {SPOT_ID: cell_ids(ux, uy, cell_m=cell_m, crs=crs)},
         geometry=cell_polygons(ux, uy, cell_m=cell_m),
         crs=crs,
     )
-    if method == "grid":
-        table["eligible"] = True
-        return Units(table=table, of=codes, extra={})
-    # gistar: every cell of the study extent takes part, zero-harm ones as zeros
+    return table, codes, ux, uy
+
+
+def grid_units(window: gpd.GeoDataFrame, o: UnitOptions) -> Units:
+    """Square cells of ``cell_m`` holding incidents."""
+    table, codes, _, _ = _cell_table(window, o.cell_m)
+    table["eligible"] = True
+    return Units(table=table, of=codes, extra={})
+
+
+def gistar_units(window: gpd.GeoDataFrame, o: UnitOptions) -> Units:
+    """Cells holding incidents; eligible when hot and FDR-significant in Gi*."""
+    table, codes, ux, uy = _cell_table(window, o.cell_m)
+    xy = window.get_coordinates().to_numpy()
+    harm = window[HARM].to_numpy(dtype="float64")
+    permutations, fdr_alpha = o.permutations, o.fdr_alpha
+    study = o.study
+    # every cell of the study extent takes part, zero-harm ones as zeros; without areas
+    # the extent is the study grid's data extent (hull of the points + their cells)
+    if study is None and len(xy) >= 3:
+        study = shapely.MultiPoint(xy).convex_hull
     cell_harm = np.bincount(codes, weights=harm, minlength=len(ux))
-    gx, gy, mask = _study_grid(ux, uy, cell_m=cell_m, study=study)
+    gx, gy, mask = _study_grid(ux, uy, cell_m=o.cell_m, study=study)
     res = gi_star_grid(
         np.concatenate([ux, gx]),
         np.concatenate([uy, gy]),
@@ -118,8 +188,8 @@ def build_units(
         in_study=mask,
         permutations=permutations,
         fdr_alpha=fdr_alpha,
-        seed=seed,
-        progress=progress,
+        seed=o.seed,
+        progress=o.progress,
     )
     lookup = pd.Series(np.arange(len(res.ix)), index=pd.MultiIndex.from_arrays([res.ix, res.iy]))
     pos = lookup.reindex(pd.MultiIndex.from_arrays([ux, uy])).to_numpy()

@@ -1,4 +1,4 @@
-"""The study grid every method is scored on: equal square cells over the study area.
+"""The one study grid: equal square cells over the study area, shared by spots and evaluate.
 
 Cells are ``cell_m`` squares on the fixed origin of the working CRS (cell ``(ix, iy)``
 covers ``[ix * cell_m, (ix + 1) * cell_m) x [iy * cell_m, (iy + 1) * cell_m)``; a point
@@ -13,15 +13,16 @@ these cells.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
-from scipy.spatial import cKDTree
 
 from hotspots._validate import check_positive, require_metric_crs
 from hotspots.errors import InputError
+from hotspots.spots._grid import grid_cells
 
 __all__ = ["StudyGrid", "grid_indices", "study_grid"]
 
@@ -31,8 +32,6 @@ def grid_indices(x: np.ndarray, y: np.ndarray, *, cell_m: float) -> tuple[np.nda
 
     Identical to :func:`hotspots.spots.grid_cells`, so evaluation cells are spot cells.
     """
-    from hotspots.spots import grid_cells
-
     check_positive(cell_m, name="cell_m")
     return grid_cells(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), cell_m=cell_m)
 
@@ -67,7 +66,7 @@ class StudyGrid:
     iy: np.ndarray
     crs: CRS | None
     source: str
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_cells(self) -> int:
@@ -114,9 +113,11 @@ class StudyGrid:
         w = None if weights is None else np.asarray(weights, dtype="float64")[keep]
         return np.bincount(cells[keep], weights=w, minlength=self.n_cells).astype("float64")
 
-    def centre_tree(self) -> cKDTree:
-        """k-d tree of cell centres (built once, then cached)."""
+    def centre_tree(self) -> Any:
+        """k-d tree of cell centres (``scipy.spatial.cKDTree``, built once, then cached)."""
         if "kd" not in self._cache:
+            from scipy.spatial import cKDTree
+
             x, y = self.centres
             self._cache["kd"] = cKDTree(np.column_stack([x, y]))
         return self._cache["kd"]

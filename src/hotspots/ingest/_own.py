@@ -1,0 +1,181 @@
+"""hotspots' own typed tables (the parquet ``hotspots ingest`` writes), read as they are.
+
+Their columns are already canonical and typed (tz-aware times, booleans, point
+geometry in a metric CRS) and carry the lineage of each row (``source_file``,
+``source_row`` of the file it first came from), so nothing is cast to text and parsed
+back: the same row rules as any input are applied to the typed columns directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from hotspots.config import IngestOptions
+from hotspots.ingest._coords import OUTSIDE_AREA, outside_working_area
+from hotspots.ingest._dates import DATE_MAX, DATE_MIN, typed_times
+from hotspots.ingest._files import RawTable
+from hotspots.schema import (
+    DWELLING_BURGLARY,
+    INCIDENT_COLUMNS,
+    INCIDENT_ID,
+    OCCURRED_AT,
+    OCCURRED_TO,
+    OFFENCE,
+    OUTCOME_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    TIME_RESOLUTION,
+    TIME_RESOLUTIONS,
+)
+
+__all__ = ["OwnRows", "is_own_table", "own_rows"]
+
+_OPTION_FIELDS = (
+    "x_col",
+    "y_col",
+    "time_col",
+    "time_to_col",
+    "time_format",
+    "offence_col",
+    "offence",
+    "id_col",
+    "location_col",
+    "crs",
+    "boundary",
+)
+
+
+def _metric(crs: CRS | None) -> bool:
+    if crs is None or not crs.is_projected:
+        return False
+    unit = crs.axis_info[0].unit_name if crs.axis_info else None
+    return unit in {"metre", "meter"}
+
+
+def is_own_table(tables: list[RawTable], opts: IngestOptions) -> bool:
+    """Whether every table is a typed hotspots table that needs no mapping or parsing."""
+    if any(getattr(opts, name, None) is not None for name in _OPTION_FIELDS):
+        return False
+    first = tables[0]
+    for t in tables:
+        frame = t.frame
+        if t.geometry is None or not _metric(t.geo_crs) or not t.geo_crs.equals(first.geo_crs):
+            return False
+        if any(c not in frame.columns for c in INCIDENT_COLUMNS):
+            return False
+        if list(frame.columns) != list(first.frame.columns):
+            return False
+        if not isinstance(frame[OCCURRED_AT].dtype, pd.DatetimeTZDtype):
+            return False
+        if not pd.api.types.is_datetime64_any_dtype(frame[OCCURRED_TO].dtype):
+            return False
+        if not pd.api.types.is_bool_dtype(frame[DWELLING_BURGLARY].dtype):
+            return False
+        if not pd.api.types.is_integer_dtype(frame[SOURCE_ROW].dtype):
+            return False
+        if frame[SOURCE_FILE].isna().any():
+            return False
+    wanted = opts.working_crs
+    return wanted is None or CRS.from_user_input(wanted).equals(first.geo_crs)
+
+
+class OwnRows:
+    """The typed rows of hotspots tables with one reason per unusable row."""
+
+    def __init__(self, frame: pd.DataFrame, geometry: np.ndarray, crs: CRS) -> None:
+        self.frame = frame
+        self.geometry = geometry
+        self.crs = crs
+        self.reason = np.full(len(frame), "", dtype=object)
+        self.detail = np.full(len(frame), "", dtype=object)
+        self.free = np.ones(len(frame), dtype=bool)  # no reason yet
+
+    def reject(self, mask: np.ndarray, code: str, text: str) -> None:
+        """Give ``code`` to the rows in ``mask`` that have no reason yet (first one wins)."""
+        new = np.asarray(mask, dtype=bool) & self.free
+        if new.any():
+            self.reason[new] = code
+            self.detail[new] = text
+            self.free &= ~new
+
+
+def own_rows(
+    tables: list[RawTable],
+    opts: IngestOptions,
+    *,
+    today_end: pd.Timestamp,
+    floor: pd.Timestamp | None,
+    reject_implausible: bool,
+) -> tuple[pd.DataFrame, np.ndarray, OwnRows, pd.Series, pd.Series]:
+    """Typed hotspots rows checked by the row rules.
+
+    Returns the combined frame, the geometries, the reasons, and the occurred_at /
+    occurred_to columns in the run's time zone.
+    """
+    frame = (
+        pd.concat([t.frame for t in tables], ignore_index=True)
+        if len(tables) > 1
+        else tables[0].frame
+    )
+    geometry = (
+        np.concatenate([t.geometry for t in tables]) if len(tables) > 1 else tables[0].geometry
+    )
+    rows = OwnRows(frame, geometry, tables[0].geo_crs)
+    at = typed_times(frame[OCCURRED_AT], tz=opts.tz, resolution=False)
+    to = typed_times(frame[OCCURRED_TO], tz=opts.tz, resolution=False)
+    span = f"{DATE_MIN.year}-{DATE_MAX.year}"
+    rows.reject(at.empty, "unparseable_date", f"{OCCURRED_AT} is empty")
+    rows.reject(at.outside, "date_out_of_range", f"{OCCURRED_AT} is outside {span}")
+    rows.reject(to.outside, "date_out_of_range", f"{OCCURRED_TO} is outside {span}")
+    if reject_implausible:
+        when = at.values
+        rows.reject(
+            (when > today_end).to_numpy(dtype=bool),
+            "future_date",
+            f"{OCCURRED_AT} is after the run date {today_end.date()}",
+        )
+        if floor is not None:
+            rows.reject(
+                (when < floor).to_numpy(dtype=bool),
+                "date_before_floor",
+                f"{OCCURRED_AT} is before {floor.date()}, too early to be plausible",
+            )
+    missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    rows.reject(missing, "no_location", "geometry is empty")
+    x = np.concatenate([t.geo_x for t in tables]) if len(tables) > 1 else tables[0].geo_x
+    y = np.concatenate([t.geo_y for t in tables]) if len(tables) > 1 else tables[0].geo_y
+    away = ~missing & outside_working_area(x, y, rows.crs, lon=None, lat=None)
+    rows.reject(
+        away,
+        OUTSIDE_AREA,
+        f"point lies outside the area of use of the working CRS {rows.crs.to_string()}",
+    )
+    offence = frame[OFFENCE]
+    names = pd.Series(offence.dropna().unique(), dtype="str")
+    blank = names[names.str.strip() == ""].tolist()  # a dozen names, not every row
+    rows.reject(
+        (offence.isna() | offence.isin(blank)).to_numpy(dtype=bool),
+        "unknown_offence",
+        f"{OFFENCE} is empty",
+    )
+    if TIME_RESOLUTION in frame:
+        bad_res = ~frame[TIME_RESOLUTION].isin(TIME_RESOLUTIONS).to_numpy(dtype=bool)
+        rows.reject(
+            bad_res, "unparseable_date", f"{TIME_RESOLUTION} is not one of {TIME_RESOLUTIONS}"
+        )
+    ids = frame[INCIDENT_ID]
+    if not ids.is_unique:  # the usual case (ids were made unique by ingest) costs one hash
+        candidates = rows.free
+        dup = np.zeros(len(frame), dtype=bool)
+        dup[np.flatnonzero(candidates)] = ids[candidates].duplicated(keep="first").to_numpy()
+        rows.reject(dup, "duplicate_id", f"{INCIDENT_ID} repeats an earlier row")
+    return frame, geometry, rows, at.values, to.values
+
+
+def own_columns(frame: pd.DataFrame) -> list[str]:
+    """Canonical columns to keep from a hotspots table (outcome columns when present)."""
+    extra = [c for c in OUTCOME_COLUMNS if c in frame.columns]
+    return [*INCIDENT_COLUMNS, *extra]

@@ -1,0 +1,285 @@
+"""The one-page briefing for the tasking meeting: ``briefing.html``, printable on A4.
+
+Per area the top harm spots by place name, with their harm, the change since the last
+run and the patrol dosage planned for them (Sherman & Weisburd 1995; Koper 1995 on
+short visits); the cocoon zones due in the next 48 hours (Johnson & Bowers 2004); the
+Knox result in one sentence; and the data caveats. It is what goes on the screen in
+the meeting, and prints on one or two A4 pages. Rendered from the autoescaped template
+``templates/briefing.html.j2``; it links to no external file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from hotspots._validate import require_columns
+from hotspots.outputs._maptext import (
+    harm_unit,
+    isna,
+    marking_for,
+    provenance_lines,
+    render_page,
+    template_text,
+)
+from hotspots.outputs.files import write_text
+from hotspots.outputs.maps import ZONE_COLOURS
+from hotspots.outputs.public import SMALL_COUNT
+from hotspots.schema import (
+    AREA_NAME,
+    AREA_RANK,
+    DUE_BY,
+    HARM_PREVIOUS,
+    HARM_TOTAL,
+    LOCATION,
+    N_HOMES,
+    PLANNED_VISITS,
+    RANK,
+    SPOT_ID,
+    STATUS,
+    TREND,
+    ZONE_ID,
+    ZONE_MONTH_DATES,
+)
+
+try:  # named in schema.py by the place-names work; the same column either way
+    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - until that lands
+    PLACE_NAME = "place_name"
+
+__all__ = ["BRIEFING_FILE", "write_briefing"]
+
+BRIEFING_FILE = "briefing.html"
+MAX_ZONES = 25  # zones listed on the page; the rest are counted
+_MINUTES = "minutes"  # patrol_plan.csv: length of each planned visit
+_TREND_TEXT = {"up": "harm up", "down": "harm down", "steady": "steady", "flat": "steady"}
+
+
+def _num(value: object, digits: int = 0) -> str:
+    return "\u2013" if value is None or isna(value) else f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def _change(row: Mapping[str, Any]) -> str:
+    status = row.get(STATUS)
+    parts = []
+    if status == "new":
+        parts.append("new this run")
+    elif status == "persisting":
+        parts.append("also last run")
+    trend = row.get(TREND)
+    if isinstance(trend, str) and trend in _TREND_TEXT:
+        prev = row.get(HARM_PREVIOUS)
+        text = _TREND_TEXT[trend]
+        if prev is not None and not isna(prev):
+            text += f" (previous period {_num(prev)})"
+        parts.append(text)
+    elif trend == "no_earlier_data":
+        parts.append("no earlier data")
+    return "; ".join(parts) or "\u2013"
+
+
+def _place(row: Mapping[str, Any]) -> str:
+    for key in (PLACE_NAME, LOCATION):
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return f"spot {row.get(SPOT_ID, '')}".strip()
+
+
+def _dosage(spot_id: object, row: Mapping[str, Any], plan: Mapping[Any, tuple[int, int]]) -> str:
+    if spot_id in plan:
+        visits, minutes = plan[spot_id]
+        return f"{visits} visit(s), {minutes} min this week" if minutes else f"{visits} visit(s)"
+    planned = row.get(PLANNED_VISITS)
+    if planned is not None and not isna(planned):
+        return f"{int(planned)} visit(s) this week"  # type: ignore[call-overload]
+    return "no plan"
+
+
+def _default_title(names: list[str]) -> str:
+    if not names:
+        return "no areas"
+    return ", ".join(names) if len(names) <= 3 else f"{len(names)} areas"
+
+
+def write_briefing(
+    out_dir: str | Path,
+    *,
+    spots: pd.DataFrame,
+    zones: pd.DataFrame | None,
+    knox_summary: str | None,
+    notes: Sequence[str],
+    provenance: Mapping[str, Any],
+    as_of: pd.Timestamp,
+    patrol_plan: pd.DataFrame | None = None,
+    title: str | None = None,
+    top: int = 3,
+    due_hours: float = 48.0,
+    unit: str = "homes",
+    public: bool = False,
+) -> Path:
+    """Write ``out_dir/briefing.html``, the one-page summary for the tasking meeting.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder.
+    spots
+        Ranked harm spots with ``spot_id``, ``rank``, ``area``, ``harm``; ``area_rank``,
+        ``place_name``/``location``, ``status``, ``trend``, ``harm_previous`` and
+        ``planned_visits`` are used when present.
+    zones
+        Live cocoon zones (``zone_id``, ``due_by``, ``status``, ``area``; ``location``,
+        ``n_homes``, ``month_dates`` when present), or None when cocoons were not run.
+    knox_summary
+        The Knox result in one sentence, or None (the page says it was not run).
+    notes
+        Data caveats, one sentence each (the run's notes).
+    provenance
+        ``build_provenance`` output (footer, data range, harm table).
+    as_of
+        Moment the run is for.
+    patrol_plan
+        ``patrol_plan.csv`` rows (``spot_id``, ``minutes``): the dosage per spot.
+    title
+        Page title (default: the area names, or their number when more than three).
+    top
+        Spots shown per area (default 3).
+    due_hours
+        Zones due within this many hours of ``as_of`` are listed (default 48).
+    unit
+        What the address points are, for the zone table (``homes`` or ``postcode units``).
+    public
+        Shareable version: no zone ids or burglary places, counts 1-2 as ``<3``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written page.
+
+    Raises
+    ------
+    SchemaError
+        ``spots`` or ``zones`` lacks a required column.
+    """
+    require_columns(spots, [SPOT_ID, RANK, AREA_NAME, HARM_TOTAL], what="spots")
+    as_of = pd.Timestamp(as_of)
+    plan: dict[Any, tuple[int, int]] = {}
+    if patrol_plan is not None and len(patrol_plan) and SPOT_ID in patrol_plan:
+        minutes = (
+            patrol_plan[_MINUTES]
+            if _MINUTES in patrol_plan
+            else pd.Series(0, index=patrol_plan.index)
+        )
+        grouped = pd.DataFrame({"s": patrol_plan[SPOT_ID], "m": minutes}).groupby("s")["m"]
+        plan = {
+            k: (int(n), int(m))
+            for k, n, m in zip(grouped.size().index, grouped.size(), grouped.sum(), strict=True)
+        }
+    ranked = spots.assign(
+        _local=spots[AREA_RANK] if AREA_RANK in spots else spots[RANK],
+        _area=spots[AREA_NAME].astype(object).where(spots[AREA_NAME].notna(), "Unassigned area"),
+    )
+    areas = []
+    for name, part in ranked.groupby("_area", sort=True):
+        part = part.sort_values(["_local", RANK], kind="stable")
+        rows = []
+        for r in part.head(top).to_dict("records"):
+            rows.append(
+                {
+                    "rank": int(r["_local"]),
+                    "place": _place(r),
+                    "harm": _num(r[HARM_TOTAL]),
+                    "change": _change(r),
+                    "dosage": _dosage(r[SPOT_ID], r, plan),
+                }
+            )
+        areas.append({"name": str(name), "n_spots": len(part), "spots": rows})
+    zones_due: list[dict[str, Any]] = []
+    zones_more = 0
+    n_live = 0 if zones is None else len(zones)
+    if zones is None:
+        zones_none = "Cocoons were not run this week."
+    else:
+        require_columns(zones, [ZONE_ID, DUE_BY, STATUS, AREA_NAME], what="zones")
+        month = (
+            zones[ZONE_MONTH_DATES].astype("string").fillna("").str.len().gt(0)
+            if ZONE_MONTH_DATES in zones
+            else pd.Series(False, index=zones.index)
+        )
+        due_by = pd.to_datetime(zones[DUE_BY])
+        horizon = as_of + pd.Timedelta(hours=due_hours)
+        if as_of.tzinfo is None and due_by.dt.tz is not None:
+            horizon = horizon.tz_localize(due_by.dt.tz)
+        pick = zones[
+            zones[STATUS].isin(["due", "overdue"]).to_numpy()
+            & (due_by <= horizon).to_numpy()
+            & ~month.to_numpy()
+        ]
+        pick = pick.assign(_o=pick[STATUS].map({"overdue": 0, "due": 1})).sort_values(
+            ["_o", DUE_BY, ZONE_ID], kind="stable"
+        )
+        for n, z in enumerate(pick.to_dict("records")):
+            if n >= MAX_ZONES:
+                zones_more = len(pick) - MAX_ZONES
+                break
+            homes = z.get(N_HOMES)
+            count = "\u2013" if homes is None or isna(homes) else int(homes)
+            if public and isinstance(count, int) and 0 < count < SMALL_COUNT:
+                count = f"<{SMALL_COUNT}"
+            place = z.get(LOCATION)
+            zones_due.append(
+                {
+                    "zid": f"zone {n + 1}" if public else str(z[ZONE_ID]),
+                    "area": z[AREA_NAME],
+                    "place": place if isinstance(place, str) and not public else "\u2013",
+                    "due": pd.Timestamp(z[DUE_BY]).strftime("%a %d %b %H:%M"),
+                    "status": str(z[STATUS]),
+                    "colour": ZONE_COLOURS.get(str(z[STATUS]), "#555"),
+                    "n": count,
+                }
+            )
+        if month.all() and len(zones):
+            zones_none = (
+                f"None with a deadline: the {len(zones)} live zones come from month-only data, "
+                "so they are retrospective risk areas with no visit deadline (see the cocoon "
+                "lists)."
+            )
+        else:
+            zones_none = f"No zone falls due in the next {due_hours:g} hours."
+    summary, details = provenance_lines(provenance)
+    dmin, dmax = provenance.get("date_min"), provenance.get("date_max")
+    span = f"{str(dmin)[:10]} to {str(dmax)[:10]}" if dmin or dmax else "not recorded"
+    page = render_page(
+        "briefing.html.j2",
+        css=template_text("briefing.css"),
+        title=title or _default_title([a["name"] for a in areas]),
+        marking=marking_for(provenance, public=public),
+        as_of=as_of.strftime("%a %d %b %Y %H:%M"),
+        span=span,
+        unit=harm_unit(provenance),
+        n_spots=len(spots),
+        n_live=n_live,
+        areas=areas,
+        top=top,
+        dosage_note=(
+            "Dosage: visits planned in patrol_plan.csv (about 15 minutes each, at varied "
+            "times in the spot's peak windows)."
+            if plan
+            else ""
+        ),
+        due_hours=f"{due_hours:g}",
+        zones_due=zones_due,
+        zones_more=zones_more,
+        zones_none=zones_none,
+        unit_units="Postcode units" if unit == "postcode units" else "Homes",
+        knox=knox_summary or "The Knox test was not run this week.",
+        notes=[str(n) for n in notes],
+        summary=Markup(summary),
+        details=[Markup(d) for d in details],
+    )
+    return write_text(Path(out_dir) / BRIEFING_FILE, page)
