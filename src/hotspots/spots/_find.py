@@ -276,7 +276,7 @@ def find_spots(
         spots[HARM].to_numpy(), spots[HARM_PREVIOUS].to_numpy(), earlier_data=earlier_data
     )
     spots[STATUS], dropped = status_of(spots, before_sel, method=method)
-    if unchanged:
+    if unchanged and previous_spots is not None:
         kept = (
             previous_spots.set_index(SPOT_ID)[STATUS]
             if STATUS in previous_spots.columns
@@ -415,7 +415,7 @@ def _run_window(
         area_harm=out["area_harm"],
     )
     if areas is not None:
-        out["study_m2"] = float(study.area)
+        out["study_m2"] = float(getattr(study, "area", 0.0))
         out["area_m2_by_area"] = pd.Series(
             areas.geometry.area.to_numpy(), index=areas[AREA_NAME].to_numpy()
         )
