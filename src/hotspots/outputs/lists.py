@@ -5,7 +5,7 @@ next door and in the first days (Johnson & Bowers 2004; Bowers, Johnson & Pease 
 Each page lists the area's zones still to visit, most urgent first (overdue, then due
 by deadline, then active): the burglary date and place (no crime detail), the deadline
 and expiry, the mandatory nearest homes with tick boxes, then the other homes grouped by
-street with their house numbers (``hotspots.cocoon.door_groups``), and a small map of
+street with their house numbers (:mod:`hotspots.outputs.doors`), and a small map of
 the zone drawn as inline SVG, so the page prints on A4, one zone never split across two
 pages, and opens with no network. Visited zones are summarised in one line each. The
 burgled home is never listed. Where the address layer is postcode units, the page says
@@ -27,7 +27,6 @@ import shapely
 from markupsafe import Markup
 
 from hotspots._validate import check_choice, require_columns, require_metric_crs
-from hotspots.cocoon.lists import ADDRESS_UNITS, AddressUnit, address_unit, door_groups
 from hotspots.errors import SchemaError
 from hotspots.outputs._listrows import ZoneFrames, zone_dots
 from hotspots.outputs._maptext import (
@@ -37,6 +36,7 @@ from hotspots.outputs._maptext import (
     render_page,
     template_text,
 )
+from hotspots.outputs.doors import ADDRESS_UNITS, AddressUnit, address_unit, door_groups
 from hotspots.outputs.files import write_text
 from hotspots.outputs.maps import ZONE_COLOURS
 from hotspots.outputs.public import SMALL_COUNT, generalise_points
