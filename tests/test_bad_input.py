@@ -41,11 +41,17 @@ def write(path: Path, header: str, rows: list[str]) -> Path:
     return path
 
 
-def accounted(result: object) -> None:
+def accounted(result: object, *, per_file: bool = True) -> None:
+    """kept + rejected = read, overall and for every input file (by source_file)."""
     report = result.report
     assert report.n_kept + report.n_rejected == report.n_read
     assert len(result.incidents) == report.n_kept
     assert len(result.rejected) == report.n_rejected
+    if per_file:
+        kept = result.incidents["source_file"].value_counts()
+        gone = result.rejected["source_file"].value_counts()
+        for f in report.files:
+            assert int(kept.get(f["file"], 0) + gone.get(f["file"], 0)) == f["rows"], f["file"]
 
 
 def one_line(exc: pytest.ExceptionInfo) -> str:
@@ -348,7 +354,7 @@ def test_own_parquet_is_read_typed_with_lineage_and_row_rules(tmp_path):
     layer.loc[3, "incident_id"] = "r0"  # repeated id
     layer.to_parquet(tmp_path / "own.parquet", index=False)
     res = read_incidents([tmp_path / "own.parquet"], today=TODAY)
-    accounted(res)
+    accounted(res, per_file=False)  # rows keep the CSV's lineage, not the parquet's name
     assert res.report.files[0]["format"] == "hotspots"
     assert res.incidents["source_file"].tolist() == ["2025-01-x-street.csv"]  # lineage kept
     got = dict(zip(res.rejected["source_row"], res.rejected["reason"], strict=True))
@@ -377,3 +383,26 @@ def test_typed_geopackage_dates_are_not_parsed_as_text(tmp_path):
     assert res.incidents["occurred_at"].iloc[0] == pd.Timestamp(
         "2025-01-05 10:30", tz="Europe/London"
     )
+
+
+def test_a_few_projected_strays_outside_the_grid_do_not_refuse_the_file(tmp_path):
+    rows = [f"{i},2025-01-0{1 + i % 9},Burglary,{560000 + i},{200000 + i}" for i in range(20)]
+    rows += ["s1,2025-01-02,Burglary,9999999,200000", "s2,2025-01-02,Burglary,560000,-5"]
+    path = write(tmp_path / "strays.csv", "id,date,offence,easting,northing", rows)
+    res = read_incidents([path], today=TODAY)
+    accounted(res)
+    assert res.report.crs == "EPSG:27700"
+    assert res.report.rejected_by_reason["coordinates_out_of_range"] == 2
+
+
+def test_every_file_of_a_folder_is_accounted_for(tmp_path):
+    write(tmp_path / "2025-01-x-street.csv", STREET_HEADER, [street_row("a"), "b,2025-01"])
+    write(
+        tmp_path / "2025-02-x-street.csv",
+        STREET_HEADER,
+        [street_row("c", "2025-02"), street_row("d", "9999-12"), street_row("e", "2025-02")],
+    )
+    res = read_incidents([tmp_path], today=TODAY)
+    accounted(res)
+    assert [f["rows"] for f in res.report.files] == [2, 3]
+    assert res.incidents["source_row"].tolist() == [1, 1, 3]

@@ -62,6 +62,9 @@ def test_top_spots_per_area_by_name_with_change_and_dosage(tmp_path):
     assert "spot G003" in page  # no place name: the spot id stands in
     assert "7 visit(s), 105 min this week" in page and "3 visit(s), 45 min this week" in page
     assert "new this run" in page and "also last run" in page
+    assert "harm up (previous period 900)" in page  # trend against the previous window
+    flat = write(tmp_path, spots=spots_two_areas().assign(trend="new"))
+    assert "no earlier period to compare" in flat
     assert "3,000" in page  # harm, no decimals
     assert "Tasking briefing: Basildon, Southend" in page
 

@@ -17,6 +17,7 @@ from hotspots.ingest import read_incidents
 from hotspots.schema import INCIDENT_ID, REJECT_REASONS, SOURCE_ROW
 
 DATA = Path(__file__).parent / "data" / "ingest"
+TODAY = "2026-06-30"
 HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
     "LSOA name,Crime type,Last outcome category,Context"
@@ -25,7 +26,9 @@ HEADER = (
 ROWS = st.lists(
     st.tuples(
         st.sampled_from(["", "", "a", "b", "c", "d"]),  # ids: blanks (ASB) and repeats
-        st.sampled_from(["2025-01", "2025-06", "2025-13", "", "Jan"]),
+        st.sampled_from(
+            ["2025-01", "2025-06", "2025-13", "", "Jan", "9999-12", "2031-01", "1980-05"]
+        ),
         st.sampled_from(["0.9|51.9", "0.91|51.88", "|", "0|0", "999|51.9", "0.9|95", "x|51"]),
         st.sampled_from(["Burglary", "Robbery", "Anti-social behaviour", ""]),
     ),
@@ -40,6 +43,10 @@ def expected_reason(month: str, coords: str, crime: str) -> str:
     year, _, mon = month.partition("-")
     if not (year.isdigit() and mon.isdigit() and 1 <= int(mon) <= 12):
         return "unparseable_date"
+    if not 1678 <= int(year) <= 2261:
+        return "date_out_of_range"
+    if date_reason(month):
+        return date_reason(month)
     try:
         lon, lat = float(lon_text), float(lat_text)
     except ValueError:
@@ -50,6 +57,15 @@ def expected_reason(month: str, coords: str, crime: str) -> str:
         return "coordinates_out_of_range"
     if crime == "":
         return "unknown_offence"
+    return ""
+
+
+def date_reason(month: str) -> str:
+    """Implausible dates: after the run date, or before the 1990 floor."""
+    if month > TODAY[:7]:
+        return "future_date"
+    if month < "1990-01":
+        return "date_before_floor"
     return ""
 
 
@@ -88,7 +104,7 @@ def test_every_row_kept_or_rejected_with_the_oracles_reason(rows):
             with pytest.raises(CRSError, match="look swapped"):
                 read_incidents([path])
             return
-        res = read_incidents([path])
+        res = read_incidents([path], today=TODAY)
 
     expected: dict[int, str] = {}
     seen: set[str] = set()

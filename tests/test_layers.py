@@ -21,7 +21,16 @@ def loaded_after(code: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["hotspots.spots", "hotspots.evaluate", "hotspots.nearrepeat", "hotspots.outputs"]
+    "module",
+    [
+        "hotspots.spots",
+        "hotspots.evaluate",
+        "hotspots.nearrepeat",
+        "hotspots.cocoon",
+        "hotspots.outputs",
+        "hotspots.pipeline",
+        "hotspots.cli",
+    ],
 )
 def test_stage_packages_load_no_heavy_optional_stack(module):
     assert loaded_after(f"import {module}") == []

@@ -120,7 +120,9 @@ def test_gistar_hot_block_by_hand():
 
 
 def test_registry_names_and_deployable_methods_agree_with_spots():
-    assert set(DEPLOYABLE) == set(METHODS)
+    from hotspots.config import SPOT_METHODS
+
+    assert set(DEPLOYABLE) == set(METHODS) == set(SPOT_METHODS)
     assert set(BASELINES) == {"count_grid", "kde", "promap", "last_period"}
     assert set(RULES) == set(DEPLOYABLE) | set(BASELINES)
     for rule in RULES.values():

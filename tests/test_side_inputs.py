@@ -78,7 +78,7 @@ def test_visit_rows_are_all_accounted_for(tmp_path):
     assert (out[SOURCE_ROW], out[REJECT_REASON]) == (2, "outside_zone_window")
     assert "outside every window" in out["detail"]
     assert len(visits) - result.n_outside_zone_window == int(result.per_zone["visits"].sum())
-    assert set(result.per_zone[ZONE_ID]) == {"Z-B1", "Z-B2", "Z-B3"}
+    assert set(result.per_zone[ZONE_ID]) == set(zones[ZONE_ID]) and len(zones) == 3
 
 
 def test_visit_to_an_address_on_no_list_is_outside_zone_window(tmp_path):
@@ -174,3 +174,32 @@ def test_every_side_input_row_is_kept_or_rejected(rows):
         assert sorted([*kept["source_row"], *rejected["source_row"]]) == list(
             range(1, len(rows) + 1)
         )
+
+
+def one_line(exc: pytest.ExceptionInfo) -> str:
+    text = str(exc.value)
+    assert "\n" not in text
+    return text
+
+
+def test_missing_side_input_paths_are_one_line(tmp_path):
+    with pytest.raises(InputError, match=r"Address file nope\.csv does not exist") as exc:
+        read_addresses(tmp_path / "nope.csv")
+    one_line(exc)
+    with pytest.raises(InputError, match=r"Visit log nope\.csv does not exist") as exc:
+        read_visits(tmp_path / "nope.csv", addresses=make_addresses())
+    one_line(exc)
+    with pytest.raises(InputError, match=r"--patrols file .*nope\.csv does not exist") as exc:
+        read_patrols(tmp_path / "nope.csv")
+    one_line(exc)
+
+
+def test_over_long_address_text_is_cut(tmp_path):
+    path = tmp_path / "adds.csv"
+    path.write_text(
+        "uprn,address,easting,northing\n" + f"1,{'x' * 1_000_000},560000,200000\n",
+        encoding="utf-8",
+    )
+    adds, rejected = read_addresses(path, working_crs=27700)
+    assert len(adds["address"].iloc[0]) == 1_000 and len(rejected) == 0
+    assert any("longer than 1,000 characters" in n for n in adds.attrs["notes"])

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -231,7 +232,7 @@ def _parse(path: Path, data: bytes, names: list[str]) -> tuple[pa.Table, tuple[B
     )
     seen: list[int] = []
 
-    def count(row: object) -> str:
+    def count(row: Any) -> str:
         seen.append(1)
         return "skip"
 
@@ -244,7 +245,7 @@ def _parse(path: Path, data: bytes, names: list[str]) -> tuple[pa.Table, tuple[B
         return table, ()
     bad: list[BadLine] = []
 
-    def keep(row: object) -> str:
+    def keep(row: Any) -> str:  # pyarrow.csv.InvalidRow
         number = getattr(row, "number", None)
         bad.append(
             BadLine(
@@ -307,7 +308,7 @@ def _read_csv(path: Path) -> RawTable:
         msg = f"{path.name} is empty (no header, no rows); remove it or re-export the data."
         raise InputError(msg)
     data = _check_text(path, raw)
-    encoding, notes = "utf-8", ()
+    encoding, notes = "utf-8", cast("tuple[str, ...]", ())
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -372,20 +373,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as text: timestamps in ISO 8601, missing values as ""."""
-    out = {}
-    for name in frame.columns:
-        col = frame[name]
-        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
-            # arrow writes ISO 8601 with the offset ("2025-01-01 00:00:00.000000000+0000")
-            text = pd.Series(pa.array(col).cast(pa.string()), index=col.index, dtype="string")
-        else:
-            text = col.astype("string")
-        out[str(name)] = text.fillna("").astype("str")
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
-
-
 def _read_spatial(path: Path, kind: str) -> RawTable:
     try:
         if kind == "parquet":
@@ -425,7 +412,7 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
             f"Convert them to points (e.g. centroids) first."
         )
         raise InputError(msg)
-    usable = geoms if present.all() else np.where(present, geoms, None)
+    usable = geoms if present.all() else np.where(present, geoms, np.array(None, dtype=object))
     x = shapely.get_x(usable)  # NaN where missing (empty points are set to None first)
     y = shapely.get_y(usable)
     attrs = pd.DataFrame(layer.drop(columns=layer.geometry.name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from hotspots.config import IngestOptions
 from hotspots.errors import SchemaError
@@ -245,7 +246,7 @@ def plan_for(columns: Sequence[str], options: IngestOptions, *, what: str, spati
             offence_col=offence_col,
             location_col=_pick(keys, _LOCATION_NAMES),
         )
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     for field, value in (
         ("x_col", o.x_col),
         ("y_col", o.y_col),

@@ -62,7 +62,9 @@ def is_own_table(tables: list[RawTable], opts: IngestOptions) -> bool:
     first = tables[0]
     for t in tables:
         frame = t.frame
-        if t.geometry is None or not _metric(t.geo_crs) or not t.geo_crs.equals(first.geo_crs):
+        if t.geometry is None or t.geo_crs is None or not _metric(t.geo_crs):
+            return False
+        if not t.geo_crs.equals(first.geo_crs):
             return False
         if any(c not in frame.columns for c in INCIDENT_COLUMNS):
             return False
@@ -120,9 +122,11 @@ def own_rows(
         if len(tables) > 1
         else tables[0].frame
     )
-    geometry = (
-        np.concatenate([t.geometry for t in tables]) if len(tables) > 1 else tables[0].geometry
-    )
+    parts = [(t.geometry, t.geo_x, t.geo_y) for t in tables]
+    if any(g is None or x is None or y is None for g, x, y in parts) or tables[0].geo_crs is None:
+        msg = "own_rows needs spatial tables (check is_own_table first)"
+        raise TypeError(msg)
+    geometry = np.concatenate([p[0] for p in parts])
     rows = OwnRows(frame, geometry, tables[0].geo_crs)
     at = typed_times(frame[OCCURRED_AT], tz=opts.tz, resolution=False)
     to = typed_times(frame[OCCURRED_TO], tz=opts.tz, resolution=False)
@@ -145,8 +149,8 @@ def own_rows(
             )
     missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     rows.reject(missing, "no_location", "geometry is empty")
-    x = np.concatenate([t.geo_x for t in tables]) if len(tables) > 1 else tables[0].geo_x
-    y = np.concatenate([t.geo_y for t in tables]) if len(tables) > 1 else tables[0].geo_y
+    x = np.concatenate([p[1] for p in parts])
+    y = np.concatenate([p[2] for p in parts])
     away = ~missing & outside_working_area(x, y, rows.crs, lon=None, lat=None)
     rows.reject(
         away,

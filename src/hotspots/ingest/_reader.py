@@ -131,7 +131,18 @@ def read_incidents(
     SchemaError
         Required columns are missing or dates are ambiguous without ``time_format``.
     CRSError, OptionError
-        The CRS cannot be detected, or an option is invalid.
+        The CRS cannot be detected, lon/lat columns look swapped, or an option is invalid.
+
+    Notes
+    -----
+    Rows are never dropped silently: each unusable row is in ``rejected`` with one
+    reason (``schema.REJECT_REASONS``), e.g. ``date_out_of_range`` (9999-12-31),
+    ``future_date``, ``outside_area`` (outside Great Britain for EPSG:27700, never a
+    reason to change the working CRS, which follows the bulk of the points) or
+    ``malformed_row`` (a CSV line with the wrong number of fields, named by line).
+    police.uk outcomes and stop-and-search files and polygon layers found among the
+    inputs are set aside with a note. hotspots' own parquet is read typed, keeping
+    each row's original ``source_file``/``source_row``.
 
     Examples
     --------
@@ -423,6 +434,7 @@ def read_incidents(
         boundary = read_areas(
             opts.boundary, area_field=None, working_crs=working, what="--boundary"
         )
+        notes.extend(boundary.attrs.get("notes", []))
         ok_pts = np.flatnonzero(reason == "")
         inside = np.zeros(n, dtype=bool)
         if len(ok_pts):
@@ -637,7 +649,7 @@ def _read_own(
                 "file": t.path.name,
                 "format": HOTSPOTS,
                 "rows": len(t.frame),
-                "encoding": "binary",
+                "encoding": t.encoding,
             }
             for t in tables
         ),
@@ -700,7 +712,7 @@ def _set_aside(tables: list[RawTable]) -> tuple[list[RawTable], list[str]]:
         )
         raise InputError(msg)
     if not keep:
-        kinds = sorted({t.skipped for t in gone})
+        kinds = sorted({str(t.skipped) for t in gone})
         msg = (
             f"{gone[0].path.name} is a {kinds[0]} file, not street crimes, and no street file "
             f"was given; pass the *-street.csv files (or their folder)."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
@@ -49,7 +51,7 @@ def combine(tables: list[RawTable], plans: list[Plan]) -> tuple[pd.DataFrame, CR
     for table in tables:
         frame = table.frame.rename(columns={c: spelling[column_key(c)] for c in table.frame})
         rows = table.source_rows if table.source_rows is not None else np.arange(1, len(frame) + 1)
-        extra = {SOURCE_FILE: table.path.name, SOURCE_ROW: rows}
+        extra: dict[str, Any] = {SOURCE_FILE: table.path.name, SOURCE_ROW: rows}
         if _has_lineage(frame):  # hotspots' own table: keep where each row first came from
             extra = {
                 SOURCE_FILE: frame[SOURCE_FILE].astype("str").to_numpy(),

@@ -57,6 +57,7 @@ BRIEFING_FILE = "briefing.html"
 MAX_ZONES = 25  # zones listed on the page; the rest are counted
 _MINUTES = "minutes"  # patrol_plan.csv: length of each planned visit
 _TREND_TEXT = {"up": "harm up", "down": "harm down", "steady": "steady", "flat": "steady"}
+_NO_EARLIER = ("new", "no_earlier_data")  # trend with nothing to compare against
 
 
 def _num(value: object, digits: int = 0) -> str:
@@ -77,8 +78,8 @@ def _change(row: Mapping[str, Any]) -> str:
         if prev is not None and not isna(prev):
             text += f" (previous period {_num(prev)})"
         parts.append(text)
-    elif trend == "no_earlier_data":
-        parts.append("no earlier data")
+    elif trend in _NO_EARLIER:
+        parts.append("no earlier period to compare")
     return "; ".join(parts) or "\u2013"
 
 
