@@ -182,8 +182,11 @@ def test_monte_carlo_formulae_match_an_independent_recount():
         return out
 
     obs = table(days)
-    rng = np.random.default_rng(3)
-    perms = np.stack([table(rng.permutation(days)) for _ in range(n_perm)])
+    # permutation k shuffles the times with its own documented stream
+    streams = [
+        np.random.default_rng(np.random.SeedSequence(3, spawn_key=(k,))) for k in range(n_perm)
+    ]
+    perms = np.stack([table(rng.permutation(days)) for rng in streams])
     np.testing.assert_array_equal(res.observed.to_numpy(), obs)
     np.testing.assert_allclose(res.expected.to_numpy(), perms.mean(axis=0))
     p = ((perms >= obs).sum(axis=0) + 1) / (n_perm + 1)
@@ -507,9 +510,9 @@ def test_refuses_naive_and_missing_times_and_bad_geometry():
 @pytest.mark.parametrize("first_edge", [0, 1])
 def test_time_band_paths_agree_with_brute_force(monkeypatch, max_compare, first_edge):
     # exact times over ~200 days in seconds, counted by edge comparisons or by searchsorted
-    from hotspots.nearrepeat import knox as knox_module
+    from hotspots.nearrepeat import _kernel
 
-    monkeypatch.setattr(knox_module, "_MAX_COMPARE_EDGES", max_compare)
+    monkeypatch.setattr(_kernel, "_MAX_COMPARE_EDGES", max_compare)
     rng = np.random.default_rng(max_compare + first_edge)
     n = 80
     xs, ys = rng.integers(0, 300, n), rng.integers(0, 300, n)
@@ -610,3 +613,112 @@ def test_chicago_2016_17_cocoon_settings(shared):
     assert list(by_year) == [2016, 2017]
     text = per_year_text(by_year)
     assert text.startswith("2016: ") and "; 2017: " in text
+
+
+# ---------------------------------------------------------------- counting engines
+
+
+def _random_events(seed: int, n: int, *, exact: bool) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.integers(0, 600, n), rng.integers(0, 600, n)
+    if not exact:
+        return events(xs, ys, rng.integers(0, 90, n))
+    secs = rng.integers(0, 90 * 86_400, n)
+    times = pd.Timestamp("2024-05-01", tz="UTC") + pd.to_timedelta(secs, unit="s")
+    return gpd.GeoDataFrame({OCCURRED_AT: times}, geometry=gpd.points_from_xy(xs, ys), crs=27700)
+
+
+def _assert_same_result(a, b):
+    np.testing.assert_array_equal(a.observed.to_numpy(), b.observed.to_numpy())
+    # the same integer permutation counts give the same floats, so compare exactly
+    np.testing.assert_array_equal(a.expected.to_numpy(), b.expected.to_numpy())
+    np.testing.assert_array_equal(a.p_value.to_numpy(), b.p_value.to_numpy())
+    np.testing.assert_array_equal(a.knox_ratio_median.to_numpy(), b.knox_ratio_median.to_numpy())
+
+
+ENGINE_CASES = [
+    pytest.param(HAND, {"same_location_m": 0.1}, id="hand-worked"),
+    pytest.param(_random_events(1, 150, exact=False), {}, id="random-day"),
+    pytest.param(
+        _random_events(2, 150, exact=True),
+        {"time_bands_days": list(range(0, 43, 2)), "metric": "manhattan"},
+        id="random-exact-22-time-bands",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ev", "options"), ENGINE_CASES)
+def test_numba_and_numpy_engines_give_identical_counts_and_p_values(ev, options):
+    pytest.importorskip("numba")
+    a = knox_test(ev, n_permutations=99, seed=11, engine="numpy", **options)
+    b = knox_test(ev, n_permutations=99, seed=11, engine="numba", **options)
+    assert (a.engine, b.engine) == ("numpy", "numba")
+    _assert_same_result(a, b)
+
+
+def test_hand_worked_counts_with_the_numba_engine():
+    pytest.importorskip("numba")
+    obs = knox_test(HAND, n_permutations=9, engine="numba").observed.to_numpy()
+    expected = np.zeros((4, 6), dtype=int)
+    expected[0, 0], expected[1, 0], expected[0, 1], expected[3, 5] = 2, 1, 2, 1
+    np.testing.assert_array_equal(obs, expected)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_result_does_not_depend_on_workers_or_block_size(monkeypatch, engine):
+    if engine == "numba":
+        pytest.importorskip("numba")
+    from hotspots.nearrepeat import knox as knox_module
+
+    ev = _random_events(3, 120, exact=False)
+    one = knox_test(ev, n_permutations=50, seed=4, engine=engine, workers=1)
+    two = knox_test(ev, n_permutations=50, seed=4, engine=engine, workers=2)
+    monkeypatch.setattr(knox_module, "_BLOCK", 3)  # 17 blocks over 3 threads
+    three = knox_test(ev, n_permutations=50, seed=4, engine=engine, workers=3)
+    _assert_same_result(one, two)
+    _assert_same_result(one, three)
+
+
+def test_permutation_k_uses_its_own_stream():
+    from hotspots.nearrepeat.knox import _permuted_ticks, permutation_stream
+
+    ticks = np.arange(10, dtype=np.int64) * 7
+    block = _permuted_ticks(ticks, 5, 3, 6)  # permutations 3, 4, 5
+    for row, k in enumerate(range(3, 6)):
+        want = np.random.default_rng(np.random.SeedSequence(5).spawn(6)[k]).permutation(ticks)
+        np.testing.assert_array_equal(block[row], want)
+        np.testing.assert_array_equal(block[row], permutation_stream(5, k).permutation(ticks))
+    assert sorted(block[0].tolist()) == ticks.tolist()
+
+
+def test_auto_engine_uses_numba_for_large_jobs_only(monkeypatch):
+    pytest.importorskip("numba")
+    from hotspots.nearrepeat import knox as knox_module
+
+    assert knox_test(HAND, n_permutations=9).engine == "numpy"  # tiny: not worth the import
+    monkeypatch.setattr(knox_module, "_NUMBA_MIN_WORK", 0)
+    assert knox_test(HAND, n_permutations=9).engine == "numba"
+
+
+def test_numba_engine_without_numba_says_how_to_install(monkeypatch):
+    from hotspots.nearrepeat import knox as knox_module
+
+    monkeypatch.setattr(knox_module, "have_numba", lambda: False)
+    monkeypatch.setattr(knox_module, "_NUMBA_MIN_WORK", 0)
+    with pytest.raises(OptionError, match=r"needs the optional numba package.*hotspots\[fast\]"):
+        knox_test(HAND, n_permutations=9, engine="numba")
+    assert knox_test(HAND, n_permutations=9).engine == "numpy"  # auto falls back
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"engine": "cuda"}, OptionError, r"engine must be one of \('auto', 'numba', 'numpy'\)"),
+        ({"workers": 0}, OptionError, "workers must be at least 1"),
+        ({"workers": 1.5}, TypeError, "workers must be an integer"),
+        ({"seed": -1}, OptionError, "seed must be a non-negative integer"),
+    ],
+)
+def test_engine_workers_and_seed_are_checked(options, error, message):
+    with pytest.raises(error, match=message):
+        knox_test(HAND, n_permutations=9, **options)

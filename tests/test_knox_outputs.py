@@ -43,8 +43,10 @@ def test_planted_near_repeats_are_found():
     assert bool(sig.iat[0, 0])
     rec = RESULT.recommendation()
     # follow-ups sit within 57 m and 4 days of their source (and so within 114 m of each
-    # other): the effect starts in the first cell and fades within 200 m and 14 days
-    assert rec["radius_m"] in (100.0, 200.0) and rec["window_days"] in (7.0, 14.0)
+    # other): the effect starts in the first cell and fades within 200 m and 14 days; the
+    # background's (200, 300] m x [0, 7] days cell sits at p = 0.05 (1,999 permutations), so
+    # whether the run reaches 300 m depends on the permutation stream, not on the method
+    assert rec["radius_m"] in (100.0, 200.0, 300.0) and rec["window_days"] in (7.0, 14.0)
 
 
 def test_write_knox_outputs(tmp_path):

@@ -17,8 +17,11 @@ How the counting works here:
   as elapsed seconds (UTC, rounded to the second), for ``day`` data as whole calendar days
   between the local dates (so a clock change never makes 7 days into 7 days and 1 hour).
 * Pairs are unordered; close pairs are found once through a k-d tree, and the Monte Carlo
-  permutes event times among the events (``numpy.random.default_rng(seed)``, one
-  ``rng.permutation`` of the times per replicate) and recounts over those fixed pairs.
+  permutes event times among the events and recounts over those fixed pairs. Permutation
+  ``k`` draws from its own stream, ``default_rng(SeedSequence(seed, spawn_key=(k,)))``, so
+  blocks of permutations can be counted on every core and the result never depends on
+  the number of workers. The counting is a fused compiled loop when the optional numba is
+  installed (``pip install 'hotspots[fast]'``), else vectorised numpy: the same counts.
 * ``expected`` is the mean of the permutation counts, ``knox_ratio = observed/expected``,
   ``knox_ratio_median = observed/median`` (NaN where the denominator is 0) and
   ``p = (number of permutations with count >= observed + 1) / (n_permutations + 1)``.
@@ -31,9 +34,11 @@ Calculator.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -49,16 +54,20 @@ from hotspots._validate import (
 )
 from hotspots.config import DISTANCE_BANDS_M, KNOX_PERMUTATIONS, TIME_BANDS_DAYS
 from hotspots.errors import InputError, OptionError, SchemaError, TimeResolutionError
+from hotspots.nearrepeat._kernel import count_numpy, have_numba, numba_counter
 from hotspots.nearrepeat.pairs import METRICS, Metric, close_pairs, distance_ticks
 from hotspots.schema import OCCURRED_AT, RESOLUTION_DAYS, TIME_RESOLUTION, TIME_RESOLUTIONS
 
 __all__ = [
+    "ENGINES",
     "FRAME_COLUMNS",
+    "Engine",
     "KnoxResult",
     "cocoon_settings_from_knox",
     "knox_by_year",
     "knox_test",
     "per_year_text",
+    "permutation_stream",
 ]
 
 FRAME_COLUMNS: tuple[str, ...] = (
@@ -73,8 +82,12 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "p_value",
 )
 _SECONDS_PER_DAY = 86_400
-_BLOCK = 25  # permutations between progress reports
-_MAX_COMPARE_EDGES = 16  # above this many time edges, searchsorted + bincount
+_BLOCK = 16  # permutations per work unit (and between progress reports)
+_BLOCK_TICKS = 16_000_000  # at most this many permuted times (8 bytes each) per work unit
+# numba pays for its import (about 0.5 s) above this many pair x permutation counts
+_NUMBA_MIN_WORK = 100_000_000
+Engine = Literal["auto", "numba", "numpy"]
+ENGINES: tuple[str, ...] = get_args(Engine)
 
 
 def _fmt(value: float) -> str:
@@ -122,6 +135,8 @@ class KnoxResult:
         Pairs inside the distance range whatever their time gap (the pairs permuted over).
     n_permutations, seed, metric, time_resolution
         How the test ran.
+    engine
+        Counting kernel used, ``"numba"`` or ``"numpy"`` (same counts either way).
     """
 
     distance_bands_m: tuple[float, ...]
@@ -138,6 +153,7 @@ class KnoxResult:
     seed: int
     metric: str
     time_resolution: str
+    engine: str = "numpy"
     n_close_pairs: int = 0
     distance_edges: tuple[tuple[float, float], ...] = field(default=(), repr=False)
     time_edges: tuple[tuple[float, float], ...] = field(default=(), repr=False)
@@ -338,40 +354,95 @@ def _left_closed_first(edge_ticks: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Counter:
-    """Counts pairs per cell for one assignment of times to events.
+Counter = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
-    Pairs arrive sorted by distance band, so each band is one slice. Within a slice the
-    pairs with time gap ``<= E[k]`` are counted for every edge ``E[k]`` (whole ticks; the
-    first edge lowered by one tick so the first band includes it) and the band counts are
-    the differences: a few vectorised comparisons, much faster than a histogram of codes
-    (``bincount`` stalls on repeated increments of a handful of bins). With many edges
-    ``searchsorted`` plus ``bincount`` takes over.
+
+def _pick_counter(engine: str, work: int) -> tuple[str, Counter]:
+    """The counting kernel for ``engine`` (``auto``: numba when installed and it pays)."""
+    check_choice(engine, ENGINES, name="engine")
+    if engine == "numba" and not have_numba():
+        msg = (
+            "engine='numba' needs the optional numba package; install it with "
+            "pip install 'hotspots[fast]', or use engine='numpy' (same counts, slower)."
+        )
+        raise OptionError(msg)
+    if engine == "numba" or (engine == "auto" and work >= _NUMBA_MIN_WORK and have_numba()):
+        return "numba", numba_counter()
+    return "numpy", count_numpy
+
+
+def _workers(workers: int | None) -> int:
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
+        msg = f"workers must be an integer; got {workers!r}."
+        raise TypeError(msg)
+    if workers < 1:
+        msg = f"workers must be at least 1 (or None for every core); got {workers}."
+        raise OptionError(msg)
+    return int(workers)
+
+
+def permutation_stream(seed: int, k: int) -> np.random.Generator:
+    """The random stream of permutation ``k``: ``SeedSequence(seed, spawn_key=(k,))``.
+
+    Each permutation has its own stream derived from the seed (the ``k``-th child of
+    ``SeedSequence(seed).spawn``), so the results never depend on how the permutations are
+    split among workers.
     """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
 
-    def __init__(
-        self, i: np.ndarray, j: np.ndarray, band_starts: np.ndarray, edge_ticks: np.ndarray
-    ) -> None:
-        self.i, self.j = i, j
-        self.bounds = list(zip(band_starts[:-1].tolist(), band_starts[1:].tolist(), strict=True))
-        self.edges = _left_closed_first(edge_ticks)
-        self.n_time = len(edge_ticks) - 1
-        self.compare = len(edge_ticks) <= _MAX_COMPARE_EDGES
 
-    def count(self, ticks: np.ndarray) -> np.ndarray:
-        gap = np.take(ticks, self.i)
-        gap -= np.take(ticks, self.j)
-        np.abs(gap, out=gap)
-        out = np.empty((len(self.bounds), self.n_time), dtype=np.int64)
-        for band, (lo, hi) in enumerate(self.bounds):
-            part = gap[lo:hi]
-            if self.compare:
-                at_most = [np.count_nonzero(part <= edge) for edge in self.edges]
-                out[band] = np.diff(at_most)
-            else:
-                codes = np.searchsorted(self.edges, part, side="left")
-                out[band] = np.bincount(codes, minlength=self.n_time + 2)[1:-1]
-        return out
+def _permuted_ticks(ticks: np.ndarray, seed: int, start: int, stop: int) -> np.ndarray:
+    """Rows ``start..stop-1``: the times shuffled among the events by each one's stream."""
+    out = np.empty((stop - start, len(ticks)), dtype=ticks.dtype)
+    for row, k in enumerate(range(start, stop)):
+        out[row] = ticks
+        permutation_stream(seed, k).shuffle(out[row])
+    return out
+
+
+def _permutation_counts(
+    count: Counter,
+    ticks: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    *,
+    shape: tuple[int, int],
+    n_permutations: int,
+    seed: int,
+    workers: int,
+    progress: Progress | None,
+) -> np.ndarray:
+    """Counts per cell of every permutation, shape (n_permutations, n_dist, n_time).
+
+    Blocks of permutations are counted in a thread pool; the numba kernel releases the
+    GIL, and every permutation draws from its own stream, so the result is the same for
+    any number of workers and any block size.
+    """
+    perm = np.empty((n_permutations, *shape), dtype=np.int64)
+    block = max(1, min(_BLOCK, _BLOCK_TICKS // max(len(ticks), 1)))
+    blocks = [(k, min(k + block, n_permutations)) for k in range(0, n_permutations, block)]
+
+    def run(bounds: tuple[int, int]) -> int:
+        start, stop = bounds
+        count(_permuted_ticks(ticks, seed, start, stop), *pairs, perm[start:stop])
+        return stop - start
+
+    report(progress, "Knox permutations", 0, n_permutations)
+    done = 0
+    if workers == 1 or len(blocks) == 1:
+        for bounds in blocks:
+            done += run(bounds)
+            report(progress, "Knox permutations", done, n_permutations)
+        return perm
+    with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
+        for n_done in pool.map(run, blocks):
+            done += n_done
+            report(progress, "Knox permutations", done, n_permutations)
+    return perm
 
 
 def _distance_bands(
@@ -442,6 +513,8 @@ def knox_test(
     seed: int = 0,
     time_resolution: str | None = None,
     progress: Progress | None = None,
+    engine: Engine = "auto",
+    workers: int | None = None,
 ) -> KnoxResult:
     """Knox test of space-time clustering over distance x time bands.
 
@@ -463,13 +536,23 @@ def knox_test(
     n_permutations
         Monte Carlo replicates (default 999).
     seed
-        Seed of ``numpy.random.default_rng`` for the permutations (default 0).
+        Seed of the permutations (default 0, a non-negative integer): permutation ``k``
+        shuffles the times with ``default_rng(SeedSequence(seed, spawn_key=(k,)))``, see
+        :func:`permutation_stream`.
     time_resolution
         ``"exact"``, ``"day"`` or ``"month"``; default: the coarsest value of the
         ``time_resolution`` column, or (no column) ``"day"`` when every timestamp is at
         local midnight, else ``"exact"``.
     progress
         Callback ``progress(task, done, total)`` for the permutations.
+    engine
+        Counting kernel: ``"numba"`` (a fused compiled loop; needs the optional numba,
+        ``pip install 'hotspots[fast]'``), ``"numpy"`` (vectorised, always available) or
+        ``"auto"`` (default: numba when installed and the job is large enough to pay for
+        its import). Both give identical counts and p-values.
+    workers
+        Threads counting blocks of permutations (default: every core this process may
+        use). The result does not depend on it.
 
     Returns
     -------
@@ -503,6 +586,7 @@ def knox_test(
         raise TypeError(msg)
     require_metric_crs(incidents, what="incidents")
     check_choice(metric, METRICS, name="metric")
+    check_choice(engine, ENGINES, name="engine")
     d_edges = check_increasing(distance_bands_m, name="distance_bands_m")
     t_edges = check_increasing(time_bands_days, name="time_bands_days")
     if same_location_m is not None:
@@ -522,6 +606,10 @@ def knox_test(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         msg = f"seed must be an integer; got {seed!r}."
         raise TypeError(msg)
+    if seed < 0:
+        msg = f"seed must be a non-negative integer (0 is usual); got {seed}."
+        raise OptionError(msg)
+    n_workers = _workers(workers)
 
     xy, times = _check_events(incidents)
     resolution = _resolution(incidents, times, time_resolution)
@@ -548,19 +636,31 @@ def knox_test(
     i, j, band = i[order], j[order], band[order]
     band_starts = np.searchsorted(band, np.arange(n_dist + 1), side="left")
 
-    counter = _Counter(i, j, band_starts, t_edge_ticks)
-    observed = counter.count(ticks)
+    engine_used, count = _pick_counter(engine, len(i) * n_permutations)
+    pairs = (
+        i.astype(np.int32 if len(ticks) < 2**31 else np.int64),
+        j.astype(np.int32 if len(ticks) < 2**31 else np.int64),
+        band_starts.astype(np.int64),
+        _left_closed_first(t_edge_ticks),
+    )
+    ticks = np.ascontiguousarray(ticks, dtype=np.int64)
+    observed = np.empty((1, n_dist, n_time), dtype=np.int64)
+    count(ticks[np.newaxis, :], *pairs, observed)
+    observed = observed[0]
 
     # ---------------------------------------------------------------- permutations
-    # one permutation of the times per replicate, counted over the same fixed pairs; numpy's
-    # take/permutation hold the GIL, so threads would not help (2 cores gave no speed-up)
-    perm = np.empty((n_permutations, n_dist, n_time), dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    report(progress, "Knox permutations", 0, n_permutations)
-    for k in range(n_permutations):
-        perm[k] = counter.count(rng.permutation(ticks))
-        if (k + 1) % _BLOCK == 0 or k + 1 == n_permutations:
-            report(progress, "Knox permutations", k + 1, n_permutations)
+    # every permutation shuffles the times with its own stream (permutation_stream), counted
+    # over the same fixed pairs; blocks of permutations go to a pool of threads
+    perm = _permutation_counts(
+        count,
+        ticks,
+        pairs,
+        shape=(n_dist, n_time),
+        n_permutations=n_permutations,
+        seed=int(seed),
+        workers=n_workers,
+        progress=progress,
+    )
 
     expected = perm.mean(axis=0)
     median = np.median(perm, axis=0)
@@ -598,6 +698,7 @@ def knox_test(
         seed=int(seed),
         metric=metric,
         time_resolution=resolution,
+        engine=engine_used,
         n_close_pairs=len(i),
         distance_edges=tuple((float(a), float(b)) for a, b in d_bands),
         time_edges=tuple((float(a), float(b)) for a, b in t_bands),
