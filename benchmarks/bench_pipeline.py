@@ -224,6 +224,7 @@ def run_evaluate_case(case: str, work: Path, seed: int) -> dict[str, Any]:
             incidents = read_incidents([str(CHICAGO)], IngestOptions(**CHICAGO_OPTIONS)).incidents
             kwargs = {"period": "week", "start": "2017-01-02", "end": "2017-07-01"}
     weighted = apply_harm(incidents, load_harm_table())
+    kwargs.setdefault("offences", None)  # every offence (evaluate's default is serious violence)
     t0 = time.perf_counter()
     result = backtest(weighted, methods=METHODS, seed=seed, **kwargs)
     t1 = time.perf_counter()

@@ -116,7 +116,7 @@ def test_no_bare_permutations_flag():
     flags = declarations()
     assert "--permutations" not in flags
     assert {c for c, _ in flags["--knox-permutations"]} == {"knox", "weekly"}
-    assert {c for c, _ in flags["--gistar-permutations"]} == {"spots", "weekly"}
+    assert {c for c, _ in flags["--gistar-permutations"]} == {"spots", "weekly", "evaluate"}
 
 
 def test_gistar_defaults_to_analytic_p_values_everywhere():

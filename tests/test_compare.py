@@ -460,3 +460,37 @@ def test_printed_table_escapes_area_names(incidents):
     assert "<script>x" not in html and "&lt;script&gt;x" in html
     assert html.count('<section class="page">') == 2 + 2  # area set, categories, 2 areas
     assert "Jan-Feb 2024" in html
+
+
+def test_without_areas_police_uk_lsoa_names_give_the_districts():
+    # Northtown: 6 rows along y=0 from x=0; Southville: 6 rows 20 km east of it
+    rows = [(m, "Theft", x, 0.0, 1.0) for m in ("2024-01", "2025-01") for x in (0, 1500, 3000)]
+    rows += [(m, "Theft", 20_000 + x, 0.0, 1.0) for m in ("2024-01", "2025-01")
+             for x in (0, 1500, 3000)]  # fmt: skip
+    inc = month_incidents(rows)
+    inc["lsoa_name"] = ["Northtown 001A"] * 6 + ["Southville 002B"] * 6
+    result = compare_periods(inc, start="2025-01-01", end="2025-01-31",
+                             against="same-period-last-year")  # fmt: skip
+    totals = result.table[result.table["row_type"] == "area_total"]
+    assert totals[AREA_NAME].tolist() == ["Northtown", "Southville"]
+    assert totals["count_current"].tolist() == [3, 3]
+    assert any("districts from police.uk LSOA names" in n for n in result.notes)
+    assert set(result.concentration[AREA_NAME]) == {"Northtown", "Southville", ALL_AREAS}
+
+
+def test_compare_command_outcome_shares_per_spot(tmp_path, capsys):
+    data = police_uk_folder(tmp_path / "data", ["2024-01", "2024-02", "2025-01", "2025-02"])
+    box = shapely.box(0.7095, 51.537, 0.7115, 51.539)
+    spot = gpd.GeoDataFrame({"spot_id": ["S1"]}, geometry=[box], crs=4326)
+    spots = tmp_path / "harm_spots.geojson"
+    spot.to_file(spots)
+    out = tmp_path / "out"
+    code, text = run(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
+                      "--against", "same-period-last-year", "--spots", str(spots),
+                      "--out", str(out)], capsys)  # fmt: skip
+    assert code == 0, text
+    if not (out / "outcome_shares.csv").exists():
+        pytest.skip("this ingest does not keep police.uk outcomes")
+    per_spot = pd.read_csv(out / "spot_outcome_shares.csv", encoding="utf-8-sig")
+    # two of the three robbery points a month fall in S1: 2 x 2 months, outcome blank
+    assert per_spot[["spot_id", "offence", "count"]].values.tolist() == [["S1", "Robbery", 4]]

@@ -174,6 +174,23 @@ def hand_backtest_frame() -> gpd.GeoDataFrame:
     return incidents(train + test + later, dates, harm=[10] * 5 + [100] + [10] * 3 + [50, 1])
 
 
+def test_study_area_without_areas_sets_the_grid_and_its_name():
+    from types import SimpleNamespace
+
+    frame = hand_backtest_frame()
+    stray = incidents([[20_000.0, 20_000.0]], ["2024-01-09"])
+    both = pd.concat([frame, stray], ignore_index=True)
+    study = SimpleNamespace(name="force districts (1)", geometry=shapely.box(0, 0, 1500, 1500))
+    kwargs = {"start": "2024-01-08", "end": "2024-01-09", "lookback_days": 7}
+    result = run_backtest(both, coverage=(0.01,), methods=("grid",), study_area=study, **kwargs)
+    assert result.study["source"] == "force districts (1)"
+    assert result.study["n_cells"] == 100  # 1.5 km square of 150 m cells, not the hull
+    assert result.study["area_km2"] == pytest.approx(2.25)
+    assert result.study["n_outside"] == 1  # the stray is counted, not studied
+    hull = run_backtest(both, coverage=(0.01,), methods=("grid",), **kwargs)
+    assert hull.study["area_km2"] > 2 * 2.25  # the stray stretches the hull
+
+
 def test_backtest_by_hand():
     frame = hand_backtest_frame()
     result = run_backtest(
@@ -348,7 +365,7 @@ def test_hit_rate_grows_with_coverage_and_pai_is_hit_rate_over_area():
     assert (wide["hit_rate"].between(0, 1)).all()
 
 
-def test_offences_follow_the_spots_rule_exact_names_stripped():
+def test_offences_follow_the_spots_rule_any_case():
     frame = hand_backtest_frame()
     kwargs = {
         "start": "2024-01-08",
@@ -358,10 +375,11 @@ def test_offences_follow_the_spots_rule_exact_names_stripped():
         "methods": ("count_grid",),
         "areas": box_areas(1500),
     }
-    result = run_backtest(frame, offences=[" Burglary "], **kwargs)
-    assert result.periods["n_test"].tolist() == [4]
-    with pytest.raises(OptionError, match=r"offences: \['burglary'\] not in the data"):
-        run_backtest(frame, offences=["burglary"], **kwargs)
+    for name in (" Burglary ", "burglary"):
+        result = run_backtest(frame, offences=[name], **kwargs)
+        assert result.periods["n_test"].tolist() == [4]
+    with pytest.raises(OptionError, match=r"offences: \['Burglar'\] not in the data"):
+        run_backtest(frame, offences=["Burglar"], **kwargs)
 
 
 def test_default_offences_are_the_serious_violence_set_of_the_spots():

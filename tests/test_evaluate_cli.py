@@ -166,7 +166,8 @@ def test_evaluation_page_escapes_script_and_names_the_study_area():
     page = render_html(result, images={}, provenance={}, cocoon=cocoons)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
-    assert f"<strong>Study area:</strong> data extent, {result.study['area_km2']:.3g} km²" in page
+    assert "<strong>Study area:</strong> data extent: the convex hull" in page
+    assert f"{result.study['area_km2']:.3g} km²" in page
     assert "share of study area" in page and "PAI" in page
 
 
@@ -188,6 +189,22 @@ def test_evaluate_user_mistakes_exit_1_with_one_message(tmp_path, capsys, args, 
 
 
 # ---------------------------------------------------------------- real data
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_essex_one_year_runs_with_default_options(tmp_path):
+    folder = shared_path("police_uk", "essex_2025")
+    out = tmp_path / "ev"
+    assert run(str(folder), "--out", str(out)) == 0
+    record = json.loads((out / "run.json").read_text())
+    params = record["parameters"]
+    assert params["lookback_adapted"] is True and params["lookback_months"] == 6
+    assert params["methods"] == ["grid", "count_grid", "kde", "last_period"]
+    assert params["offences"] == ESSEX_SV.split(",")
+    assert any("too short for a 365-day look-back" in n for n in record["notes"])
+    page = (out / "evaluation.html").read_text()
+    assert "<strong>Study area:</strong>" in page and " km²" in page
 
 
 @pytest.mark.realdata

@@ -21,6 +21,7 @@ from hotspots.nearrepeat import (
     knox_by_year,
     knox_test,
 )
+from hotspots.nearrepeat.knox import per_year_text
 from hotspots.schema import OCCURRED_AT, TIME_RESOLUTION
 
 
@@ -605,3 +606,7 @@ def test_chicago_2016_17_cocoon_settings(shared):
     radius, window, note = cocoon_settings_from_knox(res, radius_m=400, window_days=42)
     assert (radius, window) == (200.0, 28.0), note
     assert res.pooled_over_years  # 2016-2017: the text says the years are pooled
+    by_year = knox_by_year(events, n_permutations=99, seed=0)
+    assert list(by_year) == [2016, 2017]
+    text = per_year_text(by_year)
+    assert text.startswith("2016: ") and "; 2017: " in text

@@ -150,7 +150,7 @@ def test_mandatory_then_grouped_by_street_and_victim_not_listed(tmp_path):
         "5 Near Street",
         "&lt;script&gt;alert(1)&lt;/script&gt;",
     ]
-    assert "Mandatory: the nearest 3 homes, visit all of these" in section
+    assert "Mandatory: the nearest 3, visit all &middot; then 2 other homes by street" in section
     # the other two homes of "Some Street", as one row with their numbers
     assert re.search(
         r'<td class="num">2</td><td><b>Some Street</b>: 7 Middle Way, 9 Far Close</td>'
@@ -182,11 +182,11 @@ def test_postcode_units_are_never_called_homes(tmp_path):
     assert "postcode units (about 15 addresses each)" in html
     assert "homes" not in html.split("</div>", 1)[1]  # after the protective marking
     section = _zone_section(html, 1)
-    assert "Mandatory: the nearest 3 postcode units" in section
+    assert "then 2 other postcode units by sector" in section
     # the two other units, each alone in its sector, share one "Also" row with their sector
     assert re.search(r"<b>Also</b>: CM1 \d \d\w\w; CM1 \d \d\w\w</td>", section)
     forced = write(tmp_path / "f", visits=visits, unit="homes")["Chelmsford"]
-    assert "nearest 3 homes" in forced.read_text(encoding="utf-8")
+    assert "then 2 other homes by street" in forced.read_text(encoding="utf-8")
 
 
 def test_long_zone_ids_are_shortened(tmp_path):
@@ -248,8 +248,9 @@ def test_month_dated_burglary_says_so_and_has_no_deadline(tmp_path):
     zones = make_zones().assign(month_dates=["mid", "", "", ""])
     html = write(tmp_path, zones=zones)["Chelmsford"].read_text(encoding="utf-8")
     first = _zone_section(html, 1)
-    assert "Burglary <b>Jun 2025 (month data, dated middle-month)</b>" in first
-    assert "retrospective: no visit deadline" in first and "visit by" not in first
+    assert "Burglary <b>Jun 2025 (month data)</b>" in first
+    assert "retrospective, no deadline" in first and "visit by" not in first
+    assert "each burglary is dated at the middle of its month" in html
     assert "visit by <b>" in _zone_section(html, 2)
 
 
@@ -324,7 +325,7 @@ def test_zones_at_one_point_print_once(tmp_path):
     html = write(tmp_path, zones=both, visits=pd.concat([visits, twin_visits]))["Chelmsford"]
     page = html.read_text(encoding="utf-8")
     assert page.count('<section class="zone"') == 2
-    assert "same point and dates as Z-B1b: one visit covers 2 burglaries" in page
+    assert "Same point and dates as Z-B1b: one visit covers 2 burglaries." in page
 
 
 def test_area_slugs():

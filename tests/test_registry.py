@@ -120,7 +120,9 @@ def test_gistar_hot_block_by_hand():
 
 
 def test_registry_names_and_deployable_methods_agree_with_spots():
-    assert set(DEPLOYABLE) == set(METHODS)
+    from hotspots.config import SPOT_METHODS
+
+    assert set(DEPLOYABLE) == set(METHODS) == set(SPOT_METHODS)
     assert set(BASELINES) == {"count_grid", "kde", "promap", "last_period"}
     assert set(RULES) == set(DEPLOYABLE) | set(BASELINES)
     for rule in RULES.values():
@@ -178,3 +180,15 @@ def test_find_spots_builds_its_places_through_the_registry(monkeypatch):
     assert calls == [150.0] and len(units.table) == 15
     with pytest.raises(OptionError, match="'kde' is an evaluation baseline"):
         build_units(hand_grid(), method="kde", **opts)
+
+
+def test_evaluate_methods_help_names_every_registered_rule():
+    import inspect
+    import typing
+
+    from hotspots.cli import cmd_evaluate
+
+    param = inspect.signature(cmd_evaluate.evaluate, eval_str=True).parameters["methods"]
+    help_text = typing.get_args(param.annotation)[1].help
+    for name in RULES:
+        assert name in help_text, name

@@ -157,11 +157,15 @@ def test_patrol_log_summary(tmp_path, capsys):
     code, text = run(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
     assert code == 0, text
     spot = pd.read_csv(out / "harm_spots.csv", encoding="utf-8-sig")["spot_id"].iloc[0]
-    # the plan is for the coming week (from the Monday after today): log visits in it
+    # the plan is for the coming week (from the Monday after today), so a log can only
+    # hold visits before it: they count for no planned week yet, and dated visits after
+    # the run date are rejected by the log reader
     days = sorted(pd.read_csv(out / "patrol_plan.csv", encoding="utf-8-sig")["date"].unique())
+    today = pd.Timestamp.now(tz="Europe/London").date().isoformat()
+    assert days[0] > today
     log = tmp_path / "patrols.csv"
     log.write_text(
-        f"time,spot_id,minutes,activity\n{days[1]} 20:00,{spot},20,stop search\n"
+        f"time,spot_id,minutes,activity\n{today} 00:01,{spot},20,stop search\n"
         f"{days[2]} 21:00,{spot},15,patrol\nnot a time,{spot},15,patrol\n"
     )
     code, text = run(
@@ -169,10 +173,12 @@ def test_patrol_log_summary(tmp_path, capsys):
     )
     assert code == 0, text
     summary = pd.read_csv(out / "patrol_summary.csv", encoding="utf-8-sig")
-    row = summary[summary["spot_id"] == spot].iloc[0]
-    assert (row["visits"], row["minutes"], row["interactions"]) == (2, 35, 1)
-    assert row["planned_minutes"] == 7 * 15
-    assert (out / "rejected_patrols.csv").exists()
+    planned = summary[(summary["spot_id"] == spot) & (summary["planned_minutes"] > 0)].iloc[0]
+    assert planned["planned_minutes"] == 7 * 15
+    assert planned["week_start"] == days[0]
+    assert int(summary["interactions"].sum()) == 1  # today's stop search, before the plan week
+    rejected = pd.read_csv(out / "rejected_patrols.csv", encoding="utf-8-sig")
+    assert sorted(rejected["reason"]) == ["future_date", "unparseable_date"]
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,28 @@ def test_strays_flagged_with_reasons_and_kept_out_of_the_study_area():
     assert "2 stray records kept out of it" in area.note()
 
 
+def test_enclosed_town_keeps_its_own_records():
+    """'Ring' surrounds 'Core': Ring's hull covers Core, yet Core's records stay Core's."""
+    ring = [(x, y) for x in range(0, 10_001, 1000) for y in (0, 10_000)]
+    ring += [(x, y) for x in (0, 10_000) for y in range(1000, 10_000, 1000)]
+    core = [(x, y) for x in (4500, 5000, 5500) for y in (4500, 5000, 5500)]
+    xy = ring + core
+    pts = gpd.GeoDataFrame(
+        {LSOA_NAME: ["Ring 001A"] * len(ring) + ["Core 001A"] * len(core)},
+        geometry=gpd.points_from_xy(*zip(*xy, strict=True)),
+        crs=27700,
+    )
+    area = study_area_from_lsoa_names(pts, grow_m=3000.0)
+    from hotspots.areas import label_points
+
+    labels = label_points(pts.geometry, area.districts)
+    assert labels.tolist() == pts[LSOA_NAME].str[:4].tolist()
+    core_shape = area.districts.set_index("area").geometry["Core"]
+    ring_shape = area.districts.set_index("area").geometry["Ring"]
+    assert core_shape.intersection(ring_shape).area == pytest.approx(0.0, abs=1e-6)
+    assert area.area_km2 <= 100.0 + 1e-6  # inside the ring's 10 x 10 km hull
+
+
 def test_without_lsoa_names_is_refused():
     with pytest.raises(SchemaError, match="no 'lsoa_name' column"):
         study_area_from_lsoa_names(town().drop(columns=[LSOA_NAME]))
@@ -119,6 +141,14 @@ def test_study_area_of_real_forces(force):
     # never smaller than what the force districts' LSOA points themselves cover
     assert area.area_km2 >= _lsoa_point_hulls_km2(pts, ~area.stray)
     assert 0 < area.n_strays < 0.01 * len(pts)
+    # districts never overlap, cover the study area, and hold their own records
+    assert float(area.districts.area.sum()) / 1e6 == pytest.approx(area.area_km2, rel=1e-6)
+    from hotspots.areas import label_points
+
+    kept = pts[~area.stray]
+    labels = label_points(kept.geometry, area.districts)
+    same = labels == area.district[~area.stray].fillna("").to_numpy(dtype=object)
+    assert same.mean() > 0.99, same.mean()
     if force == "essex":
         boundary = gpd.read_file(
             shared_path("boundaries", "essex_police_force_area.geojson")
@@ -127,3 +157,16 @@ def test_study_area_of_real_forces(force):
         assert abs(area.area_km2 - real_km2) / real_km2 < 0.10
         assert len(area.districts) == 14
         assert "Redbridge" not in set(area.districts["area"])
+
+
+def test_districts_as_areas_are_named_in_the_figures():
+    pts = town()
+    pts[OCCURRED_AT] = pd.Timestamp("2025-06-01", tz="Europe/London")
+    pts[OFFENCE] = "Robbery"
+    pts[HARM] = 10.0
+    pts[TIME_RESOLUTION] = "month"
+    area = study_area_from_lsoa_names(pts, min_share=0.01)
+    r = find_spots(pts, top=1, offences=None, areas=area.districts, study_area=area)
+    assert r.spots["area"].tolist() == ["Town"]
+    assert r.summary["study_area"] == "force districts from police.uk LSOA names (1)"
+    assert any("2 incidents in the window lie outside every area" in n for n in r.summary["notes"])

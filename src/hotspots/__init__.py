@@ -134,7 +134,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from hotspots.areas import read_areas
-    from hotspots.cocoon import (
+    from hotspots.cocoon import (  # type: ignore[no-redef]  # function shadows the submodule
         AddressIndex,
         Compliance,
         cocoon_zones,
@@ -152,7 +152,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         SpotOptions,
     )
     from hotspots.demo import generate_town
-    from hotspots.evaluate import (
+    from hotspots.evaluate import (  # type: ignore[no-redef]  # function shadows the submodule
         BacktestResult,
         CocoonBacktestResult,
         backtest,

@@ -15,6 +15,10 @@ never the hull of every record. The rule, in three steps:
    intersected with its occupied ``cell_m`` cells grown by ``grow_m`` (default 3 km),
    which trims sea, estuaries and empty moor from the hull. The study area is the union
    of the districts; its size is given in km² with its name wherever a share of area is.
+   Hulls of neighbours overlap (Harlow lies inside Epping Forest's hull), so the study
+   area is then split between districts on a ``partition_m`` (250 m) grid, each cell to
+   the district of the nearest record: the districts never overlap and an incident's
+   district polygon is, almost always, the district its LSOA name says.
 
 How it was checked (``tests/test_studyarea.py``, realdata): on the six police.uk forces
 of 2025 in ``../shared/data/police_uk`` the study area is within 20% of the force's
@@ -132,6 +136,7 @@ def study_area_from_lsoa_names(
     cell_m: float = 1000.0,
     grow_m: float = 3000.0,
     stray_m: float = 15000.0,
+    partition_m: float = 250.0,
 ) -> StudyArea:
     """Districts from police.uk LSOA names, strays flagged, and the study area.
 
@@ -147,6 +152,8 @@ def study_area_from_lsoa_names(
     cell_m, grow_m, stray_m
         Cell side for the occupied-cell mask (1000 m), how far that mask is grown
         (3000 m), and the gap that makes a cell far from the rest of its district (15 km).
+    partition_m
+        Cell side of the grid that splits the study area between districts (250 m).
 
     Returns
     -------
@@ -213,6 +220,10 @@ def study_area_from_lsoa_names(
         pts = xy[named & ~stray & (name_arr == d)]
         counts.append(len(pts))
         shapes.append(_district_shape(pts, cell_m=cell_m, grow_m=grow_m))
+    union = shapely.union_all(shapes) if shapes else None
+    keep = named & ~stray
+    if union is not None and len(force) > 1:
+        shapes = _partition(union, xy[keep], name_arr[keep], force, cell_m=partition_m)
     districts = gpd.GeoDataFrame(
         {
             AREA_NAME: force,
@@ -222,7 +233,6 @@ def study_area_from_lsoa_names(
         geometry=shapes,
         crs=incidents.crs,
     )
-    union = shapely.union_all(districts.geometry.to_numpy()) if len(districts) else None
     area_km2 = float(union.area) / 1e6 if union is not None else 0.0
     return StudyArea(
         name=f"force districts from police.uk LSOA names ({len(force)})",
@@ -233,6 +243,34 @@ def study_area_from_lsoa_names(
         stray=stray,
         stray_reason=reason,
     )
+
+
+def _partition(
+    union: object, xy: np.ndarray, names: np.ndarray, force: list[str], *, cell_m: float
+) -> list[object]:
+    """Split ``union`` between the districts by nearest record, cell by cell.
+
+    Each ``cell_m`` cell goes to the district of the nearest record, so the district
+    shapes never overlap and together cover the union.
+    """
+    minx, miny, maxx, maxy = shapely.bounds(union)
+    gx = np.arange(np.floor(minx / cell_m), np.ceil(maxx / cell_m)) * cell_m
+    gy = np.arange(np.floor(miny / cell_m), np.ceil(maxy / cell_m)) * cell_m
+    xx, yy = np.meshgrid(gx, gy)
+    x0, y0 = xx.ravel(), yy.ravel()
+    boxes = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
+    shapely.prepare(union)
+    inside = shapely.intersects(union, boxes)
+    boxes, x0, y0 = boxes[inside], x0[inside], y0[inside]
+    uniq, first = np.unique(xy, axis=0, return_index=True)
+    _, nearest = cKDTree(uniq).query(np.column_stack([x0 + cell_m / 2, y0 + cell_m / 2]))
+    owner = names[first][nearest]
+    parts = []
+    for d in force:
+        mine = boxes[owner == d]
+        cover = shapely.coverage_union_all(mine) if len(mine) else shapely.Polygon()
+        parts.append(shapely.intersection(cover, union))
+    return parts
 
 
 def _district_shape(xy: np.ndarray, *, cell_m: float, grow_m: float) -> object:

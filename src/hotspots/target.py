@@ -37,6 +37,7 @@ __all__ = [
     "MEASURES",
     "Measure",
     "TargetResult",
+    "format_postcode",
     "postcode_sector",
     "rank_units",
     "unique_unit_names",
@@ -45,6 +46,22 @@ __all__ = [
 Measure = Literal["count", "harm", "rate"]
 MEASURES: tuple[str, ...] = get_args(Measure)
 SECTOR_PREFIX = "Postcode sector "
+
+
+def format_postcode(postcodes: pd.Series) -> pd.Series:
+    """UK postcodes written the Royal Mail way: upper case, one space before the inward code.
+
+    Values that do not look like a postcode (5-7 letters and digits) are kept as given.
+
+    Examples
+    --------
+    >>> format_postcode(pd.Series(["ss142bq", "CM0  7AA", "n/a", None])).tolist()
+    ['SS14 2BQ', 'CM0 7AA', 'n/a', <NA>]
+    """
+    raw = postcodes.astype("string")
+    text = raw.str.upper().str.replace(r"\s+", "", regex=True)
+    ok = text.str.fullmatch(r"[A-Z0-9]{5,7}").fillna(False).astype(bool)
+    return (text.str[:-3] + " " + text.str[-3:]).where(ok, raw)
 
 
 def postcode_sector(postcodes: pd.Series) -> pd.Series:
@@ -271,7 +288,7 @@ def _reach(
             ADDRESS_ID: addresses[ADDRESS_ID].to_numpy()[keep],
             ADDRESS_TEXT: addresses[ADDRESS_TEXT].to_numpy()[keep],
             STREET: addresses[STREET].to_numpy()[keep],
-            POSTCODE: addresses[POSTCODE].to_numpy()[keep],
+            POSTCODE: format_postcode(addresses[POSTCODE].reset_index(drop=True)).to_numpy()[keep],
         }
     )
     sector = postcode_sector(frame[POSTCODE])

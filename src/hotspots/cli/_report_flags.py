@@ -8,11 +8,12 @@ reporting ones that belong to no stage yet. When the settings layer grows a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-__all__ = ["AllowIncomplete", "End", "Start"]
+__all__ = ["AllowIncomplete", "End", "Spots", "Start"]
 
 _PER = "Periods"
 
@@ -33,6 +34,15 @@ End = Annotated[
         help="Last day of the period reported, YYYY-MM-DD (month data: a month end). "
         "Default: end of the latest complete month (month data) or the last day of data.",
         rich_help_panel=_PER,
+        show_default=False,
+    ),
+]
+Spots = Annotated[
+    Path | None,
+    typer.Option(
+        "--spots",
+        help="harm_spots.geojson from 'hotspots spots': compare writes outcome shares per "
+        "spot; impact compares the spot-days of --plan.",
         show_default=False,
     ),
 ]

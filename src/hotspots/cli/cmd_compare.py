@@ -12,7 +12,7 @@ from rich.table import Table
 
 from hotspots.cli._app import app, console
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
-from hotspots.cli._report_flags import AllowIncomplete, End, Start
+from hotspots.cli._report_flags import AllowIncomplete, End, Spots, Start
 from hotspots.cli._run import settings_from
 from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import DataQualityWarning
@@ -33,6 +33,7 @@ COMPARE_OUTPUTS = (
     "monthly_harm.csv",
     "monthly_harm.png",
     "outcome_shares.csv",
+    "spot_outcome_shares.csv",
     "rejected.csv",
     "run.json",
 )
@@ -63,6 +64,7 @@ def compare(
         typer.Option("--against-end", help="Comparison end, YYYY-MM-DD.", rich_help_panel=_PER),
     ] = None,
     allow_incomplete: AllowIncomplete = False,
+    spots: Spots = None,
     given: dict[str, Any] | None = None,
 ) -> None:
     """Counts and harm for a period against a comparison period, by area and offence.
@@ -71,7 +73,8 @@ def compare(
     difference and % difference, area and overall totals), compare.html (printable, A4),
     category_shares.csv, concentration.csv and concentration_curve.csv (harm vs share of
     --cell-m cells, Gini, km2 holding 50% of harm), monthly_harm.csv/.png,
-    outcome_shares.csv (when the data has police.uk outcomes) and run.json into --out.
+    outcome_shares.csv (when the data has police.uk outcomes; per spot too with --spots)
+    and run.json into --out.
     """
     settings = settings_from(given)
     folder = out_dir_for(out, "compare")
@@ -104,6 +107,16 @@ def compare(
             allow_incomplete=allow_incomplete, cell_m=cell_m,
         )  # fmt: skip
     result = dataclasses.replace(result, notes=[*weighting.notes, *result.notes])
+    spot_outcomes = None
+    if spots is not None:
+        from hotspots.reports import in_period, outcome_column, spot_outcome_shares
+
+        column = outcome_column(incidents)
+        if column is not None:
+            spot_layer = read_areas(spots, area_field="spot_id", working_crs=incidents.crs,
+                                    what="--spots")  # fmt: skip
+            now = incidents[in_period(incidents, result.current)]
+            spot_outcomes = spot_outcome_shares(now, spot_layer, column=column)
     unit = "harm index days" if table.name != "count" else "count"
     parameters = {
         "start": start, "end": end, "against": against, "against_start": against_start,
@@ -139,6 +152,8 @@ def compare(
         write_monthly_png(result.monthly, stage / "monthly_harm.png", harm_unit=unit)
         if result.outcomes is not None:
             write_csv(result.outcomes, stage / "outcome_shares.csv")
+        if spot_outcomes is not None:
+            write_csv(spot_outcomes, stage / "spot_outcome_shares.csv")
         rejected = ingested.rejected
         if len(weighting.rejected):
             rejected = pd.concat([rejected, weighting.rejected], ignore_index=True)

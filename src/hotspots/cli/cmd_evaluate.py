@@ -41,6 +41,17 @@ def parse_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
+def _lsoa_study_area(incidents: Any) -> Any:
+    """police.uk data without --areas: the force's districts from LSOA names (else None)."""
+    from hotspots.schema import LSOA_NAME
+
+    if LSOA_NAME not in incidents.columns or not incidents[LSOA_NAME].notna().any():
+        return None
+    from hotspots.studyarea import study_area_from_lsoa_names
+
+    return study_area_from_lsoa_names(incidents)
+
+
 def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
     from hotspots.schema import OFFENCE
 
@@ -55,7 +66,7 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
     IngestOptions,
     HarmOptions,
     run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "min_harm",
-         "radius_m", "window_days"),
+         "fdr_alpha", "gistar_permutations", "radius_m", "window_days"),
 )  # fmt: skip
 def evaluate(
     inputs: Inputs,
@@ -117,7 +128,8 @@ def evaluate(
         typer.Option(
             "--offences",
             help='Comma-separated offence categories scored, e.g. "Violence and '
-            'sexual offences,Robbery". Default: the serious-violence set the spots rank.',
+            'sexual offences,Robbery" (any case). Default: the serious-violence set the '
+            "spots rank.",
             rich_help_panel=_BT,
         ),
     ] = None,
@@ -149,35 +161,45 @@ def evaluate(
     settings = settings_from(given)
     out = out_dir_for(out, "evaluate")
     options = settings.ingest
-    lookback_days = (given or {}).get("lookback_days")  # None: 365, shortened with a note
-    min_harm = settings.spots.min_harm
+    # a look-back the user did not give adapts to the data (see hotspots.evaluate.backtest)
+    lookback_days = settings.spots.lookback_days if "lookback_days" in (given or {}) else None
     cell_m, eps_m = settings.spots.cell_m, settings.spots.eps_m
     radius_m, window_days = settings.cocoon.radius_m, settings.cocoon.window_days
     seed, areas, area_field = settings.seed, settings.areas, settings.area_field
 
     from hotspots._runs import read_run_areas, time_resolution_of
     from hotspots.cli.cmd_ingest import load_for_command
+    from hotspots.config import SpotOptions
     from hotspots.evaluate import DEFAULT_METHODS, MethodParams, backtest, cocoon_backtest
     from hotspots.evaluate.report import write_evaluation_outputs
     from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
-    from hotspots.spots import SERIOUS_VIOLENCE
+    from hotspots.spots import offences_used
 
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = parse_list(offences)
     method_list = parse_list(methods)
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, options, out_dir=out)
-    weighting = weigh_used(ingested.incidents, settings.harm, used=offence_list)
+    # the spots' rule: names match any case; default the serious-violence set the data has
+    scored = offences_used(ingested.incidents, SpotOptions(offences=offence_list))
+    weighting = weigh_used(ingested.incidents, settings.harm, used=scored)
     table = weighting.table
     weighted = weighting.incidents
     resolution = time_resolution_of(weighted)
     chosen_period = period or ("month" if resolution == "month" else "week")
-    burglary_only = _is_burglary_only(offence_list, weighted)
+    burglary_only = _is_burglary_only(scored, weighted)
     if method_list is None:
         method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
     area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
-    params = MethodParams(kde_bandwidth_m=kde_bandwidth_m, eps_m=eps_m, min_harm=min_harm)
+    study = _lsoa_study_area(weighted) if area_layer is None else None
+    params = MethodParams(
+        kde_bandwidth_m=kde_bandwidth_m,
+        eps_m=eps_m,
+        min_harm=settings.spots.min_harm,
+        fdr_alpha=settings.spots.fdr_alpha,
+        gistar_permutations=settings.spots.gistar_permutations,
+    )
     run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
     with progress_reporter() as progress:
         result = backtest(
@@ -189,9 +211,10 @@ def evaluate(
             horizon_days=horizon_days,
             coverage=levels,
             methods=method_list,
-            offences=SERIOUS_VIOLENCE if offence_list is None else offence_list,
+            offences=scored,
             cell_m=cell_m,
             areas=area_layer,
+            study_area=study,
             params=params,
             seed=seed,
             progress=progress,

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from hotspots.cli._app import app, console
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
-from hotspots.cli._report_flags import Start
+from hotspots.cli._report_flags import Spots, Start
 from hotspots.cli._run import settings_from
 from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
@@ -144,15 +144,7 @@ def impact(
             show_default=False,
         ),
     ] = None,
-    spots: Annotated[
-        Path | None,
-        typer.Option(
-            "--spots",
-            help="harm_spots.geojson of that plan.",
-            rich_help_panel=_X,
-            show_default=False,
-        ),
-    ] = None,
+    spots: Spots = None,
     given: dict[str, Any] | None = None,
 ) -> None:
     """Weighted displacement difference test (Wheeler & Ratcliffe 2018) on counts and harm.

@@ -82,7 +82,7 @@ def render_target_html(result: Any, *, unit_label: str, footer: str) -> str:
                     ],
                 }
             )
-    title = f"Targeting: {', '.join(result.offences)} by {unit_label.lower()}"
+    title = f"Targeting: {', '.join(result.offences)} by {unit_label}"
     description = (
         f"Units ranked by {result.measure} over {result.period.describe()} "
         f"({result.period.start:%Y-%m-%d} to {result.period.end:%Y-%m-%d}); top {len(rows)}."

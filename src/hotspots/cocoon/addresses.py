@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -395,7 +396,7 @@ class AddressIndex:
         self.xy_ = shapely.get_coordinates(geoms)
         self.cache_path_: Path | None = None
         self.tree_: shapely.STRtree | None = None
-        self._rtree = None
+        self._rtree: Any = None  # rtree.index.Index on disk (cache_dir) or None
         if cache_dir is None:
             self.tree_ = shapely.STRtree(geoms)
         else:
@@ -429,6 +430,7 @@ class AddressIndex:
             left = np.repeat(np.arange(len(qxy)), counts.astype("int64"))
             right = right.astype("int64")
         else:
+            assert self.tree_ is not None  # built in __init__ when there is no disk index
             left, right = self.tree_.query(boxes)
         dist = np.hypot(self.xy_[right, 0] - qxy[left, 0], self.xy_[right, 1] - qxy[left, 1])
         keep = dist <= radius_m

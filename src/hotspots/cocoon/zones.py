@@ -315,7 +315,7 @@ def cocoon_zones(
     """
     require_metric_crs(incidents, what="incidents")
     radius_m = check_positive(radius_m, name="radius_m")
-    window_days = check_positive(window_days, name="window_days")
+    check_positive(window_days, name="window_days")
     due_hours = check_positive(due_hours, name="due_hours")
     if month_dates is not None:
         check_choice(month_dates, MONTH_DATES, name="month_dates")

@@ -273,7 +273,7 @@ def _plain(
 
 
 def _truncated_exponential(
-    rng: np.random.Generator, n: int, *, mean: float, upper: float
+    rng: np.random.Generator, n: int, *, mean: float | np.ndarray, upper: float
 ) -> np.ndarray:
     """Exponential(mean) draws conditioned on being <= upper (inverse CDF)."""
     u = rng.uniform(0, 1, n)

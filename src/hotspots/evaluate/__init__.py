@@ -32,8 +32,9 @@ from hotspots.evaluate.metrics import (
     select_by_coverage,
     stability,
 )
-from hotspots.spots import RULES as METHODS
-from hotspots.spots import MethodParams
+from hotspots.spots import RULES, MethodParams
+
+METHODS: tuple[str, ...] = tuple(RULES)  # every registered spot method and baseline
 
 __all__ = [
     "DEFAULT_COVERAGE",

@@ -19,6 +19,7 @@ import pandas as pd
 
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
+from hotspots.config import CELL_M, LOOKBACK_DAYS, SpotOptions
 from hotspots.errors import OptionError, SchemaError, TimeResolutionError
 from hotspots.evaluate import metrics as m
 from hotspots.schema import HARM, OCCURRED_AT, OFFENCE, TIME_RESOLUTION, TIME_RESOLUTIONS
@@ -27,7 +28,7 @@ from hotspots.spots import (
     SERIOUS_VIOLENCE,
     MethodParams,
     TrainingData,
-    resolve_offences,
+    offences_used,
     score_cells,
     study_grid,
 )
@@ -53,7 +54,7 @@ DEFAULT_METHODS: tuple[str, ...] = (
     "kde",
     "last_period",
 )
-DEFAULT_LOOKBACK_DAYS = 365
+DEFAULT_LOOKBACK_DAYS = LOOKBACK_DAYS  # the weekly run's look-back, before it adapts
 MIN_PERIODS = 6  # a default look-back is shortened to leave at least this many periods
 METRICS: tuple[str, ...] = (
     "area_share",
@@ -126,8 +127,9 @@ def filter_offences(
 ) -> gpd.GeoDataFrame:
     """Rows whose offence is one of ``offences``; all rows when None.
 
-    The same rule as the spots (:func:`hotspots.spots.resolve_offences`): names must be
-    in the data, except that the default serious-violence set may be partly absent.
+    The same rule as the spots (:func:`hotspots.spots.offences_used`): names match the
+    data's categories in any case, and must be in the data, except that the default
+    serious-violence set may be partly absent.
 
     Raises
     ------
@@ -137,7 +139,7 @@ def filter_offences(
     if offences is None:
         return incidents
     require_columns(incidents, [OFFENCE], what="incidents")
-    chosen = resolve_offences(incidents, offences)
+    chosen = offences_used(incidents, SpotOptions(offences=tuple(offences)))
     return incidents[incidents[OFFENCE].isin(chosen).to_numpy(dtype=bool)]
 
 
@@ -219,8 +221,9 @@ def backtest(
     coverage: Sequence[float] = DEFAULT_COVERAGE,
     methods: Sequence[str] = DEFAULT_METHODS,
     offences: Sequence[str] | None = SERIOUS_VIOLENCE,
-    cell_m: float = 150.0,
+    cell_m: float = CELL_M,
     areas: gpd.GeoDataFrame | None = None,
+    study_area: Any | None = None,
     params: MethodParams | None = None,
     seed: int = 0,
     progress: Progress | None = None,
@@ -257,7 +260,13 @@ def backtest(
     cell_m
         Grid cell side in metres (default 150).
     areas
-        Polygons defining the study area; default the data extent (convex hull).
+        Polygons defining the study area; default ``study_area``, else the data extent
+        (convex hull of every incident).
+    study_area
+        Without ``areas``: the run's study area, as ``find_spots(study_area=...)`` takes it
+        (a :class:`hotspots.studyarea.StudyArea` from police.uk LSOA names, or anything
+        with ``geometry`` and ``name``); cells whose centre lies inside it are studied and
+        its name is the study's ``source``.
     params
         Rule settings (DBSCAN radius and core harm, Gi* FDR and permutations, KDE
         bandwidth, ProMap bands); defaults are ``find_spots``' defaults.
@@ -309,7 +318,16 @@ def backtest(
         )
         raise SchemaError(msg)
     tz = getattr(incidents[OCCURRED_AT].dt, "tz", None)
-    grid = study_grid(incidents, cell_m=cell_m, areas=areas)
+    if areas is None and study_area is not None:
+        name = str(getattr(study_area, "name", "study area"))
+        region = gpd.GeoDataFrame(
+            {"area": [name]},
+            geometry=[getattr(study_area, "geometry", study_area)],
+            crs=incidents.crs,
+        )
+        grid = study_grid(incidents, cell_m=cell_m, areas=region, name=name)
+    else:
+        grid = study_grid(incidents, cell_m=cell_m, areas=areas)
 
     order = np.argsort(_ns(scored[OCCURRED_AT]), kind="stable")
     t_ns = _ns(scored[OCCURRED_AT])[order]

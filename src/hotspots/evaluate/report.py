@@ -42,6 +42,13 @@ METRIC_LABELS = {
 }
 
 
+_STUDY_AREA_TEXT = {
+    "areas": "the areas layer (cells whose centre lies inside it)",
+    "data extent": "data extent: the convex hull of every incident plus their cells "
+    "(no --areas given; strays far from the force widen it)",
+}
+
+
 def _figure_module() -> Any:
     import matplotlib
 
@@ -177,7 +184,7 @@ def render_html(
     context: dict[str, Any] = {
         "title": title,
         "intro": intro,
-        "study_area": str(study["source"]),
+        "study_area": _STUDY_AREA_TEXT.get(str(study["source"]), str(study["source"])),
         "study_km2": _fmt(float(study["area_km2"])),
         "n_cells": f"{study['n_cells']:,}",
         "cell_m": _fmt(float(study["cell_m"])),

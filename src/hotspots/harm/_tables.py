@@ -141,7 +141,10 @@ def _shipped(name: str) -> HarmTable:
     text = (folder / f"{name}.csv").read_text(encoding="utf-8")
     meta = tomllib.loads((folder / f"{name}.toml").read_text(encoding="utf-8"))
     weights = _read_weights(name, text, what=f"harm table {name}")
-    return HarmTable(**{k: str(meta[k]) for k in _SIDECAR_FIELDS}, weights=weights)
+    name_, version, source, licence, notes = (str(meta[k]) for k in _SIDECAR_FIELDS)
+    return HarmTable(
+        name=name_, version=version, source=source, licence=licence, notes=notes, weights=weights
+    )
 
 
 def _user_file(path: Path) -> HarmTable:
@@ -171,7 +174,14 @@ def _user_file(path: Path) -> HarmTable:
             msg = f"{sidecar} is not valid TOML ({exc}); fix it or remove it."
             raise InputError(msg) from exc
         meta.update({k: str(v) for k, v in given.items() if k in _SIDECAR_FIELDS})
-    return HarmTable(**meta, weights=weights)
+    return HarmTable(
+        name=meta["name"],
+        version=meta["version"],
+        source=meta["source"],
+        licence=meta["licence"],
+        notes=meta["notes"],
+        weights=weights,
+    )
 
 
 def load_harm_table(name_or_path: str | Path = DEFAULT_HARM_TABLE) -> HarmTable:

@@ -58,6 +58,7 @@ __all__ = [
     "cocoon_settings_from_knox",
     "knox_by_year",
     "knox_test",
+    "per_year_text",
 ]
 
 FRAME_COLUMNS: tuple[str, ...] = (
@@ -626,6 +627,27 @@ def knox_by_year(
         if len(part) >= min_events:
             out[year] = knox_test(part, **options)
     return out
+
+
+def per_year_text(by_year: dict[int, KnoxResult], *, alpha: float = 0.05) -> str:
+    """One line of per-year recommendations, e.g. ``"2016: 100 m, 14 days; 2017: none"``.
+
+    Examples
+    --------
+    >>> per_year_text({})
+    ''
+    """
+    parts = []
+    for year, res in by_year.items():
+        rec = res.recommendation(alpha=alpha)
+        if rec["radius_m"] is None:
+            parts.append(f"{year}: no significant pattern ({res.n_events:,} events)")
+        else:
+            parts.append(
+                f"{year}: {_fmt(rec['radius_m'])} m, {_fmt(rec['window_days'])} days "
+                f"({res.n_events:,} events)"
+            )
+    return "; ".join(parts)
 
 
 def cocoon_settings_from_knox(

@@ -2,7 +2,7 @@
 
 The Essex weekly run has ~35,000 homes in ~540 zones: the zone maps' pixel coordinates
 are computed for all rings and homes at once, and each zone gets its SVG text. The rows
-of the lists come from :func:`hotspots.cocoon.door_groups` and are rendered by the
+of the lists come from :func:`hotspots.outputs.doors.door_groups` and are rendered by the
 autoescaped template ``templates/lists.html.j2``.
 """
 

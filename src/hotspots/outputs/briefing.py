@@ -57,6 +57,7 @@ BRIEFING_FILE = "briefing.html"
 MAX_ZONES = 25  # zones listed on the page; the rest are counted
 _MINUTES = "minutes"  # patrol_plan.csv: length of each planned visit
 _TREND_TEXT = {"up": "harm up", "down": "harm down", "steady": "steady", "flat": "steady"}
+_NO_EARLIER = ("new", "no_earlier_data")  # trend with nothing to compare against
 
 
 def _num(value: object, digits: int = 0) -> str:
@@ -64,22 +65,23 @@ def _num(value: object, digits: int = 0) -> str:
 
 
 def _change(row: Mapping[str, Any]) -> str:
+    """Status against the last run, and the trend against the previous window, briefly."""
     status = row.get(STATUS)
     parts = []
     if status == "new":
-        parts.append("new this run")
+        parts.append("new")
     elif status == "persisting":
-        parts.append("also last run")
+        parts.append("as last run")
     trend = row.get(TREND)
     if isinstance(trend, str) and trend in _TREND_TEXT:
         prev = row.get(HARM_PREVIOUS)
         text = _TREND_TEXT[trend]
         if prev is not None and not isna(prev):
-            text += f" (previous period {_num(prev)})"
+            text += f" (was {_num(prev)})"
         parts.append(text)
-    elif trend == "no_earlier_data":
-        parts.append("no earlier data")
-    return "; ".join(parts) or "\u2013"
+    elif trend in _NO_EARLIER:
+        parts.append("no earlier period")
+    return ", ".join(parts) or "\u2013"
 
 
 def _place(row: Mapping[str, Any]) -> str:
@@ -93,10 +95,10 @@ def _place(row: Mapping[str, Any]) -> str:
 def _dosage(spot_id: object, row: Mapping[str, Any], plan: Mapping[Any, tuple[int, int]]) -> str:
     if spot_id in plan:
         visits, minutes = plan[spot_id]
-        return f"{visits} visit(s), {minutes} min this week" if minutes else f"{visits} visit(s)"
+        return f"{visits} visits, {minutes} min" if minutes else f"{visits} visits"
     planned = row.get(PLANNED_VISITS)
     if planned is not None and not isna(planned):
-        return f"{int(planned)} visit(s) this week"  # type: ignore[call-overload]
+        return f"{int(planned)} visits"  # type: ignore[call-overload]
     return "no plan"
 
 
@@ -211,10 +213,10 @@ def write_briefing(
             if ZONE_MONTH_DATES in zones
             else pd.Series(False, index=zones.index)
         )
-        due_by = pd.to_datetime(zones[DUE_BY])
+        # compared in UTC: a zone from month data has no deadline (NaT never falls due)
+        due_by = pd.to_datetime(zones[DUE_BY], utc=True)
         horizon = as_of + pd.Timedelta(hours=due_hours)
-        if as_of.tzinfo is None and due_by.dt.tz is not None:
-            horizon = horizon.tz_localize(due_by.dt.tz)
+        horizon = horizon.tz_localize("UTC") if horizon.tzinfo is None else horizon
         pick = zones[
             zones[STATUS].isin(["due", "overdue"]).to_numpy()
             & (due_by <= horizon).to_numpy()
@@ -267,8 +269,9 @@ def write_briefing(
         areas=areas,
         top=top,
         dosage_note=(
-            "Dosage: visits planned in patrol_plan.csv (about 15 minutes each, at varied "
-            "times in the spot's peak windows)."
+            "Patrol dosage: visits planned this week in patrol_plan.csv (about 15 minutes "
+            "each, at varied times in the spot's peak windows). Change: against the last "
+            "run (new / as last run) and harm against the previous equal window."
             if plan
             else ""
         ),

@@ -5,7 +5,7 @@ next door and in the first days (Johnson & Bowers 2004; Bowers, Johnson & Pease 
 Each page lists the area's zones still to visit, most urgent first (overdue, then due
 by deadline, then active): the burglary date and place (no crime detail), the deadline
 and expiry, the mandatory nearest homes with tick boxes, then the other homes grouped by
-street with their house numbers (``hotspots.cocoon.door_groups``), and a small map of
+street with their house numbers (:mod:`hotspots.outputs.doors`), and a small map of
 the zone drawn as inline SVG, so the page prints on A4, one zone never split across two
 pages, and opens with no network. Visited zones are summarised in one line each. The
 burgled home is never listed. Where the address layer is postcode units, the page says
@@ -27,7 +27,6 @@ import shapely
 from markupsafe import Markup
 
 from hotspots._validate import check_choice, require_columns, require_metric_crs
-from hotspots.cocoon.lists import ADDRESS_UNITS, AddressUnit, address_unit, door_groups
 from hotspots.errors import SchemaError
 from hotspots.outputs._listrows import ZoneFrames, zone_dots
 from hotspots.outputs._maptext import (
@@ -37,6 +36,7 @@ from hotspots.outputs._maptext import (
     render_page,
     template_text,
 )
+from hotspots.outputs.doors import ADDRESS_UNITS, AddressUnit, address_unit, door_groups
 from hotspots.outputs.files import write_text
 from hotspots.outputs.maps import ZONE_COLOURS
 from hotspots.outputs.public import SMALL_COUNT, generalise_points
@@ -109,8 +109,7 @@ def _date(value: object, fmt: str = "%a %d %b %Y") -> str:
 def _when(occurred: object, month_dates: object) -> str:
     """Burglary date; from month data only the month (the day shown would be invented)."""
     if isinstance(month_dates, str) and month_dates:
-        point = _MONTH_POINT.get(month_dates, month_dates)
-        return f"{_date(occurred, '%b %Y')} (month data, dated {point}-month)"
+        return f"{_date(occurred, '%b %Y')} (month data)"  # the page says how it was dated
     return _date(occurred)
 
 
@@ -129,7 +128,7 @@ def _metres(d: object) -> str:
     return "\u2013" if d is None or isna(d) else f"{float(d):.0f} m"  # type: ignore[arg-type]
 
 
-SMALL_GROUP = 3  # streets / sectors with this many doors or fewer share one "also" row
+SMALL_GROUP = 5  # streets / sectors with this many doors or fewer share one "also" row
 
 
 def _group_rows(groups: pd.DataFrame | list) -> list[dict[str, object]]:
@@ -319,7 +318,20 @@ def write_cocoon_lists(
     folder = Path(out_dir) / LISTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     summary, details = provenance_lines(provenance)
+    points = (
+        sorted({str(v) for v in zones[ZONE_MONTH_DATES].dropna() if str(v)})
+        if ZONE_MONTH_DATES in zones
+        else []
+    )
+    month_note = (
+        "Month-only data: each burglary is dated at the "
+        + " / ".join(_MONTH_POINT.get(v, v) for v in points)
+        + " of its month, so its zone is a retrospective risk area with no visit deadline."
+        if points
+        else ""
+    )
     common = {
+        "month_note": month_note,
         "css": template_text("lists.css"),
         "marking": marking_for(provenance, public=public),
         "as_of": _date(as_of, "%a %d %b %Y %H:%M"),
@@ -335,9 +347,9 @@ def write_cocoon_lists(
         "other_caption": (
             "every other home, nearest first"
             if list_scope == "all"
-            else "the other postcode units by sector, nearest first"
+            else "other postcode units by sector, nearest first"
             if unit_name == "postcode units"
-            else "the other homes by street (house numbers), nearest first"
+            else "other homes by street (house numbers), nearest first"
         ),
         # the footer lines were escaped for the map's HTML: unescape them once, the template escapes
         "summary": Markup(summary),

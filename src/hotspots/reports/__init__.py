@@ -26,6 +26,7 @@ from hotspots.reports._shares import (
     outcome_column,
     outcome_shares,
     share_headline,
+    spot_outcome_shares,
 )
 from hotspots.reports._write import (
     render_compare_html,
@@ -61,6 +62,7 @@ __all__ = [
     "render_compare_html",
     "render_template",
     "share_headline",
+    "spot_outcome_shares",
     "write_html",
     "write_monthly_png",
 ]

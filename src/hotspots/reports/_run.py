@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hotspots.areas import label_points
+from hotspots.areas import AREA_UNASSIGNED, label_points
 from hotspots.errors import DataQualityWarning, EmptyWindowError
 from hotspots.reports._compare import ALL_AREAS, compare_table
 from hotspots.reports._concentration import concentration
@@ -29,7 +29,7 @@ from hotspots.reports._shares import (
     outcome_shares,
     share_headline,
 )
-from hotspots.schema import AREA_NAME
+from hotspots.schema import AREA_NAME, LSOA_NAME
 
 __all__ = ["CompareResult", "compare_periods"]
 
@@ -82,7 +82,10 @@ def compare_periods(
     incidents
         Weighted incidents (``hotspots.apply_harm``) in a metric CRS; not changed.
     areas
-        From :func:`hotspots.areas.read_areas` (same CRS), or None for one area.
+        From :func:`hotspots.areas.read_areas` (same CRS). When None and the data has
+        police.uk LSOA names, the force's districts are taken from them
+        (:func:`hotspots.studyarea.study_area_from_lsoa_names`; strays are reported as
+        ``(outside areas)``); otherwise everything is one area.
     start, end
         The reporting period, ``YYYY-MM-DD`` inclusive (default: the last ``months``
         complete months of data).
@@ -121,6 +124,14 @@ def compare_periods(
         notes.append(str(w.message))
         warnings.warn(str(w.message), DataQualityWarning, stacklevel=2)
     labels = label_points(incidents.geometry, areas) if areas is not None else None
+    if areas is None and LSOA_NAME in incidents.columns and incidents[LSOA_NAME].notna().any():
+        from hotspots.studyarea import study_area_from_lsoa_names
+
+        study = study_area_from_lsoa_names(incidents)
+        if len(study.districts):
+            areas = study.districts[[AREA_NAME, study.districts.geometry.name]]
+            labels = study.district.astype(object).fillna(AREA_UNASSIGNED).to_numpy(dtype=object)
+            notes.append(f"No --areas: districts from police.uk LSOA names. {study.note()}")
     cur_mask = in_period(incidents, current)
     if not cur_mask.any() and not in_period(incidents, comparison).any():
         msg = (
@@ -149,7 +160,7 @@ def compare_periods(
     else:
         outcomes = outcome_shares(cur, column=column, area_labels=cur_labels)
     if labels is not None:
-        outside = int(np.sum(labels == "(outside areas)"))
+        outside = int(np.sum(labels == AREA_UNASSIGNED))
         if outside:
             notes.append(
                 f"{outside:,} incidents lie outside every area of the areas layer; they are "

@@ -8,13 +8,15 @@ share of the harm (Sherman, Neyroud & Neyroud 2016 on the crime harm index).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hotspots import schema
+from hotspots.areas import AREA_UNASSIGNED, label_points
 from hotspots.reports._compare import ALL_AREAS
 from hotspots.reports._periods import incident_months
-from hotspots.schema import AREA_NAME, HARM, OFFENCE
+from hotspots.schema import AREA_NAME, HARM, OFFENCE, SPOT_ID
 
 __all__ = [
     "category_shares",
@@ -22,6 +24,7 @@ __all__ = [
     "outcome_column",
     "outcome_shares",
     "share_headline",
+    "spot_outcome_shares",
 ]
 
 _OUTCOME_NAMES = ("last_outcome_category", "last_outcome", "outcome")
@@ -179,3 +182,27 @@ def outcome_shares(
     g["share"] = g["count"] / g.groupby([AREA_NAME, OFFENCE])["count"].transform("sum")
     g["count"] = g["count"].astype("int64")
     return g
+
+
+def spot_outcome_shares(
+    incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, *, column: str
+) -> pd.DataFrame:
+    """Outcome shares per harm spot (incidents outside every spot are left out).
+
+    Parameters
+    ----------
+    incidents
+        Incidents of one period with the outcome ``column``, in the spots' CRS.
+    spots
+        Spot polygons with their id in column ``area`` (``read_areas(...,
+        area_field="spot_id")``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``spot_id``, ``offence``, ``outcome``, ``count``, ``share``.
+    """
+    labels = label_points(incidents.geometry, spots)
+    inside = labels != AREA_UNASSIGNED
+    shares = outcome_shares(incidents[inside], column=column, area_labels=labels[inside])
+    return shares.rename(columns={AREA_NAME: SPOT_ID})

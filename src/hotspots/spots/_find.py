@@ -164,9 +164,10 @@ def find_spots(
         window is unchanged the spots keep their statuses, nothing is dropped and a note
         says "no new data since <month>; spots unchanged".
     study_area
-        A :class:`hotspots.studyarea.StudyArea` (or anything with ``geometry``, ``name``
-        and ``area_km2``) used as the denominator of every share-of-area figure when no
-        ``areas`` are given (default: the convex hull of the window's incidents).
+        A :class:`hotspots.studyarea.StudyArea` (or anything with ``geometry`` and
+        ``name``): without ``areas`` its geometry is the denominator of every
+        share-of-area figure (default: the convex hull of the window's incidents); with
+        ``areas`` (e.g. ``study_area.districts``) it names them in those figures.
     keep_prisons
         Keep spots whose location is a prison in the selection (default False: they are
         left out, with a note saying how many).
@@ -243,7 +244,7 @@ def find_spots(
         "seed": int(seed),
         "per_area": areas is not None,
         "keep_prisons": bool(keep_prisons),
-        "study_area": study_area if areas is None else None,
+        "study_area": study_area,
     }
     report(progress, "harm spots", 0, 3)
     now = _run_window(data, labels, window, chosen, areas, opts, progress)
@@ -275,7 +276,7 @@ def find_spots(
         spots[HARM].to_numpy(), spots[HARM_PREVIOUS].to_numpy(), earlier_data=earlier_data
     )
     spots[STATUS], dropped = status_of(spots, before_sel, method=method)
-    if unchanged:
+    if unchanged and previous_spots is not None:
         kept = (
             previous_spots.set_index(SPOT_ID)[STATUS]
             if STATUS in previous_spots.columns
@@ -414,11 +415,11 @@ def _run_window(
         area_harm=out["area_harm"],
     )
     if areas is not None:
-        out["study_m2"] = float(study.area)
+        out["study_m2"] = float(getattr(study, "area", 0.0))
         out["area_m2_by_area"] = pd.Series(
             areas.geometry.area.to_numpy(), index=areas[AREA_NAME].to_numpy()
         )
-        out["study_what"] = "areas layer"
+        out["study_what"] = str(getattr(given, "name", "areas layer")) if given else "areas layer"
         n_out = int((~in_study).sum())
         if n_out:
             out["notes"].append(

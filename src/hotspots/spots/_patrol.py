@@ -463,8 +463,8 @@ def patrol_summary(
     info = spots.set_index(SPOT_ID)
     table[RANK] = table[SPOT_ID].map(info[RANK]).astype("Int64")
     table[AREA_NAME] = (
-        table[SPOT_ID].map(info[AREA_NAME]) if AREA_NAME in info.columns else ""
-    ).fillna("")
+        table[SPOT_ID].map(info[AREA_NAME]).fillna("") if AREA_NAME in info.columns else ""
+    )
     table["week_start"] = (day0 + pd.to_timedelta(table["week"] * 7, unit="D")).dt.date.astype(str)
     table["minutes_vs_plan"] = np.where(
         table["planned_minutes"] > 0,

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from hotspots.config import EPS_M, FDR_ALPHA, GISTAR_PERMUTATIONS, MIN_HARM, SEED
 from hotspots.spots._studygrid import StudyGrid
 from hotspots.spots._units import (
     UnitOptions,
@@ -71,13 +72,13 @@ _NS_PER_DAY = 86_400 * 10**9
 
 @dataclass(frozen=True)
 class MethodParams:
-    """Settings of the rules (metres and days); defaults are ``find_spots``' defaults."""
+    """Settings of the rules (metres and days); defaults are the weekly run's constants."""
 
-    eps_m: float = 150.0
-    min_harm: float = 2000.0
-    fdr_alpha: float = 0.05
-    gistar_permutations: int = 0
-    seed: int = 0
+    eps_m: float = EPS_M
+    min_harm: float = MIN_HARM
+    fdr_alpha: float = FDR_ALPHA
+    gistar_permutations: int = GISTAR_PERMUTATIONS
+    seed: int = SEED
     kde_bandwidth_m: float = 300.0
     promap_radius_m: float = 400.0
     promap_band_m: float = 50.0

@@ -141,6 +141,7 @@ def study_grid(
     *,
     cell_m: float = 150.0,
     areas: gpd.GeoDataFrame | None = None,
+    name: str | None = None,
 ) -> StudyGrid:
     """Build the study grid for ``incidents`` (see the module notes for the study area).
 
@@ -153,6 +154,9 @@ def study_grid(
         Cell side in metres (default 150).
     areas
         Optional polygons (``hotspots.areas.read_areas``) defining the study area.
+    name
+        What the study area is, recorded as ``source`` (default ``"areas"`` or
+        ``"data extent"``), e.g. a :class:`hotspots.studyarea.StudyArea`'s name.
 
     Raises
     ------
@@ -208,5 +212,5 @@ def study_grid(
         ix=(ix0 + c).astype("int64"),
         iy=(iy0 + r).astype("int64"),
         crs=incidents.crs,
-        source=source,
+        source=name or source,
     )
