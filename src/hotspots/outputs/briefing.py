@@ -37,6 +37,7 @@ from hotspots.schema import (
     HARM_TOTAL,
     LOCATION,
     N_HOMES,
+    PLACE_NAME,
     PLANNED_VISITS,
     RANK,
     SPOT_ID,
@@ -45,11 +46,6 @@ from hotspots.schema import (
     ZONE_ID,
     ZONE_MONTH_DATES,
 )
-
-try:  # named in schema.py by the place-names work; the same column either way
-    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until that lands
-    PLACE_NAME = "place_name"
 
 __all__ = ["BRIEFING_FILE", "write_briefing"]
 
@@ -259,7 +255,7 @@ def write_briefing(
     page = render_page(
         "briefing.html.j2",
         css=template_text("briefing.css"),
-        title=title or _default_title([a["name"] for a in areas]),
+        title=title or _default_title([str(a["name"]) for a in areas]),
         marking=marking_for(provenance, public=public),
         as_of=as_of.strftime("%a %d %b %Y %H:%M"),
         span=span,
