@@ -272,9 +272,10 @@ def read_patrols(
     The CSV is read under ingest's rules (UTF-8, else Windows-1252; malformed lines are
     rejected rows). ``tz`` and ``crs`` are the run's time zone and working CRS: times
     without an offset are read in ``tz``, and x/y outside ``crs``'s area of use (Great
-    Britain for EPSG:27700) are rejected ``outside_area``. Times after ``today`` are
-    ``future_date`` (default None: no such check, because a log may be checked against
-    a plan for the coming week); dates a timestamp cannot hold are ``date_out_of_range``.
+    Britain for EPSG:27700) are rejected ``outside_area``. Times after ``today`` (the run
+    date, default now) are ``future_date``: a log holds visits already made, so it meets
+    a plan for the coming week only once that week has passed. Dates a timestamp cannot
+    hold are ``date_out_of_range``.
 
     Returns
     -------
@@ -337,7 +338,7 @@ def read_patrols(
     out["crs"] = "EPSG:4326" if lonlat else f"EPSG:{crs}" if isinstance(crs, int) else str(crs)
     reason = pd.Series("", index=out.index, dtype=object)
     detail = pd.Series("", index=out.index, dtype=object)
-    today_end = day_end(today, tz, option="today") if today is not None else None
+    today_end = day_end(today, tz, option="today")
     away = _outside(
         out["x"].to_numpy(dtype="float64"), out["y"].to_numpy(dtype="float64"), crs, lonlat=lonlat
     )
@@ -368,10 +369,9 @@ def read_patrols(
             "interactions must be a whole number >= 0",
         ),
         (
-            out["time"] > today_end if today_end is not None else out["time"].isna() & False,
+            out["time"] > today_end,
             "future_date",
-            f"column {found['time']!r}: after the run date "
-            f"{today_end.date() if today_end is not None else ''}; fix it",
+            f"column {found['time']!r}: after the run date {today_end.date()}; fix it",
         ),
         (
             pd.Series(away, index=out.index),
