@@ -110,8 +110,8 @@ def read_incidents(
         ``options.today``, else now. A date alone is read in the run's time zone.
     date_floor
         Rows dated before this are ``date_before_floor`` (default ``options.date_floor``,
-        1990-01-01; None: no floor). Dates outside 1678-2261 (e.g. the 9999-12-31 "unknown" sentinel) are
-        always rejected, as ``date_out_of_range``.
+        1990-01-01; None: no floor). Dates outside 1678-2261 (e.g. the 9999-12-31
+        "unknown" sentinel) are always rejected, as ``date_out_of_range``.
     implausible_dates
         ``"reject"`` (default) moves future and too-early rows to ``rejected``;
         ``"keep"`` keeps them and adds a note with their count. Default: from
