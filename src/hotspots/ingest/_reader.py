@@ -155,6 +155,14 @@ def read_incidents(
     >>> read_incidents(["chicago.csv.gz"], chicago).report.crs  # doctest: +SKIP
     'EPSG:32616'
     """
+    from hotspots.ingest._store import is_store, read_store
+
+    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    if any(is_store(i) for i in items):  # an ingest store folder: read its partitions
+        if len(items) > 1:
+            msg = "An ingest store folder must be the only input; give the store alone."
+            raise InputError(msg)
+        return read_store(items[0])
     opts = options or IngestOptions()
     check_choice(implausible_dates, _IMPLAUSIBLE_CHOICES, name="implausible_dates")
     today_end = day_end(today, opts.tz, option="today")
