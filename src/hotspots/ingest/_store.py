@@ -326,8 +326,8 @@ def read_store(
     forces
         Read only these forces' partitions (pyarrow partition pruning); default all.
     columns
-        Read only these incident columns (geometry and the id/source columns are always
-        read); default all.
+        Read only these incident columns (geometry, id, times, time resolution and
+        source file/row are always read); default all.
 
     Raises
     ------
@@ -355,7 +355,23 @@ def read_store(
     rejected_parts = [pd.read_parquet(folder / e["rejected"]) for e in entries]
     rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else pd.DataFrame()
     incidents, rejected = _cross_file_duplicates(incidents, rejected)
-    return _assemble(incidents, rejected, entries)
+    return _assemble(incidents, _in_read_order(rejected, entries), entries)
+
+
+def _in_read_order(rejected: pd.DataFrame, entries: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rejected rows in the order one read gives: by file and row, malformed lines last."""
+    if not len(rejected):
+        return rejected
+    order = {e["file"]: k for k, e in enumerate(entries)}
+    key = pd.DataFrame(
+        {
+            "malformed": (rejected[REJECT_REASON] == "malformed_row").to_numpy(),
+            "file": rejected[SOURCE_FILE].astype(str).map(order).fillna(len(order)).to_numpy(),
+            "row": rejected[SOURCE_ROW].to_numpy(),
+        }
+    )
+    ranked = key.sort_values(["malformed", "file", "row"], kind="stable").index.to_numpy()
+    return rejected.iloc[ranked].reset_index(drop=True)
 
 
 def _read_incidents_dataset(
@@ -375,7 +391,8 @@ def _read_incidents_dataset(
     )
     names = [n for n in dataset.schema.names if n != FORCE]
     if columns is not None:
-        always = {INCIDENT_ID, SOURCE_FILE, SOURCE_ROW, "geometry"}
+        always = {INCIDENT_ID, OCCURRED_AT, OCCURRED_TO, TIME_RESOLUTION, SOURCE_FILE}
+        always |= {SOURCE_ROW, "geometry"}  # the report and the duplicate check need these
         names = [n for n in names if n in set(columns) | always]
     flt = ds.field(FORCE).isin(list(forces)) if forces is not None else None
     table = dataset.to_table(columns=names, filter=flt)
