@@ -163,3 +163,15 @@ def test_store_user_mistakes_are_one_line(downloads, tmp_path, capsys):
     update_store([downloads], tmp_path / "s")
     with pytest.raises(InputError, match="must be the only input"):
         read_incidents([tmp_path / "s", downloads])
+
+
+def test_store_weighs_harm_at_ingest_and_a_new_table_parses_again(downloads, tmp_path, capsys):
+    store = tmp_path / "store"
+    assert (
+        main_code(["ingest", str(downloads), "--store", str(store), "--harm-table", "count"]) == 0
+    )
+    assert read_store(store).incidents["harm"].tolist() == pytest.approx([1.0] * 12)
+    assert main_code(["ingest", str(downloads), "--store", str(store)]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "every file parsed again: ingest options or hotspots version changed" in said
+    assert "harm" not in read_store(store).incidents.columns

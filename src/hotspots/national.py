@@ -44,21 +44,9 @@ def forces_in(inputs: Sequence[str | Path]) -> dict[str, list[Path]]:
 
     Files whose names are not police.uk downloads go under ``"unknown"``.
     """
-    from hotspots.ingest import force_of_file, is_store
-    from hotspots.ingest._files import expand_inputs
+    from hotspots.ingest import files_by_force
 
-    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
-    if any(is_store(i) for i in items):
-        if len(items) > 1:
-            msg = "An ingest store folder must be the only input; give the store alone."
-            raise InputError(msg)
-        from hotspots.ingest._store import store_forces
-
-        return {force: [Path(items[0])] for force in store_forces(items[0])}
-    groups: dict[str, list[Path]] = {}
-    for path in expand_inputs([str(i) for i in items]):
-        groups.setdefault(force_of_file(path), []).append(path)
-    return groups
+    return files_by_force(inputs)
 
 
 def run_national(

@@ -212,8 +212,12 @@ def _ingest_to_store(
             return result
         if harm.harm_unknown == "raise":
             weigh_used(result.incidents, harm, used=None)
-        unknown = "zero" if harm.harm_unknown == "zero" else "reject"
-        return weigh_at_ingest(result, table, mapping=harm.mapping, unknown=unknown)
+        return weigh_at_ingest(
+            result,
+            table,
+            mapping=harm.mapping,
+            unknown="zero" if harm.harm_unknown == "zero" else "reject",
+        )
 
     with progress_reporter() as progress:
         update = update_store(

@@ -13,10 +13,11 @@ from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._store import (
     StoreUpdate,
+    files_by_force,
     force_of_file,
     is_store,
     read_store,
-    result_for_files,
+    store_forces,
     update_store,
 )
 from hotspots.ingest._write import write_ingest_outputs, write_rejected
@@ -28,6 +29,7 @@ __all__ = [
     "StoreUpdate",
     "check_tz",
     "day_end",
+    "files_by_force",
     "force_of_file",
     "in_bounds",
     "is_store",
@@ -37,7 +39,7 @@ __all__ = [
     "write_ingest_outputs",
     "read_incidents",
     "read_store",
-    "result_for_files",
+    "store_forces",
     "update_store",
     "reject_rows",
     "weigh_at_ingest",

@@ -58,10 +58,10 @@ __all__ = [
     "FORCE",
     "MANIFEST",
     "StoreUpdate",
+    "files_by_force",
     "force_of_file",
     "is_store",
     "read_store",
-    "result_for_files",
     "store_forces",
     "update_store",
 ]
@@ -90,6 +90,25 @@ def force_of_file(name: str | os.PathLike[str]) -> str:
     """
     match = _POLICE_UK_NAME.match(Path(name).name)
     return match["force"].lower() if match else UNKNOWN_FORCE
+
+
+def files_by_force(inputs: Sequence[str | os.PathLike[str]]) -> dict[str, list[Path]]:
+    """Force slug -> its input files (or ``[store]`` for an ingest store), without parsing.
+
+    Files whose names are not police.uk downloads go under ``"unknown"``.
+    """
+    from hotspots.ingest._files import expand_inputs
+
+    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    if any(is_store(i) for i in items):
+        if len(items) > 1:
+            msg = "An ingest store folder must be the only input; give the store alone."
+            raise InputError(msg)
+        return {force: [Path(items[0])] for force in store_forces(items[0])}
+    groups: dict[str, list[Path]] = {}
+    for path in expand_inputs([str(i) for i in items]):
+        groups.setdefault(force_of_file(path), []).append(path)
+    return groups
 
 
 def is_store(path: str | os.PathLike[str]) -> bool:
@@ -520,30 +539,3 @@ def _report(
         files=files,
         notes=notes,
     )
-
-
-def result_for_files(result: IngestResult, names: Sequence[str]) -> IngestResult:
-    """The part of ``result`` whose rows came from the source files named ``names``.
-
-    Used to split a multi-force read into one result per force (rows, rejected rows,
-    report figures and file list of those files only; notes on mixing forces dropped).
-    """
-    wanted = set(names)
-    inc = result.incidents
-    keep = inc[SOURCE_FILE].astype(str).isin(wanted).to_numpy()
-    incidents = inc.loc[keep].reset_index(drop=True)
-    rej = result.rejected
-    rejected = (
-        rej.loc[rej[SOURCE_FILE].astype(str).isin(wanted).to_numpy()].reset_index(drop=True)
-        if len(rej)
-        else rej
-    )
-    files = tuple(f for f in result.report.files if str(f.get("file")) in wanted)
-    n_read = int(sum(int(f.get("rows", 0)) for f in files))
-    notes = tuple(n for n in result.report.notes if not n.startswith("The input mixes"))
-    return IngestResult(
-        incidents=incidents,
-        rejected=rejected,
-        report=_report(incidents, rejected, files=files, notes=notes, n_read=n_read,
-                       default_resolution=result.report.time_resolution),
-    )  # fmt: skip
