@@ -105,3 +105,20 @@ def test_ci_runs_the_gates_before_the_tests_in_order():
     at = [script.index(s) for s in steps]
     assert at == sorted(at)
     assert "|| true" not in script
+
+
+def test_every_top_level_module_sits_in_a_layer():
+    import pkgutil
+    import re
+    import tomllib
+    from pathlib import Path
+
+    import hotspots
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    placed = {name for layer in layers for name in re.split(r"\s*[|:]\s*", layer)}
+    modules = {m.name for m in pkgutil.iter_modules(hotspots.__path__)} - {"__main__"}
+    assert modules - placed == set(), "place new modules in a layer in pyproject.toml"

@@ -180,3 +180,15 @@ def test_find_spots_builds_its_places_through_the_registry(monkeypatch):
     assert calls == [150.0] and len(units.table) == 15
     with pytest.raises(OptionError, match="'kde' is an evaluation baseline"):
         build_units(hand_grid(), method="kde", **opts)
+
+
+def test_evaluate_methods_help_names_every_registered_rule():
+    import inspect
+    import typing
+
+    from hotspots.cli import cmd_evaluate
+
+    param = inspect.signature(cmd_evaluate.evaluate, eval_str=True).parameters["methods"]
+    help_text = typing.get_args(param.annotation)[1].help
+    for name in RULES:
+        assert name in help_text, name

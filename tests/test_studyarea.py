@@ -170,3 +170,22 @@ def test_districts_as_areas_are_named_in_the_figures():
     assert r.spots["area"].tolist() == ["Town"]
     assert r.summary["study_area"] == "force districts from police.uk LSOA names (1)"
     assert any("2 incidents in the window lie outside every area" in n for n in r.summary["notes"])
+
+
+def test_find_spots_builds_the_study_area_from_lsoa_names_by_default():
+    pts = town()
+    pts[OCCURRED_AT] = pd.Timestamp("2025-06-01", tz="Europe/London")
+    pts[OFFENCE] = "Robbery"
+    pts[HARM] = 10.0
+    pts[TIME_RESOLUTION] = "month"
+    r = find_spots(pts, top=1, offences=None)
+    # the default min_share 0.5% keeps Kent (1 of 162 records) as a district here, but
+    # the Town record 50 km away is a stray: the study area is Town's 9 km² square plus
+    # Kent's single occupied cell
+    notes = " ".join(r.summary["notes"])
+    assert "Study area: force districts from police.uk LSOA names (2)" in notes
+    assert "1 stray records kept out of it (1 far from district)" in notes
+    assert r.summary["study_area_km2"] == pytest.approx(10.0)
+    assert find_spots(pts, top=1, offences=None, study_area=None).summary["study_area"] == (
+        "data extent (convex hull of the window's incidents)"
+    )

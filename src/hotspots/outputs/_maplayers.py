@@ -37,15 +37,11 @@ from hotspots.schema import (
     INCIDENT_ID,
     LOCATION,
     OCCURRED_AT,
+    PLACE_NAME,
     RANK,
     STATUS,
     ZONE_ID,
 )
-
-try:  # named in schema.py by the place-names work; the same column either way
-    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until that lands
-    PLACE_NAME = "place_name"
 
 __all__ = [
     "ADDRESS_COLOUR",
@@ -144,7 +140,7 @@ def feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
-class _GeoJsonLayer(LiteralScript, folium.GeoJson):
+class _GeoJsonLayer(LiteralScript, folium.GeoJson):  # type: ignore[misc]  # render() by design
     """folium's GeoJSON layer, its (large) script written to the page as is."""
 
 

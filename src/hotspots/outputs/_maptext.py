@@ -36,6 +36,7 @@ from hotspots.schema import (
     OCCURRED_AT,
     OFFENCE_MIX,
     PEAK_WINDOWS,
+    PLACE_NAME,
     PLANNED_VISITS,
     RANK,
     SPOT_ID,
@@ -44,11 +45,6 @@ from hotspots.schema import (
     ZONE_ID,
     ZONE_MONTH_DATES,
 )
-
-try:  # named in schema.py by the place-names work; the same column either way
-    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until that lands
-    PLACE_NAME = "place_name"
 
 __all__ = [
     "MAP_DECIMALS",

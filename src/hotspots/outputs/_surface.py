@@ -25,7 +25,7 @@ __all__ = ["SURFACE_COLOURS", "SurfaceLayer", "class_breaks", "surface_data"]
 SURFACE_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 
 
-class SurfaceLayer(LiteralScript, folium.FeatureGroup):
+class SurfaceLayer(LiteralScript, folium.FeatureGroup):  # type: ignore[misc]  # render() by design
     """Grid cells drawn on a canvas from compact data: centre, shape template, class."""
 
     _template = Template(template_text("map_surface.js.j2"))

@@ -37,6 +37,7 @@ from hotspots.schema import (
     HARM_TOTAL,
     LOCATION,
     N_HOMES,
+    PLACE_NAME,
     PLANNED_VISITS,
     RANK,
     SPOT_ID,
@@ -45,11 +46,6 @@ from hotspots.schema import (
     ZONE_ID,
     ZONE_MONTH_DATES,
 )
-
-try:  # named in schema.py by the place-names work; the same column either way
-    from hotspots.schema import PLACE_NAME  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until that lands
-    PLACE_NAME = "place_name"
 
 __all__ = ["BRIEFING_FILE", "write_briefing"]
 
@@ -65,22 +61,23 @@ def _num(value: object, digits: int = 0) -> str:
 
 
 def _change(row: Mapping[str, Any]) -> str:
+    """Status against the last run, and the trend against the previous window, briefly."""
     status = row.get(STATUS)
     parts = []
     if status == "new":
-        parts.append("new this run")
+        parts.append("new")
     elif status == "persisting":
-        parts.append("also last run")
+        parts.append("as last run")
     trend = row.get(TREND)
     if isinstance(trend, str) and trend in _TREND_TEXT:
         prev = row.get(HARM_PREVIOUS)
         text = _TREND_TEXT[trend]
         if prev is not None and not isna(prev):
-            text += f" (previous period {_num(prev)})"
+            text += f" (was {_num(prev)})"
         parts.append(text)
     elif trend in _NO_EARLIER:
-        parts.append("no earlier period to compare")
-    return "; ".join(parts) or "\u2013"
+        parts.append("no earlier period")
+    return ", ".join(parts) or "\u2013"
 
 
 def _place(row: Mapping[str, Any]) -> str:
@@ -94,10 +91,10 @@ def _place(row: Mapping[str, Any]) -> str:
 def _dosage(spot_id: object, row: Mapping[str, Any], plan: Mapping[Any, tuple[int, int]]) -> str:
     if spot_id in plan:
         visits, minutes = plan[spot_id]
-        return f"{visits} visit(s), {minutes} min this week" if minutes else f"{visits} visit(s)"
+        return f"{visits} visits, {minutes} min" if minutes else f"{visits} visits"
     planned = row.get(PLANNED_VISITS)
     if planned is not None and not isna(planned):
-        return f"{int(planned)} visit(s) this week"  # type: ignore[call-overload]
+        return f"{int(planned)} visits"  # type: ignore[call-overload]
     return "no plan"
 
 
@@ -212,10 +209,10 @@ def write_briefing(
             if ZONE_MONTH_DATES in zones
             else pd.Series(False, index=zones.index)
         )
-        due_by = pd.to_datetime(zones[DUE_BY])
+        # compared in UTC: a zone from month data has no deadline (NaT never falls due)
+        due_by = pd.to_datetime(zones[DUE_BY], utc=True)
         horizon = as_of + pd.Timedelta(hours=due_hours)
-        if as_of.tzinfo is None and due_by.dt.tz is not None:
-            horizon = horizon.tz_localize(due_by.dt.tz)
+        horizon = horizon.tz_localize("UTC") if horizon.tzinfo is None else horizon
         pick = zones[
             zones[STATUS].isin(["due", "overdue"]).to_numpy()
             & (due_by <= horizon).to_numpy()
@@ -258,7 +255,7 @@ def write_briefing(
     page = render_page(
         "briefing.html.j2",
         css=template_text("briefing.css"),
-        title=title or _default_title([a["name"] for a in areas]),
+        title=title or _default_title([str(a["name"]) for a in areas]),
         marking=marking_for(provenance, public=public),
         as_of=as_of.strftime("%a %d %b %Y %H:%M"),
         span=span,
@@ -268,8 +265,9 @@ def write_briefing(
         areas=areas,
         top=top,
         dosage_note=(
-            "Dosage: visits planned in patrol_plan.csv (about 15 minutes each, at varied "
-            "times in the spot's peak windows)."
+            "Patrol dosage: visits planned this week in patrol_plan.csv (about 15 minutes "
+            "each, at varied times in the spot's peak windows). Change: against the last "
+            "run (new / as last run) and harm against the previous equal window."
             if plan
             else ""
         ),

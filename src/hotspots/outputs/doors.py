@@ -121,9 +121,8 @@ def _postcode_units(codes: list[str]) -> str:
     """
     if len(set(codes)) > MAX_UNITS_LISTED:
         return f"{len(set(codes))} units"
-    parts = sorted(
-        {_POSTCODE.match(c).group(2) + _POSTCODE.match(c).group(3).upper() for c in codes}
-    )  # type: ignore[union-attr]
+    matches = [m for m in (_POSTCODE.match(c) for c in codes) if m is not None]
+    parts = sorted({m.group(2) + m.group(3).upper() for m in matches})
     return ", ".join(parts)
 
 

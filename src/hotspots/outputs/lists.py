@@ -287,7 +287,7 @@ def write_cocoon_lists(
     frames = ZoneFrames(geoms, centres, radius)
     doors = pd.DataFrame(columns=[ZONE_ID])
     dots: dict[str, str] = {}
-    unit_name = "homes" if unit == "auto" else unit
+    unit_name: str = "homes" if unit == "auto" else unit
     if visits is not None:
         require_columns(
             visits,
@@ -308,8 +308,10 @@ def write_cocoon_lists(
         unit_name = address_unit(targets) if unit == "auto" else unit
         if len(targets):
             doors = door_groups(
-                targets.drop(columns="_zone"), unit=unit_name, detail=list_scope == "all"
-            )  # type: ignore[arg-type]
+                targets.drop(columns="_zone"),
+                unit=unit_name,  # type: ignore[arg-type]
+                detail=list_scope == "all",
+            )
             dots = zone_dots(targets, {z: i for i, z in enumerate(zone_ids)}, frames.px)
     by_zone = {str(k): g for k, g in doors.groupby(ZONE_ID, sort=False)} if len(doors) else {}
     frame = pd.DataFrame(zones.drop(columns=zones.geometry.name)).assign(
@@ -359,7 +361,8 @@ def write_cocoon_lists(
     used: set[str] = set()
     for area in sorted(pd.unique(frame["_list_area"].astype(str))):
         part = urgency_order(frame[frame["_list_area"].astype(str) == area])
-        listed, visited = [], []
+        listed: list[dict[str, Any]] = []
+        visited: list[str] = []
         same_point: dict[tuple, dict] = {}  # zones with one burglary point and one timetable
         for z in part.to_dict("records"):
             zid = str(z[ZONE_ID])
@@ -384,9 +387,10 @@ def write_cocoon_lists(
                 )
                 continue
             rows = by_zone.get(zid)
-            mand = [] if rows is None else rows[rows["kind"] == "mandatory"]
-            groups = [] if rows is None else rows[rows["kind"] == "group"]
-            n_other = 0 if rows is None else int(groups["count"].sum())
+            empty = pd.DataFrame(columns=["kind", "count"])
+            mand = empty if rows is None else rows[rows["kind"] == "mandatory"]
+            groups = empty if rows is None else rows[rows["kind"] == "group"]
+            n_other = int(groups["count"].sum()) if len(groups) else 0
             listed.append(
                 {
                     "also": [],

@@ -41,6 +41,7 @@ from hotspots.schema import (
     HARM_PREVIOUS,
     HARM_SHARE,
     INSTITUTION,
+    LSOA_NAME,
     N_INCIDENTS,
     OCCURRED_AT,
     OFFENCE,
@@ -120,7 +121,7 @@ def find_spots(
     previous_days: int = 7,
     previous_spots: gpd.GeoDataFrame | None = None,
     previous_window: str | None = None,
-    study_area: Any | None = None,
+    study_area: Any | None = "auto",
     keep_prisons: bool = False,
     progress: Progress | None = None,
 ) -> SpotResult:
@@ -168,6 +169,9 @@ def find_spots(
         ``name``): without ``areas`` its geometry is the denominator of every
         share-of-area figure (default: the convex hull of the window's incidents); with
         ``areas`` (e.g. ``study_area.districts``) it names them in those figures.
+        ``"auto"`` (default): without ``areas``, police.uk data that kept its
+        ``lsoa_name`` column gets :func:`hotspots.studyarea.study_area_from_lsoa_names`
+        (strays kept out, counted in a note); otherwise the data's convex hull.
     keep_prisons
         Keep spots whose location is a prison in the selection (default False: they are
         left out, with a note saying how many).
@@ -230,6 +234,17 @@ def find_spots(
     resolution = data_resolution(incidents)
     window = analysis_window(as_of_at, lookback_days=lookback_days, resolution=resolution)
     labels = label_incidents(data, areas)
+    auto_note = ""
+    if isinstance(study_area, str):
+        if study_area != "auto":
+            msg = f"study_area must be a StudyArea, None or 'auto'; got {study_area!r}."
+            raise OptionError(msg)
+        study_area = None
+        if areas is None and LSOA_NAME in incidents.columns:
+            from hotspots.studyarea import study_area_from_lsoa_names
+
+            study_area = study_area_from_lsoa_names(incidents)
+            auto_note = study_area.note()
     opts = {
         "method": method,
         "cell_m": float(cell_m),
@@ -258,6 +273,8 @@ def find_spots(
     report(progress, "harm spots", 1, 3)
     spots = now["selected"]
     notes = list(now["notes"])
+    if auto_note:
+        notes.append(auto_note)
     unchanged = previous_spots is not None and previous_window == window.label
     if previous_spots is not None:
         before_sel = previous_spots
