@@ -240,7 +240,7 @@ def _ingest_to_store(
     record = build_provenance(
         command="ingest",
         parameters=parameters,
-        inputs=[f["path"] for f in result.report.files],
+        inputs=[f["source_path"] for f in result.report.files],
         extra={
             "ingest": result.report.to_dict(),
             **update.to_dict(),

@@ -374,7 +374,7 @@ def read_store(
     rejected_parts = [pd.read_parquet(folder / e["rejected"]) for e in entries]
     rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else pd.DataFrame()
     incidents, rejected = _cross_file_duplicates(incidents, rejected)
-    return _assemble(incidents, _in_read_order(rejected, entries), entries)
+    return _assemble(folder, incidents, _in_read_order(rejected, entries), entries)
 
 
 def _in_read_order(rejected: pd.DataFrame, entries: list[dict[str, Any]]) -> pd.DataFrame:
@@ -471,11 +471,28 @@ def _repeat_in_real(ids: np.ndarray, real: np.ndarray) -> np.ndarray:
     return out
 
 
+def _store_file_row(folder: Path, entry: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """A report row for a stored file: ``path`` is its partition, plus its source.
+
+    The partition is what this run read and what provenance hashes (present even when the
+    download has gone); ``source_path`` and ``source_sha256`` name the file it came from.
+    """
+    return {
+        **row,
+        "path": str(folder / entry["incidents"]),
+        "source_path": entry["path"],
+        "source_sha256": entry["sha256"],
+    }
+
+
 def _assemble(
-    incidents: gpd.GeoDataFrame, rejected: pd.DataFrame, entries: list[dict[str, Any]]
+    folder: Path,
+    incidents: gpd.GeoDataFrame,
+    rejected: pd.DataFrame,
+    entries: list[dict[str, Any]],
 ) -> IngestResult:
     """The IngestResult (with its report) of rows read from ``entries``' files."""
-    files = tuple(f for e in entries for f in e["report_files"])
+    files = tuple(_store_file_row(folder, e, f) for e in entries for f in e["report_files"])
     notes = _merge_notes([n for e in entries for n in e["notes"]])
     n_read = int(sum(e["n_read"] for e in entries))
     return IngestResult(
