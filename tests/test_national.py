@@ -189,3 +189,14 @@ def test_national_from_a_store_equals_from_the_files(national_run, two_forces, t
         pd.testing.assert_frame_equal(
             _spots(from_store.out_dir / force), _spots(national_run.out_dir / force)
         )
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_two_real_forces_equal_their_single_force_runs(shared, tmp_path):
+    folders = [shared("police_uk", "essex_2025"), shared("police_uk", "sussex_2025")]
+    both = national.run_national(folders, out=tmp_path / "both", settings=SETTINGS)
+    assert list(both.forces) == ["essex", "sussex"]
+    for folder, force in zip(folders, ("essex", "sussex"), strict=True):
+        alone = run_weekly([folder], out=tmp_path / force, settings=SETTINGS)
+        pd.testing.assert_frame_equal(_spots(both.out_dir / force), _spots(alone.out_dir))

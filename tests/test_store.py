@@ -189,3 +189,14 @@ def test_commands_read_a_store_whose_downloads_are_gone(downloads, tmp_path):
     assert read == {"force=alpha", "force=beta"}  # provenance hashes the partitions read
     files = run["ingest"]["files"]
     assert len(files) == 3 and all(len(f["source_sha256"]) == 64 for f in files)
+
+
+@pytest.mark.realdata
+def test_real_months_read_the_same_from_the_store(shared, tmp_path):
+    folder = shared("police_uk", "essex_2025")
+    files = sorted(folder.glob("2025-0[12]-essex-street.csv.gz"))
+    update = update_store(files, tmp_path / "store")
+    assert len(update.parsed) == 2
+    stored = read_store(tmp_path / "store")
+    _same(read_incidents(files), stored)
+    assert stored.report.rejected_by_reason["no_location"] == 309  # 2025-01 and -02 together
