@@ -606,15 +606,18 @@ def _read_own(
     )
     keep = rows.free
     columns = own_columns(frame)
-    everything = keep.all()
-    kept = frame[columns] if everything else frame.loc[keep, columns].reset_index(drop=True)
-    kept = kept.assign(
-        **{
-            OCCURRED_AT: at.array if everything else at[keep].array,
-            OCCURRED_TO: to.array if everything else to[keep].array,
-        }
-    )
-    incidents = gpd.GeoDataFrame(kept, geometry=geometry[keep], crs=rows.crs)
+    everything = bool(keep.all())
+    times = {OCCURRED_AT: at, OCCURRED_TO: to}
+    if everything:  # the usual case: the columns as read, no row copied
+        data = {c: (times[c] if c in times else frame[c]).reset_index(drop=True) for c in columns}
+        kept = pd.DataFrame(data)
+        geoms = geometry
+    else:
+        kept = frame.loc[keep, columns].reset_index(drop=True)
+        kept[OCCURRED_AT] = at[keep].array
+        kept[OCCURRED_TO] = to[keep].array
+        geoms = geometry[keep]
+    incidents = gpd.GeoDataFrame(kept, geometry=geoms, crs=rows.crs)
     bad = np.flatnonzero(~keep)
     others = [c for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
     rejected = pd.concat(
