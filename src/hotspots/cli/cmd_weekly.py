@@ -58,15 +58,27 @@ def weekly(
     """
     settings = settings_from(given, config=config, out=out)
 
+    from hotspots.national import forces_in, run_national
     from hotspots.pipeline import run_weekly
 
+    if len(forces_in(inputs)) > 1:  # several police.uk forces: one run per force + national
+        with progress_reporter() as progress:
+            national = run_national(inputs, settings=settings, progress=progress)
+        for force, force_result in national.forces.items():
+            console.print(f"[bold]{force}[/] -> {force_result.out_dir}")
+            show_weekly_summary(force_result.summary, {})
+        console.print(
+            f"[bold]National:[/] {len(national.forces)} forces, each ranked in its own study "
+            f"area; {national.files['national.csv']}, {national.files['index.html']}."
+        )
+        return
     with progress_reporter() as progress:
         result = run_weekly(inputs, settings=settings, progress=progress)
     show_weekly_summary(result.summary, result.files)
 
 
 def show_weekly_summary(summary: dict[str, Any], files: dict[str, Path]) -> None:
-    """Print the headline figures and the files written."""
+    """Print the headline figures and the files written (none listed when empty)."""
     ingest = summary.get("ingest", {})
     console.print(
         f"[bold]Read[/] {ingest.get('n_read', '?'):,} rows, kept {ingest.get('n_kept', '?'):,}, "
@@ -94,6 +106,8 @@ def show_weekly_summary(summary: dict[str, Any], files: dict[str, Path]) -> None
         )  # fmt: skip
     knox = summary.get("knox", {})
     console.print(f"[bold]Knox:[/] {knox.get('skipped') or knox.get('text', '')}")
+    if not files:
+        return
     table = Table(title="Files written", show_header=False, box=None)
     for name, path in files.items():
         table.add_row(name, str(path))
