@@ -471,19 +471,3 @@ def test_hex_hand_worked_with_edge_point():
     assert spots[SPOT_ID].tolist() == ["HSV0000_0000", "HSV0016_0000"]
     assert spots[HARM].tolist() == pytest.approx([20.0, 15.0])
     assert spots["area_m2"].tolist() == pytest.approx([22_500.0, 22_500.0])
-
-
-@pytest.mark.parametrize("max_pairs", [10**9, 50], ids=["pairs-kept", "chunked-linking"])
-def test_dbscan_labels_both_linking_paths_match_scikit_learn(max_pairs):
-    from sklearn.cluster import DBSCAN
-
-    from hotspots.spots._dbscan import _dbscan_labels
-
-    rng = np.random.default_rng(9)
-    pts = np.vstack([rng.normal(0, 300, (1500, 2)), rng.normal(500, 40, (300, 2))]).round(0)
-    weights = rng.choice([1.0, 5.0, 50.0], len(pts))
-    ours = _dbscan_labels(pts, weights, eps_m=60, min_harm=200, chunk=250, max_pairs=max_pairs)
-    ref = DBSCAN(eps=60, min_samples=200).fit(pts, sample_weight=weights)
-    core = ref.core_sample_indices_
-    np.testing.assert_array_equal(ours[core], ref.labels_[core])  # same numbering too
-    np.testing.assert_array_equal(ours >= 0, ref.labels_ >= 0)

@@ -16,8 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from hotspots._validate import check_positive, require_columns, require_metric_crs
@@ -92,7 +90,9 @@ class HarmSpotClusterer(_Estimator):
     snap_m
         Incidents in the same ``snap_m`` square are merged into one weighted point before
         clustering (default ``eps_m / 5``, e.g. 30 m); 0 merges only identical points
-        (exact DBSCAN, far slower on large dense data).
+        (exact DBSCAN: the labels of scikit-learn's ``DBSCAN(eps=eps_m,
+        min_samples=min_harm).fit(xy, sample_weight=harm)`` up to the cluster numbers,
+        border points shared by two clusters included; slower on large dense data).
 
     Attributes
     ----------
@@ -165,13 +165,16 @@ def _weighted_dbscan(
     ``snap_m`` grid square is merged into one point at their harm-weighted centre (moves
     a point by less than ``snap_m * sqrt(2)``). Dense clusters then cost hundreds of
     neighbours per point instead of thousands: 1 million incidents fit in seconds and
-    about 1 GB instead of minutes and several GB.
+    about 1 GB instead of minutes and several GB. Each merged point keeps the position of
+    its first incident in the input, so clusters are numbered, and border points shared
+    by two clusters are assigned, as scikit-learn does on the unmerged incidents (exactly
+    so with ``snap_m=0``, where merging identical points changes nothing).
     """
     if snap_m > 0:
         cells = np.floor(xy / snap_m).astype("int64")
         cells -= cells.min(axis=0)
         key = cells[:, 0] * (int(cells[:, 1].max()) + 1) + cells[:, 1]
-        _, inverse = np.unique(key, return_inverse=True)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
         weights = np.bincount(inverse, weights=harm)
         count = np.bincount(inverse)
@@ -183,10 +186,10 @@ def _weighted_dbscan(
             centre.append(np.where(positive, weighted / np.where(positive, weights, 1.0), plain))
         uniq = np.column_stack(centre)
     else:
-        uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        uniq, first, inverse = _unique_points(xy)
         weights = np.bincount(inverse, weights=harm, minlength=len(uniq))
-    return _dbscan_labels(uniq, weights, eps_m=eps_m, min_harm=min_harm)[inverse]
+    labels = _dbscan_labels(uniq, weights, eps_m=eps_m, min_harm=min_harm, rank=first)
+    return labels[inverse]
 
 
 def _pairs_within(
@@ -197,108 +200,118 @@ def _pairs_within(
     return near["i"].astype("int64") + start, near["j"].astype("int64")
 
 
+def _unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(xy, axis=0, return_index=True, return_inverse=True)``, by a lexsort.
+
+    Sorted by x then y; ``first`` is each distinct point's first position in ``xy``.
+    (``np.unique`` with ``axis=0`` sorts the rows as opaque bytes, several times slower.)
+    """
+    order = np.lexsort((xy[:, 1], xy[:, 0]))  # stable: equal rows keep their input order
+    ordered = xy[order]
+    new = np.ones(len(xy), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    starts = np.flatnonzero(new)
+    inverse = np.empty(len(xy), dtype="int64")
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[starts], order[starts], inverse
+
+
+def _flatten(parent: np.ndarray) -> None:
+    """Point every entry of the union-find forest ``parent`` straight at its root."""
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return
+        parent[:] = grand
+
+
+def _union(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Join the components of ``a[k]`` and ``b[k]`` for every k in the forest ``parent``.
+
+    ``parent[v] <= v`` always (a root points at itself), so the forest never has a cycle.
+    Each round hooks the larger of the two roots of every unjoined edge onto the smaller
+    one (when one root gets several, one write wins and the other edges go round again)
+    and flattens the forest; edges already inside one component drop out.
+    """
+    while len(a):
+        _flatten(parent)
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return
+        a, b, ra, rb = a[apart], b[apart], ra[apart], rb[apart]
+        parent[np.maximum(ra, rb)] = np.minimum(ra, rb)
+
+
 def _dbscan_labels(
     points: np.ndarray,
     weights: np.ndarray,
     *,
     eps_m: float,
     min_harm: float,
-    chunk: int = 50_000,
-    max_pairs: int = 40_000_000,
+    rank: np.ndarray | None = None,
+    chunk: int = 25_000,
 ) -> np.ndarray:
-    """DBSCAN on weighted points with bounded memory.
+    """DBSCAN on weighted points in one pass over their neighbour pairs, memory bounded.
 
     A point is core when the weight within ``eps_m`` (itself included, distance <= eps)
     reaches ``min_harm``; clusters are the connected components of core points linked
-    within ``eps_m``; a border point joins the lowest-numbered cluster among its core
-    neighbours. Core points and their clusters are those of scikit-learn's
-    ``DBSCAN(sample_weight=)`` (numbered in the order of their first core point, as
-    scikit-learn does). Neighbour pairs are found chunk by chunk; up to ``max_pairs``
-    (int32, 8 bytes a pair) they are kept for the linking step, beyond that the core
-    points are linked chunk by chunk instead (slower, same answer).
+    within ``eps_m``. Clusters are numbered in the order of their first core point by
+    ``rank`` (default: position), and a border point (not core, within ``eps_m`` of a core
+    point) joins the lowest-numbered cluster among its core neighbours. That is exactly
+    scikit-learn's ``DBSCAN(sample_weight=)``: its ``dbscan_inner`` starts a cluster at
+    each unlabelled core point in index order and expands it completely before the next,
+    so a border point reachable from two clusters goes to the one started first.
+
+    The points are visited in blocks of ``chunk``. A block's pairs give its points' weight
+    within ``eps_m`` completely, so their core status is known at once; the pairs whose
+    other end comes earlier (``j < i``) then have both statuses known: core-core pairs join
+    their components in a union-find forest (:func:`_union`) and are dropped, border-core
+    pairs are kept. Every unordered pair is seen once this way, the pair search runs once
+    and memory holds one block's pairs, not all of them.
     """
     n = len(points)
     labels = np.full(n, -1, dtype="int64")
     if n == 0:
         return labels
+    rank = np.arange(n) if rank is None else np.asarray(rank, dtype="int64")
     tree = cKDTree(points)
-    harm_near = np.zeros(n)
-    kept: list[tuple[np.ndarray, np.ndarray]] | None = []
-    n_pairs = 0
+    core = np.zeros(n, dtype=bool)
+    threshold = min_harm * (1 - 1e-12)
+    parent = np.arange(n)
+    reach: list[tuple[np.ndarray, np.ndarray]] = []  # (border point, core neighbour)
     for start in range(0, n, chunk):
-        i, j = _pairs_within(tree, points, start, min(start + chunk, n), eps_m)
-        harm_near += np.bincount(i, weights=weights[j], minlength=n)
-        n_pairs += len(i)
-        if kept is not None and n_pairs <= max_pairs:
-            kept.append((i.astype("int32"), j.astype("int32")))
-        else:
-            kept = None
-    core = harm_near >= min_harm * (1 - 1e-12)
-    core_idx = np.nonzero(core)[0]
-    m = len(core_idx)
-    if m == 0:
+        stop = min(start + chunk, n)
+        i, j = _pairs_within(tree, points, start, stop, eps_m)
+        near = np.bincount(i - start, weights=weights[j], minlength=stop - start)
+        core[start:stop] = near >= threshold
+        back = j < i  # the other end's core status is known (earlier block, or this one)
+        i, j = i[back], j[back]
+        core_i, core_j = core[i], core[j]
+        both = core_i & core_j
+        _union(parent, i[both], j[both])
+        one = core_i != core_j
+        reach.append((np.where(core_i, j, i)[one], np.where(core_i, i, j)[one]))
+    core_idx = np.flatnonzero(core)
+    if len(core_idx) == 0:
         return labels
-    have_pairs = kept is not None
-    if kept is not None:
-        i = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, "int32")
-        j = np.concatenate([k[1] for k in kept]) if kept else np.zeros(0, "int32")
-        del kept
-        comp = _link_kept(i, j, core, core_idx)
-    else:
-        comp = _link_chunked(points[core_idx], eps_m=eps_m, chunk=chunk)
-    uniq, first = np.unique(comp, return_index=True)
-    order = np.empty(len(uniq), dtype="int64")
-    order[np.argsort(first, kind="stable")] = np.arange(len(uniq))
-    core_labels = order[np.searchsorted(uniq, comp)]
-    labels[core_idx] = core_labels
-    if have_pairs or not (~core).any():
-        if have_pairs and (~core).any():
-            border = ~core[i] & core[j]
-            _assign_border(labels, i[border].astype("int64"), labels[j[border]])
-        return labels
-    core_tree = cKDTree(points[core_idx])
-    border_idx = np.nonzero(~core)[0]
-    border_pts = points[border_idx]
-    for start in range(0, len(border_idx), chunk):
-        near = cKDTree(border_pts[start : start + chunk]).sparse_distance_matrix(
-            core_tree, eps_m, output_type="ndarray"
-        )
-        rows = border_idx[near["i"].astype("int64") + start]
-        _assign_border(labels, rows, core_labels[near["j"]])
+    _flatten(parent)
+    comp = parent[core_idx]
+    # number clusters by their first core point in ``rank`` order, as scikit-learn does
+    first = np.full(n, np.iinfo("int64").max, dtype="int64")
+    np.minimum.at(first, comp, rank[core_idx])
+    used = np.flatnonzero(first < np.iinfo("int64").max)
+    number = np.full(len(first), -1, dtype="int64")
+    number[used[np.argsort(first[used], kind="stable")]] = np.arange(len(used))
+    labels[core_idx] = number[comp]
+    border = np.concatenate([a for a, _ in reach])
+    if len(border):
+        near_core = np.concatenate([b for _, b in reach])
+        best = np.full(n, np.iinfo("int64").max, dtype="int64")
+        np.minimum.at(best, border, labels[near_core])  # the lowest cluster number wins
+        reached = np.unique(border)
+        labels[reached] = best[reached]
     return labels
-
-
-def _link_kept(i: np.ndarray, j: np.ndarray, core: np.ndarray, core_idx: np.ndarray) -> np.ndarray:
-    """Connected components of core points from the kept neighbour pairs."""
-    m = len(core_idx)
-    position = np.full(len(core), -1, dtype="int64")
-    position[core_idx] = np.arange(m)
-    both = np.flatnonzero((i < j) & core[i] & core[j])  # each link once is enough
-    rows, cols = position[i[both]], position[j[both]]
-    graph = coo_matrix((np.ones(len(rows), dtype="int8"), (rows, cols)), shape=(m, m))
-    return connected_components(graph.tocsr(), directed=False)[1]
-
-
-def _link_chunked(core_pts: np.ndarray, *, eps_m: float, chunk: int) -> np.ndarray:
-    """Connected components of core points, merging one chunk's links at a time."""
-    m = len(core_pts)
-    core_tree = cKDTree(core_pts)
-    comp = np.arange(m)
-    for start in range(0, m, chunk):
-        i, j = _pairs_within(core_tree, core_pts, start, min(start + chunk, m), eps_m)
-        root = np.empty(int(comp.max()) + 1, dtype="int64")
-        root[comp] = np.arange(m)  # one member of each component stands for it
-        rows = np.concatenate([i, np.arange(m)])
-        cols = np.concatenate([j, root[comp]])
-        graph = coo_matrix((np.ones(len(rows), dtype="int8"), (rows, cols)), shape=(m, m))
-        comp = connected_components(graph.tocsr(), directed=False)[1]
-    return comp
-
-
-def _assign_border(labels: np.ndarray, rows: np.ndarray, cluster: np.ndarray) -> None:
-    """Give each border row the lowest cluster number among its core neighbours."""
-    order = np.argsort(-cluster, kind="stable")  # the lowest number is written last
-    labels[rows[order]] = cluster[order]
 
 
 def _split_wide(
