@@ -405,3 +405,15 @@ def test_every_option_has_help(capsys):
         "--seed",
     ):
         assert option in text, option
+
+
+def test_today_sets_the_run_date_the_plan_starts_after(tmp_path, capsys):
+    data = police_uk_csv(tmp_path)
+    out = tmp_path / "out"
+    # Wednesday 2 July 2025: the plan runs from the Monday after, 7 July
+    code, text = run(
+        ["spots", str(data), "--out", str(out), "--top", "1", "--today", "2025-07-02"], capsys
+    )
+    assert code == 0, text
+    plan = pd.read_csv(out / "patrol_plan.csv", encoding="utf-8-sig")
+    assert sorted(plan["date"].unique()) == [f"2025-07-{d:02d}" for d in range(7, 14)]

@@ -254,6 +254,7 @@ def _run_into(
         study_area=places.study_area,
         patrols=s.patrols,
         previous=previous,
+        today=s.ingest.today,  # the run's date (--today, default now): plans start after it
         seed=s.seed,
     )
     spots.write_run(spot_run, staging, provenance=provenance())

@@ -46,7 +46,7 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
         spot_run = sp.run(
             weighting.incidents, settings.spots, as_of=loaded.as_of, areas=loaded.areas,
             study_area=loaded.study_area, patrols=settings.patrols, previous=previous,
-            seed=settings.seed, progress=progress,
+            today=settings.ingest.today, seed=settings.seed, progress=progress,
         )  # fmt: skip
     result, table, places = spot_run.result, weighting.table, loaded.places
     parameters = {
