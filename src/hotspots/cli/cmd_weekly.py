@@ -30,6 +30,7 @@ _WEEKLY_GROUPS = (
     CocoonOptions,
     OutputOptions,
 )
+_IN_REJECTED = ("incidents", "strays")  # both go to rejected.csv, each row with its reason
 _WEEKLY_RUN = ("as_of", "areas", "area_field", "addresses", "visits", "patrols", "seed", "run_knox")
 
 
@@ -89,6 +90,9 @@ def show_weekly_summary(summary: dict[str, Any], files: dict[str, Path]) -> None
     spots = summary.get("spots", {})
     if spots.get("headline"):
         console.print(f"[bold]Harm spots:[/] {spots['headline']}")
+    for note in spots.get("notes", []):
+        if note.startswith("no new data"):  # the week-on-week rule: say so, change nothing
+            console.print(f"[yellow]note:[/] {note}")
     cocoon = summary.get("cocoon", {})
     if "skipped" in cocoon:
         console.print(f"[bold]Cocoons:[/] skipped. {cocoon['skipped']}")
@@ -101,7 +105,7 @@ def show_weekly_summary(summary: dict[str, Any], files: dict[str, Path]) -> None
     if rejected:
         console.print(
             "[bold]Rejected rows:[/] "
-            + ", ".join(f"{k} {v:,} (rejected{'' if k == 'incidents' else '_' + k}.csv)"
+            + ", ".join(f"{k} {v:,} (rejected{'' if k in _IN_REJECTED else '_' + k}.csv)"
                         for k, v in rejected.items())
         )  # fmt: skip
     knox = summary.get("knox", {})
