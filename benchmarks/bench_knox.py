@@ -14,6 +14,9 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_knox.py            # all cases, 3 repeats
     .venv/bin/python benchmarks/bench_knox.py --repeats 1 --pointpats-n 4000
+    # counting engines on Chicago (function level), appended to results/knox.md; with the
+    # previous code (a checkout's src/) as the baseline:
+    .venv/bin/python benchmarks/bench_knox.py --engines --baseline-src ../old/src
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ def _synthetic(n: int = 100_000, seed: int = 0):
     )
 
 
-def run_case(case: str, repeats: int, pointpats_n: int) -> dict:
+def run_case(
+    case: str, repeats: int, pointpats_n: int, engine: str | None = None, workers: int = 0
+) -> dict:
     """Run one case ``repeats`` times in this process; return timings and facts."""
     import pandas as pd
 
@@ -88,11 +93,15 @@ def run_case(case: str, repeats: int, pointpats_n: int) -> dict:
 
     times: list[float] = []
     facts: dict = {}
+    # engine=None calls knox_test as code without engines (the baseline) accepts
+    options = {} if engine is None else {"engine": engine, "workers": workers or None}
     if case == "chicago":
         events, _, _ = _chicago()
+        if engine == "numba":
+            knox_test(events.iloc[:50], n_permutations=9, **options)  # compile or load cache
         for _ in range(repeats):
             start = time.perf_counter()
-            res = knox_test(events, n_permutations=999, seed=0)
+            res = knox_test(events, n_permutations=999, seed=0, **options)
             times.append(time.perf_counter() - start)
         facts = {
             "events": res.n_events,
@@ -101,6 +110,8 @@ def run_case(case: str, repeats: int, pointpats_n: int) -> dict:
             "permutations": 999,
             "ratio_0_100m_0_7d": round(float(res.knox_ratio.iat[0, 0]), 3),
             "recommendation": res.recommendation()["text"],
+            "observed_sum": int(res.observed.to_numpy().sum()),
+            "p_values": res.p_value.to_numpy().round(4).tolist(),
         }
     elif case == "synthetic":
         events = _synthetic()
@@ -170,7 +181,15 @@ def run_case(case: str, repeats: int, pointpats_n: int) -> dict:
     }
 
 
-def _child(case: str, repeats: int, pointpats_n: int, timeout_s: float) -> dict:
+def _child(
+    case: str,
+    repeats: int,
+    pointpats_n: int,
+    timeout_s: float,
+    *,
+    extra: tuple[str, ...] = (),
+    src: Path | None = None,
+) -> dict:
     cmd = [
         sys.executable,
         __file__,
@@ -180,10 +199,14 @@ def _child(case: str, repeats: int, pointpats_n: int, timeout_s: float) -> dict:
         str(repeats),
         "--pointpats-n",
         str(pointpats_n),
+        *extra,
     ]
+    env = dict(os.environ)
+    if src is not None:  # run the same case on other code (e.g. the previous commit's src/)
+        env["PYTHONPATH"] = str(src.resolve())
     try:
         done = subprocess.run(
-            cmd, capture_output=True, text=True, cwd=REPO, timeout=timeout_s, check=False
+            cmd, capture_output=True, text=True, cwd=REPO, timeout=timeout_s, check=False, env=env
         )
     except subprocess.TimeoutExpired:
         return {"case": case, "error": f"did not finish within {timeout_s:.0f} s"}
@@ -213,9 +236,26 @@ def main() -> None:
         help="Chicago events used for the pointpats comparison.",
     )
     parser.add_argument("--timeout-s", type=float, default=1800)
+    parser.add_argument("--engine", choices=["numba", "numpy"], help="counting engine (a case)")
+    parser.add_argument("--workers", type=int, default=0, help="threads (0: every core)")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="compare the counting engines on Chicago and append to results/knox.md",
+    )
+    parser.add_argument(
+        "--baseline-src", type=Path, help="src/ of the code to compare with (--engines)"
+    )
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case, args.repeats, args.pointpats_n)))
+        print(
+            json.dumps(
+                run_case(args.case, args.repeats, args.pointpats_n, args.engine, args.workers)
+            )
+        )
+        return
+    if args.engines:
+        engines(args)
         return
     if not (REPO / CHICAGO).exists():
         raise SystemExit(f"{CHICAGO} not found (needs ../shared/data beside the repository)")
@@ -276,6 +316,74 @@ def main() -> None:
         ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def engines(args: argparse.Namespace) -> None:
+    """Chicago, 999 permutations, 4x6 bands: baseline vs the numpy and numba engines."""
+    load_before = os.getloadavg()
+    runs: list[tuple[str, dict]] = []
+    if args.baseline_src is not None:
+        runs.append(
+            (
+                f"baseline code ({args.baseline_src}), numpy, one stream",
+                _child("chicago", args.repeats, 0, args.timeout_s, src=args.baseline_src),
+            )
+        )
+    for label, extra in [
+        ("numpy engine, 1 worker", ("--engine", "numpy", "--workers", "1")),
+        ("numpy engine, every core", ("--engine", "numpy")),
+        ("numba engine, 1 worker", ("--engine", "numba", "--workers", "1")),
+        ("numba engine, every core", ("--engine", "numba")),
+    ]:
+        runs.append((label, _child("chicago", args.repeats, 0, args.timeout_s, extra=extra)))
+    for label, r in runs:
+        print(label, json.dumps({k: v for k, v in r.items() if k != "p_values"}), file=sys.stderr)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
+    load_after = os.getloadavg()
+    lines = [
+        "",
+        f"## Counting engines, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (commit {commit})",
+        "",
+        f"Chicago 22,127 burglaries 2016-17, 4x6 bands (0-400 m by 100, 0-42 days by 7), 999 "
+        f"permutations, `knox_test` wall time (pair search, observed table and permutations; "
+        f"numba's compile or cache load done before timing), median of {args.repeats}, each "
+        f"row in its own process. {os.cpu_count()} CPUs; load average (1, 5, 15 min) "
+        f"before {', '.join(f'{v:.1f}' for v in load_before)}, after "
+        f"{', '.join(f'{v:.1f}' for v in load_after)} (other engineers' jobs share the "
+        f"cores). Command: `.venv/bin/python benchmarks/bench_knox.py --engines"
+        f"{' --baseline-src ' + str(args.baseline_src) if args.baseline_src else ''}`.",
+        "",
+        "| code | median s | runs s | peak RSS MB | vs first row |",
+        "|---|---:|---|---:|---:|",
+    ]
+    base = next((r["median_s"] for _, r in runs if "error" not in r), None)
+    for label, r in runs:
+        if "error" in r:
+            lines.append(f"| {label} | - | - | - | {r['error']} |")
+            continue
+        times = ", ".join(f"{t:.2f}" for t in r["times_s"])
+        ratio = f"{base / r['median_s']:.2f}x" if base else "-"
+        lines.append(
+            f"| {label} | {r['median_s']:.2f} | {times} | {r['peak_rss_mb']:.0f} | {ratio} |"
+        )
+    new = [r for label, r in runs if "engine" in label and "error" not in r]
+    if new:
+        same = all(r["p_values"] == new[0]["p_values"] for r in new)
+        counts = all(
+            r["observed_sum"] == new[0]["observed_sum"] for _, r in runs if "error" not in r
+        )
+        lines += [
+            "",
+            f"Observed tables {'identical' if counts else 'DIFFER'} across all rows; p-values "
+            f"{'identical' if same else 'DIFFER'} across the engine rows (the baseline draws "
+            f"one stream for all permutations, the engines one stream per permutation, so its "
+            f"p-values differ by Monte Carlo noise only).",
+        ]
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

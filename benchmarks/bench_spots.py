@@ -3,6 +3,8 @@ incidents. Each case runs in its own process so its peak memory (RSS) is its own
 
     .venv/bin/python benchmarks/bench_spots.py            # all cases, writes results/spots.md
     .venv/bin/python benchmarks/bench_spots.py --case synthetic-grid --repeats 3
+    # DBSCAN exact mode (snap_m=0) against scikit-learn, appended to results/spots.md
+    .venv/bin/python benchmarks/bench_spots.py --dbscan-exact 200000 --baseline-src ../old/src
 
 Timings are the median of ``--repeats`` calls of ``find_spots`` (the first, warm-up call
 is not counted); loading, projecting and weighting the data are not timed.
@@ -119,12 +121,126 @@ def run_case(name: str, repeats: int) -> dict:
     }
 
 
+def exact_points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The synthetic county's ``n`` points and CCHI weights as plain arrays."""
+    frame = synthetic_data(n, seed)[0]
+    return frame.get_coordinates().to_numpy(), frame["harm"].to_numpy(dtype="float64")
+
+
+def run_exact(which: str, n: int, repeats: int, tag: str) -> dict:
+    """One DBSCAN exact-mode run: ``ours`` (``_weighted_dbscan``, snap_m=0) or ``sklearn``."""
+    from hotspots.config import EPS_M, MIN_HARM
+
+    xy, harm = exact_points(n)
+    times, cpu = [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        if which == "sklearn":
+            from sklearn.cluster import DBSCAN
+
+            labels = DBSCAN(eps=EPS_M, min_samples=int(MIN_HARM)).fit(xy, sample_weight=harm)
+            labels = labels.labels_
+        else:
+            from hotspots.spots._dbscan import _weighted_dbscan
+
+            labels = _weighted_dbscan(xy, harm, eps_m=EPS_M, min_harm=MIN_HARM, snap_m=0)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    np.save(REPO / "benchmarks" / "_work" / f"dbscan_exact_{tag}_{n}.npy", labels)
+    return {
+        "which": which,
+        "n": n,
+        "times_s": times,
+        "median_s": statistics.median(times),
+        "median_cpu_s": statistics.median(cpu),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "clusters": int(labels.max()) + 1,
+        "noise": int((labels < 0).sum()),
+    }
+
+
+def dbscan_exact(n: int, repeats: int, baseline_src: Path | None) -> None:
+    """Ours vs scikit-learn (and optionally the baseline code), appended to results/spots.md."""
+    from hotspots.config import EPS_M, MIN_HARM
+
+    (REPO / "benchmarks" / "_work").mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
+    rows = []
+    plan = [("sklearn", None), ("ours", None)]
+    if baseline_src is not None:
+        plan.append(("baseline", baseline_src))
+    for which, src in plan:
+        env = dict(os.environ)
+        if src is not None:
+            env["PYTHONPATH"] = str(src.resolve())
+        cmd = [sys.executable, __file__, "--exact-case", "ours" if src else which]
+        cmd += ["--exact-tag", which]
+        cmd += ["--dbscan-exact", str(n), "--repeats", str(repeats)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row["which"] = which
+        rows.append(row)
+        print(row, file=sys.stderr)
+    labels = {
+        r["which"]: np.load(REPO / "benchmarks" / "_work" / f"dbscan_exact_{r['which']}_{n}.npy")
+        for r in rows
+    }
+    load_after = os.getloadavg()
+    ref = rows[0]["median_s"]
+    lines = [
+        "",
+        f"## DBSCAN exact mode (snap_m=0) vs scikit-learn, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"{n:,} points of the synthetic county (60% in 400 clusters), CCHI weights, eps "
+        f"{EPS_M:g} m, min_harm {MIN_HARM:g}; `_weighted_dbscan(snap_m=0)` against "
+        f"`sklearn.cluster.DBSCAN(...).fit(xy, sample_weight=harm)`; median of {repeats}, "
+        f"each row in its own process. Load average (1, 5, 15 min) before "
+        f"{', '.join(f'{v:.1f}' for v in load_before)}, after "
+        f"{', '.join(f'{v:.1f}' for v in load_after)} on {os.cpu_count()} CPUs. Command: "
+        f"`.venv/bin/python benchmarks/bench_spots.py --dbscan-exact {n}"
+        f"{' --baseline-src ' + str(baseline_src) if baseline_src else ''}`.",
+        "",
+        "| code | median s (wall) | median CPU s | runs s | peak RSS MB | sklearn / this | "
+        "clusters | labels equal sklearn's |",
+        "|---|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        same = (
+            "yes, numbering too" if np.array_equal(labels[r["which"]], labels["sklearn"]) else "no"
+        )
+        lines.append(
+            f"| {r['which']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | "
+            f"{', '.join(f'{t:.2f}' for t in r['times_s'])} | {r['peak_rss_mb']:,.0f} | "
+            f"{ref / r['median_s']:.2f}x | {r['clusters']} | {same} |"
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=sorted(CASES), help="run one case in this process")
     parser.add_argument("--repeats", type=int, default=0, help="timed repeats (default per case)")
+    parser.add_argument(
+        "--dbscan-exact", type=int, metavar="N", help="DBSCAN exact mode vs sklearn on N points"
+    )
+    parser.add_argument("--exact-case", choices=["ours", "sklearn"], help=argparse.SUPPRESS)
+    parser.add_argument("--exact-tag", default="ours", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-src", type=Path, help="src/ of code to compare with")
     args = parser.parse_args()
     os.chdir(REPO)
+    if args.exact_case:
+        print(
+            json.dumps(
+                run_exact(args.exact_case, args.dbscan_exact, args.repeats or 3, args.exact_tag)
+            )
+        )
+        return
+    if args.dbscan_exact:
+        dbscan_exact(args.dbscan_exact, args.repeats or 3, args.baseline_src)
+        return
     if args.case:
         print(json.dumps(run_case(args.case, args.repeats)))
         return
