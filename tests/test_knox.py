@@ -618,13 +618,15 @@ def test_chicago_2016_17_cocoon_settings(shared):
 # ---------------------------------------------------------------- counting engines
 
 
-def _random_events(seed: int, n: int, *, exact: bool) -> gpd.GeoDataFrame:
+def _random_events(seed: int, n: int, *, exact: bool, span_days: int = 90) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     xs, ys = rng.integers(0, 600, n), rng.integers(0, 600, n)
     if not exact:
-        return events(xs, ys, rng.integers(0, 90, n))
-    secs = rng.integers(0, 90 * 86_400, n)
-    times = pd.Timestamp("2024-05-01", tz="UTC") + pd.to_timedelta(secs, unit="s")
+        return events(xs, ys, rng.integers(0, span_days, n))
+    secs = rng.integers(0, span_days * 86_400, n)
+    if span_days > 90:  # half the events within 60 days of 2024-05-01, the rest spread
+        secs[: n // 2] = rng.integers(0, 60 * 86_400, n // 2)
+    times = pd.Timestamp("1950-05-01", tz="UTC") + pd.to_timedelta(secs, unit="s")
     return gpd.GeoDataFrame({OCCURRED_AT: times}, geometry=gpd.points_from_xy(xs, ys), crs=27700)
 
 
@@ -643,6 +645,11 @@ ENGINE_CASES = [
         _random_events(2, 150, exact=True),
         {"time_bands_days": list(range(0, 43, 2)), "metric": "manhattan"},
         id="random-exact-22-time-bands",
+    ),
+    pytest.param(  # 80 years of seconds exceed int32: the kernel keeps int64 times
+        _random_events(3, 150, exact=True, span_days=80 * 365),
+        {"time_bands_days": [0, 7, 30, 60, 40_000]},
+        id="random-exact-80-years",
     ),
 ]
 

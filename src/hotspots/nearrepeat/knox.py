@@ -82,7 +82,7 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "p_value",
 )
 _SECONDS_PER_DAY = 86_400
-_BLOCK = 16  # permutations per work unit (and between progress reports)
+_BLOCK = 32  # permutations per work unit (and between progress reports)
 _BLOCK_TICKS = 16_000_000  # at most this many permuted times (8 bytes each) per work unit
 # numba pays for its import (about 0.5 s) above this many pair x permutation counts
 _NUMBA_MIN_WORK = 100_000_000
