@@ -92,30 +92,7 @@ def numba_counter() -> Callable[..., None]:
     Compiled once per process (``cache=True`` keeps the machine code on disk, so later
     processes only load it); the loop releases the GIL.
     """
-    import numba
-
-    @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def count_columns(times, i, j, band_starts, edges, out):  # pragma: no cover - compiled
-        n_cols = times.shape[1]
-        n_dist = band_starts.shape[0] - 1
-        n_edges = edges.shape[0]
-        gap = np.empty(n_cols, times.dtype)
-        for band in range(n_dist):
-            at_most = np.zeros((n_edges, n_cols), times.dtype)
-            for p in range(band_starts[band], band_starts[band + 1]):
-                a = times[i[p]]
-                b = times[j[p]]
-                for c in range(n_cols):
-                    d = a[c] - b[c]
-                    gap[c] = d if d >= 0 else -d
-                for m in range(n_edges):
-                    edge = edges[m]
-                    row = at_most[m]
-                    for c in range(n_cols):
-                        row[c] += gap[c] <= edge
-            for c in range(n_cols):
-                for m in range(n_edges - 1):
-                    out[c, band, m] = at_most[m + 1, c] - at_most[m, c]
+    from hotspots.nearrepeat._compiled import count_columns
 
     def count_numba(
         ticks: np.ndarray,
@@ -125,7 +102,7 @@ def numba_counter() -> Callable[..., None]:
         edges: np.ndarray,
         out: np.ndarray,
     ) -> None:
-        lo, hi = int(ticks.min(initial=0)), int(ticks.max(initial=0))
+        lo, hi = (int(ticks.min()), int(ticks.max())) if ticks.size else (0, 0)
         if hi - lo < _INT32_MAX and len(i) < _INT32_MAX:
             times = np.ascontiguousarray((ticks - lo).T, dtype=np.int32)
             edges = np.clip(edges, -_INT32_MAX - 1, _INT32_MAX).astype(np.int32)
