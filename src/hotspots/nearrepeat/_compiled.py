@@ -1,19 +1,25 @@
 """The Knox counting loop compiled with numba (imported only when numba is installed).
 
 Kept at module level so numba's on-disk cache (``cache=True``) is found by later
-processes: they load the machine code instead of compiling it again.
+processes: they load the machine code instead of compiling it again. Without numba the
+module still imports (``count_columns`` is then None), so doctest collection works.
 """
 
 from __future__ import annotations
 
-import numba
+from typing import Any
+
 import numpy as np
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - the optional 'fast' extra is not installed
+    numba = None  # type: ignore[assignment]
 
 __all__ = ["count_columns"]
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False)
-def count_columns(times, i, j, band_starts, edges, out):  # pragma: no cover - compiled
+def count_loop(times, i, j, band_starts, edges, out):  # pragma: no cover - compiled
     """Count pairs per cell; ``times`` is (n_events, n_permutations), see numba_counter."""
     n_cols = times.shape[1]
     n_dist = band_starts.shape[0] - 1
@@ -35,3 +41,8 @@ def count_columns(times, i, j, band_starts, edges, out):  # pragma: no cover - c
         for c in range(n_cols):
             for m in range(n_edges - 1):
                 out[c, band, m] = at_most[m + 1, c] - at_most[m, c]
+
+
+count_columns: Any = (
+    None if numba is None else numba.njit(nogil=True, cache=True, boundscheck=False)(count_loop)
+)
