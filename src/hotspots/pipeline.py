@@ -41,6 +41,11 @@ from hotspots.schema import (
 )
 
 __all__ = [
+    "COCOON_OUTPUTS",
+    "COMMAND_OUTPUTS",
+    "EVALUATE_OUTPUTS",
+    "KNOX_OUTPUTS",
+    "SPOTS_OUTPUTS",
     "WEEKLY_OUTPUTS",
     "WeeklyResult",
     "WeeklySettings",
@@ -78,6 +83,50 @@ WEEKLY_OUTPUTS = (
     "run.json",
     "cocoon_lists",
 )
+
+# every file each stage command may write: they publish through the same staged swap
+SPOTS_OUTPUTS = (
+    "harm_spots.geojson",
+    "harm_spots.csv",
+    "patrol_plan.csv",
+    "patrol_summary.csv",
+    "rejected.csv",
+    "rejected_patrols.csv",
+    "run.json",
+)
+KNOX_OUTPUTS = ("knox.csv", "knox.html", "knox.png", "knox.json", "rejected.csv", "run.json")
+COCOON_OUTPUTS = (
+    "cocoon_zones.geojson",
+    "cocoon_zones_merged.geojson",
+    "cocoon_visits.csv",
+    "cocoon_team_lists.csv",
+    "cocoon_streets.csv",
+    "cocoon_compliance.csv",
+    "cocoon_compliance_areas.csv",
+    "cocoon_overdue.csv",
+    "rejected.csv",
+    "rejected_addresses.csv",
+    "rejected_visits.csv",
+    "run.json",
+)
+EVALUATE_OUTPUTS = (
+    "evaluation.csv",
+    "summary.csv",
+    "pai_by_coverage.png",
+    "harm_capture_over_time.png",
+    "evaluation.html",
+    "cocoon_periods.csv",
+    "cocoon_bands.csv",
+    "rejected.csv",
+    "run.json",
+)
+COMMAND_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "weekly": WEEKLY_OUTPUTS,
+    "spots": SPOTS_OUTPUTS,
+    "knox": KNOX_OUTPUTS,
+    "cocoon": COCOON_OUTPUTS,
+    "evaluate": EVALUATE_OUTPUTS,
+}
 
 
 KNOX_PAGES = ("knox.html", "knox.png")  # pair counts drawn in cells: not in public runs

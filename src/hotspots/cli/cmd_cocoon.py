@@ -10,6 +10,7 @@ from rich.table import Table
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
+from hotspots.cli._staged import placed, staged_command
 from hotspots.config import CocoonOptions, IngestOptions
 
 __all__ = ["cocoon"]
@@ -33,35 +34,37 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
     from hotspots import cocoon as cc
     from hotspots.outputs import build_provenance, write_json
 
-    loaded = load_run(inputs, settings, out=folder)
-    with progress_reporter() as progress:
-        cocoon_run = cc.run(
-            loaded.incidents, settings.cocoon, as_of=loaded.as_of, areas=loaded.areas,
-            addresses=settings.addresses, visits=settings.visits, progress=progress,
-        )  # fmt: skip
-    options = settings.to_dict()
-    parameters = {
-        "as_of": loaded.as_of,
-        **{k: options[k] for k in ("radius_m", "window_days", "due_hours", "month_dates",
-                                   "areas", "area_field", "addresses", "address_x_col",
-                                   "address_y_col", "address_id_col", "address_crs",
-                                   "address_cache_dir", "nearest", "visits", "tz")},
-        "burgled_within_m": settings.cocoon.burgled_within,
-        "working_crs": loaded.incidents.crs.to_string(),
-    }  # fmt: skip
-    extra_inputs = [p for p in (settings.areas, settings.addresses, settings.visits) if p]
-    provenance = build_provenance(
-        command="cocoon",
-        parameters=parameters,
-        inputs=[*loaded.input_files, *extra_inputs],
-        extra={
-            "ingest": loaded.ingested.report.to_dict(),
-            "cocoon": cocoon_run.figures,
-            "rejected": {k: len(v) for k, v in cocoon_run.rejected.items()},
-        },
-    )
-    written = cc.write_run(cocoon_run, folder, provenance=provenance)
-    written["run"] = write_json(folder / "run.json", provenance)
+    with staged_command(folder, "cocoon") as staging:
+        loaded = load_run(inputs, settings, out=staging)
+        with progress_reporter() as progress:
+            cocoon_run = cc.run(
+                loaded.incidents, settings.cocoon, as_of=loaded.as_of, areas=loaded.areas,
+                addresses=settings.addresses, visits=settings.visits, progress=progress,
+            )  # fmt: skip
+        options = settings.to_dict()
+        parameters = {
+            "as_of": loaded.as_of,
+            **{k: options[k] for k in ("radius_m", "window_days", "due_hours", "month_dates",
+                                       "areas", "area_field", "addresses", "address_x_col",
+                                       "address_y_col", "address_id_col", "address_crs",
+                                       "address_cache_dir", "nearest", "visits", "tz")},
+            "burgled_within_m": settings.cocoon.burgled_within,
+            "working_crs": loaded.incidents.crs.to_string(),
+        }  # fmt: skip
+        extra_inputs = [p for p in (settings.areas, settings.addresses, settings.visits) if p]
+        provenance = build_provenance(
+            command="cocoon",
+            parameters=parameters,
+            inputs=[*loaded.input_files, *extra_inputs],
+            extra={
+                "ingest": loaded.ingested.report.to_dict(),
+                "cocoon": cocoon_run.figures,
+                "rejected": {k: len(v) for k, v in cocoon_run.rejected.items()},
+            },
+        )
+        written = cc.write_run(cocoon_run, staging, provenance=provenance)
+        written["run"] = write_json(staging / "run.json", provenance)
+    written = placed(written, staging, folder)
     report_rejected(cocoon_run.rejected, written)
     _show(cocoon_run, written)
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, settings_from
+from hotspots.cli._staged import placed, staged_command
 from hotspots.config import IngestOptions, KnoxOptions
 
 __all__ = ["knox"]
@@ -32,37 +33,39 @@ def knox(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None
     from hotspots import nearrepeat
     from hotspots.outputs import build_provenance, write_json
 
-    loaded = load_run(inputs, settings, out=folder)
-    with progress_reporter() as progress:
-        knox_run = nearrepeat.run(
-            loaded.incidents, settings.knox, seed=settings.seed, progress=progress
-        )
-    result = knox_run.result
-    options = settings.to_dict()
-    parameters = {
-        **{k: options[k] for k in ("distance_bands_m", "time_bands_days", "same_location_m",
-                                   "metric", "knox_permutations", "knox_offences",
-                                   "dwelling_only", "seed")},
-        "working_crs": loaded.incidents.crs.to_string(),
-    }  # fmt: skip
-    recommendation = knox_run.figures
-    provenance = build_provenance(
-        command="knox",
-        parameters=parameters,
-        inputs=loaded.input_files,
-        extra={
-            "ingest": loaded.ingested.report.to_dict(),
-            "knox": {
-                "n_events": result.n_events,
-                "n_close_pairs": result.n_close_pairs,
-                "n_pairs_in_range": result.n_pairs_in_range,
-                "time_resolution": result.time_resolution,
-                "recommendation": recommendation,
+    with staged_command(folder, "knox") as staging:
+        loaded = load_run(inputs, settings, out=staging)
+        with progress_reporter() as progress:
+            knox_run = nearrepeat.run(
+                loaded.incidents, settings.knox, seed=settings.seed, progress=progress
+            )
+        result = knox_run.result
+        options = settings.to_dict()
+        parameters = {
+            **{k: options[k] for k in ("distance_bands_m", "time_bands_days", "same_location_m",
+                                       "metric", "knox_permutations", "knox_offences",
+                                       "dwelling_only", "seed")},
+            "working_crs": loaded.incidents.crs.to_string(),
+        }  # fmt: skip
+        recommendation = knox_run.figures
+        provenance = build_provenance(
+            command="knox",
+            parameters=parameters,
+            inputs=loaded.input_files,
+            extra={
+                "ingest": loaded.ingested.report.to_dict(),
+                "knox": {
+                    "n_events": result.n_events,
+                    "n_close_pairs": result.n_close_pairs,
+                    "n_pairs_in_range": result.n_pairs_in_range,
+                    "time_resolution": result.time_resolution,
+                    "recommendation": recommendation,
+                },
             },
-        },
-    )
-    written = nearrepeat.write_run(knox_run, folder, provenance=provenance)
-    written["run"] = write_json(folder / "run.json", provenance)
+        )
+        written = nearrepeat.write_run(knox_run, staging, provenance=provenance)
+        written["run"] = write_json(staging / "run.json", provenance)
+    written = placed(written, staging, folder)
     _show(result, recommendation, written)
 
 
