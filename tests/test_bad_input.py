@@ -406,3 +406,17 @@ def test_every_file_of_a_folder_is_accounted_for(tmp_path):
     accounted(res)
     assert [f["rows"] for f in res.report.files] == [2, 3]
     assert res.incidents["source_row"].tolist() == [1, 1, 3]
+
+
+def test_run_date_and_floor_come_from_the_ingest_options(tmp_path):
+    from hotspots.config import IngestOptions
+
+    rows = [street_row("a", "2025-03"), street_row("f", "2025-09"), street_row("e", "1999-02")]
+    path = write(tmp_path / "k.csv", STREET_HEADER, rows)
+    opts = IngestOptions(today="2025-06-30", date_floor="2000-01-01")
+    res = read_incidents([path], opts)
+    accounted(res)
+    assert res.report.rejected_by_reason["future_date"] == 1
+    assert res.report.rejected_by_reason["date_before_floor"] == 1
+    kept = read_incidents([path], IngestOptions(today="2025-06-30", keep_implausible_dates=True))
+    assert kept.report.n_kept == 3

@@ -36,24 +36,15 @@ def test_z_scores_equal_esda_g_local_star():
     assert ours.n_neighbours.tolist().count(4) == 4  # corners: 3 neighbours + self
 
 
-def test_permutation_p_values_agree_with_esda():
-    esda = pytest.importorskip("esda")
-    from libpysal.weights import lat2W
-
+def test_permutation_p_values_are_seeded():
+    # agreement with esda is pinned below against esda's own kept simulations
     vals = small_grid()
-    ny, nx = vals.shape
     iy, ix = np.nonzero(np.ones_like(vals))
-    ours = gi_star_grid(ix, iy, vals[iy, ix], permutations=9999, seed=0)
-    ref = esda.G_Local(
-        vals.ravel(), lat2W(ny, nx, rook=False), transform="B", star=True, permutations=9999, seed=3
-    )
-    theirs = ref.p_sim[ours.iy * nx + ours.ix]
-    # esda folds the two tails; ours is the upper (hot) tail
-    folded = np.minimum(ours.p_value, 1 - ours.p_value + 1 / 10_000)
-    np.testing.assert_allclose(folded, theirs, atol=0.02)
-    # same seed, same answer; another seed, a different draw
-    again = gi_star_grid(ix, iy, vals[iy, ix], permutations=9999, seed=0)
+    ours = gi_star_grid(ix, iy, vals[iy, ix], permutations=999, seed=0)
+    again = gi_star_grid(ix, iy, vals[iy, ix], permutations=999, seed=0)
+    other = gi_star_grid(ix, iy, vals[iy, ix], permutations=999, seed=1)
     np.testing.assert_array_equal(again.p_value, ours.p_value)
+    assert not np.array_equal(other.p_value, ours.p_value)
 
 
 def test_permutation_p_values_are_esdas_conditional_randomisation_upper_tail():

@@ -160,8 +160,8 @@ def _names(
         listed = ", ".join(f"{n!r} x{c}" for n, c in repeated.head(3).items())
         msg = (
             f"{name}: {len(repeated):,} {area_field} name(s) belong to more than one feature "
-            f"({listed}); pass a field with unique names (e.g. a code field), or merge "
-            f"features that share a name on purpose with same_names='merge'."
+            f"({listed}); pass a field with unique names (e.g. a code field such as "
+            f"WD13CD), or dissolve the features that share a name in your GIS first."
         )
         raise SchemaError(msg)
     return names

@@ -28,6 +28,7 @@ from hotspots.errors import InputError, OptionError
 __all__ = [
     "BURGLED_WITHIN_M",
     "CELL_M",
+    "DATE_FLOOR",
     "DISTANCE_BANDS_M",
     "DUE_HOURS",
     "EPS_M",
@@ -71,6 +72,7 @@ __all__ = [
 
 # ---------------------------------------------------------------------- defaults, once
 TZ = "Europe/London"
+DATE_FLOOR = "1990-01-01"  # earlier dates are implausible for a crime export
 HARM_TABLE = "cchi-2026-police-uk"
 UNKNOWN_CHOICES = ("raise", "zero", "reject")
 HARM_UNKNOWN = "raise"
@@ -229,6 +231,28 @@ class IngestOptions:
         flag="--tz",
         help="Time zone of timestamps without one (incidents, visit and patrol logs).",
         panel=_IN,
+    )
+    today: str | None = _opt(
+        None,
+        flag="--today",
+        help="The run's date, YYYY-MM-DD: rows dated after it are rejected (future_date) and "
+        "visit/patrol logs are checked against it. Default: now.",
+        panel=_IN,
+    )
+    date_floor: str = _opt(
+        DATE_FLOOR,
+        flag="--date-floor",
+        help="Rows dated before this are rejected (date_before_floor), e.g. 1900-01-01 "
+        "placeholders.",
+        panel=_IN,
+    )
+    keep_implausible_dates: bool = _opt(
+        False,
+        flag="--keep-implausible-dates/--reject-implausible-dates",
+        help="Keep rows dated after --today or before --date-floor (with a note) instead of "
+        "rejecting them.",
+        panel=_IN,
+        parse="bool",
     )
     working_crs: str | None = _opt(
         None,

@@ -113,6 +113,14 @@ def run(
                     f"{len(rejected['visits']):,} visit rows rejected (see rejected_visits.csv)"
                 )
             result = compliance(zones, visit_list, log, as_of=as_of)
+            if len(result.rejected):  # read, but in no zone's window: reported, not dropped
+                rejected["visits"] = pd.concat(
+                    [rejected["visits"], result.rejected], ignore_index=True
+                )
+                notes.append(
+                    f"{len(result.rejected):,} visits fall in no zone's window "
+                    f"(outside_zone_window, see rejected_visits.csv)"
+                )
             first = result.per_zone.set_index("zone_id")["first_visit_at"]
             zones = cocoon_zones(incidents, **zone_options, first_visits=first)
     else:

@@ -90,9 +90,16 @@ def in_bounds(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
     ``parsed`` may be of any unit (pandas 3 keeps microseconds), naive or aware.
     """
-    naive = parsed
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    if len(parsed) == 0 or not pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+        return parsed, np.zeros(len(parsed), dtype=bool)
+    aware = isinstance(parsed.dtype, pd.DatetimeTZDtype)
+    lo, hi = parsed.min(), parsed.max()  # two reductions decide the usual case
+    if pd.isna(lo) or (
+        (lo.tz_convert(None) if aware else lo) >= DATE_MIN
+        and (hi.tz_convert(None) if aware else hi) <= DATE_MAX
+    ):
+        return parsed, np.zeros(len(parsed), dtype=bool)
+    naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None) if aware else parsed
     outside = (naive.notna() & ((naive < DATE_MIN) | (naive > DATE_MAX))).to_numpy(dtype=bool)
     if outside.any():
         parsed = parsed.where(~outside)

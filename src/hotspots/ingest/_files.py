@@ -415,7 +415,8 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
     usable = geoms if present.all() else np.where(present, geoms, np.array(None, dtype=object))
     x = shapely.get_x(usable)  # NaN where missing (empty points are set to None first)
     y = shapely.get_y(usable)
-    attrs = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    geo_name = layer.geometry.name
+    attrs = pd.DataFrame({c: layer[c] for c in layer.columns if c != geo_name})  # no copy
     return RawTable(
         path=path,
         kind=kind,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -69,8 +69,8 @@ from hotspots.schema import (
 __all__ = ["IngestReport", "IngestResult", "read_incidents"]
 
 DEFAULT_TZ = IngestOptions().tz
-DEFAULT_DATE_FLOOR = "1990-01-01"  # earlier dates are implausible for a crime export
 ImplausibleDates = Literal["reject", "keep"]
+FROM_OPTIONS: Any = object()  # ``date_floor`` not given: the options' (None means no floor)
 _IMPLAUSIBLE_CHOICES: tuple[str, ...] = get_args(ImplausibleDates)
 SNAPPED_NOTE = (
     "police.uk data: points are snapped to anonymous map points (many crimes share one "
@@ -90,8 +90,8 @@ def read_incidents(
     *,
     progress: Progress | None = None,
     today: str | pd.Timestamp | None = None,
-    date_floor: str | pd.Timestamp | None = DEFAULT_DATE_FLOOR,
-    implausible_dates: ImplausibleDates = "reject",
+    date_floor: Any = FROM_OPTIONS,
+    implausible_dates: ImplausibleDates | None = None,
 ) -> IngestResult:
     """Read incident files into one canonical, validated GeoDataFrame in metres.
 
@@ -107,14 +107,15 @@ def read_incidents(
         Callback ``progress(task, done, total)`` (see :mod:`hotspots._progress`).
     today
         The run date: rows dated after the end of this day are ``future_date``. Default:
-        now. A date alone is read in the run's time zone.
+        ``options.today``, else now. A date alone is read in the run's time zone.
     date_floor
-        Rows dated before this are ``date_before_floor`` (default 1990-01-01; None: no
-        floor). Dates outside 1678-2261 (e.g. the 9999-12-31 "unknown" sentinel) are
+        Rows dated before this are ``date_before_floor`` (default ``options.date_floor``,
+        1990-01-01; None: no floor). Dates outside 1678-2261 (e.g. the 9999-12-31 "unknown" sentinel) are
         always rejected, as ``date_out_of_range``.
     implausible_dates
         ``"reject"`` (default) moves future and too-early rows to ``rejected``;
-        ``"keep"`` keeps them and adds a note with their count.
+        ``"keep"`` keeps them and adds a note with their count. Default: from
+        ``options.keep_implausible_dates``.
 
     Returns
     -------
@@ -156,6 +157,11 @@ def read_incidents(
     'EPSG:32616'
     """
     opts = options or IngestOptions()
+    # the run's options say it unless the caller does (``--today``, ``--date-floor``, ...)
+    today = opts.today if today is None else today
+    date_floor = opts.date_floor if date_floor is FROM_OPTIONS else date_floor
+    if implausible_dates is None:
+        implausible_dates = "keep" if opts.keep_implausible_dates else "reject"
     check_choice(implausible_dates, _IMPLAUSIBLE_CHOICES, name="implausible_dates")
     today_end = day_end(today, opts.tz, option="today")
     floor = None if date_floor is None else day_end(date_floor, opts.tz, option="date_floor")
@@ -346,7 +352,7 @@ def read_incidents(
                 f"{plan.time_col} ",
                 date_text,
                 f" is before {floor.date() if floor is not None else ''}, too early to be "
-                f"plausible; fix it (or lower date_floor)",
+                f"plausible; fix it (or lower --date-floor)",
             ),
         )
     else:
@@ -598,15 +604,18 @@ def _read_own(
     )
     keep = rows.free
     columns = own_columns(frame)
-    everything = keep.all()
-    kept = frame[columns] if everything else frame.loc[keep, columns].reset_index(drop=True)
-    kept = kept.assign(
-        **{
-            OCCURRED_AT: at.array if everything else at[keep].array,
-            OCCURRED_TO: to.array if everything else to[keep].array,
-        }
-    )
-    incidents = gpd.GeoDataFrame(kept, geometry=geometry[keep], crs=rows.crs)
+    everything = bool(keep.all())
+    times = {OCCURRED_AT: at, OCCURRED_TO: to}
+    if everything:  # the usual case: the columns as read, no row copied
+        data = {c: (times[c] if c in times else frame[c]).reset_index(drop=True) for c in columns}
+        kept = pd.DataFrame(data)
+        geoms = geometry
+    else:
+        kept = frame.loc[keep, columns].reset_index(drop=True)
+        kept[OCCURRED_AT] = at[keep].array
+        kept[OCCURRED_TO] = to[keep].array
+        geoms = geometry[keep]
+    incidents = gpd.GeoDataFrame(kept, geometry=geoms, crs=rows.crs)
     bad = np.flatnonzero(~keep)
     others = [c for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
     rejected = pd.concat(

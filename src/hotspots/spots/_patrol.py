@@ -272,8 +272,10 @@ def read_patrols(
     The CSV is read under ingest's rules (UTF-8, else Windows-1252; malformed lines are
     rejected rows). ``tz`` and ``crs`` are the run's time zone and working CRS: times
     without an offset are read in ``tz``, and x/y outside ``crs``'s area of use (Great
-    Britain for EPSG:27700) are rejected ``outside_area``. Times after ``today`` (default
-    now) are ``future_date``; dates a timestamp cannot hold are ``date_out_of_range``.
+    Britain for EPSG:27700) are rejected ``outside_area``. Times after ``today`` (the run
+    date, default now) are ``future_date``: a log holds visits already made, so it meets
+    a plan for the coming week only once that week has passed. Dates a timestamp cannot
+    hold are ``date_out_of_range``.
 
     Returns
     -------
