@@ -257,7 +257,10 @@ def _names(folder: Path) -> set[str]:
 def test_stage_commands_publish_as_one_locked_step(town, tmp_path, capsys, command, extra):
     out = tmp_path / command
     argv = [command, str(town["incidents"]), *extra, "--out", str(out)]
-    assert _run(argv) == 0, capsys.readouterr().err
+    code = _run(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "run.json" in "".join(captured.out.split())  # the result is printed on stdout
     first = _names(out)
     assert "run.json" in first
     assert first <= set(COMMAND_OUTPUTS[command]), first
@@ -281,6 +284,7 @@ def test_stage_commands_publish_as_one_locked_step(town, tmp_path, capsys, comma
 def test_stage_command_paths_printed_are_the_final_ones(town, tmp_path, capsys):
     out = tmp_path / "cocoon"
     assert _run(["cocoon", str(town["incidents"]), "--out", str(out)]) == 0
-    err = "".join(capsys.readouterr().err.split())  # rich wraps long paths
-    assert str(out / "cocoon_zones.geojson") in err
-    assert "staging" not in err
+    captured = capsys.readouterr()
+    printed = "".join(captured.out.split())  # the summary, on stdout; rich wraps long paths
+    assert str(out / "cocoon_zones.geojson") in printed
+    assert "staging" not in printed + captured.err

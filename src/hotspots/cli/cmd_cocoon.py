@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
 from hotspots.cli._staged import placed, staged_command
@@ -86,11 +86,11 @@ def _show(cocoon_run: Any, written: dict[str, Path]) -> None:
             *(f"{int(counts.get(s, 0)):,}" for s in ("due", "overdue", "visited", "active")),
             homes,
         )
-    console.print(table)
+    stdout.print(table)
     if result is not None:
         o = result.overall
         share = "-" if o["share"] is None else f"{o['share']:.0%}"
-        console.print(
+        stdout.print(
             f"[bold]Compliance:[/] {o['cocooned_in_time']:,} of {o['decided']:,} "
             f"decided zones cocooned within the deadline ({share}); "
             f"{o['overdue_now']:,} overdue now, {o['due_now']:,} still due."
@@ -98,4 +98,4 @@ def _show(cocoon_run: Any, written: dict[str, Path]) -> None:
     for note in summary["notes"]:
         console.print(f"[yellow]Note:[/] {note}")
     for name, path in written.items():
-        console.print(f"  {name}: {path}")
+        stdout.print(f"  {name}: {path}")

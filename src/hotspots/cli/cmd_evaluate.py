@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import settings_from
 from hotspots.cli._staged import placed, staged_command
@@ -294,16 +294,16 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
             "-" if stab != stab else f"{stab:.2f}",
             f"{row.filler_share:.0%}",
         )
-    console.print(table)
+    stdout.print(table)
     for note in result.notes:
         console.print(f"[yellow]Note:[/] {note}")
     if cocoon_result is not None:
         s = cocoon_result.summary
-        console.print(
+        stdout.print(
             f"[bold]Cocoons:[/] {s['n_in_live_zone']:,} of {s['n_burglaries']:,} "
             f"burglaries ({s['share_in_live_zone']:.1%}) fell in a live zone; mean live "
             f"area {s['mean_live_area_km2']:.1f} km2 = {s['area_share']:.1%} of the study "
             f"area ({s['study_area']}, {s['study_area_km2']:,.1f} km2), PAI {s['pai']:.2f}."
         )
     for name, path in files.items():
-        console.print(f"  {name}: {path}")
+        stdout.print(f"  {name}: {path}")

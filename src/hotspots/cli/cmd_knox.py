@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, settings_from
 from hotspots.cli._staged import placed, staged_command
@@ -82,11 +82,11 @@ def _show(result: Any, recommendation: dict[str, Any], written: dict[str, Path])
             text = "n/a" if not math.isfinite(ratio) else f"{ratio:.2f}"
             cells.append(f"[bold red]{text} *[/]" if sig[r, c] else text)
         table.add_row(escape(str(label)), *cells)
-    console.print(table)
-    console.print(
+    stdout.print(table)
+    stdout.print(
         f"{result.n_events:,} events, {result.n_close_pairs:,} pairs within "
         f"{result.distance_bands_m[-1]:g} m, {result.n_permutations} permutations (seed "
         f"{result.seed}), {result.time_resolution} dates."
     )
-    console.print(escape(recommendation["text"]))
-    console.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))
+    stdout.print(escape(recommendation["text"]))
+    stdout.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))

@@ -8,7 +8,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
 from hotspots.cli._staged import placed, staged_command
@@ -95,10 +95,10 @@ def show_spots(
             str(row[TREND]),
             str(row[STATUS]),
         )
-    console.print(table)
+    stdout.print(table)
     if len(spots) > rows:
-        console.print(f"... and {len(spots) - rows} more in harm_spots.csv")
-    console.print(
+        stdout.print(f"... and {len(spots) - rows} more in harm_spots.csv")
+    stdout.print(
         f"[bold]{escape(summary['headline'])}[/] ({summary['incident_share']:.0%} of incidents; "
         f"study area {summary['study_area_km2']:,.1f} km2, {escape(summary['study_area'])}). "
         f"New {summary['n_new']}, persisting {summary['n_persisting']}, dropped "
@@ -106,4 +106,4 @@ def show_spots(
     )
     for note in summary.get("notes", []):
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-    console.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))
+    stdout.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))
