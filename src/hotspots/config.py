@@ -630,8 +630,8 @@ class OutputOptions:
         None,
         flag="--tiles",
         help="Background map: OpenStreetMap (needs the internet), or the force's own tile "
-        "server as https://.../{z}/{x}/{y}.png or a WMS URL with ?layers=NAME. Default: "
-        "none, so the map needs no network (boundaries and place names give orientation).",
+        "server as https://.../{z}/{x}/{y}.png or a WMS URL with ?layers=NAME. Without it "
+        "the map needs no network (boundaries and place names give the orientation).",
         panel=_OUT,
         show="none",
     )
