@@ -23,10 +23,6 @@ ALLOWED = {
     ("demo", "--end"): "last day of the synthetic incidents",
     ("evaluate", "--end"): "no backtest period starts on or after this date",
     ("evaluate", "--start"): "first backtest period start (compare/target/impact share theirs)",
-    ("evaluate", "--offences"): (
-        "evaluate still scores every offence by default; it moves to the weekly run's set "
-        "with the evaluate registry (issue 9, other branch)"
-    ),
 }
 
 WEEKLY_MUST_HAVE = (

@@ -815,3 +815,11 @@ def test_geojson_geometry_equals_shapely_mapping(geom):
 
     assert json.dumps(_geometry(geom)) == json.dumps(mapping(geom))
     assert json.loads(json.dumps(_geometry(geom))) == json.loads(shapely.to_geojson(geom))
+
+
+def test_outline_of_a_single_point_layer():
+    from hotspots.outputs.maps import _outline
+
+    one = gpd.GeoDataFrame(geometry=gpd.points_from_xy([560_000.0], [190_000.0]), crs=27700)
+    hull = _outline(one)
+    assert len(hull) == 1 and hull.iloc[0].equals(one.geometry.iloc[0])

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -39,6 +39,9 @@ from hotspots.schema import (
     OCCURRED_AT,
     OFFENCE,
 )
+
+if TYPE_CHECKING:
+    from hotspots.ingest import IngestResult
 
 __all__ = [
     "COCOON_OUTPUTS",
@@ -161,6 +164,7 @@ def run_weekly(
     out: str | Path | None = None,
     settings: WeeklySettings | None = None,
     progress: Progress | None = None,
+    ingested: IngestResult | None = None,
 ) -> WeeklyResult:
     """Run the whole weekly pipeline and write every output into ``out``.
 
@@ -176,6 +180,9 @@ def run_weekly(
         400 m / 42-day cocoons due in 48 hours, Knox with 999 permutations, seed 0).
     progress
         Callback ``progress(task, done, total)`` (the CLI draws it).
+    ingested
+        The incidents already read from ``inputs`` (e.g. one force's partitions of an
+        ingest store, :mod:`hotspots.national`); default: read ``inputs``.
 
     Returns
     -------
@@ -185,14 +192,18 @@ def run_weekly(
     s = settings or WeeklySettings()
     out_dir = Path(out) if out is not None else s.out
     with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
-        result = _run_into(staging, inputs, s, progress)
+        result = _run_into(staging, inputs, s, progress, ingested)
     files = {p.name: p for p in (out_dir / n for n in WEEKLY_OUTPUTS) if p.exists()}
     report(progress, "done", 1, 1)
     return WeeklyResult(out_dir=out_dir, files=files, summary=result)
 
 
 def _run_into(
-    staging: Path, inputs: Sequence[str | Path], s: WeeklySettings, progress: Progress | None
+    staging: Path,
+    inputs: Sequence[str | Path],
+    s: WeeklySettings,
+    progress: Progress | None,
+    given: IngestResult | None = None,
 ) -> dict[str, Any]:
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.ingest import read_incidents
@@ -206,7 +217,7 @@ def _run_into(
         public_figures,
     )
 
-    ingested = read_incidents(list(inputs), s.ingest, progress=progress)
+    ingested = given or read_incidents(list(inputs), s.ingest, progress=progress)
     incidents = ingested.incidents
     input_files = [f["path"] for f in ingested.report.files]
     write_csv(ingested.rejected, staging / "rejected.csv")

@@ -66,8 +66,8 @@ def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
 @with_options(
     IngestOptions,
     HarmOptions,
-    run=("areas", "area_field", "seed", "lookback_days", "cell_m", "eps_m", "min_harm",
-         "fdr_alpha", "gistar_permutations", "radius_m", "window_days"),
+    run=("areas", "area_field", "seed", "lookback_days", "offences", "cell_m", "eps_m",
+         "min_harm", "fdr_alpha", "gistar_permutations", "radius_m", "window_days"),
 )  # fmt: skip
 def evaluate(
     inputs: Inputs,
@@ -124,16 +124,6 @@ def evaluate(
             rich_help_panel=_ME,
         ),
     ] = None,
-    offences: Annotated[
-        str | None,
-        typer.Option(
-            "--offences",
-            help='Comma-separated offence categories scored, e.g. "Violence and '
-            'sexual offences,Robbery" (any case). Default: the serious-violence set the '
-            "spots rank.",
-            rich_help_panel=_BT,
-        ),
-    ] = None,
     kde_bandwidth_m: Annotated[
         float,
         typer.Option(
@@ -178,7 +168,7 @@ def evaluate(
     from hotspots.spots import offences_used
 
     levels = parse_numbers(coverage, name="--coverage")
-    offence_list = parse_list(offences)
+    offence_list = settings.spots.offences
     method_list = parse_list(methods)
     with staged_command(out, "evaluate") as staging:
         ingested = load_for_command(inputs, options, out_dir=staging)

@@ -93,20 +93,30 @@ def parse_harm_map(pairs: Sequence[str] | None) -> dict[str, str]:
 def ingest(
     inputs: Inputs,
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--out",
             help="GeoParquet file to write, e.g. essex.parquet; <name>.rejected.csv and "
             "<name>.run.json are written beside it, as one unit.",
         ),
-    ],
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Ingest store folder (instead of --out): a GeoParquet dataset partitioned "
+            "by source file, with manifest.json; a re-run parses only new or changed files "
+            "and drops files no longer given. Every command reads the folder as its input.",
+        ),
+    ] = None,
     given: dict[str, Any] | None = None,
 ) -> None:
     """Read incident files (police.uk folders, exports) into one checked GeoParquet.
 
     Prints rows read / kept / rejected by reason, the date range, time resolution and
     working CRS; every rejected row is in <name>.rejected.csv with its reason. Any --harm-*
-    option also adds a harm column (offences the table lacks: --harm-unknown).
+    option also adds a harm column (offences the table lacks: --harm-unknown). With
+    --store DIR the rows go into an incremental store instead (see README).
     """
     from hotspots.harm import load_harm_table, weigh_used
     from hotspots.ingest import read_incidents, weigh_at_ingest, write_ingest_outputs
@@ -115,6 +125,13 @@ def ingest(
     values = given or {}
     options = options_from(IngestOptions, values)
     harm = options_from(HarmOptions, values)
+    if (out is None) == (store is None):
+        msg = "Give exactly one of --out FILE.parquet or --store DIR (got both or neither)."
+        raise OptionError(msg)
+    if store is not None:
+        _ingest_to_store(inputs, store, options, harm, values)
+        return
+    assert out is not None
     if out.suffix.lower() != ".parquet":
         msg = f"--out must be a .parquet file (GeoParquet), e.g. essex.parquet; got {out}."
         raise OptionError(msg)
@@ -167,4 +184,74 @@ def ingest(
         f"Wrote {escape(str(out))} ({result.report.n_kept:,} incidents), "
         f"{escape(str(rejected_path))} ({len(result.rejected):,} rows), "
         f"{escape(str(run_path))}."
+    )
+
+
+def _ingest_to_store(
+    inputs: Sequence[str], store: Path, options: IngestOptions, harm: HarmOptions, values: Any
+) -> None:
+    """``ingest --store``: update the store, print what was parsed, write DIR/run.json."""
+    from hotspots.harm import load_harm_table, weigh_used
+    from hotspots.ingest import read_incidents, read_store, update_store, weigh_at_ingest
+    from hotspots.outputs.files import write_json
+    from hotspots.outputs.provenance import build_provenance
+    from hotspots.outputs.publish import staged_outputs
+
+    weigh = any(k in values for k in ("harm_table", "harm_map", "harm_unknown"))
+    table = load_harm_table(harm.harm_table) if weigh else None
+    harm_record = (
+        {"harm_table": harm.harm_table, "harm_map": harm.mapping or None,
+         "harm_unknown": harm.harm_unknown}
+        if table is not None
+        else {}
+    )  # fmt: skip
+
+    def parse(path: Path) -> IngestResult:
+        result = read_incidents([path], options)
+        if table is None:
+            return result
+        if harm.harm_unknown == "raise":
+            weigh_used(result.incidents, harm, used=None)
+        return weigh_at_ingest(
+            result,
+            table,
+            mapping=harm.mapping,
+            unknown="zero" if harm.harm_unknown == "zero" else "reject",
+        )
+
+    with progress_reporter() as progress:
+        update = update_store(
+            list(inputs), store, options, fingerprint=harm_record, parse=parse, progress=progress
+        )
+    result = read_store(store)
+    show_ingest_report(result.report)
+    if update.reparse_all:
+        console.print(f"[yellow]note:[/] every file parsed again: {escape(update.reparse_all)}.")
+    console.print(
+        f"Store {escape(str(store))}: parsed {len(update.parsed):,} new or changed file(s), "
+        f"{len(update.unchanged):,} unchanged (not parsed), dropped {len(update.dropped):,} "
+        f"no longer given" + (": " + ", ".join(Path(p).name for p in update.dropped[:5])
+                              if update.dropped else "") + "."
+    )  # fmt: skip
+    parameters: dict[str, Any] = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
+    }
+    parameters.update(harm_record, store=str(store))
+    record = build_provenance(
+        command="ingest",
+        parameters=parameters,
+        inputs=[f["source_path"] for f in result.report.files],
+        extra={
+            "ingest": result.report.to_dict(),
+            **update.to_dict(),
+            "date_min": result.report.date_min,
+            "date_max": result.report.date_max,
+            "time_resolution": result.report.time_resolution,
+        },
+    )
+    with staged_outputs(store, owned=["run.json"]) as staging:
+        write_json(staging / "run.json", record)
+    console.print(
+        f"Store holds {result.report.n_kept:,} incidents and {len(result.rejected):,} rejected "
+        f"rows; wrote {escape(str(store / 'run.json'))}."
     )

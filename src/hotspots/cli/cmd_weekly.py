@@ -22,7 +22,13 @@ from hotspots.config import (
     SpotOptions,
 )
 
-__all__ = ["print_summary_json", "show_weekly_summary", "weekly", "weekly_summary_lines"]
+__all__ = [
+    "print_summary_json",
+    "show_weekly_summary",
+    "summary_payload",
+    "weekly",
+    "weekly_summary_lines",
+]
 
 _WEEKLY_GROUPS = (
     IngestOptions,
@@ -81,8 +87,31 @@ def weekly(
     """
     settings = settings_from(given, config=config, out=out)
 
+    from hotspots.national import forces_in, run_national
     from hotspots.pipeline import run_weekly
 
+    if len(forces_in(inputs)) > 1:  # several police.uk forces: one run per force + national
+        with quiet_console(quiet or as_json), progress_reporter() as progress:
+            national = run_national(inputs, settings=settings, progress=progress)
+        if as_json:
+            payload = {
+                "forces": {
+                    force: summary_payload(r.out_dir, r.files)
+                    for force, r in national.forces.items()
+                },
+                "files": {name: str(path) for name, path in national.files.items()},
+            }
+            typer.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
+        elif not quiet:
+            for force, force_result in national.forces.items():
+                stdout.print(f"[bold]{escape(force)}[/] -> {escape(str(force_result.out_dir))}")
+                show_weekly_summary(force_result.summary, {})
+            stdout.print(
+                f"[bold]National:[/] {len(national.forces)} forces, each ranked in its own "
+                f"study area; {escape(str(national.files['national.csv']))}, "
+                f"{escape(str(national.files['index.html']))}."
+            )
+        return
     with quiet_console(quiet or as_json), progress_reporter() as progress:
         result = run_weekly(inputs, settings=settings, progress=progress)
     if as_json:
@@ -91,14 +120,19 @@ def weekly(
         show_weekly_summary(result.summary, result.files)
 
 
-def print_summary_json(out_dir: Path, files: dict[str, Path]) -> None:
-    """The run's summary as written in run.json (public in --public), as one JSON document."""
+def summary_payload(out_dir: Path, files: dict[str, Path]) -> dict[str, Any]:
+    """A run's summary as written in run.json (public in --public), its folder and files."""
     run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
-    payload = {
+    return {
         "out_dir": str(out_dir),
         "files": {name: str(path) for name, path in files.items()},
         "summary": run.get("summary", {}),
     }
+
+
+def print_summary_json(out_dir: Path, files: dict[str, Path]) -> None:
+    """The run's summary (:func:`summary_payload`) as one JSON document on stdout."""
+    payload = summary_payload(out_dir, files)
     typer.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
 
 
@@ -176,7 +210,10 @@ def weekly_summary_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def show_weekly_summary(summary: dict[str, Any], files: dict[str, Path]) -> None:
-    """Print the headline figures and the files written (stdout), then the notes (stderr)."""
+    """Print the headline figures and files written on stdout, then the notes on stderr.
+
+    No file list is printed when ``files`` is empty (a force's run inside a national one).
+    """
     for line in weekly_summary_lines(summary):
         stdout.print(escape(line))
     if files:

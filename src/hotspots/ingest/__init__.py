@@ -11,20 +11,36 @@ from hotspots.ingest._files import read_text_table
 from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._store import (
+    StoreUpdate,
+    files_by_force,
+    force_of_file,
+    is_store,
+    read_store,
+    store_forces,
+    update_store,
+)
 from hotspots.ingest._write import write_ingest_outputs, write_rejected
 
 # the side-input readers (addresses, visit and patrol logs) share these row rules
 __all__ = [
     "IngestReport",
     "IngestResult",
+    "StoreUpdate",
     "check_tz",
     "day_end",
+    "files_by_force",
+    "force_of_file",
     "in_bounds",
+    "is_store",
     "outside_working_area",
     "points_from_columns",
     "read_text_table",
     "write_ingest_outputs",
     "read_incidents",
+    "read_store",
+    "store_forces",
+    "update_store",
     "reject_rows",
     "weigh_at_ingest",
     "write_rejected",

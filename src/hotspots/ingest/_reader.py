@@ -110,8 +110,8 @@ def read_incidents(
         ``options.today``, else now. A date alone is read in the run's time zone.
     date_floor
         Rows dated before this are ``date_before_floor`` (default ``options.date_floor``,
-        1990-01-01; None: no floor). Dates outside 1678-2261 (e.g. the 9999-12-31 "unknown" sentinel) are
-        always rejected, as ``date_out_of_range``.
+        1990-01-01; None: no floor). Dates outside 1678-2261 (e.g. the 9999-12-31
+        "unknown" sentinel) are always rejected, as ``date_out_of_range``.
     implausible_dates
         ``"reject"`` (default) moves future and too-early rows to ``rejected``;
         ``"keep"`` keeps them and adds a note with their count. Default: from
@@ -156,6 +156,14 @@ def read_incidents(
     >>> read_incidents(["chicago.csv.gz"], chicago).report.crs  # doctest: +SKIP
     'EPSG:32616'
     """
+    from hotspots.ingest._store import is_store, read_store
+
+    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    if any(is_store(i) for i in items):  # an ingest store folder: read its partitions
+        if len(items) > 1:
+            msg = "An ingest store folder must be the only input; give the store alone."
+            raise InputError(msg)
+        return read_store(items[0])
     opts = options or IngestOptions()
     # the run's options say it unless the caller does (``--today``, ``--date-floor``, ...)
     today = opts.today if today is None else today

@@ -256,7 +256,7 @@ def _outline(layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """
     xy = shapely.get_coordinates(layer.geometry.to_numpy())
     # one line through every vertex is built without a point object per vertex
-    shape = shapely.linestrings(xy) if len(xy) > 1 else shapely.points(xy)
+    shape = shapely.linestrings(xy) if len(xy) > 1 else shapely.points(xy[0])
     return gpd.GeoSeries([shapely.convex_hull(shape)], crs=layer.crs)
 
 

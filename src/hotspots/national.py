@@ -1,0 +1,175 @@
+"""Every force in one weekly run: per-force results side by side, and a national table.
+
+A police.uk all-forces download (``2025-01/2025-01-essex-street.csv``, ...) or an ingest
+store holding several forces is split by force (the force slug in each source file's
+police.uk name, the store's ``force=`` partition) and :func:`hotspots.pipeline.run_weekly`
+runs once per force on that force's rows, into ``OUT/<force>/``, exactly as a
+single-force run writes it. Each force keeps its own study area (its districts from
+LSOA names when no ``--areas`` is given), so a force is never ranked against another's
+area. ``OUT/national.csv`` has one row per force; ``OUT/index.html`` links each map.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hotspots._progress import Progress
+from hotspots.config import WeeklySettings
+from hotspots.errors import InputError
+from hotspots.pipeline import WeeklyResult, run_weekly
+
+__all__ = ["NATIONAL_OUTPUTS", "NationalResult", "forces_in", "run_national"]
+
+NATIONAL_OUTPUTS = ("national.csv", "index.html")
+
+
+@dataclass(frozen=True)
+class NationalResult:
+    """A multi-force run: each force's weekly result, the national table and its files."""
+
+    out_dir: Path
+    forces: dict[str, WeeklyResult]
+    table: pd.DataFrame
+    files: dict[str, Path]
+
+
+def forces_in(inputs: Sequence[str | Path]) -> dict[str, list[Path]]:
+    """Force slug -> its input files (or ``[store]`` for an ingest store), without parsing.
+
+    Files whose names are not police.uk downloads go under ``"unknown"``.
+    """
+    from hotspots.ingest import files_by_force
+
+    return files_by_force(inputs)
+
+
+def run_national(
+    inputs: Sequence[str | Path],
+    *,
+    out: str | Path | None = None,
+    settings: WeeklySettings | None = None,
+    progress: Progress | None = None,
+) -> NationalResult:
+    """Run the weekly pipeline once per force and write the national table and index.
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or globs of several forces' police.uk files, or one ingest store.
+    out
+        Output folder (default ``settings.out``); force ``f`` goes to ``OUT/<f>/``.
+    settings
+        The weekly settings, applied to every force alike (``--areas``, when given, is
+        the same layer for each force).
+    progress
+        Callback ``progress(task, done, total)``.
+
+    Returns
+    -------
+    NationalResult
+        Each force's :class:`hotspots.pipeline.WeeklyResult` and the national table.
+
+    Raises
+    ------
+    InputError
+        The inputs hold only one force (run ``weekly`` on them as usual).
+    """
+    from hotspots.ingest import read_store
+    from hotspots.outputs.files import write_csv, write_text
+    from hotspots.outputs.publish import staged_outputs
+
+    s = settings or WeeklySettings()
+    out_dir = Path(out) if out is not None else s.out
+    groups = forces_in(inputs)
+    if len(groups) < 2:
+        msg = (
+            f"The inputs hold one force ({', '.join(groups) or 'none'}); a national run needs "
+            f"two or more. Run hotspots weekly on them as usual."
+        )
+        raise InputError(msg)
+    results: dict[str, WeeklyResult] = {}
+    for force, paths in groups.items():
+        force_out = out_dir / force
+        if len(paths) == 1 and paths[0].is_dir():  # a store: read that force's partitions only
+            ingested = read_store(paths[0], forces=[force])
+            results[force] = run_weekly(
+                paths, out=force_out, settings=s, progress=progress, ingested=ingested
+            )
+        else:
+            results[force] = run_weekly(paths, out=force_out, settings=s, progress=progress)
+    table = national_table(results, out_dir=out_dir)
+    with staged_outputs(out_dir, owned=NATIONAL_OUTPUTS) as staging:
+        write_csv(table, staging / "national.csv")
+        write_text(staging / "index.html", _index_html(table))
+    files = {name: out_dir / name for name in NATIONAL_OUTPUTS}
+    return NationalResult(out_dir=out_dir, forces=results, table=table, files=files)
+
+
+def national_table(results: dict[str, WeeklyResult], *, out_dir: Path) -> pd.DataFrame:
+    """One row per force: rows, study area and its km², spots, harm in spots, zones."""
+    rows = []
+    for force, result in results.items():
+        summary = result.summary
+        ingest = summary.get("ingest", {})
+        spots = summary.get("spots", {})
+        cocoon = summary.get("cocoon", {})
+        knox = summary.get("knox", {})
+        rows.append(
+            {
+                "force": force,
+                "rows_kept": ingest.get("n_kept"),
+                "rows_rejected": ingest.get("n_rejected"),
+                "date_min": ingest.get("date_min"),
+                "date_max": ingest.get("date_max"),
+                "as_of": summary.get("as_of"),
+                "study_area": spots.get("study_area"),
+                "study_area_km2": spots.get("study_area_km2"),
+                "spots": spots.get("n_spots"),
+                "harm_in_spots": spots.get("harm"),
+                "harm_total": spots.get("harm_total"),
+                "harm_share_in_spots": spots.get("harm_share"),
+                "area_share_of_spots": spots.get("area_share"),
+                "live_zones": cocoon.get("zones"),
+                "cocoons_skipped": cocoon.get("skipped"),
+                "knox": knox.get("skipped") or knox.get("text"),
+                "map": (Path(force) / "map.html").as_posix(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _index_html(table: pd.DataFrame) -> str:
+    """A plain page linking each force's map, with its headline figures."""
+
+    def cell(value: Any) -> str:
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+    lines = []
+    for row in table.to_dict("records"):
+        force = html.escape(str(row["force"]))
+        link = html.escape(str(row["map"]))
+        figures = ", ".join(
+            f"{label} {html.escape(cell(row[key]))}"
+            for key, label in (
+                ("rows_kept", "rows"),
+                ("spots", "spots"),
+                ("harm_share_in_spots", "harm share in spots"),
+                ("study_area_km2", "study area km²"),
+                ("live_zones", "live zones"),
+            )
+            if cell(row[key])
+        )
+        lines.append(f'<li><a href="{link}">{force}</a> — {figures}</li>')
+    body = "\n".join(lines)
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Harm spots by force</title></head>\n<body>\n<h1>Harm spots by force</h1>\n"
+        "<p>Each force is ranked within its own study area; see national.csv.</p>\n"
+        f"<ul>\n{body}\n</ul>\n</body></html>\n"
+    )
