@@ -288,3 +288,22 @@ def test_stage_command_paths_printed_are_the_final_ones(town, tmp_path, capsys):
     printed = "".join(captured.out.split())  # the summary, on stdout; rich wraps long paths
     assert str(out / "cocoon_zones.geojson") in printed
     assert "staging" not in printed + captured.err
+
+
+def test_json_and_text_summaries_of_a_several_force_run(tmp_path, capsys):
+    from test_national import write_two_forces
+
+    forces = tmp_path / "forces"
+    forces.mkdir()
+    write_two_forces(forces)
+    out = tmp_path / "out"
+    assert _run(["weekly", str(forces), "--out", str(out), "--no-knox", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert sorted(payload["forces"]) == ["alpha", "beta"]
+    alpha = json.loads((out / "alpha" / "run.json").read_text(encoding="utf-8"))
+    assert payload["forces"]["alpha"]["summary"] == alpha["summary"]
+    assert "national.csv" in payload["files"]
+    assert _run(["weekly", str(forces), "--out", str(out), "--no-knox"]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"^alpha -> ", captured.out, re.MULTILINE)
+    assert "National: 2 forces" in captured.out and "{" not in captured.out
