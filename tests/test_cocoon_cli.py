@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -243,3 +245,59 @@ def test_help_lists_options(capsys):
         "--visits",
     ):
         assert option in text
+
+
+def near_repeat_pairs(*, lag_days: int, step_days: int) -> str:
+    """30 pairs of home burglaries, 50 m and ``lag_days`` apart, the pairs 2 km apart.
+
+    Every pair within 400 m is one of the 30 designed pairs, all in the first distance
+    band. With ``lag_days`` 3 all of them fall in the first time band: far more than the
+    shuffled times give (Knox significant at 0-100 m, 0-7 days and in no band beyond it,
+    so the recommendation is 100 m, 7 days). With ``lag_days`` 120 none of them does.
+    """
+    day0 = pd.Timestamp("2025-01-01 10:00")
+    lines = ["id,occurred,easting,northing,offence"]
+    for i in range(30):
+        x, y = 500_000 + 2_000 * (i % 6), 200_000 + 2_000 * (i // 6)
+        first = day0 + pd.Timedelta(days=step_days * i)
+        second = first + pd.Timedelta(days=lag_days)
+        lines.append(f"A{i},{first:%Y-%m-%d %H:%M},{x},{y},Burglary - residential")
+        lines.append(f"B{i},{second:%Y-%m-%d %H:%M},{x + 50},{y},Burglary - residential")
+    return "\n".join(lines) + "\n"
+
+
+def test_cocoon_from_knox_uses_a_significant_recommendation(tmp_path, capsys):
+    data = tmp_path / "pairs.csv"
+    data.write_text(near_repeat_pairs(lag_days=3, step_days=10))  # last pair: 18 and 21 Oct
+    out = tmp_path / "out"
+    code, err = run(
+        [str(data), "--as-of", "2025-10-22", "--out", str(out), "--cocoon-from-knox", *MAPPING],
+        capsys,
+    )
+    assert code == 0, err
+    record = json.loads((out / "run.json").read_text())
+    assert record["parameters"]["radius_m"] == pytest.approx(100.0)
+    assert record["parameters"]["window_days"] == 7
+    assert record["cocoon"]["radius_m"] == pytest.approx(100.0)
+    assert record["knox"]["radius_m"] == pytest.approx(100.0)
+    assert "use the Knox recommendation: 100 m, 7 days" in " ".join(err.split())
+    zones = gpd.read_file(out / "cocoon_zones.geojson").to_crs(27700)
+    # a 7-day window at 22 Oct holds the last pair only; each zone a 100 m circle
+    assert sorted(zones["burglary_id"]) == ["A29", "B29"]
+    assert zones.area.to_numpy() == pytest.approx(np.pi * 100.0**2, rel=0.01)
+
+
+def test_cocoon_from_knox_keeps_the_defaults_without_a_pattern(tmp_path, capsys):
+    data = tmp_path / "pairs.csv"
+    data.write_text(near_repeat_pairs(lag_days=120, step_days=5))  # last event 23 Sep
+    out = tmp_path / "out"
+    code, err = run(
+        [str(data), "--as-of", "2025-09-24", "--out", str(out), "--cocoon-from-knox", *MAPPING],
+        capsys,
+    )
+    assert code == 0, err
+    record = json.loads((out / "run.json").read_text())
+    assert record["parameters"]["radius_m"] == pytest.approx(400.0)
+    assert record["parameters"]["window_days"] == 42
+    assert record["knox"]["radius_m"] is None
+    assert "keep the defaults 400 m, 42 days" in " ".join(err.split())

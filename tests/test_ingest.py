@@ -18,6 +18,7 @@ from hotspots.schema import (
     INCIDENT_ID,
     LOCATION,
     LSOA_CODE,
+    LSOA_NAME,
     OCCURRED_AT,
     OCCURRED_TO,
     OFFENCE,
@@ -80,7 +81,7 @@ def test_police_rejected_rows_keep_raw_text_and_reason(police):
 
 def test_police_incidents_canonical(police):
     inc = police.incidents
-    assert list(inc.columns) == [*INCIDENT_COLUMNS, *OUTCOME_COLUMNS, "geometry"]
+    assert list(inc.columns) == [*INCIDENT_COLUMNS, *OUTCOME_COLUMNS, LSOA_NAME, "geometry"]
     assert inc.index.equals(pd.RangeIndex(5))
     assert inc.crs.to_epsg() == 27700
     assert inc[INCIDENT_ID].tolist() == [
@@ -96,6 +97,7 @@ def test_police_incidents_canonical(police):
     assert inc[DWELLING_BURGLARY].tolist() == [True, False, False, False, False]
     assert inc[LOCATION].iloc[0] == "On or near High Street"
     assert inc[LSOA_CODE].iloc[0] == "E01021500"
+    assert inc[LSOA_NAME].iloc[0] == "Colchester 010A"  # names the district without --areas
     assert inc[OFFENCE_CODE].isna().all()
     assert set(inc[TIME_RESOLUTION]) == {"month"}
     x, y = bng(0.899, 51.889)
@@ -161,6 +163,7 @@ def test_snake_case_header():
     assert res.report.n_kept == 2
     assert res.incidents[DWELLING_BURGLARY].tolist() == [True, False]
     assert res.report.time_resolution == "month"
+    assert res.incidents[LSOA_NAME].tolist() == ["Babergh 007B", "Basildon 001A"]
     x, y = bng(0.738080, 52.042187)
     assert res.incidents.geometry.iloc[0].x == pytest.approx(x, abs=1e-6)
 
@@ -255,7 +258,9 @@ def test_mapped_projected_day_resolution_to_utm():
         "2017-12-31",
     ]
     assert res.incidents[DWELLING_BURGLARY].all()
-    assert "non-dwelling" in " ".join(res.report.notes)
+    # the non-dwelling caveat is police.uk's; a force export's Burglary is its own
+    assert "non-dwelling" not in " ".join(res.report.notes)
+    assert LSOA_NAME not in res.incidents.columns
     # README: the first point is -87.7267, 41.879748 in WGS84
     ex, ey = Transformer.from_crs(4326, 32616, always_xy=True).transform(-87.7267, 41.879748)
     assert res.incidents.geometry.iloc[0].x == pytest.approx(ex, abs=1.0)

@@ -49,6 +49,7 @@ def test_old_tiles_switch_still_reads(given, kept):
         ({"cdn": True, "offline_assets": "assets"}, r"Give --cdn or --offline-assets, not both"),
         ({"list_scope": "overdue"}, r"--list must be one of \('due', 'live', 'all'\)"),
         ({"list_area_field": "team"}, r"--list-area-field needs --list-areas FILE"),
+        ({"tiles": "OpenStreetMap", "no_tiles": True}, r"Give --tiles URL or --no-tiles"),
     ],
 )
 def test_bad_output_options_are_one_line_errors(values, message):

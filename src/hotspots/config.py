@@ -20,6 +20,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import Field, asdict, dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -408,6 +409,22 @@ class SpotOptions:
         VISIT_MINUTES, flag="--visit-minutes", help="Length of each planned patrol visit.",
         panel=_PAT, parse="int",
     )  # fmt: skip
+    plan_start: str | None = _opt(
+        None,
+        flag="--plan-start",
+        help="First day of the 7-day patrol plan (YYYY-MM-DD, today or later). Default: the "
+        "Monday after today.",
+        panel=_PAT,
+        show="next Monday",
+    )
+    keep_prisons: bool = _opt(
+        False,
+        flag="--keep-prisons/--no-keep-prisons",
+        help="Keep places at prisons in the spot selection (police.uk snaps every crime "
+        "inside a prison to one point, so they are left out by default, with a note).",
+        panel=_SP,
+        parse="bool",
+    )
     crossover: bool = _opt(
         False,
         flag="--crossover/--no-crossover",
@@ -438,6 +455,12 @@ class SpotOptions:
             _fail("--fdr-alpha", "a rate in (0, 1)", v, "Try 0.05.")
         _whole(self.gistar_permutations, "--gistar-permutations", minimum=0, example="0")
         _whole(self.visit_minutes, "--visit-minutes", minimum=1, example="15")
+        if self.plan_start is not None:
+            try:
+                date.fromisoformat(str(self.plan_start))
+            except ValueError:
+                _fail("--plan-start", "a date YYYY-MM-DD", self.plan_start, "Try 2026-01-12.")
+            object.__setattr__(self, "plan_start", str(self.plan_start))
         if self.offences is not None:
             names = tuple(str(o).strip() for o in self.offences if str(o).strip())
             if not names:
@@ -542,9 +565,19 @@ class CocoonOptions:
     month_dates: str | None = _opt(
         None,
         flag="--month-dates",
-        help="For month-only dates (police.uk): date each burglary at the start, mid or end "
-        "of its month so cocoon zones can be made. Recorded in the outputs.",
+        help="For month-only dates (police.uk): where the retrospective risk window of each "
+        "burglary's zone starts in its month (start, mid or end). It only moves that window; "
+        "month zones never get a visit deadline or an overdue state. Recorded in the outputs.",
         panel=_CO,
+    )
+    cocoon_from_knox: bool = _opt(
+        False,
+        flag="--cocoon-from-knox/--cocoon-defaults",
+        help="Size the zones from the Knox test: its recommended radius and window when the "
+        "result is significant, else --radius-m/--window-days with a note (the cocoon "
+        "command runs Knox first, with the default bands). run.json records what was used.",
+        panel=_CO,
+        parse="bool",
     )
     nearest: int = _opt(
         NEAREST, flag="--nearest", help="The N nearest homes of each zone are mandatory "
@@ -635,6 +668,14 @@ class OutputOptions:
         panel=_OUT,
         show="none",
     )
+    no_tiles: bool = _opt(
+        False,
+        flag="--no-tiles",
+        help="No background map (the default now; kept so older scripts still run).",
+        panel=_OUT,
+        parse="bool",
+        show="off",
+    )
     tiles_attribution: str | None = _opt(
         None,
         flag="--tiles-attribution",
@@ -690,6 +731,8 @@ class OutputOptions:
             object.__setattr__(self, "tiles", "OpenStreetMap")
         elif self.tiles is False or (isinstance(self.tiles, str) and not self.tiles.strip()):
             object.__setattr__(self, "tiles", None)
+        if self.no_tiles and self.tiles is not None:
+            raise OptionError("Give --tiles URL or --no-tiles, not both.")
         if self.tiles is not None:
             _tiles(self.tiles)
         if self.tiles_attribution is not None and self.tiles is None:
@@ -817,6 +860,8 @@ class WeeklySettings:
         if self.area_field is not None and self.areas is None:
             raise OptionError("--area-field needs --areas FILE (the layer that has that field).")
         check_side_inputs(addresses=self.addresses, visits=self.visits)
+        if self.cocoon.cocoon_from_knox and not self.run_knox:
+            raise OptionError("--cocoon-from-knox needs the Knox test; leave out --no-knox.")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, source: str = "settings") -> WeeklySettings:

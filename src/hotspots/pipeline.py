@@ -11,9 +11,10 @@ week's outputs untouched.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,16 @@ import pandas as pd
 
 from hotspots import cocoon, nearrepeat, spots
 from hotspots._progress import Progress, report
-from hotspots._runs import read_run_areas, run_as_of, time_resolution_of
+from hotspots._runs import (
+    read_previous_run,
+    read_run_areas,
+    run_areas,
+    run_as_of,
+    time_resolution_of,
+    with_strays,
+)
 from hotspots._time import default_as_of
-from hotspots.config import SpotOptions, WeeklySettings
+from hotspots.config import CocoonOptions, SpotOptions, WeeklySettings
 from hotspots.errors import EmptyWindowError, InputError, TimeResolutionError
 from hotspots.harm import weigh_used
 from hotspots.outputs.publish import stable_html_ids, staged_outputs
@@ -52,6 +60,7 @@ __all__ = [
     "WEEKLY_OUTPUTS",
     "WeeklyResult",
     "WeeklySettings",
+    "cocoon_options_from_knox",
     "default_as_of",
     "offences_in_use",
     "run_weekly",
@@ -158,6 +167,30 @@ def offences_in_use(
     return tuple(dict.fromkeys(used))
 
 
+def cocoon_options_from_knox(
+    options: CocoonOptions, knox_run: nearrepeat.KnoxRun | None, *, why_not: str = ""
+) -> tuple[CocoonOptions, str]:
+    """The cocoon options sized by a Knox run (``--cocoon-from-knox``), and the note why.
+
+    A significant Knox result gives the zones its recommended radius and window (the
+    window rounded up to whole days); otherwise, or without a Knox run (``why_not`` says
+    why), the options keep ``radius_m`` and ``window_days``.
+    """
+    if knox_run is None:
+        note = (
+            f"Cocoon zones keep the defaults {options.radius_m:g} m, {options.window_days} "
+            f"days: no Knox result to size them from ({why_not or 'Knox not run'})."
+        )
+        return options, note
+    radius_m, window_days, note = nearrepeat.cocoon_settings_from_knox(
+        knox_run.result, radius_m=options.radius_m, window_days=options.window_days
+    )
+    sized = replace(options, radius_m=float(radius_m), window_days=int(math.ceil(window_days)))
+    if knox_run.by_year:
+        note += f" Per year: {knox_run.per_year}."
+    return sized, note
+
+
 def run_weekly(
     inputs: Sequence[str | Path],
     *,
@@ -191,8 +224,9 @@ def run_weekly(
     """
     s = settings or WeeklySettings()
     out_dir = Path(out) if out is not None else s.out
+    previous = read_previous_run(out_dir)  # before staging: last week's files
     with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
-        result = _run_into(staging, inputs, s, progress, ingested)
+        result = _run_into(staging, inputs, s, progress, ingested, previous=previous)
     files = {p.name: p for p in (out_dir / n for n in WEEKLY_OUTPUTS) if p.exists()}
     report(progress, "done", 1, 1)
     return WeeklyResult(out_dir=out_dir, files=files, summary=result)
@@ -204,6 +238,8 @@ def _run_into(
     s: WeeklySettings,
     progress: Progress | None,
     given: IngestResult | None = None,
+    *,
+    previous: Any = None,
 ) -> dict[str, Any]:
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.ingest import read_incidents
@@ -218,13 +254,14 @@ def _run_into(
     )
 
     ingested = given or read_incidents(list(inputs), s.ingest, progress=progress)
-    incidents = ingested.incidents
     input_files = [f["path"] for f in ingested.report.files]
-    write_csv(ingested.rejected, staging / "rejected.csv")
-    resolution = time_resolution_of(incidents)
-    as_of = run_as_of(s.as_of, incidents)
-    working_crs = incidents.crs
-    areas = read_run_areas(s.areas, area_field=s.area_field, working_crs=working_crs)
+    resolution = time_resolution_of(ingested.incidents)
+    as_of = run_as_of(s.as_of, ingested.incidents)
+    working_crs = ingested.incidents.crs
+    # --areas, else police.uk LSOA districts (strays into rejected.csv), else none
+    places = run_areas(ingested.incidents, s)
+    incidents, areas = places.incidents, places.areas
+    write_csv(with_strays(ingested.rejected, places.strays), staging / "rejected.csv")
     list_areas = read_run_areas(
         s.output.list_areas, area_field=s.output.list_area_field, working_crs=working_crs
     )
@@ -248,8 +285,13 @@ def _run_into(
             "source": harm_table.source,
             "licence": harm_table.licence,
         },
-        "notes": [*ingested.report.notes, *weighting.notes],
-        "rejected": {"incidents": len(ingested.rejected), "harm": len(weighting.rejected)},
+        "notes": [*ingested.report.notes, *places.notes, *weighting.notes],
+        "rejected": {
+            "incidents": len(ingested.rejected),
+            "strays": len(places.strays),
+            "harm": len(weighting.rejected),
+        },
+        "study_area": places.figures,
     }
     layers: dict[str, gpd.GeoDataFrame] = {}
     public = s.output.public
@@ -272,7 +314,15 @@ def _run_into(
     # ---------------------------------------------------------------- harm spots
     report(progress, "harm spots", 0, 1)
     spot_run = spots.run(
-        weighted, s.spots, as_of=as_of, areas=areas, patrols=s.patrols, seed=s.seed
+        weighted,
+        s.spots,
+        as_of=as_of,
+        areas=areas,
+        study_area=places.study_area,
+        patrols=s.patrols,
+        previous=previous,
+        today=s.ingest.today,  # the run's date (--today, default now): plans start after it
+        seed=s.seed,
     )
     spots.write_run(spot_run, staging, provenance=provenance())
     summary["spots"] = spot_run.figures
@@ -284,6 +334,7 @@ def _run_into(
     report(progress, "harm spots", 1, 1)
 
     # ---------------------------------------------------------------- Knox
+    knox_run = None
     if not s.run_knox:
         summary["knox"] = {"skipped": "disabled"}
     else:
@@ -294,6 +345,7 @@ def _run_into(
         else:
             nearrepeat.write_run(knox_run, staging, provenance=provenance())
             summary["knox"] = knox_run.figures
+            summary["notes"].extend(knox_run.notes)
             if public:  # the heat table's cells show pair counts, small ones included
                 for name in KNOX_PAGES:
                     (staging / name).unlink(missing_ok=True)
@@ -303,11 +355,17 @@ def _run_into(
                 )
 
     # ---------------------------------------------------------------- cocoons
+    cocoon_options = s.cocoon
+    if s.cocoon.cocoon_from_knox:
+        cocoon_options, sized = cocoon_options_from_knox(
+            s.cocoon, knox_run, why_not=str(summary["knox"].get("skipped", ""))
+        )
+        summary["notes"].append(sized)
     zones = visit_list = None
     try:
         cocoon_run = cocoon.run(
             weighted,
-            s.cocoon,
+            cocoon_options,
             as_of=as_of,
             areas=areas,
             addresses=s.addresses,
@@ -320,7 +378,9 @@ def _run_into(
     else:
         zones = (
             generalise_zones(
-                cocoon_run.zones, radius_m=s.cocoon.radius_m, addresses=cocoon_run.addresses
+                cocoon_run.zones,
+                radius_m=cocoon_options.radius_m,
+                addresses=cocoon_run.addresses,
             )
             if public
             else cocoon_run.zones
@@ -329,7 +389,7 @@ def _run_into(
         cocoon.write_run(
             cocoon_run, staging, provenance=provenance(), zones=zones, with_lists=not public
         )
-        summary["cocoon"] = cocoon_run.figures
+        summary["cocoon"] = {**cocoon_run.figures, "from_knox": s.cocoon.cocoon_from_knox}
         _add_notes(summary, cocoon_run.figures.get("notes", []))
         summary["rejected"].update({k: len(v) for k, v in cocoon_run.rejected.items()})
         layers["cocoon_zones"] = zones
@@ -337,7 +397,8 @@ def _run_into(
     # ---------------------------------------------------------------- map, lists, package
     prov = provenance()
     burglaries = weighted[weighted[DWELLING_BURGLARY].fillna(False).astype(bool)]
-    recent = burglaries[burglaries[OCCURRED_AT] > as_of - pd.Timedelta(days=s.cocoon.window_days)]
+    window = pd.Timedelta(days=cocoon_options.window_days)
+    recent = burglaries[burglaries[OCCURRED_AT] > as_of - window]
     recent = recent[recent[OCCURRED_AT] <= as_of]
     title = s.output.title or _title_for(areas)
     map_addresses = (
@@ -388,7 +449,11 @@ def _run_into(
         unit=unit,
     )
     if areas is not None:
-        layers["areas"] = areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
+        layers["areas"] = (
+            areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
+            if s.areas is not None
+            else areas
+        )
     if len(recent):
         layers["recent_burglaries"] = public_burglaries(recent) if public else recent
     if visit_list is not None and not public:
@@ -401,7 +466,9 @@ def _run_into(
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     write_json(staging / "run.json", {**prov, "summary": summary})
     if public:  # one pass over every table and figure file, just before the swap
-        make_public_folder(staging, crs=working_crs, tz=s.ingest.tz, radius_m=s.cocoon.radius_m)
+        make_public_folder(
+            staging, crs=working_crs, tz=s.ingest.tz, radius_m=cocoon_options.radius_m
+        )
     return summary
 
 

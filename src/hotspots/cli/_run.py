@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from hotspots._runs import RunAreas
     from hotspots.ingest import IngestResult
 
 __all__ = ["Loaded", "load_run", "report_rejected", "settings_from"]
@@ -47,6 +48,12 @@ class Loaded:
     areas: gpd.GeoDataFrame | None
     as_of: pd.Timestamp
     resolution: str
+    places: RunAreas  # the areas decision: study area and strays
+
+    @property
+    def study_area(self) -> Any:
+        """The study area from LSOA names (None with --areas or without names)."""
+        return self.places.study_area
 
     @property
     def input_files(self) -> list[Any]:
@@ -56,21 +63,25 @@ class Loaded:
 
 def load_run(inputs: list[str], settings: WeeklySettings, *, out: Path) -> Loaded:
     """Read the incidents (printing the summary, writing rejected.csv), areas and as-of."""
-    from hotspots._runs import read_run_areas, run_as_of, time_resolution_of
+    from hotspots._runs import run_areas, run_as_of, time_resolution_of, with_strays
     from hotspots.cli.cmd_ingest import load_for_command
 
     out.mkdir(parents=True, exist_ok=True)
     ingested = load_for_command(inputs, settings.ingest, out_dir=out)
-    incidents = ingested.incidents
-    areas = read_run_areas(
-        settings.areas, area_field=settings.area_field, working_crs=incidents.crs
-    )
+    places = run_areas(ingested.incidents, settings)
+    if len(places.strays):  # stray records join ingest's rejected rows, with their reason
+        from hotspots.ingest import write_rejected
+
+        write_rejected(with_strays(ingested.rejected, places.strays), out / "rejected.csv")
+    for note in places.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     return Loaded(
         ingested=ingested,
-        incidents=incidents,
-        areas=areas,
-        as_of=run_as_of(settings.as_of, incidents),
-        resolution=time_resolution_of(incidents),
+        incidents=places.incidents,
+        areas=places.areas,
+        as_of=run_as_of(settings.as_of, ingested.incidents),
+        resolution=time_resolution_of(ingested.incidents),
+        places=places,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter, stdout
@@ -36,14 +37,21 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
 
     with staged_command(folder, "cocoon") as staging:
         loaded = load_run(inputs, settings, out=staging)
+        cocoon_options, knox_figures, sized = settings.cocoon, None, None
         with progress_reporter() as progress:
+            if settings.cocoon.cocoon_from_knox:
+                cocoon_options, knox_figures, sized = _sized_by_knox(loaded, settings, progress)
             cocoon_run = cc.run(
-                loaded.incidents, settings.cocoon, as_of=loaded.as_of, areas=loaded.areas,
+                loaded.incidents, cocoon_options, as_of=loaded.as_of, areas=loaded.areas,
                 addresses=settings.addresses, visits=settings.visits, progress=progress,
             )  # fmt: skip
-        options = settings.to_dict()
+        if sized:
+            console.print(f"[yellow]Note:[/] {escape(sized)}", soft_wrap=True)
+        options = {**settings.to_dict(), "radius_m": cocoon_options.radius_m,
+                   "window_days": cocoon_options.window_days}  # fmt: skip
         parameters = {
             "as_of": loaded.as_of,
+            "cocoon_from_knox": settings.cocoon.cocoon_from_knox,
             **{k: options[k] for k in ("radius_m", "window_days", "due_hours", "month_dates",
                                        "areas", "area_field", "addresses", "address_x_col",
                                        "address_y_col", "address_id_col", "address_crs",
@@ -59,14 +67,37 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
             extra={
                 "ingest": loaded.ingested.report.to_dict(),
                 "cocoon": cocoon_run.figures,
-                "rejected": {k: len(v) for k, v in cocoon_run.rejected.items()},
+                "knox": knox_figures,
+                "study_area": loaded.places.figures,
+                "notes": [*loaded.places.notes, *([sized] if sized else [])],
+                "rejected": {"strays": len(loaded.places.strays),
+                             **{k: len(v) for k, v in cocoon_run.rejected.items()}},
             },
-        )
+        )  # fmt: skip
         written = cc.write_run(cocoon_run, staging, provenance=provenance)
         written["run"] = write_json(staging / "run.json", provenance)
     written = placed(written, staging, folder)
     report_rejected(cocoon_run.rejected, written)
     _show(cocoon_run, written)
+
+
+def _sized_by_knox(
+    loaded: Any, settings: Any, progress: Any
+) -> tuple[Any, dict[str, Any] | None, str]:
+    """--cocoon-from-knox: run Knox (default bands) and size the zones from it."""
+    from hotspots import nearrepeat
+    from hotspots.errors import InputError, TimeResolutionError
+    from hotspots.pipeline import cocoon_options_from_knox
+
+    try:
+        knox_run = nearrepeat.run(
+            loaded.incidents, settings.knox, seed=settings.seed, progress=progress
+        )
+    except (TimeResolutionError, InputError) as exc:
+        options, note = cocoon_options_from_knox(settings.cocoon, None, why_not=str(exc))
+        return options, {"skipped": str(exc)}, note
+    options, note = cocoon_options_from_knox(settings.cocoon, knox_run)
+    return options, knox_run.figures, note
 
 
 def _show(cocoon_run: Any, written: dict[str, Path]) -> None:

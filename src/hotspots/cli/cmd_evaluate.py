@@ -42,17 +42,6 @@ def parse_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
-def _lsoa_study_area(incidents: Any) -> Any:
-    """police.uk data without --areas: the force's districts from LSOA names (else None)."""
-    from hotspots.schema import LSOA_NAME
-
-    if LSOA_NAME not in incidents.columns or not incidents[LSOA_NAME].notna().any():
-        return None
-    from hotspots.studyarea import study_area_from_lsoa_names
-
-    return study_area_from_lsoa_names(incidents)
-
-
 def _is_burglary_only(offences: tuple[str, ...] | None, incidents: Any) -> bool:
     from hotspots.schema import OFFENCE
 
@@ -158,12 +147,13 @@ def evaluate(
     radius_m, window_days = settings.cocoon.radius_m, settings.cocoon.window_days
     seed, areas, area_field = settings.seed, settings.areas, settings.area_field
 
-    from hotspots._runs import read_run_areas, time_resolution_of
+    from hotspots._runs import run_areas, time_resolution_of, with_strays
     from hotspots.cli.cmd_ingest import load_for_command
     from hotspots.config import SpotOptions
     from hotspots.evaluate import DEFAULT_METHODS, MethodParams, backtest, cocoon_backtest
     from hotspots.evaluate.report import write_evaluation_outputs
     from hotspots.harm import weigh_used
+    from hotspots.ingest import write_rejected
     from hotspots.outputs import build_provenance, write_json
     from hotspots.spots import offences_used
 
@@ -182,8 +172,14 @@ def evaluate(
         burglary_only = _is_burglary_only(scored, weighted)
         if method_list is None:
             method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
-        area_layer = read_run_areas(areas, area_field=area_field, working_crs=weighted.crs)
-        study = _lsoa_study_area(weighted) if area_layer is None else None
+        # the run's one areas rule: --areas, else the LSOA study area (strays left out and
+        # written to rejected.csv) as the denominator of every share-of-area figure
+        places = run_areas(weighted, settings)
+        weighted = places.incidents
+        area_layer = places.areas if areas is not None else None
+        study = places.study_area
+        if len(places.strays):
+            write_rejected(with_strays(ingested.rejected, places.strays), staging / "rejected.csv")
         params = MethodParams(
             kde_bandwidth_m=kde_bandwidth_m,
             eps_m=eps_m,
@@ -242,6 +238,8 @@ def evaluate(
                 "ingest": ingested.report.to_dict(),
                 "harm_table": {k: v for k, v in table.to_dict().items() if k != "weights"},
                 "study": result.study,
+                "study_area": places.figures,
+                "rejected": {"incidents": len(ingested.rejected), "strays": len(places.strays)},
                 "notes": list(result.notes),
                 "summary": result.summary.to_dict(orient="records"),
                 "cocoon": None if cocoon_result is None else cocoon_result.summary,

@@ -33,10 +33,12 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
     folder = out_dir_for(out, "spots")
 
     from hotspots import spots as sp
+    from hotspots._runs import read_previous_run
     from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
 
     with staged_command(folder, "spots") as staging:
+        previous = read_previous_run(folder)  # statuses and patrol delivery against it
         loaded = load_run(inputs, settings, out=staging)
         incidents = loaded.incidents
         weighting = weigh_used(
@@ -45,14 +47,16 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
         with progress_reporter() as progress:
             spot_run = sp.run(
                 weighting.incidents, settings.spots, as_of=loaded.as_of, areas=loaded.areas,
-                patrols=settings.patrols, seed=settings.seed, progress=progress,
+                study_area=loaded.study_area, patrols=settings.patrols, previous=previous,
+                today=settings.ingest.today, seed=settings.seed, progress=progress,
             )  # fmt: skip
-        result, table = spot_run.result, weighting.table
+        result, table, places = spot_run.result, weighting.table, loaded.places
         parameters = {
             **result.parameters,
             **{k: settings.to_dict()[k] for k in ("harm_table", "harm_map", "harm_unknown",
                                                   "areas", "area_field", "visit_minutes",
-                                                  "crossover", "patrols", "tz")},
+                                                  "crossover", "patrols", "tz",
+                                                  "plan_start", "keep_prisons")},
         }  # fmt: skip
         extra_inputs = [p for p in (settings.areas, settings.patrols) if p is not None]
         provenance = build_provenance(
@@ -65,8 +69,10 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
                               "n_spots": len(result.spots), "n_dropped": len(result.dropped),
                               "n_candidates": len(result.candidates),
                               "n_plan_visits": len(spot_run.plan)},
-                   "rejected": {k: len(v) for k, v in spot_run.rejected.items()},
-                   "notes": [*weighting.notes, *spot_run.notes],
+                   "rejected": {"strays": len(places.strays),
+                                **{k: len(v) for k, v in spot_run.rejected.items()}},
+                   "study_area": places.figures,
+                   "notes": [*places.notes, *weighting.notes, *spot_run.notes],
                    "concentration": result.summary},
         )  # fmt: skip
         written = sp.write_run(spot_run, staging, provenance=provenance)

@@ -38,6 +38,7 @@ _WEEKLY_GROUPS = (
     CocoonOptions,
     OutputOptions,
 )
+_IN_REJECTED = ("incidents", "strays")  # both go to rejected.csv, each row with its reason
 _WEEKLY_RUN = ("as_of", "areas", "area_field", "addresses", "visits", "patrols", "seed", "run_knox")
 
 
@@ -201,7 +202,7 @@ def weekly_summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(
             "Rejected rows: "
             + ", ".join(
-                f"{k} {_count(v)} (rejected{'' if k == 'incidents' else '_' + k}.csv)"
+                f"{k} {_count(v)} (rejected{'' if k in _IN_REJECTED else '_' + k}.csv)"
                 for k, v in rejected.items()
             )
             + "."

@@ -12,7 +12,13 @@ from hotspots.cocoon.addresses import AddressIndex, read_addresses
 from hotspots.cocoon.compliance import Compliance, compliance, read_visits
 from hotspots.cocoon.lists import distance_bands, street_summary, team_lists, visit_lists
 from hotspots.cocoon.write import COCOON_FILES, write_cocoon_outputs
-from hotspots.cocoon.zones import MonthDates, cocoon_zones, merged_zones, zone_status
+from hotspots.cocoon.zones import (
+    MonthDates,
+    cocoon_zones,
+    merged_zones,
+    zone_notes,
+    zone_status,
+)
 
 __all__ = [
     "write_run",
@@ -32,5 +38,6 @@ __all__ = [
     "team_lists",
     "visit_lists",
     "write_cocoon_outputs",
+    "zone_notes",
     "zone_status",
 ]

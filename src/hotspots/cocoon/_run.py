@@ -21,7 +21,7 @@ from hotspots.cocoon.addresses import AddressIndex, read_addresses
 from hotspots.cocoon.compliance import Compliance, compliance, read_visits
 from hotspots.cocoon.lists import visit_lists
 from hotspots.cocoon.write import write_cocoon_outputs
-from hotspots.cocoon.zones import DWELLING_NOTE, cocoon_zones
+from hotspots.cocoon.zones import cocoon_zones, zone_notes
 from hotspots.config import CocoonOptions, check_side_inputs
 from hotspots.schema import AREA_NAME, IS_BURGLED, N_HOMES, OCCURRED_AT, STATUS
 
@@ -145,12 +145,7 @@ def _figures(
     notes: list[str],
 ) -> dict[str, Any]:
     month_dates = options.month_dates
-    all_notes = list(notes)
-    if len(zones) and (zones[DWELLING_NOTE] != "").any():
-        all_notes.append(
-            "police.uk 'Burglary' includes non-dwelling burglary: "
-            "zones marked in dwelling_note may not be homes"
-        )
+    all_notes = [*notes, *zone_notes(zones, window_days=options.window_days)]
     if month_dates and visit_list is not None and options.burgled_within > 0:
         all_notes.append(
             "police.uk points are snapped to anonymous map points, so the address flagged "
@@ -159,8 +154,8 @@ def _figures(
         )
     if month_dates:
         all_notes.append(
-            f"police.uk dates are months; each burglary was dated at the {month_dates} of "
-            f"its month (--month-dates {month_dates})"
+            f"each retrospective risk window starts at the {month_dates} of its burglary's "
+            f"month (--month-dates {month_dates}); no visit deadline is set"
         )
     status_counts = zones[STATUS].value_counts().sort_index() if len(zones) else {}
     out: dict[str, Any] = {
@@ -174,6 +169,8 @@ def _figures(
             if N_HOMES in zones and len(zones) and not zones[N_HOMES].isna().all()
             else None
         ),
+        "radius_m": float(options.radius_m),
+        "window_days": int(options.window_days),
         "month_dates": month_dates,
         "burgled_within_m": options.burgled_within,
         "visit_lists": (

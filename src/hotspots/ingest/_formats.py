@@ -108,6 +108,7 @@ class Plan:
     crs: str | None = None
     location_col: str | None = None
     lsoa_col: str | None = None
+    lsoa_name_col: str | None = None  # police.uk 'LSOA name' (names the district)
     dwelling_col: str | None = None
     resolution_col: str | None = None
     outcome_col: str | None = None  # police.uk 'Last outcome category' (issue 13)
@@ -141,6 +142,7 @@ def _recognised(columns: Sequence[str], what: str) -> Plan | None:
             crs="EPSG:4326",
             location_col=keys["location"],
             lsoa_col=keys.get("lsoa_code"),
+            lsoa_name_col=keys.get("lsoa_name"),
             outcome_col=keys.get("last_outcome_category"),
             context_col=keys.get("context"),
         )
@@ -175,6 +177,7 @@ def _recognised(columns: Sequence[str], what: str) -> Plan | None:
             crs=("EPSG:27700" if pair and "easting" in keys else None),
             location_col=keys.get("location"),
             lsoa_col=keys.get("lsoa_code"),
+            lsoa_name_col=keys.get("lsoa_name"),
             dwelling_col=keys.get("dwelling_burglary"),
             resolution_col=keys.get("time_resolution"),
             outcome_col=keys.get("last_outcome"),

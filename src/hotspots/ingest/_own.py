@@ -21,6 +21,7 @@ from hotspots.schema import (
     DWELLING_BURGLARY,
     INCIDENT_COLUMNS,
     INCIDENT_ID,
+    LSOA_NAME,
     OCCURRED_AT,
     OCCURRED_TO,
     OFFENCE,
@@ -181,5 +182,5 @@ def own_rows(
 
 def own_columns(frame: pd.DataFrame) -> list[str]:
     """Canonical columns to keep from a hotspots table (outcome columns when present)."""
-    extra = [c for c in OUTCOME_COLUMNS if c in frame.columns]
+    extra = [c for c in (*OUTCOME_COLUMNS, LSOA_NAME) if c in frame.columns]
     return [*INCIDENT_COLUMNS, *extra]

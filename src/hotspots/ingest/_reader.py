@@ -51,6 +51,7 @@ from hotspots.schema import (
     LAST_OUTCOME,
     LOCATION,
     LSOA_CODE,
+    LSOA_NAME,
     OCCURRED_AT,
     OCCURRED_TO,
     OFFENCE,
@@ -521,6 +522,9 @@ def read_incidents(
             text_column(raw, plan.context_col) if plan.context_col else None, text=True
         )
         columns += list(OUTCOME_COLUMNS)
+    if plan.lsoa_name_col is not None:  # police.uk 'LSOA name': districts without --areas
+        frame[LSOA_NAME] = kept(text_column(raw, plan.lsoa_name_col), text=True)
+        columns.append(LSOA_NAME)
     incidents = gpd.GeoDataFrame(frame[columns], geometry=points.to_numpy()[kept_idx], crs=working)
 
     raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, X_COL, Y_COL)]
@@ -552,7 +556,7 @@ def read_incidents(
         force_note = _forces_note(raw)
         if force_note:
             notes.append(force_note)
-    if plan.police_uk or plan.offence_value is not None or plan.format == MAPPED:
+    if plan.police_uk:  # the non-dwelling caveat belongs to police.uk's 'Burglary' only
         plain = incidents.loc[incidents[DWELLING_BURGLARY], OFFENCE].str.lower().eq("burglary")
         if plain.any():
             notes.append(BURGLARY_NOTE)

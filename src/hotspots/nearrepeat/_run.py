@@ -7,7 +7,7 @@ frozen :class:`KnoxRun`; ``write_run`` writes its files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from hotspots._progress import Progress
 from hotspots._runs import time_resolution_of
 from hotspots.config import KnoxOptions
 from hotspots.errors import InputError, TimeResolutionError
-from hotspots.nearrepeat.knox import KnoxResult, knox_test
+from hotspots.nearrepeat.knox import KnoxResult, knox_by_year, knox_test, per_year_text
 from hotspots.nearrepeat.report import write_knox_outputs
 from hotspots.schema import DWELLING_BURGLARY, OFFENCE
 
@@ -31,11 +31,25 @@ class KnoxRun:
     result: KnoxResult
     n_events: int
     notes: tuple[str, ...] = ()
+    by_year: dict[int, KnoxResult] = field(default_factory=dict)
+
+    @property
+    def per_year(self) -> str:
+        """Per-year recommendations when the result pools years (else "")."""
+        return per_year_text(self.by_year)
 
     @property
     def figures(self) -> dict[str, Any]:
-        """Recommended radius and window, with its plain-language text."""
-        return self.result.recommendation()
+        """Recommended radius and window, with its plain-language text.
+
+        When the events span more than a year, ``per_year`` gives each year's
+        recommendation and ``text`` ends with it.
+        """
+        rec = self.result.recommendation()
+        if self.by_year:
+            rec["per_year"] = self.per_year
+            rec["text"] = f"{rec['text']} Per year: {self.per_year}."
+        return rec
 
 
 def select_events(
@@ -97,18 +111,26 @@ def run(
             f"(--time-col), or --no-knox."
         )
         raise TimeResolutionError(msg)
-    result = knox_test(
-        events,
-        distance_bands_m=options.distance_bands_m,
-        time_bands_days=options.time_bands_days,
-        same_location_m=options.same_location_m,
-        metric=options.metric,  # type: ignore[arg-type]
-        n_permutations=options.knox_permutations,
-        seed=seed,
-        time_resolution=resolution,
-        progress=progress,
-    )
-    return KnoxRun(result=result, n_events=len(events))
+    test_options: dict[str, Any] = {
+        "distance_bands_m": options.distance_bands_m,
+        "time_bands_days": options.time_bands_days,
+        "same_location_m": options.same_location_m,
+        "metric": options.metric,
+        "n_permutations": options.knox_permutations,
+        "seed": seed,
+        "time_resolution": resolution,
+    }
+    result = knox_test(events, **test_options, progress=progress)
+    by_year: dict[int, KnoxResult] = {}
+    notes: list[str] = []
+    if result.pooled_over_years:  # the pooled answer can hide year-to-year differences
+        by_year = knox_by_year(events, **test_options)
+        if by_year:
+            notes.append(
+                "The Knox result is pooled over more than one year; per year: "
+                f"{per_year_text(by_year)}."
+            )
+    return KnoxRun(result=result, n_events=len(events), notes=tuple(notes), by_year=by_year)
 
 
 def write_run(knox_run: KnoxRun, out_dir: Path, *, provenance: dict[str, Any]) -> dict[str, Path]:

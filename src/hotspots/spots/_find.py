@@ -325,7 +325,7 @@ def find_spots(
     if now["n_prisons_left_out"]:
         notes.append(
             f"{now['n_prisons_left_out']} places at prisons left out of the selection "
-            "(police.uk snaps crimes inside a prison to one point); keep_prisons keeps them."
+            "(police.uk snaps crimes inside a prison to one point); --keep-prisons keeps them."
         )
     spots[HARM_SHARE] = share(spots[HARM], now["total_harm"])
     if HARM in dropped.columns:

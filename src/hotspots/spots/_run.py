@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from hotspots._progress import Progress
+from hotspots._runs import PreviousRun
 from hotspots.config import SpotOptions
 from hotspots.schema import OCCURRED_AT, OFFENCE
 from hotspots.spots._find import SERIOUS_VIOLENCE, SpotResult, find_spots, resolve_offences
@@ -66,7 +67,10 @@ def run(
     *,
     as_of: pd.Timestamp,
     areas: gpd.GeoDataFrame | None = None,
+    study_area: Any | None = "auto",
     patrols: Path | None = None,
+    previous: PreviousRun | None = None,
+    today: pd.Timestamp | str | None = None,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> SpotRun:
@@ -81,10 +85,22 @@ def run(
     as_of
         The run's moment (``hotspots._runs.run_as_of``).
     areas
-        Study areas (``hotspots.areas.read_areas``): spots are chosen per area.
+        Study areas (``hotspots.areas.read_areas``, or ``RunAreas.areas``, the districts
+        from police.uk LSOA names): spots are chosen per area.
+    study_area
+        The denominator of every share-of-area figure (``RunAreas.study_area``); see
+        :func:`hotspots.spots.find_spots`.
     patrols
         Patrol log CSV, read in the incidents' time zone and CRS; rejected rows are kept
-        in ``rejected["patrols"]``.
+        in ``rejected["patrols"]``. Delivery is measured against the previous run's plan
+        (``previous.plan``, the week the log is about) or, without one, against a plan of
+        these spots for the weeks the log covers.
+    previous
+        The previous run in the output folder (``hotspots._runs.read_previous_run``):
+        statuses are against its spots, and an unchanged window keeps them with a note.
+    today
+        The run date the patrol plan starts after (default: the current date);
+        ``options.plan_start`` gives the first day itself.
     seed
         Seed of every random step (Gi* permutations, patrol times).
     """
@@ -105,11 +121,17 @@ def run(
         fdr_alpha=options.fdr_alpha,
         permutations=options.gistar_permutations,
         seed=seed,
+        previous_spots=_previous_spots(previous, incidents.crs),
+        previous_window=None if previous is None else previous.window,
+        study_area=study_area,
+        keep_prisons=options.keep_prisons,
         progress=progress,
     )
     plan = patrol_plan(
         result.spots,
         as_of=as_of,
+        plan_start=options.plan_start,
+        today=today,
         visit_minutes=options.visit_minutes,
         crossover=options.crossover,
         seed=seed,
@@ -124,7 +146,14 @@ def run(
             patrols, tz=str(tz) if tz is not None else "Europe/London",
             crs=crs.to_epsg() or crs.to_string(),
         )  # fmt: skip
-        delivery = patrol_summary(plan, log, result.spots)
+        basis = None if previous is None else previous.plan
+        if basis is None or not len(basis):
+            basis = _plan_for_log(log, result.spots, options, as_of=as_of, seed=seed)
+            notes.append(
+                "patrol delivery is measured against a plan of this run's spots for the "
+                "weeks the log covers (no patrol_plan.csv from a previous run in the folder)"
+            )
+        delivery = patrol_summary(basis, log, result.spots)
         rejected["patrols"] = rejected_rows
         if len(rejected_rows):
             notes.append(
@@ -137,6 +166,40 @@ def run(
         offences=offences,
         rejected=rejected,
         notes=tuple(notes),
+    )
+
+
+def _previous_spots(previous: PreviousRun | None, crs: Any) -> gpd.GeoDataFrame | None:
+    """The previous run's spots in the incidents' CRS (None without a previous run)."""
+    if previous is None or previous.spots is None:
+        return None
+    return previous.spots.to_crs(crs)
+
+
+def _plan_for_log(
+    log: pd.DataFrame,
+    spots: gpd.GeoDataFrame,
+    options: SpotOptions,
+    *,
+    as_of: pd.Timestamp,
+    seed: int,
+) -> pd.DataFrame:
+    """A plan of ``spots`` for the whole weeks (from a Monday) the patrol log covers."""
+    if not len(log):
+        return patrol_plan(spots.iloc[0:0], as_of=as_of, visit_minutes=options.visit_minutes)
+    local = log["time"].dt.tz_localize(None).dt.normalize()
+    first, last = local.min(), local.max()
+    monday = first - pd.Timedelta(days=int(first.day_of_week))
+    weeks = int((last - monday).days // 7) + 1
+    return patrol_plan(
+        spots,
+        as_of=as_of,
+        plan_start=monday,
+        today=monday,
+        days=7 * weeks,
+        visit_minutes=options.visit_minutes,
+        crossover=options.crossover,
+        seed=seed,
     )
 
 
