@@ -308,3 +308,18 @@ def test_json_and_text_summaries_of_a_several_force_run(tmp_path, capsys):
     captured = capsys.readouterr()
     assert re.search(r"^alpha -> ", captured.out, re.MULTILINE)
     assert "National: 2 forces" in captured.out and "{" not in captured.out
+
+
+def test_stage_command_names_the_final_rejected_file(tmp_path, capsys):
+    from test_spots_cli import police_uk_csv
+
+    source = police_uk_csv(tmp_path)
+    with source.open("a", encoding="utf-8") as handle:  # one row with no coordinates
+        handle.write("idX,2025-06,Essex Police,Essex Police,,,On or near X,E01015800,"
+                     "Southend-on-Sea 001A,Robbery,,\n")  # fmt: skip
+    out = tmp_path / "spots"
+    assert _run(["spots", str(source), "--out", str(out)]) == 0
+    err = "".join(capsys.readouterr().err.split())
+    assert f"Rejectedrowswithreasons:{out / 'rejected.csv'}" in err
+    assert "staging" not in err
+    assert (out / "rejected.csv").read_text(encoding="utf-8-sig").count("\n") >= 2

@@ -36,7 +36,7 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
     from hotspots.outputs import build_provenance, write_json
 
     with staged_command(folder, "cocoon") as staging:
-        loaded = load_run(inputs, settings, out=staging)
+        loaded = load_run(inputs, settings, out=staging, shown=folder)
         cocoon_options, knox_figures, sized = settings.cocoon, None, None
         with progress_reporter() as progress:
             if settings.cocoon.cocoon_from_knox:

@@ -161,7 +161,7 @@ def evaluate(
     offence_list = settings.spots.offences
     method_list = parse_list(methods)
     with staged_command(out, "evaluate") as staging:
-        ingested = load_for_command(inputs, options, out_dir=staging)
+        ingested = load_for_command(inputs, options, out_dir=staging, shown_dir=out)
         # the spots' rule: names match any case; default the serious-violence set the data has
         scored = offences_used(ingested.incidents, SpotOptions(offences=offence_list))
         weighting = weigh_used(ingested.incidents, settings.harm, used=scored)

@@ -34,7 +34,7 @@ def knox(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None
     from hotspots.outputs import build_provenance, write_json
 
     with staged_command(folder, "knox") as staging:
-        loaded = load_run(inputs, settings, out=staging)
+        loaded = load_run(inputs, settings, out=staging, shown=folder)
         with progress_reporter() as progress:
             knox_run = nearrepeat.run(
                 loaded.incidents, settings.knox, seed=settings.seed, progress=progress

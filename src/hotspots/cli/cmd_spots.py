@@ -39,7 +39,7 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
 
     with staged_command(folder, "spots") as staging:
         previous = read_previous_run(folder)  # statuses and patrol delivery against it
-        loaded = load_run(inputs, settings, out=staging)
+        loaded = load_run(inputs, settings, out=staging, shown=folder)
         incidents = loaded.incidents
         weighting = weigh_used(
             incidents, settings.harm, used=sp.offences_used(incidents, settings.spots)
