@@ -271,8 +271,7 @@ def demo_out(tmp_path_factory):
             "addresses": files["addresses"],
             "visits": files["visits"],
             "patrols": files["patrols"],
-            "seed": 20261124,
-            "tiles": False,  # the library default is no tiles; the run settings still say so
+            "seed": 20261124,  # default output options: no tiles, Leaflet inlined
         }
     )
     return run_weekly([files["incidents"]], out=out / "weekly", settings=settings).out_dir
@@ -307,6 +306,7 @@ def test_demo_lists_and_reports_offline(browser, demo_out):
     pages = sorted((demo_out / "cocoon_lists").glob("*.html"))
     reports = sorted(p for p in demo_out.glob("*.html") if p.name != "map.html")
     assert pages
+    assert {"briefing.html", "knox.html"} <= {p.name for p in reports}
     for path in [*pages, *reports]:
         opened = open_page(browser, path, width=900, height=1200)
         if path.parent.name == "cocoon_lists":
@@ -314,6 +314,25 @@ def test_demo_lists_and_reports_offline(browser, demo_out):
         shoot(opened.page, f"demo_{path.stem}.png")
         assert opened.errors == [], (path.name, opened.errors)
         assert opened.blocked == [], (path.name, opened.blocked)
+
+
+def test_hotspots_demo_command_is_offline_by_default(browser, tmp_path, capsys):
+    """``hotspots demo`` as the README runs it (no flags): no page asks the network."""
+    from hotspots.cli import main
+
+    out = tmp_path / "demo"
+    with pytest.raises(SystemExit) as done:
+        main(["demo", "--out", str(out), "--homes", "2000"])
+    assert done.value.code == 0, capsys.readouterr().err
+    pages = [out / "map.html", out / "briefing.html"]
+    pages += sorted((out / "cocoon_lists").glob("*.html"))[:1]
+    for path in pages:
+        opened = open_page(browser, path, width=1280, height=900)
+        assert opened.errors == [], (path.name, opened.errors)
+        assert opened.blocked == [], (path.name, opened.blocked)
+    opened = open_page(browser, out / "map.html")
+    opened.page.wait_for_function("document.querySelectorAll('path.hs-spot').length > 0")
+    assert opened.page.locator("img.leaflet-tile").count() == 0
 
 
 @pytest.mark.realdata
@@ -332,7 +351,6 @@ def test_essex_weekly_map_and_list_in_chromium(browser, tmp_path):
                 "addresses", "essex_postcode_units_codepoint_open_2014.csv.gz"
             ),
             "month_dates": "mid",
-            "tiles": False,
         }
     )
     result = run_weekly([data], out=tmp_path / "essex", settings=settings)

@@ -52,7 +52,8 @@ def run(args, capsys):
         code = 0
     except SystemExit as exc:
         code = exc.code
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()  # the summary is on stdout, notes and errors on stderr
+    return code, captured.out + captured.err
 
 
 def test_full_run_writes_every_file(files, capsys):

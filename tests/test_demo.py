@@ -504,9 +504,10 @@ def test_cli_demo_help(capsys):
 @pytest.mark.slow
 def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert _run(["demo", "--out", str(out), "--no-tiles"]) == 0
+    assert _run(["demo", "--out", str(out)]) == 0
     for name in (
         "map.html",
+        "briefing.html",
         "harm_spots.geojson",
         "cocoon_zones.geojson",
         "cocoon_visits.csv",
@@ -517,7 +518,7 @@ def test_cli_demo_runs_the_weekly_pipeline(tmp_path, capsys):
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     summary = run["summary"]
     assert summary["time_resolution"] == "exact"
-    assert run["parameters"]["seed"] == DEFAULT_SEED and run["parameters"]["tiles"] is False
+    assert run["parameters"]["seed"] == DEFAULT_SEED and run["parameters"]["tiles"] is None
     assert run["parameters"]["area_field"] == "area"
     assert (out / "data" / "incidents.csv").exists()
     # the town exercises every stage: a near-repeat finding, a mix of cocoon outcomes,

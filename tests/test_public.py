@@ -342,3 +342,17 @@ def test_rejected_files_hold_counts_only(public_run):
     for path in public_run.glob("rejected*.csv"):
         table = pd.read_csv(path, encoding="utf-8-sig")
         assert list(table.columns) == ["reason", "rows"], path.name
+
+
+def test_public_run_has_briefing_and_no_knox_pages(public_run):
+    names = {p.name for p in public_run.iterdir()}
+    assert "briefing.html" in names  # scanned with every other page above
+    assert "knox.csv" in names and "knox.json" in names
+    assert "knox.html" not in names and "knox.png" not in names  # cells draw pair counts
+    knox = pd.read_csv(public_run / "knox.csv", encoding="utf-8-sig", dtype=object)
+    assert not _count_values("observed", pd.to_numeric(knox["observed"], errors="coerce")
+                             .dropna().tolist())  # fmt: skip
+    run = json.loads((public_run / "run.json").read_text(encoding="utf-8"))
+    assert any("knox.html and knox.png are left out" in n for n in run["summary"]["notes"])
+    page = (public_run / "briefing.html").read_text(encoding="utf-8")
+    assert "knox.html and knox.png are left out" in page

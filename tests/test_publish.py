@@ -443,7 +443,6 @@ def _weekly_argv(town: dict[str, Path], out: Path, seed: int) -> list[str]:
         "19",
         "--top",
         "3",
-        "--no-tiles",
         "--seed",
         str(seed),
         "--out",

@@ -39,6 +39,8 @@ __all__ = [
     "HARM_UNKNOWN",
     "KNOX_METRICS",
     "KNOX_PERMUTATIONS",
+    "LIST_SCOPE",
+    "LIST_SCOPES",
     "LOOKBACK_DAYS",
     "MIN_HARM",
     "MONTH_DATES",
@@ -95,6 +97,8 @@ DUE_HOURS = 48.0
 NEAREST = 8
 BURGLED_WITHIN_M = 15.0  # day/exact data; snapped police.uk points (--month-dates) use 0
 MONTH_DATES = ("start", "mid", "end")
+LIST_SCOPES = ("due", "live", "all")  # as hotspots.outputs.lists.LIST_SCOPES
+LIST_SCOPE = "due"
 SEED = 0
 WEEKLY_OUT = Path("maps/weekly")
 
@@ -655,20 +659,62 @@ class OutputOptions:
         panel=_OUT,
         parse="bool",
     )
-    tiles: bool = _opt(
-        True,
-        flag="--tiles/--no-tiles",
-        help="OpenStreetMap background on the map; --no-tiles for networks without internet.",
+    tiles: str | None = _opt(
+        None,
+        flag="--tiles",
+        help="Background map: OpenStreetMap (needs the internet), or the force's own tile "
+        "server as https://.../{z}/{x}/{y}.png or a WMS URL with ?layers=NAME. Without it "
+        "the map needs no network (boundaries and place names give the orientation).",
+        panel=_OUT,
+        show="none",
+    )
+    no_tiles: bool = _opt(
+        False,
+        flag="--no-tiles",
+        help="No background map (the default now; kept so older scripts still run).",
+        panel=_OUT,
+        parse="bool",
+        show="off",
+    )
+    tiles_attribution: str | None = _opt(
+        None,
+        flag="--tiles-attribution",
+        help="Credit shown for a --tiles server (default: its host name).",
+        panel=_OUT,
+    )
+    cdn: bool = _opt(
+        False,
+        flag="--cdn/--no-cdn",
+        help="Link the map's Leaflet JavaScript and CSS from public CDNs (a smaller page that "
+        "needs the internet) instead of the package's own copy.",
         panel=_OUT,
         parse="bool",
     )
     offline_assets: Path | None = _opt(
         None,
         flag="--offline-assets",
-        help="Folder of Leaflet/plugin JS and CSS to inline so the map works with no "
-        "internet (see scripts/fetch-offline-assets).",
+        help="Optional: a folder of Leaflet/plugin JS and CSS to inline instead of the "
+        "package's own copy (same file names).",
         panel=_OUT,
         parse="path",
+    )
+    list_scope: str = _opt(
+        LIST_SCOPE,
+        flag="--list",
+        help="Cocoon lists: due (zones not yet visited; visited ones in one line), live (every "
+        "live zone in full) or all (every live zone, each address on its own row).",
+        panel=_OUT,
+    )
+    list_areas: Path | None = _opt(
+        None,
+        flag="--list-areas",
+        help="Areas the cocoon lists are made for when they differ from --areas (e.g. "
+        "neighbourhood team areas): one list per area, each zone to the area of its burglary.",
+        panel=_OUT,
+        parse="path",
+    )
+    list_area_field: str | None = _opt(
+        None, flag="--list-area-field", help="Name field in --list-areas.", panel=_OUT
     )
     map_addresses: bool = _opt(
         False,
@@ -680,8 +726,42 @@ class OutputOptions:
     title: str | None = _opt(None, flag="--title", help="Map title.", panel=_OUT)
 
     def __post_init__(self) -> None:
-        if self.offline_assets is not None and not isinstance(self.offline_assets, Path):
-            object.__setattr__(self, "offline_assets", Path(self.offline_assets))
+        # TOML and settings files of earlier versions say tiles = true / false
+        if self.tiles is True:
+            object.__setattr__(self, "tiles", "OpenStreetMap")
+        elif self.tiles is False or (isinstance(self.tiles, str) and not self.tiles.strip()):
+            object.__setattr__(self, "tiles", None)
+        if self.no_tiles and self.tiles is not None:
+            raise OptionError("Give --tiles URL or --no-tiles, not both.")
+        if self.tiles is not None:
+            _tiles(self.tiles)
+        if self.tiles_attribution is not None and self.tiles is None:
+            raise OptionError("--tiles-attribution needs --tiles URL (the server it credits).")
+        for key in ("offline_assets", "list_areas"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, key, Path(value))
+        if self.cdn and self.offline_assets is not None:
+            raise OptionError("Give --cdn or --offline-assets, not both (one source of Leaflet).")
+        _choice(self.list_scope, LIST_SCOPES, "--list")
+        if self.list_area_field is not None and self.list_areas is None:
+            raise OptionError(
+                "--list-area-field needs --list-areas FILE (the layer that has that field)."
+            )
+
+
+def _tiles(value: Any) -> None:
+    """``--tiles``: OpenStreetMap by name or an http(s) URL (checked in full by the map)."""
+    text = str(value).strip()
+    if text.lower() in ("openstreetmap", "osm"):
+        return
+    if not isinstance(value, str) or not text.lower().startswith(("http://", "https://")):
+        _fail(
+            "--tiles",
+            "OpenStreetMap or an http(s) tile/WMS URL",
+            value,
+            "Try --tiles OpenStreetMap or --tiles 'https://tiles.force/{z}/{x}/{y}.png'.",
+        )
 
 
 def check_side_inputs(*, addresses: Path | None, visits: Path | None) -> None:

@@ -25,6 +25,7 @@ from hotspots import cocoon, nearrepeat, spots
 from hotspots._progress import Progress, report
 from hotspots._runs import (
     read_previous_run,
+    read_run_areas,
     run_areas,
     run_as_of,
     time_resolution_of,
@@ -51,6 +52,11 @@ if TYPE_CHECKING:
     from hotspots.ingest import IngestResult
 
 __all__ = [
+    "COCOON_OUTPUTS",
+    "COMMAND_OUTPUTS",
+    "EVALUATE_OUTPUTS",
+    "KNOX_OUTPUTS",
+    "SPOTS_OUTPUTS",
     "WEEKLY_OUTPUTS",
     "WeeklyResult",
     "WeeklySettings",
@@ -63,6 +69,7 @@ __all__ = [
 # every file the weekly run may write (cocoon_lists/ is a folder); stale ones are removed
 WEEKLY_OUTPUTS = (
     "map.html",
+    "briefing.html",
     "harm_spots.geojson",
     "harm_spots.csv",
     "patrol_plan.csv",
@@ -88,6 +95,53 @@ WEEKLY_OUTPUTS = (
     "run.json",
     "cocoon_lists",
 )
+
+# every file each stage command may write: they publish through the same staged swap
+SPOTS_OUTPUTS = (
+    "harm_spots.geojson",
+    "harm_spots.csv",
+    "patrol_plan.csv",
+    "patrol_summary.csv",
+    "rejected.csv",
+    "rejected_patrols.csv",
+    "run.json",
+)
+KNOX_OUTPUTS = ("knox.csv", "knox.html", "knox.png", "knox.json", "rejected.csv", "run.json")
+COCOON_OUTPUTS = (
+    "cocoon_zones.geojson",
+    "cocoon_zones_merged.geojson",
+    "cocoon_visits.csv",
+    "cocoon_team_lists.csv",
+    "cocoon_streets.csv",
+    "cocoon_compliance.csv",
+    "cocoon_compliance_areas.csv",
+    "cocoon_overdue.csv",
+    "rejected.csv",
+    "rejected_addresses.csv",
+    "rejected_visits.csv",
+    "run.json",
+)
+EVALUATE_OUTPUTS = (
+    "evaluation.csv",
+    "summary.csv",
+    "pai_by_coverage.png",
+    "harm_capture_over_time.png",
+    "evaluation.html",
+    "cocoon_periods.csv",
+    "cocoon_bands.csv",
+    "rejected.csv",
+    "run.json",
+)
+COMMAND_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "weekly": WEEKLY_OUTPUTS,
+    "spots": SPOTS_OUTPUTS,
+    "knox": KNOX_OUTPUTS,
+    "cocoon": COCOON_OUTPUTS,
+    "evaluate": EVALUATE_OUTPUTS,
+}
+
+
+KNOX_PAGES = ("knox.html", "knox.png")  # pair counts drawn in cells: not in public runs
 
 
 @dataclass(frozen=True)
@@ -208,7 +262,12 @@ def _run_into(
     places = run_areas(ingested.incidents, s)
     incidents, areas = places.incidents, places.areas
     write_csv(with_strays(ingested.rejected, places.strays), staging / "rejected.csv")
-    extra_inputs = [p for p in (s.areas, s.addresses, s.visits, s.patrols) if p is not None]
+    list_areas = read_run_areas(
+        s.output.list_areas, area_field=s.output.list_area_field, working_crs=working_crs
+    )
+    extra_inputs = [
+        p for p in (s.areas, s.addresses, s.visits, s.patrols, s.output.list_areas) if p is not None
+    ]
     used = offences_in_use(incidents, s.spots, burglaries=True)
     weighting = weigh_used(incidents, s.harm, used=used)
     weighted = weighting.incidents
@@ -267,7 +326,7 @@ def _run_into(
     )
     spots.write_run(spot_run, staging, provenance=provenance())
     summary["spots"] = spot_run.figures
-    summary["notes"].extend(spot_run.notes)
+    _add_notes(summary, [*spot_run.result.summary.get("notes", []), *spot_run.notes])
     summary["rejected"].update({k: len(v) for k, v in spot_run.rejected.items()})
     layers["harm_spots"] = spot_run.result.spots
     if len(spot_run.result.dropped):
@@ -287,6 +346,13 @@ def _run_into(
             nearrepeat.write_run(knox_run, staging, provenance=provenance())
             summary["knox"] = knox_run.figures
             summary["notes"].extend(knox_run.notes)
+            if public:  # the heat table's cells show pair counts, small ones included
+                for name in KNOX_PAGES:
+                    (staging / name).unlink(missing_ok=True)
+                summary["notes"].append(
+                    "knox.html and knox.png are left out of public runs (their cells show "
+                    "pair counts); knox.csv has the table with counts below 3 suppressed."
+                )
 
     # ---------------------------------------------------------------- cocoons
     cocoon_options = s.cocoon
@@ -324,6 +390,7 @@ def _run_into(
             cocoon_run, staging, provenance=provenance(), zones=zones, with_lists=not public
         )
         summary["cocoon"] = {**cocoon_run.figures, "from_knox": s.cocoon.cocoon_from_knox}
+        _add_notes(summary, cocoon_run.figures.get("notes", []))
         summary["rejected"].update({k: len(v) for k, v in cocoon_run.rejected.items()})
         layers["cocoon_zones"] = zones
 
@@ -351,6 +418,11 @@ def _run_into(
         addresses=map_addresses,
     )
     write_text(staging / "map.html", stable_html_ids(html))
+    unit = "homes"
+    if zones is not None and cocoon_run.visit_list is not None:
+        from hotspots.outputs.doors import address_unit
+
+        unit = address_unit(cocoon_run.visit_list)
     if zones is not None and visit_list is not None and not s.output.public:
         from hotspots.outputs.lists import write_cocoon_lists
 
@@ -361,8 +433,21 @@ def _run_into(
             as_of=as_of,
             provenance=prov,
             public=s.output.public,
+            list_scope=s.output.list_scope,  # type: ignore[arg-type]  # checked in config
+            list_areas=list_areas,
+            list_area_field=AREA_NAME,
             offline_assets=s.output.offline_assets,
         )
+    _write_briefing(
+        staging,
+        spot_run=spot_run,
+        zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
+        summary=summary,
+        provenance=prov,
+        as_of=as_of,
+        settings=s,
+        unit=unit,
+    )
     if areas is not None:
         layers["areas"] = (
             areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
@@ -385,6 +470,56 @@ def _run_into(
             staging, crs=working_crs, tz=s.ingest.tz, radius_m=cocoon_options.radius_m
         )
     return summary
+
+
+def _add_notes(summary: dict[str, Any], notes: Sequence[str]) -> None:
+    """The stages' caveats into the run's notes (each once), as the stage commands show them."""
+    for note in notes:
+        if note not in summary["notes"]:
+            summary["notes"].append(note)
+
+
+def _knox_sentence(knox: dict[str, Any]) -> str:
+    """The Knox result in one sentence, or why the test did not run."""
+    if "skipped" not in knox:
+        return str(knox.get("text", ""))
+    if knox["skipped"] == "disabled":
+        return "The Knox test was turned off for this run (--no-knox)."
+    return f"The Knox test did not run: {knox['skipped']}"
+
+
+def _write_briefing(
+    staging: Path,
+    *,
+    spot_run: spots.SpotRun,
+    zones: gpd.GeoDataFrame | None,
+    summary: dict[str, Any],
+    provenance: dict[str, Any],
+    as_of: pd.Timestamp,
+    settings: WeeklySettings,
+    unit: str,
+) -> Path:
+    """briefing.html: top spots, zones due, the Knox sentence and the run's caveats."""
+    from hotspots.outputs.briefing import write_briefing
+    from hotspots.outputs.public import public_figures
+
+    public = settings.output.public
+    notes = [str(n) for n in summary["notes"]]
+    knox = _knox_sentence(summary.get("knox", {}))
+    return write_briefing(
+        staging,
+        spots=spot_run.result.spots,
+        zones=zones,
+        knox_summary=public_figures(knox) if public else knox,
+        notes=public_figures(notes) if public else notes,
+        provenance=provenance,
+        as_of=as_of,
+        patrol_plan=spot_run.plan,
+        title=settings.output.title,
+        due_hours=settings.cocoon.due_hours,
+        unit=unit,
+        public=public,
+    )
 
 
 def _title_for(areas: gpd.GeoDataFrame | None) -> str:
@@ -440,8 +575,11 @@ def _map_html(
         provenance=provenance,
         public=output.public,
         tiles=output.tiles,
+        tiles_attribution=output.tiles_attribution,
         surface_cell_m=settings.spots.cell_m,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_map(m, Path(tmp) / "map.html", offline_assets=output.offline_assets)
+        path = write_map(
+            m, Path(tmp) / "map.html", cdn=output.cdn, offline_assets=output.offline_assets
+        )
         return path.read_text(encoding="utf-8")

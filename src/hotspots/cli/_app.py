@@ -1,4 +1,10 @@
-"""The typer application every sub-command registers on, and the console it reports to."""
+"""The typer application every sub-command registers on, and the consoles it reports to.
+
+Results (a command's summary) go to standard output through :data:`stdout`; progress
+bars, notes, warnings and errors go to standard error through :data:`console`, so a
+scheduled run can keep the summary (``--json``) apart from the chatter. :func:`quiet`
+silences both for a command's run (errors are still printed, one line, by ``main``).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from rich.progress import (
 
 from hotspots._progress import Progress as ProgressFn
 
-__all__ = ["app", "console", "progress_reporter", "state"]
+__all__ = ["app", "console", "progress_reporter", "quiet", "state", "stdout"]
 
 app = typer.Typer(
     name="hotspots",
@@ -33,7 +39,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False)  # progress, notes, warnings, errors
+stdout = Console(highlight=False, soft_wrap=True)  # results: the summary a command prints
 state: dict[str, bool] = {"debug": False}
 
 
@@ -57,3 +64,18 @@ def progress_reporter() -> Iterator[ProgressFn]:
 
     with bars:
         yield callback
+
+
+@contextlib.contextmanager
+def quiet(enabled: bool = True) -> Iterator[None]:
+    """Silence both consoles (summary, progress, notes) while the block runs.
+
+    Errors still reach the user: ``hotspots.cli.main`` prints them after the block has
+    restored the consoles.
+    """
+    before = console.quiet, stdout.quiet
+    console.quiet, stdout.quiet = before[0] or enabled, before[1] or enabled
+    try:
+        yield
+    finally:
+        console.quiet, stdout.quiet = before

@@ -61,13 +61,18 @@ class Loaded:
         return [f["path"] for f in self.ingested.report.files]
 
 
-def load_run(inputs: list[str], settings: WeeklySettings, *, out: Path) -> Loaded:
-    """Read the incidents (printing the summary, writing rejected.csv), areas and as-of."""
+def load_run(
+    inputs: list[str], settings: WeeklySettings, *, out: Path, shown: Path | None = None
+) -> Loaded:
+    """Read the incidents (printing the summary, writing rejected.csv), areas and as-of.
+
+    ``shown`` is the output folder named on the console when ``out`` is its staging folder.
+    """
     from hotspots._runs import run_areas, run_as_of, time_resolution_of, with_strays
     from hotspots.cli.cmd_ingest import load_for_command
 
     out.mkdir(parents=True, exist_ok=True)
-    ingested = load_for_command(inputs, settings.ingest, out_dir=out)
+    ingested = load_for_command(inputs, settings.ingest, out_dir=out, shown_dir=shown)
     places = run_areas(ingested.incidents, settings)
     if len(places.strays):  # stray records join ingest's rejected rows, with their reason
         from hotspots.ingest import write_rejected

@@ -8,9 +8,10 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
+from hotspots.cli._staged import placed, staged_command
 from hotspots.config import CocoonOptions, IngestOptions
 
 __all__ = ["cocoon"]
@@ -34,46 +35,48 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
     from hotspots import cocoon as cc
     from hotspots.outputs import build_provenance, write_json
 
-    loaded = load_run(inputs, settings, out=folder)
-    cocoon_options, knox_figures, sized = settings.cocoon, None, None
-    with progress_reporter() as progress:
-        if settings.cocoon.cocoon_from_knox:
-            cocoon_options, knox_figures, sized = _sized_by_knox(loaded, settings, progress)
-        cocoon_run = cc.run(
-            loaded.incidents, cocoon_options, as_of=loaded.as_of, areas=loaded.areas,
-            addresses=settings.addresses, visits=settings.visits, progress=progress,
+    with staged_command(folder, "cocoon") as staging:
+        loaded = load_run(inputs, settings, out=staging, shown=folder)
+        cocoon_options, knox_figures, sized = settings.cocoon, None, None
+        with progress_reporter() as progress:
+            if settings.cocoon.cocoon_from_knox:
+                cocoon_options, knox_figures, sized = _sized_by_knox(loaded, settings, progress)
+            cocoon_run = cc.run(
+                loaded.incidents, cocoon_options, as_of=loaded.as_of, areas=loaded.areas,
+                addresses=settings.addresses, visits=settings.visits, progress=progress,
+            )  # fmt: skip
+        if sized:
+            console.print(f"[yellow]Note:[/] {escape(sized)}", soft_wrap=True)
+        options = {**settings.to_dict(), "radius_m": cocoon_options.radius_m,
+                   "window_days": cocoon_options.window_days}  # fmt: skip
+        parameters = {
+            "as_of": loaded.as_of,
+            "cocoon_from_knox": settings.cocoon.cocoon_from_knox,
+            **{k: options[k] for k in ("radius_m", "window_days", "due_hours", "month_dates",
+                                       "areas", "area_field", "addresses", "address_x_col",
+                                       "address_y_col", "address_id_col", "address_crs",
+                                       "address_cache_dir", "nearest", "visits", "tz")},
+            "burgled_within_m": settings.cocoon.burgled_within,
+            "working_crs": loaded.incidents.crs.to_string(),
+        }  # fmt: skip
+        extra_inputs = [p for p in (settings.areas, settings.addresses, settings.visits) if p]
+        provenance = build_provenance(
+            command="cocoon",
+            parameters=parameters,
+            inputs=[*loaded.input_files, *extra_inputs],
+            extra={
+                "ingest": loaded.ingested.report.to_dict(),
+                "cocoon": cocoon_run.figures,
+                "knox": knox_figures,
+                "study_area": loaded.places.figures,
+                "notes": [*loaded.places.notes, *([sized] if sized else [])],
+                "rejected": {"strays": len(loaded.places.strays),
+                             **{k: len(v) for k, v in cocoon_run.rejected.items()}},
+            },
         )  # fmt: skip
-    if sized:
-        console.print(f"[yellow]Note:[/] {escape(sized)}", soft_wrap=True)
-    options = {**settings.to_dict(), "radius_m": cocoon_options.radius_m,
-               "window_days": cocoon_options.window_days}  # fmt: skip
-    parameters = {
-        "as_of": loaded.as_of,
-        "cocoon_from_knox": settings.cocoon.cocoon_from_knox,
-        **{k: options[k] for k in ("radius_m", "window_days", "due_hours", "month_dates",
-                                   "areas", "area_field", "addresses", "address_x_col",
-                                   "address_y_col", "address_id_col", "address_crs",
-                                   "address_cache_dir", "nearest", "visits", "tz")},
-        "burgled_within_m": settings.cocoon.burgled_within,
-        "working_crs": loaded.incidents.crs.to_string(),
-    }  # fmt: skip
-    extra_inputs = [p for p in (settings.areas, settings.addresses, settings.visits) if p]
-    provenance = build_provenance(
-        command="cocoon",
-        parameters=parameters,
-        inputs=[*loaded.input_files, *extra_inputs],
-        extra={
-            "ingest": loaded.ingested.report.to_dict(),
-            "cocoon": cocoon_run.figures,
-            "knox": knox_figures,
-            "study_area": loaded.places.figures,
-            "notes": [*loaded.places.notes, *([sized] if sized else [])],
-            "rejected": {"strays": len(loaded.places.strays),
-                         **{k: len(v) for k, v in cocoon_run.rejected.items()}},
-        },
-    )  # fmt: skip
-    written = cc.write_run(cocoon_run, folder, provenance=provenance)
-    written["run"] = write_json(folder / "run.json", provenance)
+        written = cc.write_run(cocoon_run, staging, provenance=provenance)
+        written["run"] = write_json(staging / "run.json", provenance)
+    written = placed(written, staging, folder)
     report_rejected(cocoon_run.rejected, written)
     _show(cocoon_run, written)
 
@@ -114,11 +117,11 @@ def _show(cocoon_run: Any, written: dict[str, Path]) -> None:
             *(f"{int(counts.get(s, 0)):,}" for s in ("due", "overdue", "visited", "active")),
             homes,
         )
-    console.print(table)
+    stdout.print(table)
     if result is not None:
         o = result.overall
         share = "-" if o["share"] is None else f"{o['share']:.0%}"
-        console.print(
+        stdout.print(
             f"[bold]Compliance:[/] {o['cocooned_in_time']:,} of {o['decided']:,} "
             f"decided zones cocooned within the deadline ({share}); "
             f"{o['overdue_now']:,} overdue now, {o['due_now']:,} still due."
@@ -126,4 +129,4 @@ def _show(cocoon_run: Any, written: dict[str, Path]) -> None:
     for note in summary["notes"]:
         console.print(f"[yellow]Note:[/] {note}")
     for name, path in written.items():
-        console.print(f"  {name}: {path}")
+        stdout.print(f"  {name}: {path}")

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import settings_from
+from hotspots.cli._staged import placed, staged_command
 from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
 
@@ -159,93 +160,96 @@ def evaluate(
     levels = parse_numbers(coverage, name="--coverage")
     offence_list = settings.spots.offences
     method_list = parse_list(methods)
-    out.mkdir(parents=True, exist_ok=True)
-    ingested = load_for_command(inputs, options, out_dir=out)
-    # the spots' rule: names match any case; default the serious-violence set the data has
-    scored = offences_used(ingested.incidents, SpotOptions(offences=offence_list))
-    weighting = weigh_used(ingested.incidents, settings.harm, used=scored)
-    table = weighting.table
-    weighted = weighting.incidents
-    resolution = time_resolution_of(weighted)
-    chosen_period = period or ("month" if resolution == "month" else "week")
-    burglary_only = _is_burglary_only(scored, weighted)
-    if method_list is None:
-        method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
-    # the run's one areas rule: --areas, else the LSOA study area (strays left out and
-    # written to rejected.csv) as the denominator of every share-of-area figure
-    places = run_areas(weighted, settings)
-    weighted = places.incidents
-    area_layer = places.areas if areas is not None else None
-    study = places.study_area
-    if len(places.strays):
-        write_rejected(with_strays(ingested.rejected, places.strays), out / "rejected.csv")
-    params = MethodParams(
-        kde_bandwidth_m=kde_bandwidth_m,
-        eps_m=eps_m,
-        min_harm=settings.spots.min_harm,
-        fdr_alpha=settings.spots.fdr_alpha,
-        gistar_permutations=settings.spots.gistar_permutations,
-    )
-    run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
-    with progress_reporter() as progress:
-        result = backtest(
-            weighted,
-            start=start,
-            end=end,
-            period=chosen_period,  # type: ignore[arg-type]
-            lookback_days=lookback_days,
-            horizon_days=horizon_days,
-            coverage=levels,
-            methods=method_list,
-            offences=scored,
-            cell_m=cell_m,
-            areas=area_layer,
-            study_area=study,
-            params=params,
-            seed=seed,
-            progress=progress,
+    with staged_command(out, "evaluate") as staging:
+        ingested = load_for_command(inputs, options, out_dir=staging, shown_dir=out)
+        # the spots' rule: names match any case; default the serious-violence set the data has
+        scored = offences_used(ingested.incidents, SpotOptions(offences=offence_list))
+        weighting = weigh_used(ingested.incidents, settings.harm, used=scored)
+        table = weighting.table
+        weighted = weighting.incidents
+        resolution = time_resolution_of(weighted)
+        chosen_period = period or ("month" if resolution == "month" else "week")
+        burglary_only = _is_burglary_only(scored, weighted)
+        if method_list is None:
+            method_list = DEFAULT_METHODS + (("promap",) if burglary_only else ())
+        # the run's one areas rule: --areas, else the LSOA study area (strays left out and
+        # written to rejected.csv) as the denominator of every share-of-area figure
+        places = run_areas(weighted, settings)
+        weighted = places.incidents
+        area_layer = places.areas if areas is not None else None
+        study = places.study_area
+        if len(places.strays):
+            write_rejected(with_strays(ingested.rejected, places.strays), staging / "rejected.csv")
+        params = MethodParams(
+            kde_bandwidth_m=kde_bandwidth_m,
+            eps_m=eps_m,
+            min_harm=settings.spots.min_harm,
+            fdr_alpha=settings.spots.fdr_alpha,
+            gistar_permutations=settings.spots.gistar_permutations,
         )
-        cocoon_result = None
-        if run_cocoon:
-            cocoon_result = cocoon_backtest(
+        run_cocoon = cocoon if cocoon is not None else (burglary_only and resolution != "month")
+        with progress_reporter() as progress:
+            result = backtest(
                 weighted,
-                start=result.periods["period_start"].min(),
-                end=result.periods["period_end"].max(),
-                radius_m=radius_m,
-                window_days=window_days,
-                offences=offence_list,
-                study_area_km2=result.study["area_km2"],
-                study_area=result.study["source"],
+                start=start,
+                end=end,
+                period=chosen_period,  # type: ignore[arg-type]
+                lookback_days=lookback_days,
+                horizon_days=horizon_days,
+                coverage=levels,
+                methods=method_list,
+                offences=scored,
+                cell_m=cell_m,
+                areas=area_layer,
+                study_area=study,
+                params=params,
+                seed=seed,
                 progress=progress,
             )
-    input_files = [f["path"] for f in ingested.report.files]
-    extra_inputs = [p for p in (areas,) if p is not None]
-    provenance = build_provenance(
-        command="evaluate",
-        parameters={
-            **result.parameters,
-            "harm_table": table.name,
-            "harm_map": settings.harm.mapping or None,
-            "areas": areas,
-            "area_field": area_field,
-            "cocoon": run_cocoon,
-            "radius_m": radius_m,
-            "window_days": window_days,
-        },
-        inputs=[*input_files, *extra_inputs],
-        extra={
-            "ingest": ingested.report.to_dict(),
-            "harm_table": {k: v for k, v in table.to_dict().items() if k != "weights"},
-            "study": result.study,
-            "study_area": places.figures,
-            "rejected": {"incidents": len(ingested.rejected), "strays": len(places.strays)},
-            "notes": list(result.notes),
-            "summary": result.summary.to_dict(orient="records"),
-            "cocoon": None if cocoon_result is None else cocoon_result.summary,
-        },
-    )
-    files = write_evaluation_outputs(result, out, provenance=provenance, cocoon=cocoon_result)
-    files["run.json"] = write_json(out / "run.json", provenance)
+            cocoon_result = None
+            if run_cocoon:
+                cocoon_result = cocoon_backtest(
+                    weighted,
+                    start=result.periods["period_start"].min(),
+                    end=result.periods["period_end"].max(),
+                    radius_m=radius_m,
+                    window_days=window_days,
+                    offences=offence_list,
+                    study_area_km2=result.study["area_km2"],
+                    study_area=result.study["source"],
+                    progress=progress,
+                )
+        input_files = [f["path"] for f in ingested.report.files]
+        extra_inputs = [p for p in (areas,) if p is not None]
+        provenance = build_provenance(
+            command="evaluate",
+            parameters={
+                **result.parameters,
+                "harm_table": table.name,
+                "harm_map": settings.harm.mapping or None,
+                "areas": areas,
+                "area_field": area_field,
+                "cocoon": run_cocoon,
+                "radius_m": radius_m,
+                "window_days": window_days,
+            },
+            inputs=[*input_files, *extra_inputs],
+            extra={
+                "ingest": ingested.report.to_dict(),
+                "harm_table": {k: v for k, v in table.to_dict().items() if k != "weights"},
+                "study": result.study,
+                "study_area": places.figures,
+                "rejected": {"incidents": len(ingested.rejected), "strays": len(places.strays)},
+                "notes": list(result.notes),
+                "summary": result.summary.to_dict(orient="records"),
+                "cocoon": None if cocoon_result is None else cocoon_result.summary,
+            },
+        )
+        files = write_evaluation_outputs(
+            result, staging, provenance=provenance, cocoon=cocoon_result
+        )
+        files["run.json"] = write_json(staging / "run.json", provenance)
+    files = placed(files, staging, out)
     show_evaluation_summary(result, cocoon_result, files)
 
 
@@ -278,16 +282,16 @@ def show_evaluation_summary(result: Any, cocoon_result: Any, files: dict[str, Pa
             "-" if stab != stab else f"{stab:.2f}",
             f"{row.filler_share:.0%}",
         )
-    console.print(table)
+    stdout.print(table)
     for note in result.notes:
         console.print(f"[yellow]Note:[/] {note}")
     if cocoon_result is not None:
         s = cocoon_result.summary
-        console.print(
+        stdout.print(
             f"[bold]Cocoons:[/] {s['n_in_live_zone']:,} of {s['n_burglaries']:,} "
             f"burglaries ({s['share_in_live_zone']:.1%}) fell in a live zone; mean live "
             f"area {s['mean_live_area_km2']:.1f} km2 = {s['area_share']:.1%} of the study "
             f"area ({s['study_area']}, {s['study_area_km2']:,.1f} km2), PAI {s['pai']:.2f}."
         )
     for name, path in files.items():
-        console.print(f"  {name}: {path}")
+        stdout.print(f"  {name}: {path}")

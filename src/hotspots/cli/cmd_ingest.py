@@ -58,9 +58,17 @@ def show_ingest_report(report: IngestReport) -> None:
 
 
 def load_for_command(
-    inputs: Sequence[str | Path], options: IngestOptions | None, *, out_dir: Path | None
+    inputs: Sequence[str | Path],
+    options: IngestOptions | None,
+    *,
+    out_dir: Path | None,
+    shown_dir: Path | None = None,
 ) -> IngestResult:
-    """Read incidents for a CLI command: progress bar, summary, ``rejected.csv`` in out_dir."""
+    """Read incidents for a CLI command: progress bar, summary, ``rejected.csv`` in out_dir.
+
+    ``shown_dir`` is the folder named in the console line when ``out_dir`` is a staging
+    folder whose files move there at the end of the command.
+    """
     from hotspots.ingest import read_incidents, write_rejected
 
     with progress_reporter() as progress:
@@ -69,7 +77,8 @@ def load_for_command(
     if out_dir is not None:
         path = write_rejected(result.rejected, Path(out_dir) / REJECTED_CSV)
         if len(result.rejected):
-            console.print(f"Rejected rows with reasons: {escape(str(path))}")
+            shown = Path(shown_dir) / path.name if shown_dir is not None else path
+            console.print(f"Rejected rows with reasons: {escape(str(shown))}")
     return result
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, settings_from
+from hotspots.cli._staged import placed, staged_command
 from hotspots.config import IngestOptions, KnoxOptions
 
 __all__ = ["knox"]
@@ -32,37 +33,39 @@ def knox(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None
     from hotspots import nearrepeat
     from hotspots.outputs import build_provenance, write_json
 
-    loaded = load_run(inputs, settings, out=folder)
-    with progress_reporter() as progress:
-        knox_run = nearrepeat.run(
-            loaded.incidents, settings.knox, seed=settings.seed, progress=progress
-        )
-    result = knox_run.result
-    options = settings.to_dict()
-    parameters = {
-        **{k: options[k] for k in ("distance_bands_m", "time_bands_days", "same_location_m",
-                                   "metric", "knox_permutations", "knox_offences",
-                                   "dwelling_only", "seed")},
-        "working_crs": loaded.incidents.crs.to_string(),
-    }  # fmt: skip
-    recommendation = knox_run.figures
-    provenance = build_provenance(
-        command="knox",
-        parameters=parameters,
-        inputs=loaded.input_files,
-        extra={
-            "ingest": loaded.ingested.report.to_dict(),
-            "knox": {
-                "n_events": result.n_events,
-                "n_close_pairs": result.n_close_pairs,
-                "n_pairs_in_range": result.n_pairs_in_range,
-                "time_resolution": result.time_resolution,
-                "recommendation": recommendation,
+    with staged_command(folder, "knox") as staging:
+        loaded = load_run(inputs, settings, out=staging, shown=folder)
+        with progress_reporter() as progress:
+            knox_run = nearrepeat.run(
+                loaded.incidents, settings.knox, seed=settings.seed, progress=progress
+            )
+        result = knox_run.result
+        options = settings.to_dict()
+        parameters = {
+            **{k: options[k] for k in ("distance_bands_m", "time_bands_days", "same_location_m",
+                                       "metric", "knox_permutations", "knox_offences",
+                                       "dwelling_only", "seed")},
+            "working_crs": loaded.incidents.crs.to_string(),
+        }  # fmt: skip
+        recommendation = knox_run.figures
+        provenance = build_provenance(
+            command="knox",
+            parameters=parameters,
+            inputs=loaded.input_files,
+            extra={
+                "ingest": loaded.ingested.report.to_dict(),
+                "knox": {
+                    "n_events": result.n_events,
+                    "n_close_pairs": result.n_close_pairs,
+                    "n_pairs_in_range": result.n_pairs_in_range,
+                    "time_resolution": result.time_resolution,
+                    "recommendation": recommendation,
+                },
             },
-        },
-    )
-    written = nearrepeat.write_run(knox_run, folder, provenance=provenance)
-    written["run"] = write_json(folder / "run.json", provenance)
+        )
+        written = nearrepeat.write_run(knox_run, staging, provenance=provenance)
+        written["run"] = write_json(staging / "run.json", provenance)
+    written = placed(written, staging, folder)
     _show(result, recommendation, written)
 
 
@@ -79,11 +82,11 @@ def _show(result: Any, recommendation: dict[str, Any], written: dict[str, Path])
             text = "n/a" if not math.isfinite(ratio) else f"{ratio:.2f}"
             cells.append(f"[bold red]{text} *[/]" if sig[r, c] else text)
         table.add_row(escape(str(label)), *cells)
-    console.print(table)
-    console.print(
+    stdout.print(table)
+    stdout.print(
         f"{result.n_events:,} events, {result.n_close_pairs:,} pairs within "
         f"{result.distance_bands_m[-1]:g} m, {result.n_permutations} permutations (seed "
         f"{result.seed}), {result.time_resolution} dates."
     )
-    console.print(escape(recommendation["text"]))
-    console.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))
+    stdout.print(escape(recommendation["text"]))
+    stdout.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))

@@ -8,9 +8,10 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
+from hotspots.cli._staged import placed, staged_command
 from hotspots.config import HarmOptions, IngestOptions, SpotOptions
 from hotspots.schema import AREA_NAME, HARM, N_INCIDENTS, OFFENCE, RANK, SPOT_ID, STATUS, TREND
 
@@ -36,45 +37,47 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
     from hotspots.harm import weigh_used
     from hotspots.outputs import build_provenance, write_json
 
-    previous = read_previous_run(folder)  # statuses and patrol delivery against it
-    loaded = load_run(inputs, settings, out=folder)
-    incidents = loaded.incidents
-    weighting = weigh_used(
-        incidents, settings.harm, used=sp.offences_used(incidents, settings.spots)
-    )
-    with progress_reporter() as progress:
-        spot_run = sp.run(
-            weighting.incidents, settings.spots, as_of=loaded.as_of, areas=loaded.areas,
-            study_area=loaded.study_area, patrols=settings.patrols, previous=previous,
-            today=settings.ingest.today, seed=settings.seed, progress=progress,
+    with staged_command(folder, "spots") as staging:
+        previous = read_previous_run(folder)  # statuses and patrol delivery against it
+        loaded = load_run(inputs, settings, out=staging, shown=folder)
+        incidents = loaded.incidents
+        weighting = weigh_used(
+            incidents, settings.harm, used=sp.offences_used(incidents, settings.spots)
+        )
+        with progress_reporter() as progress:
+            spot_run = sp.run(
+                weighting.incidents, settings.spots, as_of=loaded.as_of, areas=loaded.areas,
+                study_area=loaded.study_area, patrols=settings.patrols, previous=previous,
+                today=settings.ingest.today, seed=settings.seed, progress=progress,
+            )  # fmt: skip
+        result, table, places = spot_run.result, weighting.table, loaded.places
+        parameters = {
+            **result.parameters,
+            **{k: settings.to_dict()[k] for k in ("harm_table", "harm_map", "harm_unknown",
+                                                  "areas", "area_field", "visit_minutes",
+                                                  "crossover", "patrols", "tz",
+                                                  "plan_start", "keep_prisons")},
+        }  # fmt: skip
+        extra_inputs = [p for p in (settings.areas, settings.patrols) if p is not None]
+        provenance = build_provenance(
+            command="spots",
+            parameters=parameters,
+            inputs=[*loaded.input_files, *extra_inputs],
+            extra={"ingest": loaded.ingested.report.to_dict(), "harm_table": table.to_dict(),
+                   "counts": {"n_incidents": len(incidents), "n_ranked": int(
+                       incidents[OFFENCE].isin(spot_run.offences).sum()),
+                              "n_spots": len(result.spots), "n_dropped": len(result.dropped),
+                              "n_candidates": len(result.candidates),
+                              "n_plan_visits": len(spot_run.plan)},
+                   "rejected": {"strays": len(places.strays),
+                                **{k: len(v) for k, v in spot_run.rejected.items()}},
+                   "study_area": places.figures,
+                   "notes": [*places.notes, *weighting.notes, *spot_run.notes],
+                   "concentration": result.summary},
         )  # fmt: skip
-    result, table, places = spot_run.result, weighting.table, loaded.places
-    parameters = {
-        **result.parameters,
-        **{k: settings.to_dict()[k] for k in ("harm_table", "harm_map", "harm_unknown",
-                                              "areas", "area_field", "visit_minutes",
-                                              "crossover", "patrols", "tz",
-                                              "plan_start", "keep_prisons")},
-    }  # fmt: skip
-    extra_inputs = [p for p in (settings.areas, settings.patrols) if p is not None]
-    provenance = build_provenance(
-        command="spots",
-        parameters=parameters,
-        inputs=[*loaded.input_files, *extra_inputs],
-        extra={"ingest": loaded.ingested.report.to_dict(), "harm_table": table.to_dict(),
-               "counts": {"n_incidents": len(incidents), "n_ranked": int(
-                   incidents[OFFENCE].isin(spot_run.offences).sum()),
-                          "n_spots": len(result.spots), "n_dropped": len(result.dropped),
-                          "n_candidates": len(result.candidates),
-                          "n_plan_visits": len(spot_run.plan)},
-               "rejected": {"strays": len(places.strays),
-                            **{k: len(v) for k, v in spot_run.rejected.items()}},
-               "study_area": places.figures,
-               "notes": [*places.notes, *weighting.notes, *spot_run.notes],
-               "concentration": result.summary},
-    )  # fmt: skip
-    written = sp.write_run(spot_run, folder, provenance=provenance)
-    written["run.json"] = write_json(folder / "run.json", provenance)
+        written = sp.write_run(spot_run, staging, provenance=provenance)
+        written["run.json"] = write_json(staging / "run.json", provenance)
+    written = placed(written, staging, folder)
     report_rejected(spot_run.rejected, written)
     for note in weighting.notes:
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
@@ -98,10 +101,10 @@ def show_spots(
             str(row[TREND]),
             str(row[STATUS]),
         )
-    console.print(table)
+    stdout.print(table)
     if len(spots) > rows:
-        console.print(f"... and {len(spots) - rows} more in harm_spots.csv")
-    console.print(
+        stdout.print(f"... and {len(spots) - rows} more in harm_spots.csv")
+    stdout.print(
         f"[bold]{escape(summary['headline'])}[/] ({summary['incident_share']:.0%} of incidents; "
         f"study area {summary['study_area_km2']:,.1f} km2, {escape(summary['study_area'])}). "
         f"New {summary['n_new']}, persisting {summary['n_persisting']}, dropped "
@@ -109,4 +112,4 @@ def show_spots(
     )
     for note in summary.get("notes", []):
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-    console.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))
+    stdout.print("Wrote " + ", ".join(escape(p.name) for p in written.values()))
