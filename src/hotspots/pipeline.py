@@ -223,7 +223,9 @@ def run_weekly(
         Paths written and the headline figures (also in ``run.json``).
     """
     s = settings or WeeklySettings()
-    out_dir = Path(out) if out is not None else s.out
+    if out is not None:  # the folder written is the one every output's provenance names
+        s = replace(s, out=Path(out))
+    out_dir = s.out
     previous = read_previous_run(out_dir)  # before staging: last week's files
     with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
         result = _run_into(staging, inputs, s, progress, ingested, previous=previous)
