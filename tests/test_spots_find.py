@@ -487,3 +487,17 @@ def test_dbscan_labels_both_linking_paths_match_scikit_learn(max_pairs):
     core = ref.core_sample_indices_
     np.testing.assert_array_equal(ours[core], ref.labels_[core])  # same numbering too
     np.testing.assert_array_equal(ours >= 0, ref.labels_ >= 0)
+
+
+def test_spots_without_location_text_are_named_by_their_busiest_point():
+    from pyproj import Transformer
+
+    spots = find_spots(cells_fixture(), top=3).spots
+    assert "location" not in cells_fixture().columns
+    top = spots.iloc[0]
+    # cell A (TR0000_9995): its busiest point is (10, 10) (ties: the most westerly, then south)
+    lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(X0 + 10, Y0 + 10)
+    names = dict(zip(spots["spot_id"], spots["place_name"], strict=True))
+    assert names["TR0000_9995"] == f"near {lat:.5f}, {lon:.5f}"
+    assert all(str(n).startswith("near ") for n in spots["place_name"])
+    assert top["location"] == ""
