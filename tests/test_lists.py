@@ -22,6 +22,7 @@ from hotspots.schema import (
     IS_BURGLED,
     MANDATORY,
     NORTHING,
+    OCCURRED_AT,
     POSTCODE,
     STATUS,
     STREET,
@@ -422,3 +423,25 @@ def test_every_zone_lists_its_own_homes(tmp_path):
         assert re.search(rf'<td class="num">{others}</td><td><b>Lane</b>', section) or not others
         assert section.count("class='home mandatory'") == len(mand)
         assert section.count("class='home'") == others
+
+
+def test_month_data_lists_the_latest_release_and_earlier_months_one_line_each(tmp_path):
+    # all four zones retrospective: Chelmsford's two are June 2025, Maldon's one May, one June
+    zones = make_zones().assign(
+        month_dates=["start"] * 4,
+        zone_kind=["retrospective"] * 4,
+        status=["active"] * 4,
+        location=["On or near A Street", "On or near B Road", "On or near C Lane", ""],
+    )
+    zones[OCCURRED_AT] = pd.to_datetime(
+        ["2025-06-01", "2025-06-01", "2025-05-01", "2025-06-01"]
+    ).tz_localize("Europe/London")
+    pages = write(tmp_path, zones=zones)
+    maldon = pages["Maldon"].read_text(encoding="utf-8")
+    assert maldon.count('<section class="zone"') == 1  # the June zone in full
+    assert "listed with their release (1)" in maldon
+    assert re.search(r"<li>Z-B3 C Lane \u00b7 until \d\d \w\w\w</li>", maldon)
+    chelmsford = pages["Chelmsford"].read_text(encoding="utf-8")
+    assert chelmsford.count('<section class="zone"') == 2 and "earlier months" not in chelmsford
+    live = write(tmp_path / "live", zones=zones, list_scope="live")["Maldon"]
+    assert live.read_text(encoding="utf-8").count('<section class="zone"') == 2

@@ -106,7 +106,9 @@ def _comparable(folder: Path) -> dict[str, str]:
     texts = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix in {".html", ".csv", ".geojson", ".json"}:
-            texts[str(path.relative_to(folder))] = RUN_AT.sub("RUN_AT", path.read_text("utf-8-sig"))
+            text = RUN_AT.sub("RUN_AT", path.read_text("utf-8-sig"))
+            # the output folder is named in the provenance; the run into another is the same
+            texts[str(path.relative_to(folder))] = text.replace(str(folder), "OUT")
     return texts
 
 

@@ -471,3 +471,17 @@ def test_hex_hand_worked_with_edge_point():
     assert spots[SPOT_ID].tolist() == ["HSV0000_0000", "HSV0016_0000"]
     assert spots[HARM].tolist() == pytest.approx([20.0, 15.0])
     assert spots["area_m2"].tolist() == pytest.approx([22_500.0, 22_500.0])
+
+
+def test_spots_without_location_text_are_named_by_their_busiest_point():
+    from pyproj import Transformer
+
+    spots = find_spots(cells_fixture(), top=3).spots
+    assert "location" not in cells_fixture().columns
+    top = spots.iloc[0]
+    # cell A (TR0000_9995): its busiest point is (10, 10) (ties: the most westerly, then south)
+    lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(X0 + 10, Y0 + 10)
+    names = dict(zip(spots["spot_id"], spots["place_name"], strict=True))
+    assert names["TR0000_9995"] == f"near {lat:.5f}, {lon:.5f}"
+    assert all(str(n).startswith("near ") for n in spots["place_name"])
+    assert top["location"] == ""

@@ -149,3 +149,19 @@ def test_cocoon_from_knox_needs_knox(tmp_path, capsys):
                          "--no-knox", *PAIRS], capsys)  # fmt: skip
     assert code == 1
     assert "--cocoon-from-knox needs the Knox test; leave out --no-knox." in text
+
+
+@pytest.mark.parametrize("flag", ["--addresses", "--visits", "--patrols", "--areas"])
+def test_a_missing_side_input_is_one_line_before_reading(tmp_path, flag, capsys):
+    from hotspots.cli import main
+
+    args = ["weekly", str(tmp_path / "no-incidents-needed.csv"), "--out", str(tmp_path / "o")]
+    extra = [flag, str(tmp_path / "missing.csv")]
+    if flag == "--visits":
+        extra += ["--addresses", str(tmp_path / "missing.csv")]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, *extra])
+    assert stop.value.code == 1
+    assert not (tmp_path / "o").exists()
+    err = capsys.readouterr().err
+    assert "does not exist; check the path" in err and "Traceback" not in err

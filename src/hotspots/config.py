@@ -65,6 +65,7 @@ __all__ = [
     "SpotOptions",
     "WeeklySettings",
     "burgled_within_m_for",
+    "check_input_paths",
     "check_side_inputs",
     "load_toml",
     "option_fields",
@@ -772,6 +773,22 @@ def check_side_inputs(*, addresses: Path | None, visits: Path | None) -> None:
             "add --addresses FILE."
         )
         raise OptionError(msg)
+
+
+def check_input_paths(settings: WeeklySettings) -> None:
+    """Every side-input file named in ``settings`` exists; raised before anything is read."""
+    named = {
+        "--areas": settings.areas,
+        "--addresses": settings.addresses,
+        "--visits": settings.visits,
+        "--patrols": settings.patrols,
+        "--list-areas": settings.output.list_areas,
+        "--boundary": settings.ingest.boundary,
+    }
+    for flag, path in named.items():
+        if path is not None and not Path(path).exists():
+            msg = f"{flag} file {path} does not exist; check the path."
+            raise InputError(msg)
 
 
 # the option groups of the weekly run, by their key in WeeklySettings and TOML tables

@@ -32,7 +32,7 @@ from hotspots._runs import (
     with_strays,
 )
 from hotspots._time import default_as_of
-from hotspots.config import CocoonOptions, SpotOptions, WeeklySettings
+from hotspots.config import CocoonOptions, SpotOptions, WeeklySettings, check_input_paths
 from hotspots.errors import EmptyWindowError, InputError, TimeResolutionError
 from hotspots.harm import weigh_used
 from hotspots.outputs.publish import stable_html_ids, staged_outputs
@@ -223,7 +223,10 @@ def run_weekly(
         Paths written and the headline figures (also in ``run.json``).
     """
     s = settings or WeeklySettings()
-    out_dir = Path(out) if out is not None else s.out
+    check_input_paths(s)
+    if out is not None:  # the folder written is the one every output's provenance names
+        s = replace(s, out=Path(out))
+    out_dir = s.out
     previous = read_previous_run(out_dir)  # before staging: last week's files
     with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
         result = _run_into(staging, inputs, s, progress, ingested, previous=previous)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 
 from hotspots.cli._app import console
-from hotspots.config import WeeklySettings, load_toml
+from hotspots.config import WeeklySettings, check_input_paths, load_toml
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -36,7 +36,9 @@ def settings_from(
     values.update(given or {})
     if out is not None:
         values["out"] = out
-    return WeeklySettings.from_mapping(values, source=str(config) if config else "options")
+    settings = WeeklySettings.from_mapping(values, source=str(config) if config else "options")
+    check_input_paths(settings)  # a wrong path stops here, before any input is read
+    return settings
 
 
 @dataclass(frozen=True)

@@ -442,7 +442,7 @@ def cocoon_zones(
             AREA_NAME: label_points(pts, areas),
             N_HOMES: n_homes,
             N_OVERLAPPING: n_overlap.astype("int64"),
-            MONTH_DATES_COLUMN: np.where(retro, month_dates or "", ""),
+            MONTH_DATES_COLUMN: np.where(retro, month_dates or "start", ""),  # risk window start
             DWELLING_NOTE: np.where(dwelling_code, "", CANDIDATE_NOTE),
             EASTING: xy[:, 0],
             NORTHING: xy[:, 1],

@@ -55,6 +55,7 @@ from hotspots.schema import (
     OCCURRED_AT,
     STATUS,
     ZONE_ID,
+    ZONE_KIND,
     ZONE_MONTH_DATES,
     ZONE_STATUSES,
 )
@@ -111,6 +112,28 @@ def _when(occurred: object, month_dates: object) -> str:
     if isinstance(month_dates, str) and month_dates:
         return f"{_date(occurred, '%b %Y')} (month data)"  # the page says how it was dated
     return _date(occurred)
+
+
+def _latest_retrospective_month(zones: pd.DataFrame) -> pd.Period | None:
+    """The latest burglary month among month-data (retrospective) zones, else None."""
+    if ZONE_KIND not in zones or not len(zones):
+        return None
+    retro = zones[zones[ZONE_KIND].astype(str) == "retrospective"]
+    if not len(retro):
+        return None
+    return pd.Timestamp(retro[OCCURRED_AT].max()).tz_localize(None).to_period("M")
+
+
+def _earlier_month(zone: Mapping[str, Any], latest: pd.Period | None) -> bool:
+    """A retrospective zone from before the latest monthly release (listed with that one).
+
+    On month data every zone is a risk area with no deadline and nothing to mark as
+    visited; each release's new zones are listed in full, the earlier live ones in one
+    line each, so a district list stays a handful of pages.
+    """
+    if latest is None or str(zone.get(ZONE_KIND)) != "retrospective":
+        return False
+    return pd.Timestamp(zone[OCCURRED_AT]).tz_localize(None).to_period("M") < latest
 
 
 def _count(n: object, *, public: bool) -> str:
@@ -357,12 +380,14 @@ def write_cocoon_lists(
         "summary": Markup(summary),
         "details": [Markup(d) for d in details],
     }
+    latest_month = _latest_retrospective_month(zones)
     written: dict[str, Path] = {}
     used: set[str] = set()
     for area in sorted(pd.unique(frame["_list_area"].astype(str))):
         part = urgency_order(frame[frame["_list_area"].astype(str) == area])
         listed: list[dict[str, Any]] = []
         visited: list[str] = []
+        earlier: list[str] = []  # month data: risk areas already listed with their release
         same_point: dict[tuple, dict] = {}  # zones with one burglary point and one timetable
         for z in part.to_dict("records"):
             zid = str(z[ZONE_ID])
@@ -378,6 +403,14 @@ def write_cocoon_lists(
                 continue
             place = z.get(LOCATION)
             place = place if isinstance(place, str) and place.strip() and not public else ""
+            if list_scope == "due" and _earlier_month(z, latest_month):
+                street = place.removeprefix("On or near ")
+                earlier.append(
+                    f"{_short(zid) if not public else 'Zone'}"
+                    + (f" {street}" if street else "")
+                    + f" \u00b7 until {_date(z[EXPIRES_ON], '%d %b')}"
+                )
+                continue
             if list_scope == "due" and z[STATUS] == "visited":
                 visited.append(
                     f"{_short(zid) if not public else 'Zone'}"
@@ -425,7 +458,9 @@ def write_cocoon_lists(
                 }
             )
             same_point[key] = listed[-1]
-        page = render_page("lists.html.j2", area=area, zones=listed, visited=visited, **common)
+        page = render_page(
+            "lists.html.j2", area=area, zones=listed, visited=visited, earlier=earlier, **common
+        )
         slug = area_slug(area)
         while slug in used:
             slug += "-2"

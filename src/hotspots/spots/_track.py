@@ -136,6 +136,19 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
             ).drop_duplicates("u")
             out[LOCATION][best["u"].to_numpy()] = best["t"].to_numpy(dtype=object)
     out[PLACE_NAME] = np.array([place_name_of(t) for t in out[LOCATION]], dtype=object)
+    if len(unit):  # no location text (many force exports): the busiest point, as lat, lon
+        unnamed = np.array([not n for n in out[PLACE_NAME]], dtype=bool)
+        busiest = per.sort_values(["u", "n", "x", "y"], ascending=[True, False, True, True])
+        busiest = busiest.drop_duplicates("u")
+        busiest = busiest[unnamed[busiest["u"].to_numpy()]]
+        if len(busiest) and window.crs is not None:
+            from pyproj import Transformer
+
+            to_wgs84 = Transformer.from_crs(window.crs, 4326, always_xy=True)
+            lon, lat = to_wgs84.transform(busiest["x"].to_numpy(), busiest["y"].to_numpy())
+            out[PLACE_NAME][busiest["u"].to_numpy()] = np.array(
+                [f"near {a:.5f}, {o:.5f}" for a, o in zip(lat, lon, strict=True)], dtype=object
+            )
     out[INSTITUTION] = np.array([institution_of(t) for t in out[LOCATION]], dtype=object)
     return out
 
