@@ -108,6 +108,24 @@ def _month_start(stamp: pd.Timestamp) -> pd.Timestamp:
     return wall.normalize().replace(day=1)
 
 
+def local_timestamp(value: object, tz: Any, *, error: str) -> pd.Timestamp:
+    """``value`` as a timestamp in ``tz`` (naive ones localised, aware ones converted).
+
+    The one parse of a date option; ``error`` is the one-line message (an
+    :class:`~hotspots.errors.OptionError`) when ``value`` is not a date. ``tz`` None
+    returns the timestamp as parsed.
+    """
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise OptionError(error) from exc
+    if stamp is pd.NaT:
+        raise OptionError(error)
+    if tz is None:
+        return stamp
+    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+
+
 def parse_as_of(text: str, tz: Any) -> pd.Timestamp:
     """``--as-of`` as a time in ``tz``; a date alone means the end of that day.
 
@@ -186,16 +204,9 @@ def resolve_as_of(as_of: object, incidents: gpd.GeoDataFrame) -> pd.Timestamp:
         return default_as_of(incidents)
     if isinstance(as_of, str):
         return parse_as_of(as_of, tz)
-    try:
-        stamp = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        msg = f"as_of must be a date such as 2025-12-31; got {as_of!r}."
-        raise OptionError(msg) from exc
-    if stamp is pd.NaT:
-        msg = f"as_of must be a date such as 2025-12-31; got {as_of!r}."
-        raise OptionError(msg)
-    if tz is not None:
-        stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    stamp = local_timestamp(
+        as_of, tz, error=f"as_of must be a date such as 2025-12-31; got {as_of!r}."
+    )
     wall = stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
     if wall == wall.normalize():  # a date: the end of that day
         stamp = (

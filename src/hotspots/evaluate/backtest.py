@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots._progress import Progress, report
+from hotspots._time import local_timestamp
 from hotspots._validate import check_choice, check_positive, require_columns, require_metric_crs
 from hotspots.config import CELL_M, LOOKBACK_DAYS, SpotOptions
 from hotspots.errors import OptionError, SchemaError, TimeResolutionError
@@ -109,17 +110,12 @@ def parse_when(value: str | pd.Timestamp | None, *, tz: Any, name: str) -> pd.Ti
     """A date option as a timestamp in the data's time zone (None stays None)."""
     if value is None:
         return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        msg = f"{name} must be a date such as 2025-04-01; got {value!r}."
-        raise OptionError(msg) from exc
-    if ts is pd.NaT:
-        msg = f"{name} must be a date such as 2025-04-01; got {value!r}."
-        raise OptionError(msg)
+    ts = local_timestamp(
+        value, tz, error=f"{name} must be a date such as 2025-04-01; got {value!r}."
+    )
     if tz is None:
         return ts.tz_localize(None) if ts.tzinfo is not None else ts
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    return ts
 
 
 def filter_offences(

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots._time import local_timestamp
 from hotspots._validate import check_positive, require_columns
 from hotspots.config import VISIT_MINUTES
 from hotspots.errors import InputError, OptionError, SchemaError
@@ -86,16 +87,9 @@ def plan_start_of(
 
 
 def _local_day(when: object, tz: object) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(when)
-    except (TypeError, ValueError) as exc:
-        msg = f"{when!r} is not a date; use YYYY-MM-DD (e.g. 2026-02-09)."
-        raise OptionError(msg) from exc
-    if stamp is pd.NaT:
-        msg = f"{when!r} is not a date; use YYYY-MM-DD (e.g. 2026-02-09)."
-        raise OptionError(msg)
-    if tz is not None:
-        stamp = stamp.tz_convert(tz) if stamp.tzinfo is not None else stamp.tz_localize(tz)
+    stamp = local_timestamp(
+        when, tz, error=f"{when!r} is not a date; use YYYY-MM-DD (e.g. 2026-02-09)."
+    )
     wall = stamp.tz_localize(None).normalize() if stamp.tzinfo is not None else stamp.normalize()
     if tz is None:
         return wall
