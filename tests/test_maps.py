@@ -828,3 +828,10 @@ def test_outline_of_a_single_point_layer():
     one = gpd.GeoDataFrame(geometry=gpd.points_from_xy([560_000.0], [190_000.0]), crs=27700)
     hull = _outline(one)
     assert len(hull) == 1 and hull.iloc[0].equals(one.geometry.iloc[0])
+
+
+def test_legend_names_month_data_zones_as_risk_areas_not_past_deadline():
+    zones = make_zones().assign(status="active", zone_kind="retrospective")
+    page = full_map(zones=zones).get_root().render()
+    assert "retrospective risk area (month data: no visit deadline) (4)" in page
+    assert "past deadline, no visit log" not in page

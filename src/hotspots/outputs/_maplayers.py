@@ -87,12 +87,18 @@ RANK_BANDS: tuple[tuple[int, int, str], ...] = (
     (21, 50, "#fc6a4a"),
     (51, 10**9, "#fca082"),
 )
-ZONE_COLOURS = {"overdue": "#d7191c", "due": "#ff7f00", "active": "#2c7bb6", "visited": "#1a9641"}
+ZONE_COLOURS = {
+    "overdue": "#d7191c",
+    "due": "#ff7f00",
+    "active": "#2c7bb6",
+    "visited": "#1a9641",
+}
 ZONE_LABELS = {
     "overdue": "overdue: not visited, deadline passed",
     "due": "due: visit deadline not yet passed",
     "active": "active: past deadline, no visit log",
     "visited": "visited",
+    "retrospective": "retrospective risk area (month data: no visit deadline)",
 }
 DROPPED_COLOUR = "#525252"
 BURGLARY_COLOUR = "#111111"

@@ -78,6 +78,7 @@ from hotspots.schema import (
     SPOT_ID,
     STATUS,
     ZONE_ID,
+    ZONE_KIND,
     ZONE_STATUSES,
 )
 
@@ -199,11 +200,12 @@ def _legend(
         )
     if zone_counts is not None:
         parts.append(f"<h2>{LAYER_ZONES} ({sum(zone_counts.values())} live)</h2>")
-        for status in ZONE_STATUSES:
+        active = ZONE_COLOURS["active"]  # retrospective zones are drawn as active ones
+        for status in (*ZONE_STATUSES, "retrospective"):
             if not zone_counts.get(status):
                 continue
             parts.append(
-                f"<div><i class='ring' style='border-color:{ZONE_COLOURS[status]}'></i>"
+                f"<div><i class='ring' style='border-color:{ZONE_COLOURS.get(status, active)}'></i>"
                 f"{esc(ZONE_LABELS[status])} ({zone_counts.get(status, 0)})</div>"
             )
     if burglaries is not None:
@@ -439,7 +441,11 @@ def build_map(
         add_dropped(m, dropped, public=public, unit=harm_unit(provenance))
     zone_counts = None
     if zones is not None:
-        zone_counts = {str(k): int(v) for k, v in zones[STATUS].value_counts().items()}
+        # month-data zones are risk areas, not "past deadline": they never had one
+        kind = zones[STATUS].astype(str)
+        if ZONE_KIND in zones:
+            kind = kind.mask(zones[ZONE_KIND].astype(str) == "retrospective", "retrospective")
+        zone_counts = {str(k): int(v) for k, v in kind.value_counts().items()}
         if len(zones):
             add_zones(m, zones, public=public)
     if len(spots):
