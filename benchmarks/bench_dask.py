@@ -50,6 +50,46 @@ FORCES = (
     "sussex_2025",
 )
 RESULTS = REPO / "benchmarks" / "results" / "dask.md"
+ROWS_PER_FORCE = 160_000  # about one real force-year
+MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
+
+
+def write_synthetic_forces(folder: Path, *, rows: int, seed: int = 0) -> tuple[int, int]:
+    """police.uk-layout monthly files of ``rows // ROWS_PER_FORCE`` synthetic forces.
+
+    Each file comes from ``bench_ingest.make_synthetic`` (seeded, the ingest benchmark's
+    generator), one file at a time so memory stays bounded; its points (spread over
+    England) are squeezed into a 0.4 x 0.25 degree box of the force's own, so each force
+    has a force-sized study area. Returns (forces, files).
+    """
+    import numpy as np
+    import pandas as pd
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_ingest import make_synthetic
+
+    n_forces = max(2, round(rows / ROWS_PER_FORCE))
+    per_file = rows // (n_forces * len(MONTHS))
+    rng = np.random.default_rng(seed)
+    centres = np.column_stack([rng.uniform(-2.5, 1.0, n_forces), rng.uniform(50.8, 54.5, n_forces)])
+    for f in range(n_forces):
+        for m, month in enumerate(MONTHS):
+            path = folder / month / f"{month}-synthetic{f:02d}-street.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            make_synthetic(path, rows=per_file, seed=seed + 1000 * f + m)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            located = frame["Longitude"] != ""
+            lon = pd.to_numeric(frame.loc[located, "Longitude"])
+            lat = pd.to_numeric(frame.loc[located, "Latitude"])
+            frame.loc[located, "Longitude"] = (
+                (centres[f, 0] + (lon + 0.5) * 0.1).round(6).astype(str)
+            )
+            frame.loc[located, "Latitude"] = (
+                (centres[f, 1] + (lat - 52.25) * 0.1).round(6).astype(str)
+            )
+            frame["Month"] = month
+            frame.to_csv(path, index=False)
+    return n_forces, n_forces * len(MONTHS)
 
 
 def _usage() -> dict[str, float]:
@@ -186,9 +226,18 @@ def main() -> None:
     parser.add_argument("--work", type=Path)
     parser.add_argument("--pairs", type=int, default=1, help="(local, dask) pairs, alternated")
     parser.add_argument("--forces", help="comma-separated folders (smoke runs; not recorded)")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        help="ROWS: synthetic forces (about 160k rows each) through ingest --store and the "
+        "national run on Dask only; appended to results/dask.md",
+    )
     args = parser.parse_args()
     if args.forces:
         os.environ["BENCH_DASK_FORCES"] = args.forces
+    if args.synthetic and not args.child:
+        synthetic(args.synthetic)
+        return
     if args.child:
         child(args.child[0], args.child[1], args.work)
         return
@@ -214,6 +263,49 @@ def main() -> None:
         print("\n".join(notes))
         return
     write_report(runs, notes)
+
+
+def synthetic(rows: int) -> None:
+    """Generate ``rows`` synthetic rows, ingest them into a store and run them on Dask."""
+    with tempfile.TemporaryDirectory(prefix="bench-dask-synth-") as tmp:
+        work = Path(tmp)
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        n_forces, n_files = write_synthetic_forces(work / "csv", rows=rows)
+        made = time.perf_counter() - t0
+        os.environ["BENCH_DASK_INPUT"] = str(work / "csv")
+        runs = []
+        for step in ("ingest", "national"):
+            result = run_in_child(step, "dask", work)
+            print(json.dumps(result, default=str)[:400], flush=True)
+            if not result.get("ok"):
+                sys.exit(f"failed: {result.get('error')}\n{result.get('trace', '')}")
+            runs.append(result)
+    lines = [
+        "",
+        f"## Synthetic {rows:,} rows on Dask (LocalCluster, 2 workers x 1 thread)",
+        "",
+        f"{n_forces} synthetic forces x 12 monthly police.uk-layout files ({n_files} files, "
+        f"written in {made:.0f} s at load {load:.2f}; `bench_ingest.make_synthetic` per file, "
+        f"each force in its own 0.4 x 0.25 degree box), run "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}.",
+        "",
+        "| step | rows | wall s | CPU s (client + workers) | client peak MB | worker peak MB "
+        "| load (1 min) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        cpu = r["client"]["cpu_s"] + sum(w["cpu_s"] for w in r["workers"])
+        worker = max(w["peak_rss_mb"] for w in r["workers"])
+        n = r.get("rows", rows)
+        lines.append(
+            f"| {r['step']} | {n:,} | {r['wall_s']:.1f} | {cpu:.1f} | "
+            f"{r['client']['peak_rss_mb']:,.0f} | {worker:,.0f} | {r['load_1min']:.2f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    with RESULTS.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+    print(text)
 
 
 def write_report(runs: list[dict[str, Any]], notes: list[str]) -> None:
