@@ -88,6 +88,8 @@ def write_synthetic_forces(folder: Path, *, rows: int, seed: int = 0) -> tuple[i
                 (centres[f, 1] + (lat - 52.25) * 0.1).round(6).astype(str)
             )
             frame["Month"] = month
+            has_id = frame["Crime ID"] != ""  # ids unique across files (as police.uk's are)
+            frame.loc[has_id, "Crime ID"] = f"f{f:02d}m{m:02d}-" + frame.loc[has_id, "Crime ID"]
             frame.to_csv(path, index=False)
     return n_forces, n_forces * len(MONTHS)
 
@@ -118,11 +120,14 @@ def run_step(step: str, engine: str, work: Path) -> dict[str, Any]:
         t_ready = time.perf_counter()
         run_tasks = runner.map if runner.is_dask else None
         if step == "ingest":
-            folders = [
-                DATA / f for f in os.environ.get("BENCH_DASK_FORCES", ",".join(FORCES)).split(",")
-            ]
+            given = os.environ.get("BENCH_DASK_INPUT")  # the synthetic forces' folder
+            names = os.environ.get("BENCH_DASK_FORCES", ",".join(FORCES)).split(",")
+            folders = [Path(given)] if given else [DATA / f for f in names]
             update = update_store(folders, store, run_tasks=run_tasks)
-            figures: dict[str, Any] = {"files_parsed": len(update.parsed)}
+            n_kept = sum(
+                e["n_kept"] for e in json.loads((store / "manifest.json").read_text())["files"]
+            )
+            figures: dict[str, Any] = {"files_parsed": len(update.parsed), "rows": n_kept}
         else:
             settings = WeeklySettings.from_mapping({"tiles": False})
             result = run_national(

@@ -202,3 +202,25 @@ def test_ingest_engine_dask_needs_a_store(two_forces, tmp_path, capsys):
         main(["ingest", str(two_forces), "--out", str(tmp_path / "a.parquet"), "--engine", "dask"])
     assert done.value.code == 1
     assert "--engine dask writes an ingest store" in capsys.readouterr().err
+
+
+def test_store_frame_reads_one_force_and_the_named_columns(two_forces, tmp_path):
+    from hotspots.engine import store_frame
+    from hotspots.ingest import read_store, update_store
+    from hotspots.schema import OCCURRED_AT, OFFENCE
+
+    store = tmp_path / "store"
+    update_store([two_forces], store)
+    frame = store_frame(store, forces=["beta"], columns=[OFFENCE, OCCURRED_AT])
+    assert frame.npartitions == 2  # beta's two monthly files, alpha's never opened
+    got = frame.compute().reset_index(drop=True)
+    assert list(got.columns) == [OFFENCE, OCCURRED_AT]
+    want = read_store(store, forces=["beta"]).incidents[[OFFENCE, OCCURRED_AT]]
+    pd.testing.assert_frame_equal(got, pd.DataFrame(want).reset_index(drop=True))
+    counts = frame.groupby(OFFENCE)[OCCURRED_AT].count().compute().sort_index()
+    assert counts.to_dict() == {
+        "Anti-social behaviour": 2,
+        "Burglary": 2,
+        "Robbery": 6,
+        "Violence and sexual offences": 16,
+    }

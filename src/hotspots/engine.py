@@ -110,13 +110,19 @@ class Engine:
                 out.append(fn(item))
                 report(self.progress, task, k + 1, total)
             return out
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         futures = self.client.map(fn, list(items), pure=False)
         try:
             for k, _ in enumerate(as_completed(futures), start=1):
                 report(self.progress, task, k, total)
             return list(self.client.gather(futures))
+        except KilledWorker as exc:
+            msg = (
+                f"A Dask worker died during '{task}' ({exc}), most often out of memory; "
+                f"use fewer, larger workers (--workers 1) or a bigger cluster (--scheduler)."
+            )
+            raise OptionError(msg) from exc
         finally:
             for future in futures:
                 future.release()
