@@ -74,6 +74,7 @@ WEEKLY_OUTPUTS = (
     "harm_spots.csv",
     "patrol_plan.csv",
     "patrol_summary.csv",
+    "patrol_dosage.csv",
     "cocoon_zones.geojson",
     "cocoon_visits.csv",
     "cocoon_streets.csv",
@@ -102,6 +103,7 @@ SPOTS_OUTPUTS = (
     "harm_spots.csv",
     "patrol_plan.csv",
     "patrol_summary.csv",
+    "patrol_dosage.csv",
     "rejected.csv",
     "rejected_patrols.csv",
     "run.json",
@@ -329,6 +331,8 @@ def _run_into(
     )
     spots.write_run(spot_run, staging, provenance=provenance())
     summary["spots"] = spot_run.figures
+    if spot_run.weekly_dosage is not None:  # the log's latest complete week, force-wide
+        summary["patrol_dosage"] = spot_run.weekly_dosage
     _add_notes(summary, [*spot_run.result.summary.get("notes", []), *spot_run.notes])
     summary["rejected"].update({k: len(v) for k, v in spot_run.rejected.items()})
     layers["harm_spots"] = spot_run.result.spots
@@ -419,6 +423,7 @@ def _run_into(
         provenance=prov,
         settings=s,
         addresses=map_addresses,
+        dosage=summary.get("patrol_dosage"),
     )
     write_text(staging / "map.html", stable_html_ids(html))
     unit = "homes"
@@ -522,6 +527,7 @@ def _write_briefing(
         due_hours=settings.cocoon.due_hours,
         unit=unit,
         public=public,
+        dosage=summary.get("patrol_dosage"),
     )
 
 
@@ -560,6 +566,7 @@ def _map_html(
     provenance: dict[str, Any],
     settings: WeeklySettings,
     addresses: gpd.GeoDataFrame | None = None,
+    dosage: dict[str, Any] | None = None,
 ) -> str:
     """The analyst map as HTML text (build_map generalises points itself in public mode)."""
     from hotspots.outputs.maps import build_map, write_map
@@ -580,6 +587,7 @@ def _map_html(
         tiles=output.tiles,
         tiles_attribution=output.tiles_attribution,
         surface_cell_m=settings.spots.cell_m,
+        dosage_line=spots.dosage_sentence(dosage) or None,
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = write_map(

@@ -178,6 +178,7 @@ def _legend(
     areas: bool,
     addresses: str | None,
     public: bool,
+    dosage_line: str | None = None,
 ) -> str:
     parts = ["<div class='hs-legend' id='hs-legend'>"]
     parts.append(f"<h2>{LAYER_SPOTS} ({spots}), by rank in their area</h2>")
@@ -225,6 +226,8 @@ def _legend(
             f"<div><i class='dot' style='background:{ADDRESS_COLOUR}'></i>"
             f"{esc(addresses)} (off by default)</div>"
         )
+    if dosage_line:
+        parts.append(f"<h2>Patrol delivery</h2><div class='hs-dosage'>{esc(dosage_line)}</div>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -291,6 +294,7 @@ def build_map(
     tiles: str | bool | None = None,
     tiles_attribution: str | None = None,
     surface_cell_m: float = 150.0,
+    dosage_line: str | None = None,
 ) -> folium.Map:
     """Build the analyst's folium map of one weekly run.
 
@@ -338,6 +342,9 @@ def build_map(
         Credit shown for a tile/WMS server (HTML); default the server's host name.
     surface_cell_m
         Cell size of the surface in metres, shown in the legend (default 150).
+    dosage_line
+        The patrol log's force-wide week in one line (``hotspots.spots.dosage_sentence``),
+        shown in the legend; None shows nothing.
 
     Returns
     -------
@@ -484,6 +491,7 @@ def build_map(
                 areas=areas is not None,
                 addresses=address_layer,
                 public=public,
+                dosage_line=dosage_line,
             )
         ),
         name="hs_legend",

@@ -20,7 +20,13 @@ from hotspots._runs import PreviousRun
 from hotspots.config import SpotOptions
 from hotspots.schema import OCCURRED_AT, OFFENCE
 from hotspots.spots._find import SERIOUS_VIOLENCE, SpotResult, find_spots, resolve_offences
-from hotspots.spots._patrol import patrol_plan, patrol_summary, read_patrols
+from hotspots.spots._patrol import (
+    patrol_dosage,
+    patrol_plan,
+    patrol_summary,
+    read_patrols,
+    weekly_dosage,
+)
 from hotspots.spots._write import write_spot_outputs
 
 __all__ = ["SpotRun", "offences_used", "run", "write_run"]
@@ -36,6 +42,15 @@ class SpotRun:
     offences: tuple[str, ...]
     rejected: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    dosage: pd.DataFrame | None = None  # per spot x week x activity (patrol_dosage.csv)
+    as_of: pd.Timestamp | None = None
+
+    @property
+    def weekly_dosage(self) -> dict[str, Any] | None:
+        """Force-wide figures of the log's latest complete week (None without a log)."""
+        if self.dosage is None or self.as_of is None:
+            return None
+        return weekly_dosage(self.dosage, as_of=self.as_of)
 
     @property
     def spots(self) -> gpd.GeoDataFrame:
@@ -136,7 +151,7 @@ def run(
         crossover=options.crossover,
         seed=seed,
     )
-    delivery = None
+    delivery = dosage = None
     rejected: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
     if patrols is not None:
@@ -153,7 +168,8 @@ def run(
                 "patrol delivery is measured against a plan of this run's spots for the "
                 "weeks the log covers (no patrol_plan.csv from a previous run in the folder)"
             )
-        delivery = patrol_summary(basis, log, result.spots)
+        dosage = patrol_dosage(basis, log, result.spots)
+        delivery = patrol_summary(basis, None, result.spots, dosage=dosage)
         rejected["patrols"] = rejected_rows
         if len(rejected_rows):
             notes.append(
@@ -166,6 +182,8 @@ def run(
         offences=offences,
         rejected=rejected,
         notes=tuple(notes),
+        dosage=dosage,
+        as_of=as_of,
     )
 
 
@@ -211,6 +229,10 @@ def write_run(spot_run: SpotRun, out_dir: Path, *, provenance: dict[str, Any]) -
     if spot_run.patrol_summary is not None:
         written["patrol_summary.csv"] = write_csv(
             spot_run.patrol_summary, Path(out_dir) / "patrol_summary.csv"
+        )
+    if spot_run.dosage is not None:
+        written["patrol_dosage.csv"] = write_csv(
+            spot_run.dosage, Path(out_dir) / "patrol_dosage.csv"
         )
     for name, rows in spot_run.rejected.items():
         if len(rows):
