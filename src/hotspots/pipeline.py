@@ -75,6 +75,7 @@ WEEKLY_OUTPUTS = (
     "patrol_plan.csv",
     "patrol_summary.csv",
     "patrol_dosage.csv",
+    "layer_counts.csv",
     "cocoon_zones.geojson",
     "cocoon_visits.csv",
     "cocoon_streets.csv",
@@ -93,6 +94,7 @@ WEEKLY_OUTPUTS = (
     "rejected_visits.csv",
     "rejected_addresses.csv",
     "rejected_patrols.csv",
+    "rejected_layers.csv",
     "run.json",
     "cocoon_lists",
 )
@@ -104,8 +106,10 @@ SPOTS_OUTPUTS = (
     "patrol_plan.csv",
     "patrol_summary.csv",
     "patrol_dosage.csv",
+    "layer_counts.csv",
     "rejected.csv",
     "rejected_patrols.csv",
+    "rejected_layers.csv",
     "run.json",
 )
 KNOX_OUTPUTS = ("knox.csv", "knox.html", "knox.png", "knox.json", "rejected.csv", "run.json")
@@ -272,7 +276,7 @@ def _run_into(
     )
     extra_inputs = [
         p for p in (s.areas, s.addresses, s.visits, s.patrols, s.output.list_areas) if p is not None
-    ]
+    ] + [Path(f) for _, f in s.output.layers]
     used = offences_in_use(incidents, s.spots, burglaries=True)
     weighting = weigh_used(incidents, s.harm, used=used)
     weighted = weighting.incidents
@@ -328,6 +332,7 @@ def _run_into(
         previous=previous,
         today=s.ingest.today,  # the run's date (--today, default now): plans start after it
         seed=s.seed,
+        layers=s.output.layers,
     )
     spots.write_run(spot_run, staging, provenance=provenance())
     summary["spots"] = spot_run.figures
@@ -424,6 +429,7 @@ def _run_into(
         settings=s,
         addresses=map_addresses,
         dosage=summary.get("patrol_dosage"),
+        spot_run=spot_run,
     )
     write_text(staging / "map.html", stable_html_ids(html))
     unit = "homes"
@@ -567,13 +573,23 @@ def _map_html(
     settings: WeeklySettings,
     addresses: gpd.GeoDataFrame | None = None,
     dosage: dict[str, Any] | None = None,
+    spot_run: spots.SpotRun | None = None,
 ) -> str:
     """The analyst map as HTML text (build_map generalises points itself in public mode)."""
     from hotspots.outputs.maps import build_map, write_map
 
     output = settings.output
+    map_spots = spot_result.spots
+    point_layers: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()
+    if spot_run is not None and spot_run.point_layers:  # --layer: points and counts
+        from hotspots.extra_layers import LAYER_TEXT, spot_layer_text
+
+        point_layers = tuple((p.name, p.points) for p in spot_run.point_layers)
+        if not output.public and spot_run.layer_counts is not None:
+            text = spot_layer_text(spot_run.layer_counts, map_spots["spot_id"].tolist())
+            map_spots = map_spots.assign(**{LAYER_TEXT: text})
     m = build_map(
-        spots=spot_result.spots,
+        spots=map_spots,
         dropped=spot_result.dropped,
         surface=spot_result.candidates,
         zones=zones,
@@ -587,7 +603,8 @@ def _map_html(
         tiles=output.tiles,
         tiles_attribution=output.tiles_attribution,
         surface_cell_m=settings.spots.cell_m,
-        dosage_line=spots.dosage_sentence(dosage) or None,
+        dosage_line=(dosage or {}).get("text") or None,
+        point_layers=point_layers,
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = write_map(

@@ -178,15 +178,15 @@ def draw_patrols(
     for c in busy:
         members = np.flatnonzero((cell_id == c) & (weights > 0))
         p = weights[members] / weights[members].sum()
-        for day in np.flatnonzero(rng.random(7) < DAILY_PATROL_SHARE):
+        for d in np.flatnonzero(rng.random(7) < DAILY_PATROL_SHARE):
             picks.append(int(rng.choice(members, p=p)))
-            days.append(int(day))
+            days.append(int(d))
             kinds.append(0)
-        for kind in range(1, len(PATROL_ACTIVITIES)):
-            for _ in range(int(rng.poisson(EXTRA_PER_SPOT[kind]))):
+        for k in range(1, len(PATROL_ACTIVITIES)):
+            for _ in range(int(rng.poisson(EXTRA_PER_SPOT[k]))):
                 picks.append(int(rng.choice(members, p=p)))
                 days.append(int(rng.integers(0, 7)))
-                kinds.append(kind)
+                kinds.append(k)
     n_other = int(rng.poisson(len(picks) * RESPONSE_SHARE))
     picks += rng.choice(len(xy), n_other, p=weights / weights.sum()).tolist()
     days += rng.integers(0, 7, n_other).tolist()

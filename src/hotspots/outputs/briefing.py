@@ -102,13 +102,11 @@ def _delivered(dosage: Mapping[str, Any] | None) -> dict[str, str] | None:
     """The patrol delivery section: the week, its one-line total, interactions by activity."""
     if not dosage:
         return None
-    from hotspots.spots import dosage_sentence
-
     start, end = pd.Timestamp(dosage["week_start"]), pd.Timestamp(dosage["week_end"])
     by_activity = dosage.get("interactions_by_activity") or {}
     return {
         "week": f"{start:%a %d %b} to {end:%a %d %b %Y}",
-        "sentence": dosage_sentence(dict(dosage)),
+        "sentence": str(dosage.get("text", "")),
         "by_activity": ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in by_activity.items()),
         "outside": f"{int(dosage.get('no_spot_interactions', 0)):,}"
         if dosage.get("no_spot_interactions")
@@ -173,9 +171,9 @@ def write_briefing(
     public
         Shareable version: no zone ids or burglary places, counts 1-2 as ``<3``.
     dosage
-        The patrol log's latest complete week (``SpotRun.weekly_dosage``): its force-wide
-        interactions in harm spots, visits and minutes against the plan, with the week's
-        dates; None (no log) shows nothing.
+        The patrol log's latest complete week (``SpotRun.weekly_dosage``): its dates
+        (``week_start``, ``week_end``), the force-wide line ``text``, interactions by
+        activity and outside every spot; None (no log) shows nothing.
 
     Returns
     -------

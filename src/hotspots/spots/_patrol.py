@@ -605,7 +605,8 @@ def weekly_dosage(dosage: pd.DataFrame | None, *, as_of: pd.Timestamp) -> dict[s
     such week with anything planned or delivered is taken. The figures are its
     "(all spots)" rows summed over activities: ``interactions`` (the Essex "interactions
     in harm spots each week"), delivered and planned visits and minutes, interactions per
-    activity, and the interactions logged outside every spot (``no_spot_interactions``).
+    activity, the interactions logged outside every spot (``no_spot_interactions``), and
+    ``text``, the figures in one line (:func:`dosage_sentence`).
 
     Examples
     --------
@@ -625,7 +626,7 @@ def weekly_dosage(dosage: pd.DataFrame | None, *, as_of: pd.Timestamp) -> dict[s
     rows = total[total["week_start"] == week]
     outside = dosage[(dosage[SPOT_ID] == NO_SPOT) & (dosage["week_start"] == week)]
     by_activity = rows.groupby("activity")["interactions"].sum()
-    return {
+    figures = {
         "week_start": str(week),
         "week_end": str(rows["week_end"].iloc[0]),
         "interactions": int(rows["interactions"].sum()),
@@ -636,6 +637,7 @@ def weekly_dosage(dosage: pd.DataFrame | None, *, as_of: pd.Timestamp) -> dict[s
         "interactions_by_activity": {str(k): int(v) for k, v in by_activity.items() if v},
         "no_spot_interactions": int(outside["interactions"].sum()),
     }
+    return {**figures, "text": dosage_sentence(figures)}
 
 
 def dosage_sentence(figures: dict[str, Any] | None) -> str:

@@ -7,7 +7,7 @@ result is a frozen :class:`SpotRun`. ``write_run`` writes its files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,8 @@ class SpotRun:
     notes: tuple[str, ...] = ()
     dosage: pd.DataFrame | None = None  # per spot x week x activity (patrol_dosage.csv)
     as_of: pd.Timestamp | None = None
+    point_layers: tuple[Any, ...] = ()  # hotspots.extra_layers.PointLayer, --layer order
+    layer_counts: pd.DataFrame | None = None  # per layer x spot / area (layer_counts.csv)
 
     @property
     def weekly_dosage(self) -> dict[str, Any] | None:
@@ -88,6 +90,7 @@ def run(
     today: pd.Timestamp | str | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    layers: Sequence[tuple[str, str | Path]] = (),
 ) -> SpotRun:
     """Rank harm spots, plan this week's patrols and measure delivery against a log.
 
@@ -118,6 +121,9 @@ def run(
         ``options.plan_start`` gives the first day itself.
     seed
         Seed of every random step (Gi* permutations, patrol times).
+    layers
+        Extra point layers (``--layer NAME=FILE``), read in the incidents' CRS and counted
+        per spot and per area (``layer_counts``); rejected rows in ``rejected["layers"]``.
     """
     offences = offences_used(incidents, options)
     result = find_spots(
@@ -175,6 +181,18 @@ def run(
             notes.append(
                 f"{len(rejected_rows):,} patrol log rows rejected (see rejected_patrols.csv)"
             )
+    point_layers: tuple[Any, ...] = ()
+    counts = None
+    if layers:
+        from hotspots.extra_layers import layer_counts, read_point_layers
+
+        point_layers = read_point_layers(layers, working_crs=incidents.crs, areas=areas)
+        counts = layer_counts(point_layers, spots=result.spots, areas=areas)
+        bad = [p.rejected for p in point_layers if len(p.rejected)]
+        rejected["layers"] = pd.concat(bad, ignore_index=True) if bad else point_layers[0].rejected
+        if bad:
+            n_bad = sum(len(b) for b in bad)
+            notes.append(f"{n_bad:,} --layer rows rejected (see rejected_layers.csv)")
     return SpotRun(
         result=result,
         plan=plan,
@@ -184,6 +202,8 @@ def run(
         notes=tuple(notes),
         dosage=dosage,
         as_of=as_of,
+        point_layers=point_layers,
+        layer_counts=counts,
     )
 
 
@@ -229,6 +249,10 @@ def write_run(spot_run: SpotRun, out_dir: Path, *, provenance: dict[str, Any]) -
     if spot_run.patrol_summary is not None:
         written["patrol_summary.csv"] = write_csv(
             spot_run.patrol_summary, Path(out_dir) / "patrol_summary.csv"
+        )
+    if spot_run.layer_counts is not None:
+        written["layer_counts.csv"] = write_csv(
+            spot_run.layer_counts, Path(out_dir) / "layer_counts.csv"
         )
     if spot_run.dosage is not None:
         written["patrol_dosage.csv"] = write_csv(
