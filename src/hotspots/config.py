@@ -881,8 +881,9 @@ class WeeklySettings:
     patrols: Path | None = _opt(
         None,
         flag="--patrols",
-        help="Patrol/interaction log CSV (time, spot_id or x/y, minutes, activity): writes "
-        "patrol_summary.csv, minutes and interactions per spot per week vs plan.",
+        help="Patrol/interaction log CSV (time, spot_id or x/y, minutes, activity, "
+        "interactions): writes patrol_dosage.csv (per spot, week and activity against the "
+        "previous run's plan for that week) and patrol_summary.csv.",
         panel=_PAT,
         parse="path",
     )
