@@ -21,11 +21,10 @@ pytest.importorskip(
 )
 pytest.importorskip("dask.dataframe", reason="dask[dataframe] is not installed")
 
-from test_national import FORCES, write_two_forces  # noqa: E402  (the one fixture writer)
-
 from hotspots.cli import main  # noqa: E402
 from hotspots.config import EngineOptions, engine_from  # noqa: E402
 from hotspots.errors import OptionError  # noqa: E402
+from test_national import FORCES, write_two_forces  # noqa: E402  (the one fixture writer)
 
 # the run's clock as provenance writes it (run_at), in any output that shows it
 _RUN_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")

@@ -193,11 +193,18 @@ def store_frame(
     the manifest's file order, as :func:`hotspots.ingest.read_store` reads them.
     """
     require_dask()
+    import dask
     import dask.dataframe as dd
 
     from hotspots.ingest import store_partitions
 
-    files = store_partitions(store, forces=forces)
-    return dd.read_parquet(
-        [str(p) for p in files], columns=list(columns) if columns else None, index=False
-    )
+    files = [str(p) for p in store_partitions(store, forces=forces)]
+    with dask.config.set({"dataframe.convert-string": False}):  # the dtypes read_store gives
+        return dd.from_map(_read_partition, files, columns=list(columns) if columns else None)
+
+
+def _read_partition(path: str, columns: list[str] | None = None) -> Any:
+    """One partition file's rows (only ``columns``), as pandas; geometry stays WKB."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=columns).to_pandas()
