@@ -155,11 +155,18 @@ def test_ingest_store_on_dask_holds_the_same_rows(two_forces, tmp_path):
     assert record["files_parsed"] == 4
 
 
-def test_ingest_on_dask_parses_only_the_new_month(two_forces, tmp_path):
+def test_ingest_on_a_given_scheduler_parses_only_the_new_month(two_forces, tmp_path):
+    from distributed import LocalCluster
+
     store = tmp_path / "store"
-    run_cli(["ingest", str(two_forces / "2025-01"), "--store", str(store), "--engine", "dask"])
-    run_cli(["ingest", str(two_forces), "--store", str(store), "--engine", "dask"])  # + February
-    record = json.loads((store / "run.json").read_text())
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        address = ["--engine", "dask", "--scheduler", cluster.scheduler_address]
+        run_cli(["ingest", str(two_forces / "2025-01"), "--store", str(store), *address])
+        run_cli(["ingest", str(two_forces), "--store", str(store), *address])  # + February
+        record = json.loads((store / "run.json").read_text())
+        assert record["engine"] == {"name": "dask", "scheduler": cluster.scheduler_address}
     assert (record["files_parsed"], record["files_unchanged"]) == (2, 2)
     assert sorted(Path(p).name for p in record["parsed"]) == [
         "2025-02-alpha-street.csv",
@@ -194,6 +201,16 @@ def test_dask_engine_without_dask_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(OptionError, match=r"pip install 'hotspots\[dask\]'"):
         require_dask()
+
+
+def test_weekly_engine_dask_without_dask_is_one_line(two_forces, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(SystemExit) as done:
+        main(["weekly", str(two_forces), "--out", str(tmp_path / "o"), "--engine", "dask"])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert "pip install 'hotspots[dask]'" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # stopped before any input was read
 
 
 def test_ingest_engine_dask_needs_a_store(two_forces, tmp_path, capsys):

@@ -781,7 +781,7 @@ class EngineOptions:
         "local",
         flag="--engine",
         help="local (in this process) or dask (one task per source file or force on a "
-        "dask.distributed cluster; needs pip install 'hotspots[dask]').",
+        "dask.distributed cluster; needs the dask extra of hotspots).",
         panel=_ENG,
     )
     scheduler: str | None = _opt(
