@@ -2,45 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hotspots.cli._app import app, console
+from hotspots.cli._app import app, console, progress_reporter
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._report_flags import AllowIncomplete, End, Spots, Start
 from hotspots.cli._run import settings_from
-from hotspots.config import HarmOptions, IngestOptions
-from hotspots.errors import DataQualityWarning
+from hotspots.cli.cmd_ingest import show_ingest_report
+from hotspots.config import EngineOptions, HarmOptions, IngestOptions, engine_from
 
 if TYPE_CHECKING:
     from hotspots.reports import CompareResult
 
-__all__ = ["COMPARE_OUTPUTS", "compare", "show_compare"]
+__all__ = ["compare", "show_compare"]
 
 _PER = "Periods"
 
-COMPARE_OUTPUTS = (
-    "compare.csv",
-    "compare.html",
-    "category_shares.csv",
-    "concentration.csv",
-    "concentration_curve.csv",
-    "monthly_harm.csv",
-    "monthly_harm.png",
-    "outcome_shares.csv",
-    "spot_outcome_shares.csv",
-    "rejected.csv",
-    "run.json",
-)
-
 
 @app.command("compare")
-@with_options(HarmOptions, IngestOptions, run=("areas", "area_field", "cell_m"))
+@with_options(HarmOptions, IngestOptions, EngineOptions, run=("areas", "area_field", "cell_m"))
 def compare(
     inputs: Inputs,
     out: OutDir = None,
@@ -74,94 +60,54 @@ def compare(
     category_shares.csv, concentration.csv and concentration_curve.csv (harm vs share of
     --cell-m cells, Gini, km2 holding 50% of harm), monthly_harm.csv/.png,
     outcome_shares.csv (when the data has police.uk outcomes; per spot too with --spots)
-    and run.json into --out.
+    and run.json into --out. Inputs holding several police.uk forces are compared per
+    force, each in its own districts, into --out/<force>/, with national.csv (each force's
+    all-crime totals) in --out.
     """
+    engine, given = engine_from(given or {})
     settings = settings_from(given)
     folder = out_dir_for(out, "compare")
-    import pandas as pd
 
-    from hotspots.areas import read_areas
-    from hotspots.cli.cmd_ingest import load_for_command
-    from hotspots.harm import weigh_used
-    from hotspots.ingest import write_rejected
-    from hotspots.outputs import build_provenance, write_csv, write_json
-    from hotspots.outputs.publish import staged_outputs
-    from hotspots.reports import (
-        compare_periods,
-        render_compare_html,
-        write_html,
-        write_monthly_png,
-    )
+    from hotspots.engine import open_engine, require_dask
+    from hotspots.national import ForceJob, forces_in
+    from hotspots.perforce import CompareRequest, compare_force, run_per_force
 
-    areas, area_field, cell_m = settings.areas, settings.area_field, settings.spots.cell_m
-    ingested = load_for_command(inputs, settings.ingest, out_dir=None)
-    weighting = weigh_used(ingested.incidents, settings.harm, used=None)
-    incidents, table = weighting.incidents, weighting.table
-    layer = (read_areas(areas, area_field=area_field, working_crs=incidents.crs)
-             if areas is not None else None)  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)  # shown below as notes
-        result = compare_periods(
-            incidents, areas=layer, start=start, end=end, against=against,  # type: ignore[arg-type]
-            against_start=against_start, against_end=against_end,
-            allow_incomplete=allow_incomplete, cell_m=cell_m,
-        )  # fmt: skip
-    result = dataclasses.replace(result, notes=[*weighting.notes, *result.notes])
-    spot_outcomes = None
-    if spots is not None:
-        from hotspots.reports import in_period, outcome_column, spot_outcome_shares
-
-        column = outcome_column(incidents)
-        if column is not None:
-            spot_layer = read_areas(spots, area_field="spot_id", working_crs=incidents.crs,
-                                    what="--spots")  # fmt: skip
-            now = incidents[in_period(incidents, result.current)]
-            spot_outcomes = spot_outcome_shares(now, spot_layer, column=column)
-    unit = "harm index days" if table.name != "count" else "count"
-    parameters = {
-        "start": start, "end": end, "against": against, "against_start": against_start,
-        "against_end": against_end, "allow_incomplete": allow_incomplete,
-        "areas": str(areas) if areas else None, "area_field": area_field,
-        "harm_table": table.name, "harm_map": settings.harm.mapping,
-        "harm_unknown": settings.harm.harm_unknown, "cell_m": cell_m, "tz": settings.ingest.tz,
-    }  # fmt: skip
-    provenance = build_provenance(
-        command="compare",
-        parameters=parameters,
-        inputs=[*(f["path"] for f in ingested.report.files), *([areas] if areas else [])],
-        extra={"ingest": ingested.report.to_dict(), "harm_table": table.to_dict(),
-               "compare": result.summary()},
+    request = CompareRequest(
+        start=start, end=end, against=against, against_start=against_start,
+        against_end=against_end, allow_incomplete=allow_incomplete, spots=spots,
     )  # fmt: skip
-    cur, cmp = result.current.to_dict(), result.comparison.to_dict()
-    footer = (
-        f"hotspots {provenance['software']['version']}, run {provenance['run_at']}; harm table "
-        f"{table.name}; data {ingested.report.time_resolution} resolution. Areas: "
-        f"{areas.name if areas else 'none (one area)'}."
-    )
-    with staged_outputs(folder, owned=COMPARE_OUTPUTS) as stage:
-        write_csv(result.table, stage / "compare.csv")
-        write_html(
-            stage / "compare.html",
-            render_compare_html(result.table, current=cur, comparison=cmp,
-                                headlines=result.headlines, harm_unit=unit, footer=footer),
-        )  # fmt: skip
-        write_csv(result.shares, stage / "category_shares.csv")
-        write_csv(result.concentration, stage / "concentration.csv")
-        write_csv(result.curve, stage / "concentration_curve.csv")
-        write_csv(result.monthly, stage / "monthly_harm.csv")
-        write_monthly_png(result.monthly, stage / "monthly_harm.png", harm_unit=unit)
-        if result.outcomes is not None:
-            write_csv(result.outcomes, stage / "outcome_shares.csv")
-        if spot_outcomes is not None:
-            write_csv(spot_outcomes, stage / "spot_outcome_shares.csv")
-        rejected = ingested.rejected
-        if len(weighting.rejected):
-            rejected = pd.concat([rejected, weighting.rejected], ignore_index=True)
-        if len(rejected):
-            write_rejected(rejected, stage / "rejected.csv")
-        write_json(stage / "run.json", provenance)
-        names = sorted(p.name for p in stage.iterdir())
-    show_compare(result, names)
+    if engine.is_dask:
+        require_dask()  # one line before any input is read
+    if len(forces_in(inputs)) > 1:  # several forces: each compared in its own districts
+        with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
+            multi = run_per_force(
+                "compare", inputs, out_dir=folder, settings=settings, request=request,
+                progress=progress, run_tasks=runner.map if runner.is_dask else None,
+                engine=runner.record,
+            )  # fmt: skip
+        for force, done in multi.forces.items():
+            console.print(f"[bold]{escape(force)}[/] -> {escape(str(done.out_dir))}")
+            show_ingest_report(done.report)
+            show_compare(done.result, done.names)
+        console.print(
+            f"[bold]National:[/] {len(multi.forces)} forces, each in its own districts; "
+            f"{escape(str(multi.national_csv))}."
+        )
+        return
+    with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
+        job = ForceJob(
+            force="",
+            inputs=tuple(Path(i) for i in inputs),
+            out_dir=folder,
+            settings=settings,
+            engine=runner.record if runner.is_dask else None,  # run.json as before on local
+        )
+        if runner.is_dask:  # the one force's run as one task on the cluster
+            (done,) = runner.map(partial(compare_force, request=request), [job], task="compare")
+        else:
+            done = compare_force(job, request, progress)
+    show_ingest_report(done.report)
+    show_compare(done.result, done.names)
 
 
 def show_compare(result: CompareResult, names: list[str]) -> None:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
-from hotspots.cli._run import load_run, report_rejected, settings_from
-from hotspots.cli._staged import placed, staged_command
-from hotspots.config import HarmOptions, IngestOptions, SpotOptions
-from hotspots.schema import AREA_NAME, HARM, N_INCIDENTS, OFFENCE, RANK, SPOT_ID, STATUS, TREND
+from hotspots.cli._run import report_rejected, settings_from
+from hotspots.config import EngineOptions, HarmOptions, IngestOptions, SpotOptions, engine_from
+from hotspots.schema import AREA_NAME, HARM, N_INCIDENTS, RANK, SPOT_ID, STATUS, TREND
 
-__all__ = ["show_spots", "spots"]
+if TYPE_CHECKING:
+    from hotspots.perforce import SpotsDone
+
+__all__ = ["show_done", "show_spots", "spots"]
 
 
 @app.command("spots")
@@ -23,6 +25,7 @@ __all__ = ["show_spots", "spots"]
     SpotOptions,
     HarmOptions,
     IngestOptions,
+    EngineOptions,
     run=("as_of", "areas", "area_field", "patrols", "seed", "layers"),
 )
 def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None) -> None:
@@ -32,62 +35,61 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
     run.json (parameters, input hashes, counts, concentration, harm table, seed, version)
     into --out, plus patrol_dosage.csv, patrol_summary.csv (and rejected_patrols.csv) with
     --patrols, and layer_counts.csv (and rejected_layers.csv) with --layer NAME=FILE.
+    Inputs holding several police.uk forces are ranked per force, each in its own study
+    area, into --out/<force>/, with national.csv (one row per force) in --out.
     """
+    engine, given = engine_from(given or {})
     settings = settings_from(given)
     folder = out_dir_for(out, "spots")
 
-    from hotspots import spots as sp
-    from hotspots._runs import read_previous_run
-    from hotspots.harm import weigh_used
-    from hotspots.outputs import build_provenance, write_json
+    from hotspots.engine import open_engine, require_dask
+    from hotspots.national import ForceJob, forces_in
+    from hotspots.perforce import run_per_force, spots_force
 
-    with staged_command(folder, "spots") as staging:
-        previous = read_previous_run(folder)  # statuses and patrol delivery against it
-        loaded = load_run(inputs, settings, out=staging, shown=folder)
-        incidents = loaded.incidents
-        weighting = weigh_used(
-            incidents, settings.harm, used=sp.offences_used(incidents, settings.spots)
-        )
-        with progress_reporter() as progress:
-            spot_run = sp.run(
-                weighting.incidents, settings.spots, as_of=loaded.as_of, areas=loaded.areas,
-                study_area=loaded.study_area, patrols=settings.patrols, previous=previous,
-                today=settings.ingest.today, seed=settings.seed, progress=progress,
-                layers=settings.output.layers,
+    if engine.is_dask:
+        require_dask()  # one line before any input is read
+    if len(forces_in(inputs)) > 1:  # several forces: each ranked in its own study area
+        with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
+            multi = run_per_force(
+                "spots", inputs, out_dir=folder, settings=settings, progress=progress,
+                run_tasks=runner.map if runner.is_dask else None, engine=runner.record,
             )  # fmt: skip
-        result, table, places = spot_run.result, weighting.table, loaded.places
-        parameters = {
-            **result.parameters,
-            **{k: settings.to_dict()[k] for k in ("harm_table", "harm_map", "harm_unknown",
-                                                  "areas", "area_field", "visit_minutes",
-                                                  "crossover", "patrols", "tz",
-                                                  "plan_start", "keep_prisons", "layers")},
-        }  # fmt: skip
-        extra_inputs = [p for p in (settings.areas, settings.patrols) if p is not None]
-        extra_inputs += [Path(f) for _, f in settings.output.layers]
-        provenance = build_provenance(
-            command="spots",
-            parameters=parameters,
-            inputs=[*loaded.input_files, *extra_inputs],
-            extra={"ingest": loaded.ingested.report.to_dict(), "harm_table": table.to_dict(),
-                   "counts": {"n_incidents": len(incidents), "n_ranked": int(
-                       incidents[OFFENCE].isin(spot_run.offences).sum()),
-                              "n_spots": len(result.spots), "n_dropped": len(result.dropped),
-                              "n_candidates": len(result.candidates),
-                              "n_plan_visits": len(spot_run.plan)},
-                   "rejected": {"strays": len(places.strays),
-                                **{k: len(v) for k, v in spot_run.rejected.items()}},
-                   "study_area": places.figures,
-                   "notes": [*places.notes, *weighting.notes, *spot_run.notes],
-                   "concentration": result.summary},
-        )  # fmt: skip
-        written = sp.write_run(spot_run, staging, provenance=provenance)
-        written["run.json"] = write_json(staging / "run.json", provenance)
-    written = placed(written, staging, folder)
-    report_rejected(spot_run.rejected, written)
-    for note in weighting.notes:
+        for force, done in multi.forces.items():
+            stdout.print(f"[bold]{escape(force)}[/] -> {escape(str(done.out_dir))}")
+            show_done(done)
+        stdout.print(
+            f"[bold]National:[/] {len(multi.forces)} forces, each ranked in its own study "
+            f"area; {escape(str(multi.national_csv))}."
+        )
+        return
+    with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
+        job = ForceJob(
+            force="",
+            inputs=tuple(Path(i) for i in inputs),
+            out_dir=folder,
+            settings=settings,
+            engine=runner.record if runner.is_dask else None,  # run.json as before on local
+        )
+        if runner.is_dask:  # the one force's run as one task on the cluster
+            (done,) = runner.map(spots_force, [job], task="spots run")
+        else:
+            done = spots_force(job, progress)
+    show_done(done)
+
+
+def show_done(done: SpotsDone) -> None:
+    """Print one force's run: ingest summary, rejected rows and notes, then the spots."""
+    from hotspots.cli.cmd_ingest import show_ingest_report
+
+    show_ingest_report(done.report)
+    if done.n_rejected:
+        console.print(f"Rejected rows with reasons: {escape(str(done.out_dir / 'rejected.csv'))}")
+    for note in done.place_notes:
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-    show_spots(result.spots, result.summary, written)
+    report_rejected(done.rejected, done.written)
+    for note in done.weighting_notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    show_spots(done.spots, done.summary, done.written)
 
 
 def show_spots(
