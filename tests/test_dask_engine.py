@@ -134,6 +134,56 @@ def test_weekly_on_dask_same_spots_harms_and_zones(weekly_both):
         assert zones[0] == zones[1] and len(zones[0]) == 2
 
 
+@pytest.fixture(scope="module")
+def stages_both(two_forces: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``spots`` and ``compare`` on both forces, in process and with --engine dask."""
+    root = tmp_path_factory.mktemp("stages")
+    runs = {}
+    with pytest.MonkeyPatch.context() as mp:
+        for command, extra in (("spots", []), ("compare", ["--start", "2025-02-01"])):
+            for engine in ("local", "dask"):
+                folder = root / command / engine
+                folder.mkdir(parents=True)
+                mp.chdir(folder)
+                dask = ["--engine", "dask"] if engine == "dask" else []
+                run_cli([command, str(two_forces), "--out", "out", *extra, *dask])
+                runs[command, engine] = folder / "out"
+    return runs
+
+
+@pytest.mark.parametrize("command", ["spots", "compare"])
+def test_spots_and_compare_on_dask_write_the_same_files(stages_both, command):
+    dask = stages_both[command, "dask"]
+    assert sorted(p.name for p in dask.iterdir() if p.is_dir()) == sorted(FORCES)
+    assert (dask / "national.csv").is_file()
+    assert_same_outputs(stages_both[command, "local"], dask)
+
+
+def test_spots_on_dask_one_force_is_one_task_with_the_same_spots(two_forces, tmp_path):
+    files = [str(p) for p in sorted(two_forces.rglob("*-alpha-street.csv"))]
+    run_cli(["spots", *files, "--out", str(tmp_path / "local")])
+    run_cli(["spots", *files, "--out", str(tmp_path / "dask"), "--engine", "dask"])
+    spots = [
+        pd.read_csv(tmp_path / e / "harm_spots.csv", encoding="utf-8-sig")
+        for e in ("local", "dask")
+    ]
+    pd.testing.assert_frame_equal(*spots)
+    assert not (tmp_path / "dask" / "national.csv").exists()
+    record = json.loads((tmp_path / "dask" / "run.json").read_text(encoding="utf-8"))
+    assert record["engine"] == {"name": "dask", "scheduler": "LocalCluster(2 workers)"}
+
+
+def test_spots_engine_dask_without_dask_is_one_line(two_forces, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    for command in ("spots", "compare"):
+        with pytest.raises(SystemExit) as done:
+            main([command, str(two_forces), "--out", str(tmp_path / "o"), "--engine", "dask"])
+        assert done.value.code == 1
+        err = capsys.readouterr().err
+        assert "pip install 'hotspots[dask]'" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # stopped before any input was read
+
+
 def test_ingest_store_on_dask_holds_the_same_rows(two_forces, tmp_path):
     from hotspots.ingest import read_store
 

@@ -67,7 +67,7 @@ RunTasks = Callable[..., list[Any]]
 
 
 def _engine_entry(job: ForceJob) -> dict[str, Any]:
-    """run.json's engine record: only when the run names an engine (never on a plain run)."""
+    """run.json's engine record (as the weekly run's): absent on a plain single-force run."""
     return {"engine": dict(job.engine)} if job.engine is not None else {}
 
 
@@ -151,10 +151,10 @@ def spots_force(job: ForceJob, progress: Progress | None = None) -> SpotsDone:
                                 **{k: len(v) for k, v in spot_run.rejected.items()}},
                    "study_area": places.figures,
                    "notes": [*places.notes, *weighting.notes, *spot_run.notes],
-                   "concentration": result.summary, **_engine_entry(job)},
+                   "concentration": result.summary},
         )  # fmt: skip
         written = sp.write_run(spot_run, staging, provenance=provenance)
-        written["run.json"] = write_json(staging / "run.json", provenance)
+        written["run.json"] = write_json(staging / "run.json", {**provenance, **_engine_entry(job)})
     return SpotsDone(
         force=job.force,
         out_dir=folder,
@@ -259,7 +259,7 @@ def compare_force(
         parameters=parameters,
         inputs=[*(f["path"] for f in ingested.report.files), *([areas] if areas else [])],
         extra={"ingest": ingested.report.to_dict(), "harm_table": table.to_dict(),
-               "compare": result.summary(), **_engine_entry(job)},
+               "compare": result.summary()},
     )  # fmt: skip
     cur, cmp = result.current.to_dict(), result.comparison.to_dict()
     footer = (
@@ -288,7 +288,7 @@ def compare_force(
             rejected = pd.concat([rejected, weighting.rejected], ignore_index=True)
         if len(rejected):
             write_rejected(rejected, stage / "rejected.csv")
-        write_json(stage / "run.json", provenance)
+        write_json(stage / "run.json", {**provenance, **_engine_entry(job)})
         names = sorted(p.name for p in stage.iterdir())
     return CompareDone(
         force=job.force, out_dir=folder, report=ingested.report, result=result, names=names
@@ -342,19 +342,23 @@ def run_per_force(
     from hotspots.outputs.files import write_csv
     from hotspots.outputs.publish import staged_outputs
 
+    if command not in ("spots", "compare"):
+        raise ValueError(f"command must be 'spots' or 'compare', not {command!r}")
     record = engine or {"name": "local", "scheduler": None}
     jobs = force_jobs(inputs, out_dir=out_dir, settings=settings, engine=record)
     fn: Callable[..., Any]
     tabulate: Callable[..., pd.DataFrame]
     if command == "spots":
-        fn, tabulate = spots_force, spots_national_table
+        fn = spots_force
+        tabulate = spots_national_table
     else:
-        fn, tabulate = partial(compare_force, request=request), compare_national_table
+        fn = partial(compare_force, request=request)
+        tabulate = compare_national_table
     if run_tasks is None:
         done = [fn(job, progress=progress) for job in jobs]
     else:
         done = run_tasks(fn, jobs, task="forces")
-    results = {job.force: result for job, result in zip(jobs, done, strict=True)}
+    results: dict[str, Any] = {job.force: result for job, result in zip(jobs, done, strict=True)}
     table = tabulate(results, engine=record)
     with staged_outputs(out_dir, owned=(NATIONAL_CSV,)) as staging:
         write_csv(table, staging / NATIONAL_CSV)
