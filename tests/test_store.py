@@ -184,10 +184,12 @@ def test_commands_read_a_store_whose_downloads_are_gone(downloads, tmp_path):
         path.unlink()
     out = tmp_path / "spots"
     assert main_code(["spots", str(store), "--out", str(out)]) == 0
-    run = json.loads((out / "run.json").read_text())
-    read = {Path(i["path"]).parent.name for i in run["inputs"]}
-    assert read == {"force=alpha", "force=beta"}  # provenance hashes the partitions read
-    files = run["ingest"]["files"]
+    files = []
+    for force in ("alpha", "beta"):  # two forces: one run each, in its own folder
+        run = json.loads((out / force / "run.json").read_text())
+        read = {Path(i["path"]).parent.name for i in run["inputs"]}
+        assert read == {f"force={force}"}  # provenance hashes the partitions read
+        files += run["ingest"]["files"]
     assert len(files) == 3 and all(len(f["source_sha256"]) == 64 for f in files)
 
 
