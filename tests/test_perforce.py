@@ -141,3 +141,12 @@ def test_scheduler_without_dask_engine_is_one_line(two_forces, tmp_path, capsys)
         assert done.value.code != 0
         err = capsys.readouterr().err
         assert "--scheduler needs --engine dask" in err and "Traceback" not in err
+
+
+def test_a_force_error_names_the_force_in_one_line(two_forces, tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:  # 12 months against 12 before: not in the data
+        main(["compare", str(two_forces), "--out", str(tmp_path / "out")])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert "Force alpha: Incomplete period: current period lacks 2024-03" in err
+    assert "Traceback" not in err and not (tmp_path / "out" / "national.csv").exists()

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,7 +26,7 @@ import pandas as pd
 
 from hotspots._progress import Progress
 from hotspots.config import WeeklySettings
-from hotspots.errors import DataQualityWarning
+from hotspots.errors import DataQualityWarning, HotspotsError
 from hotspots.national import ForceJob, force_jobs
 
 if TYPE_CHECKING:
@@ -71,6 +72,21 @@ def _engine_entry(job: ForceJob) -> dict[str, Any]:
     return {"engine": dict(job.engine)} if job.engine is not None else {}
 
 
+@contextmanager
+def _naming(job: ForceJob) -> Iterator[None]:
+    """A force's error, in a run of several forces, says which force (same error class)."""
+    try:
+        yield
+    except HotspotsError as exc:
+        if not job.force:
+            raise
+        try:
+            named = type(exc)(f"Force {job.force}: {exc}")
+        except TypeError:  # an error class built from other arguments: keep it as it is
+            raise exc from None
+        raise named from exc
+
+
 def _ingest(job: ForceJob, progress: Progress | None) -> IngestResult:
     """The job's incidents: its store partitions, or its files parsed."""
     from hotspots.ingest import read_incidents, read_store
@@ -98,6 +114,11 @@ class SpotsDone:
 
 def spots_force(job: ForceJob, progress: Progress | None = None) -> SpotsDone:
     """Rank one force's harm spots into ``job.out_dir`` as ``hotspots spots`` writes them."""
+    with _naming(job):
+        return _spots_force(job, progress)
+
+
+def _spots_force(job: ForceJob, progress: Progress | None) -> SpotsDone:
     from hotspots import spots as sp
     from hotspots._runs import read_previous_run, run_areas, run_as_of, with_strays
     from hotspots.harm import weigh_used
@@ -208,6 +229,13 @@ def compare_force(
     job: ForceJob, request: CompareRequest | None = None, progress: Progress | None = None
 ) -> CompareDone:
     """Compare one force's periods into ``job.out_dir`` as ``hotspots compare`` writes them."""
+    with _naming(job):
+        return _compare_force(job, request, progress)
+
+
+def _compare_force(
+    job: ForceJob, request: CompareRequest | None, progress: Progress | None
+) -> CompareDone:
     from hotspots.areas import read_areas
     from hotspots.harm import weigh_used
     from hotspots.ingest import write_rejected
