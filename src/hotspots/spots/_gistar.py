@@ -33,7 +33,7 @@ from functools import cache
 from typing import Any, Literal, get_args
 
 import numpy as np
-from scipy import ndimage, special
+from scipy import special
 
 from hotspots._progress import Progress, report
 from hotspots._validate import check_choice
@@ -217,6 +217,8 @@ def gi_star_dense(
     dense = np.asarray(dense, dtype="float64")
     mask = np.asarray(mask, dtype=bool) | (dense != 0)
     dense = np.where(mask, dense, 0.0)
+    from scipy import ndimage  # only Gi* needs it: not loaded on the grid-only weekly path
+
     kernel = np.ones((2 * rings + 1, 2 * rings + 1))
     local = ndimage.correlate(dense, kernel, mode="constant", cval=0.0)
     card = np.rint(
