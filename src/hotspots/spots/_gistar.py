@@ -273,9 +273,7 @@ def permutation_block_stream(seed: int, block: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
 
 
-def _block_draws(
-    n: int, n_draws: int, seed: int, block: int, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _block_draws(n: int, n_draws: int, seed: int, block: int, size: int) -> np.ndarray:
     """Draws (D x B) of one block: per permutation ``n_draws`` of the other ``n - 1`` cells."""
     rng = permutation_block_stream(seed, block)
     draws = np.empty((n_draws, size), dtype=np.int64)
