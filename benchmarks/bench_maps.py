@@ -12,7 +12,16 @@ JS heap in use and the 1-minute load average.
         --sizes 100k,1m --out benchmarks/results/maps.md --label after
 
 The data (the seeded synthetic generator of ``bench_pipeline.py``) is prepared once in
-``--work`` and reused. Pass ``--keep`` to leave the pages there for screenshots.
+``--work`` and reused; the pages stay there for screenshots.
+
+``--writers SRC_BEFORE`` instead times the file writers in the README's Essex weekly run
+(police.uk 2025, LAD areas, Code-Point Open addresses): each run is a fresh process whose
+``write_csv``/``write_geojson``/``write_geopackage`` are wrapped to sum their CPU and wall
+seconds (outermost calls only); runs alternate between ``SRC_BEFORE`` and this tree's
+``src`` (``--repeat`` pairs), so the two sides share the machine's state.
+
+    flock /tmp/hotspots-bench.lock timeout 1200 .venv/bin/python benchmarks/bench_maps.py \
+        --writers /tmp/main-src/src --repeat 3
 """
 
 from __future__ import annotations
@@ -107,6 +116,80 @@ def render(path: Path, repeats: int) -> dict[str, Any]:
     return {"render_s": statistics.median(times), "renders": times, "heap_MB": max(heaps)}
 
 
+REPO = HERE.parent
+ESSEX_WEEKLY = {
+    "inputs": [str(REPO.parent / "shared/data/police_uk/essex_2025")],
+    "areas": str(REPO.parent / "shared/data/boundaries/essex_lad2013.geojson"),
+    "area_field": "LAD13NM",
+    "addresses": str(
+        REPO.parent / "shared/data/addresses/essex_postcode_units_codepoint_open_2014.csv.gz"
+    ),
+}
+WRITERS = ("write_csv", "write_geojson", "write_geopackage")
+
+
+def writer_child(out: Path) -> dict[str, Any]:
+    """One Essex weekly run with the writers wrapped; their summed seconds."""
+    import hotspots.outputs.files as files
+    from hotspots.pipeline import WeeklySettings, run_weekly
+
+    spent = {name: [0.0, 0.0, 0] for name in WRITERS}
+    depth = [0]
+
+    def wrap(name: str, fn: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            depth[0] += 1
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[name][0] += time.perf_counter() - t0
+                    spent[name][1] += time.process_time() - c0
+                    spent[name][2] += 1
+
+        return timed
+
+    for name in WRITERS:
+        original = getattr(files, name)
+        wrapped = wrap(name, original)
+        for module in list(sys.modules.values()):  # every module that imported it by name
+            if getattr(module, name, None) is original:
+                setattr(module, name, wrapped)
+    settings = WeeklySettings.from_mapping(
+        {k: v for k, v in ESSEX_WEEKLY.items() if k != "inputs"} | {"tiles": False}
+    )
+    t0, c0 = time.perf_counter(), time.process_time()
+    run_weekly(ESSEX_WEEKLY["inputs"], out=out, settings=settings)
+    return {
+        "run_s": time.perf_counter() - t0,
+        "run_cpu_s": time.process_time() - c0,
+        "write_s": sum(v[0] for v in spent.values()),
+        "write_cpu_s": sum(v[1] for v in spent.values()),
+        "by_writer": spent,
+        "load": os.getloadavg()[0],
+    }
+
+
+def writers_paired(before_src: str, repeats: int, work: Path, label_json: Path | None) -> None:
+    import subprocess
+
+    after_src = str(REPO / "src")
+    for i in range(repeats):
+        for side, src in (("before", before_src), ("after", after_src)):
+            env = dict(os.environ, PYTHONPATH=src)
+            cmd = [sys.executable, __file__, "--writer-child", str(work / f"w-{side}-{i}")]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+            got = json.loads(proc.stdout.strip().splitlines()[-1])
+            got.update(side=side, pair=i)
+            line = json.dumps(got)
+            print(line, flush=True)
+            if label_json:
+                with label_json.open("a", encoding="utf-8") as handle:
+                    handle.write(line + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100k,1m", help=f"comma-separated of {list(SIZES)}")
@@ -115,8 +198,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", default="", help="a name for this run (e.g. before/after)")
     parser.add_argument("--json", type=Path, help="append one JSON line per size here")
+    parser.add_argument("--writers", metavar="SRC_BEFORE", help="time the writers, paired")
+    parser.add_argument("--writer-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.writer_child:
+        print(json.dumps(writer_child(args.writer_child)))
+        return
+    if args.writers:
+        writers_paired(args.writers, args.repeat, args.work, args.json)
+        return
     for name in args.sizes.split(","):
         facts = build_page(name, args.work, args.seed)
         facts.update(render(Path(facts["path"]), args.repeat))
