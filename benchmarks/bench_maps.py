@@ -16,9 +16,9 @@ The data (the seeded synthetic generator of ``bench_pipeline.py``) is prepared o
 
 ``--writers SRC_BEFORE`` instead times the file writers in the README's Essex weekly run
 (police.uk 2025, LAD areas, Code-Point Open addresses): each run is a fresh process whose
-``write_csv``/``write_geojson``/``write_geopackage`` are wrapped to sum their CPU and wall
-seconds (outermost calls only); runs alternate between ``SRC_BEFORE`` and this tree's
-``src`` (``--repeat`` pairs), so the two sides share the machine's state.
+``write_csv``/``write_geojson``/``write_geopackage`` and ``write_cocoon_lists`` are wrapped
+to sum their CPU and wall seconds (outermost calls only); runs alternate between
+``SRC_BEFORE`` and this tree's ``src`` (``--repeat`` pairs), so both share the machine.
 
     flock /tmp/hotspots-bench.lock timeout 1200 .venv/bin/python benchmarks/bench_maps.py \
         --writers /tmp/main-src/src --repeat 3
@@ -125,15 +125,19 @@ ESSEX_WEEKLY = {
         REPO.parent / "shared/data/addresses/essex_postcode_units_codepoint_open_2014.csv.gz"
     ),
 }
-WRITERS = ("write_csv", "write_geojson", "write_geopackage")
+WRITERS = {  # module: the writers in it that are timed
+    "hotspots.outputs.files": ("write_csv", "write_geojson", "write_geopackage"),
+    "hotspots.outputs.lists": ("write_cocoon_lists",),
+}
 
 
 def writer_child(out: Path) -> dict[str, Any]:
     """One Essex weekly run with the writers wrapped; their summed seconds."""
-    import hotspots.outputs.files as files
+    import importlib
+
     from hotspots.pipeline import WeeklySettings, run_weekly
 
-    spent = {name: [0.0, 0.0, 0] for name in WRITERS}
+    spent = {name: [0.0, 0.0, 0] for names in WRITERS.values() for name in names}
     depth = [0]
 
     def wrap(name: str, fn: Any) -> Any:
@@ -151,12 +155,14 @@ def writer_child(out: Path) -> dict[str, Any]:
 
         return timed
 
-    for name in WRITERS:
-        original = getattr(files, name)
-        wrapped = wrap(name, original)
-        for module in list(sys.modules.values()):  # every module that imported it by name
-            if getattr(module, name, None) is original:
-                setattr(module, name, wrapped)
+    for module_name, names in WRITERS.items():
+        home = importlib.import_module(module_name)
+        for name in names:
+            original = getattr(home, name)
+            wrapped = wrap(name, original)
+            for module in list(sys.modules.values()):  # every module that imported it
+                if getattr(module, name, None) is original:
+                    setattr(module, name, wrapped)
     settings = WeeklySettings.from_mapping(
         {k: v for k, v in ESSEX_WEEKLY.items() if k != "inputs"} | {"tiles": False}
     )
