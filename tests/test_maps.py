@@ -941,3 +941,15 @@ def test_legend_names_month_data_zones_as_risk_areas_not_past_deadline():
     page = full_map(zones=zones).get_root().render()
     assert "retrospective risk area (month data: no visit deadline) (4)" in page
     assert "past deadline, no visit log" not in page
+
+
+def test_extra_point_layer_is_compact_plain_text():
+    """An extra ``--layer`` is one compact array of dots; its labels are plain text."""
+    pts = make_burglaries().assign(label=["Safe Haven", XSS, None, "  "])[["label", "geometry"]]
+    page = full_map(point_layers=[("Street-Safe", pts)]).get_root().render()
+    layer = compact_layer(page, "hs-extra")
+    tips = [compact_text(layer, row, layer["tip"]) for row in layer["rows"]]
+    assert tips == ["Street-Safe: Safe Haven", f"Street-Safe: {XSS}", "Street-Safe", "Street-Safe"]
+    assert XSS not in page
+    public = full_map(point_layers=[("Street-Safe", pts)], public=True).get_root().render()
+    assert not [g for g in compact_layers(public) if "hs-extra" in g["styles"][0]["className"]]

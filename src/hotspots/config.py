@@ -725,8 +725,19 @@ class OutputOptions:
         parse="bool",
     )
     title: str | None = _opt(None, flag="--title", help="Map title.", panel=_OUT)
+    layers: tuple[tuple[str, str], ...] = _opt(
+        (),
+        flag="--layer",
+        help="Extra point layer as NAME=FILE (CSV with x/y or longitude/latitude, GeoJSON, "
+        "GeoPackage), e.g. 'Street-Safe=streetsafe.csv': its own map layer, counted per "
+        "spot and per area in layer_counts.csv (repeatable).",
+        panel=_OUT,
+        parse="pairs",
+        show="none",
+    )
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", _layer_pairs(self.layers))
         # TOML and settings files of earlier versions say tiles = true / false
         if self.tiles is True:
             object.__setattr__(self, "tiles", "OpenStreetMap")
@@ -749,6 +760,28 @@ class OutputOptions:
             raise OptionError(
                 "--list-area-field needs --list-areas FILE (the layer that has that field)."
             )
+
+
+def _layer_pairs(items: Any) -> tuple[tuple[str, str], ...]:
+    """``--layer NAME=FILE`` values as (name, file) pairs; names unique, letters first."""
+    pairs: list[tuple[str, str]] = []
+    for item in items if isinstance(items, tuple | list) else (items,):
+        if isinstance(item, tuple | list) and len(item) == 2:
+            name, sep, path = str(item[0]), "=", str(item[1])
+        else:
+            name, sep, path = str(item).partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path or not name[0].isalnum():
+            msg = (
+                f"--layer {item!r} must look like NAME=FILE, e.g. --layer "
+                f"'Street-Safe=streetsafe.csv'."
+            )
+            raise OptionError(msg)
+        if name.casefold() in {n.casefold() for n, _ in pairs}:
+            msg = f"--layer name {name!r} is given twice; give each layer its own name."
+            raise OptionError(msg)
+        pairs.append((name, path))
+    return tuple(pairs)
 
 
 def _tiles(value: Any) -> None:
@@ -785,6 +818,8 @@ def check_input_paths(settings: WeeklySettings) -> None:
         "--list-areas": settings.output.list_areas,
         "--boundary": settings.ingest.boundary,
     }
+    for name, file in settings.output.layers:
+        named[f"--layer {name}"] = Path(file)
     for flag, path in named.items():
         if path is not None and not Path(path).exists():
             msg = f"{flag} file {path} does not exist; check the path."
@@ -846,8 +881,9 @@ class WeeklySettings:
     patrols: Path | None = _opt(
         None,
         flag="--patrols",
-        help="Patrol/interaction log CSV (time, spot_id or x/y, minutes, activity): writes "
-        "patrol_summary.csv, minutes and interactions per spot per week vs plan.",
+        help="Patrol/interaction log CSV (time, spot_id or x/y, minutes, activity, "
+        "interactions): writes patrol_dosage.csv (per spot, week and activity against the "
+        "previous run's plan for that week) and patrol_summary.csv.",
         panel=_PAT,
         parse="path",
     )

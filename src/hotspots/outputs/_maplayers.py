@@ -65,6 +65,7 @@ __all__ = [
     "add_areas",
     "add_burglaries",
     "add_dropped",
+    "add_point_layer",
     "add_spots",
     "add_zones",
     "badge_class",
@@ -85,6 +86,8 @@ LAYER_ADDRESSES = "Addresses in live zones"
 
 MAX_ADDRESS_POINTS = 20_000
 COMPACT_DECIMALS = 5  # 1e-5 degree is about 1 m: the compact layers' coordinates
+# extra point layers (--layer), in the order given; none is a harm or zone colour
+POINT_LAYER_COLOURS = ("#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#e7298a", "#666666")
 # rank bands: (first rank, last rank, colour); darkest = most harm
 RANK_BANDS: tuple[tuple[int, int, str], ...] = (
     (1, 5, "#67000d"),
@@ -511,3 +514,37 @@ def add_addresses(m: folium.Map, addresses: gpd.GeoDataFrame) -> str:
         show=False,
     ).add_to(m)
     return name
+
+
+def add_point_layer(
+    m: folium.Map, points: gpd.GeoDataFrame, *, name: str, colour: str, show: bool = True
+) -> None:
+    """An extra point layer (``--layer NAME=FILE``) as small dots of one colour.
+
+    Each dot's tooltip is the layer name and the point's ``label`` text (plain text, put
+    in by the browser as text), when it has one; the layer is one compact array. At most
+    :data:`MAX_ADDRESS_POINTS` are drawn (the counts use them all).
+    """
+    shown = points.iloc[:MAX_ADDRESS_POINTS]
+    labels = column_values(shown, "label") if "label" in shown.columns else [""] * len(shown)
+    marker = {
+        "radius": 3,
+        "color": "#ffffff",
+        "weight": 0.8,
+        "fill": True,
+        "fillColor": colour,
+        "fillOpacity": 0.85,
+    }
+    tips = [name + (f": {t}" if isinstance(t, str) and t.strip() else "") for t in labels]
+    CompactLayer(
+        compact_data(
+            shown.geometry,
+            kind="point",
+            styles=[{"className": "hs-extra"}],
+            columns=[tips],
+            tip=0,
+            marker=marker,
+        ),
+        name=name,
+        show=show,
+    ).add_to(m)
