@@ -228,8 +228,17 @@ def test_zone_circles_popups_and_labels(browser, tmp_path):
       const pop = z.getPopup().getElement().querySelector('.leaflet-popup-content');
       const text = pop.innerText, scripts = pop.querySelectorAll('script').length;
       z.closePopup();
-      m.setView(z.getLatLng(), 16, {{animate: false}});
       return {{n: out.length, radius: z.getRadius(), labelsAtForceZoom, text, scripts}};
+    }}"""
+    )
+    page.wait_for_timeout(400)  # let the popup's pan finish before zooming in
+    page.evaluate(
+        f"""() => {{
+      const m = {FIND_MAP};
+      m.eachLayer(l => {{
+        if (l instanceof L.Circle && /hs-zone-overdue/.test(l.options.className || ''))
+          m.setView(l.getLatLng(), 16, {{animate: false}});
+      }});
     }}"""
     )
     assert got["n"] == 1 and got["radius"] == 400
