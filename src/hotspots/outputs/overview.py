@@ -78,7 +78,7 @@ def force_boxes(table: pd.DataFrame, *, out_dir: Path) -> dict[str, tuple[float,
 
     Forces with neither (no spots, no zones) are left out of the map (not of the list).
     """
-    boxes = {}
+    boxes: dict[str, tuple[float, ...]] = {}
     for force in table["force"].astype(str):
         for name in ("harm_spots.geojson", "cocoon_zones.geojson"):
             box = _bounds(out_dir / force / name)
