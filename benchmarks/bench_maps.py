@@ -44,6 +44,21 @@ SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "6m": 6_000_000}
 CHROMIUM = "/usr/bin/chromium"
 
 
+def prepare_large(size: int, parquet: Path, seed: int) -> None:
+    """Ingested, harm-weighted synthetic incidents (``bench_pipeline``'s generator) at ``size``."""
+    from bench_pipeline import SYNTHETIC_TZ, synthetic_incidents
+
+    from hotspots.config import IngestOptions
+    from hotspots.harm import apply_harm, load_harm_table
+    from hotspots.ingest import read_incidents
+
+    raw = parquet.with_suffix(".raw.parquet")
+    synthetic_incidents(size, seed=seed).to_parquet(raw)
+    incidents = read_incidents([str(raw)], IngestOptions(tz=SYNTHETIC_TZ)).incidents
+    apply_harm(incidents, load_harm_table()).to_parquet(parquet)
+    raw.unlink()
+
+
 def build_page(dataset: str, work: Path, seed: int) -> dict[str, Any]:
     """Write ``work/map-<dataset>.html`` as the bench_matrix map cell does; return facts."""
     import geopandas as gpd
@@ -55,7 +70,9 @@ def build_page(dataset: str, work: Path, seed: int) -> dict[str, Any]:
     from hotspots.spots import find_spots
 
     parquet = work / f"{dataset}.parquet"
-    if not parquet.exists():
+    if not parquet.exists() and dataset == "6m":  # bench_matrix has no 6M set: same generator
+        prepare_large(SIZES[dataset], parquet, seed)
+    elif not parquet.exists():
         prepare(dataset, work, seed)
     weighted = gpd.read_parquet(parquet)
     as_of = default_as_of(weighted)
