@@ -29,9 +29,11 @@ from hotspots.errors import InputError, OptionError
 __all__ = [
     "BURGLED_WITHIN_M",
     "CELL_M",
+    "DASK_WORKERS",
     "DATE_FLOOR",
     "DISTANCE_BANDS_M",
     "DUE_HOURS",
+    "ENGINES",
     "EPS_M",
     "FDR_ALPHA",
     "GISTAR_PERMUTATIONS",
@@ -58,6 +60,7 @@ __all__ = [
     "WEEKLY_OUT",
     "WINDOW_DAYS",
     "CocoonOptions",
+    "EngineOptions",
     "HarmOptions",
     "IngestOptions",
     "KnoxOptions",
@@ -67,6 +70,7 @@ __all__ = [
     "burgled_within_m_for",
     "check_input_paths",
     "check_side_inputs",
+    "engine_from",
     "load_toml",
     "option_fields",
     "options_from",
@@ -102,6 +106,8 @@ LIST_SCOPES = ("due", "live", "all")  # as hotspots.outputs.lists.LIST_SCOPES
 LIST_SCOPE = "due"
 SEED = 0
 WEEKLY_OUT = Path("maps/weekly")
+ENGINES = ("local", "dask")
+DASK_WORKERS = 2  # LocalCluster workers when --engine dask has no --scheduler
 
 _IN = "Reading the input (only for tables that are not police.uk or hotspots files)"
 _SEL = "Window and areas"
@@ -112,6 +118,7 @@ _KX = "Knox test"
 _CO = "Cocoon zones"
 _AD = "Addresses and visits"
 _OUT = "Outputs"
+_ENG = "Engine"
 
 
 def _opt(
@@ -762,6 +769,52 @@ class OutputOptions:
             )
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """Where the partitions (source files, forces) run: in this process or on Dask.
+
+    Not part of :class:`WeeklySettings`: the engine changes where the work runs, never
+    the results (run.json records it beside the parameters).
+    """
+
+    engine: str = _opt(
+        "local",
+        flag="--engine",
+        help="local (in this process) or dask (one task per source file or force on a "
+        "dask.distributed cluster; needs the dask extra of hotspots).",
+        panel=_ENG,
+    )
+    scheduler: str | None = _opt(
+        None,
+        flag="--scheduler",
+        help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786, with --engine "
+        "dask (workers must see the same files). Default: a LocalCluster started for the "
+        "run and closed after it.",
+        panel=_ENG,
+    )
+    workers: int = _opt(
+        DASK_WORKERS,
+        flag="--workers",
+        help="Worker processes of the LocalCluster (one thread each) when --engine dask has "
+        "no --scheduler.",
+        panel=_ENG,
+        parse="int",
+    )
+
+    def __post_init__(self) -> None:
+        _choice(self.engine, ENGINES, "--engine")
+        _whole(self.workers, "--workers", minimum=1, example="2")
+        if self.engine != "dask" and (self.scheduler is not None):
+            raise OptionError("--scheduler needs --engine dask; add --engine dask.")
+        if self.scheduler is not None and not str(self.scheduler).strip():
+            raise OptionError("--scheduler must be an address such as tcp://127.0.0.1:8786.")
+
+    @property
+    def is_dask(self) -> bool:
+        """True when the run goes to Dask."""
+        return self.engine == "dask"
+
+
 def _layer_pairs(items: Any) -> tuple[tuple[str, str], ...]:
     """``--layer NAME=FILE`` values as (name, file) pairs; names unique, letters first."""
     pairs: list[tuple[str, str]] = []
@@ -1047,3 +1100,10 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         }
 
     return norm(data)
+
+
+def engine_from(values: Mapping[str, Any]) -> tuple[EngineOptions, dict[str, Any]]:
+    """The :class:`EngineOptions` among a command's flags, and the other flags."""
+    names = {f.name for f in fields(EngineOptions)}
+    engine = options_from(EngineOptions, values)
+    return engine, {k: v for k, v in values.items() if k not in names}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -204,6 +204,7 @@ def run_weekly(
     settings: WeeklySettings | None = None,
     progress: Progress | None = None,
     ingested: IngestResult | None = None,
+    engine: Mapping[str, Any] | None = None,
 ) -> WeeklyResult:
     """Run the whole weekly pipeline and write every output into ``out``.
 
@@ -222,6 +223,9 @@ def run_weekly(
     ingested
         The incidents already read from ``inputs`` (e.g. one force's partitions of an
         ingest store, :mod:`hotspots.national`); default: read ``inputs``.
+    engine
+        Where the run ran (``{"name": "dask", "scheduler": ...}``), recorded in run.json
+        only; default not recorded.
 
     Returns
     -------
@@ -235,7 +239,7 @@ def run_weekly(
     out_dir = s.out
     previous = read_previous_run(out_dir)  # before staging: last week's files
     with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
-        result = _run_into(staging, inputs, s, progress, ingested, previous=previous)
+        result = _run_into(staging, inputs, s, progress, ingested, previous=previous, engine=engine)
     files = {p.name: p for p in (out_dir / n for n in WEEKLY_OUTPUTS) if p.exists()}
     report(progress, "done", 1, 1)
     return WeeklyResult(out_dir=out_dir, files=files, summary=result)
@@ -249,6 +253,7 @@ def _run_into(
     given: IngestResult | None = None,
     *,
     previous: Any = None,
+    engine: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.ingest import read_incidents
@@ -478,7 +483,8 @@ def _run_into(
         )
     gpkg = {k: v for k, v in layers.items() if len(v)}
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
-    write_json(staging / "run.json", {**prov, "summary": summary})
+    run_engine = {"engine": dict(engine)} if engine is not None else {}
+    write_json(staging / "run.json", {**prov, **run_engine, "summary": summary})
     if public:  # one pass over every table and figure file, just before the swap
         make_public_folder(
             staging, crs=working_crs, tz=s.ingest.tz, radius_m=cocoon_options.radius_m
