@@ -489,6 +489,7 @@ def write_geopackage(
                 tmp,
                 layer=name,
                 driver="GPKG",
+                use_arrow=True,  # half the time of the row-by-row path, same layers
                 dataset_metadata=dataset_meta if i == 0 else None,
                 layer_metadata={"hotspots_layer": name, "rows": str(len(out))},
             )

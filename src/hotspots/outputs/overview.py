@@ -127,6 +127,7 @@ def overview_html(table: pd.DataFrame, *, out_dir: str | Path) -> str:
 
     from hotspots.outputs._maplayers import add_geojson
     from hotspots.outputs.offline import inline_assets, leaflet_only
+    from hotspots.outputs.publish import stable_html_ids
 
     out = Path(out_dir)
     rows = table.to_dict("records")
@@ -182,4 +183,4 @@ def overview_html(table: pd.DataFrame, *, out_dir: str | Path) -> str:
         ),
         name="hs_overview",
     )
-    return inline_assets(root.render())
+    return stable_html_ids(inline_assets(root.render()))  # same page on every rerun
