@@ -150,3 +150,22 @@ def test_a_force_error_names_the_force_in_one_line(two_forces, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "Force alpha: Incomplete period: current period lacks 2024-03" in err
     assert "Traceback" not in err and not (tmp_path / "out" / "national.csv").exists()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_forces_rank_as_their_single_force_runs(shared, tmp_path):
+    """Two real forces' first quarter: each force's spots equal its run alone, byte for byte."""
+    forces = ("essex", "sussex")
+    files = {
+        f: sorted(shared("police_uk", f"{f}_2025").glob("2025-0[123]-*-street.csv.gz"))
+        for f in forces
+    }
+    run_cli(["spots", *(str(p) for f in forces for p in files[f]), "--out", str(tmp_path / "n")])
+    table = pd.read_csv(tmp_path / "n" / "national.csv", encoding="utf-8-sig")
+    assert table["force"].tolist() == list(forces)
+    for force in forces:
+        run_cli(["spots", *(str(p) for p in files[force]), "--out", str(tmp_path / force)])
+        for name in ("harm_spots.csv", "patrol_plan.csv"):
+            ours, alone = (tmp_path / "n" / force / name, tmp_path / force / name)
+            assert ours.read_bytes() == alone.read_bytes(), (force, name)
