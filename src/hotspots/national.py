@@ -80,35 +80,49 @@ def run_national(
     InputError
         The inputs hold only one force (run ``weekly`` on them as usual).
     """
-    from hotspots.ingest import read_store
+    from hotspots.ingest import read_incidents, read_store, split_by_force
+    from hotspots.ingest._store import UNKNOWN_FORCE
     from hotspots.outputs.files import write_csv, write_text
     from hotspots.outputs.publish import staged_outputs
 
     s = settings or WeeklySettings()
     out_dir = Path(out) if out is not None else s.out
     groups = forces_in(inputs)
-    if len(groups) < 2:
-        msg = (
-            f"The inputs hold one force ({', '.join(groups) or 'none'}); a national run needs "
-            f"two or more. Run hotspots weekly on them as usual."
-        )
-        raise InputError(msg)
+    if len(groups) < 2 and UNKNOWN_FORCE not in groups:  # a file not named by force may mix
+        raise InputError(_one_force(groups))
     results: dict[str, WeeklyResult] = {}
     for force, paths in groups.items():
-        force_out = out_dir / force
         if len(paths) == 1 and paths[0].is_dir():  # a store: read that force's partitions only
-            ingested = read_store(paths[0], forces=[force])
-            results[force] = run_weekly(
-                paths, out=force_out, settings=s, progress=progress, ingested=ingested
+            parts = {force: read_store(paths[0], forces=[force])}
+        else:  # one file may hold several forces ('Falls within'): one run per force
+            parts = split_by_force(read_incidents(paths, s.ingest, progress=progress))
+            if list(parts) == [UNKNOWN_FORCE]:
+                parts = {force: parts[UNKNOWN_FORCE]}
+        for name, ingested in parts.items():
+            if name in results:
+                msg = (
+                    f"Force {name!r} comes both from its own files and inside another input; "
+                    f"give each force's rows once."
+                )
+                raise InputError(msg)
+            if len(groups) < 2 and len(parts) < 2:
+                raise InputError(_one_force(parts))
+            results[name] = run_weekly(
+                paths, out=out_dir / name, settings=s, progress=progress, ingested=ingested
             )
-        else:
-            results[force] = run_weekly(paths, out=force_out, settings=s, progress=progress)
     table = national_table(results, out_dir=out_dir)
     with staged_outputs(out_dir, owned=NATIONAL_OUTPUTS) as staging:
         write_csv(table, staging / "national.csv")
         write_text(staging / "index.html", _index_html(table))
     files = {name: out_dir / name for name in NATIONAL_OUTPUTS}
     return NationalResult(out_dir=out_dir, forces=results, table=table, files=files)
+
+
+def _one_force(groups: dict[str, Any]) -> str:
+    return (
+        f"The inputs hold one force ({', '.join(groups) or 'none'}); a national run needs "
+        f"two or more. Run hotspots weekly on them as usual."
+    )
 
 
 def national_table(results: dict[str, WeeklyResult], *, out_dir: Path) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from hotspots.ingest._files import read_text_table
 from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._split import split_by_force
 from hotspots.ingest._store import (
     StoreUpdate,
     files_by_force,
@@ -42,6 +43,7 @@ __all__ = [
     "store_forces",
     "update_store",
     "reject_rows",
+    "split_by_force",
     "weigh_at_ingest",
     "write_rejected",
 ]

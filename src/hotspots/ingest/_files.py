@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ __all__ = [
     "BadLine",
     "RawTable",
     "expand_inputs",
+    "force_slug",
     "read_table",
     "read_tables",
     "read_text_table",
@@ -63,6 +65,37 @@ class RawTable:
     skipped: str | None = None  # kind of file set aside whole (police.uk outcomes, ...)
     skipped_rows: int = 0
     geometry: np.ndarray | None = None  # the spatial file's shapely geometries, as read
+
+
+# police.uk force names whose download slug is not their plain slug
+_FORCE_ALIASES = {
+    "british-transport": "btp",
+    "service-of-northern-ireland": "northern-ireland",
+    "hampshire-and-isle-of-wight": "hampshire",
+    "of-northern-ireland": "northern-ireland",  # Police Service of Northern Ireland
+}
+_FORCE_WORDS = re.compile(r"\b(police service|police|constabulary)\b")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def force_slug(name: str) -> str:
+    """The police.uk download slug of a force name ('Falls within') or of a slug.
+
+    Lower case, "&" as "and", the words Police/Constabulary/Police Service dropped, every
+    run of other characters one hyphen; the few forces police.uk names otherwise are
+    looked up. A slug is its own slug, so file-name slugs and 'Falls within' agree.
+
+    Examples
+    --------
+    >>> force_slug("Metropolitan Police Service"), force_slug("Devon & Cornwall Police")
+    ('metropolitan', 'devon-and-cornwall')
+    >>> force_slug("devon-and-cornwall"), force_slug("British Transport Police")
+    ('devon-and-cornwall', 'btp')
+    """
+    text = str(name).strip().lower().replace("&", " and ")
+    text = _FORCE_WORDS.sub(" ", text)
+    slug = _NOT_SLUG.sub("-", text).strip("-")
+    return _FORCE_ALIASES.get(slug, slug) or "unknown"
 
 
 def _suffix(path: Path) -> str:

@@ -30,8 +30,15 @@ from hotspots.ingest._dates import (
     parse_times,
     typed_times,
 )
-from hotspots.ingest._files import RawTable, expand_inputs, read_tables
-from hotspots.ingest._formats import API_CATEGORIES, HOTSPOTS, MAPPED, column_key, plan_for
+from hotspots.ingest._files import RawTable, expand_inputs, force_slug, read_tables
+from hotspots.ingest._formats import (
+    API_CATEGORIES,
+    HOTSPOTS,
+    MAPPED,
+    Plan,
+    column_key,
+    plan_for,
+)
 from hotspots.ingest._own import is_own_table, own_columns, own_rows
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._rows import (
@@ -46,6 +53,7 @@ from hotspots.ingest._rows import (
 from hotspots.schema import (
     CONTEXT,
     DWELLING_BURGLARY,
+    FORCE,
     INCIDENT_COLUMNS,
     INCIDENT_ID,
     LAST_OUTCOME,
@@ -525,6 +533,10 @@ def read_incidents(
     if plan.lsoa_name_col is not None:  # police.uk 'LSOA name': districts without --areas
         frame[LSOA_NAME] = kept(text_column(raw, plan.lsoa_name_col), text=True)
         columns.append(LSOA_NAME)
+    forces = _row_forces(raw, plan)
+    if forces is not None:  # rows of several forces in one input: keep each row's force
+        frame[FORCE] = kept(forces).astype("str")
+        columns.append(FORCE)
     incidents = gpd.GeoDataFrame(frame[columns], geometry=points.to_numpy()[kept_idx], crs=working)
 
     raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, X_COL, Y_COL)]
@@ -677,6 +689,21 @@ def _read_own(
         notes=tuple(dict.fromkeys(notes)),
     )
     return IngestResult(incidents=incidents, rejected=rejected, report=report)
+
+
+def _row_forces(raw: pd.DataFrame, plan: Plan) -> np.ndarray | None:
+    """Each row's force slug ('Falls within') when the rows span two or more forces, else None.
+
+    A blank 'Falls within' is ``"unknown"``. Single-force inputs (the usual download) get
+    no column, so their incidents are as before.
+    """
+    if plan.force_col is None or not len(raw):
+        return None
+    codes, names = pd.factorize(text_column(raw, plan.force_col).to_numpy(dtype=object))
+    slugs = np.array([force_slug(n) for n in names], dtype=object)
+    if len(set(slugs)) < 2:
+        return None
+    return slugs[codes]
 
 
 def _forces_note(raw: pd.DataFrame) -> str | None:
