@@ -41,7 +41,7 @@ from hotspots.schema import (
 
 __all__ = ["BATCH_BYTES", "Tally", "batches_of", "read_batched"]
 
-BATCH_BYTES = 256 * 1024 * 1024  # raw CSV text per batch (a gzip file counts 7x its size)
+BATCH_BYTES = 64 * 1024 * 1024  # raw CSV text per batch (a gzip file counts 7x its size)
 _GZIP_RATIO = 7
 _FORCE_STAGE = 7.5  # the mixed-forces note: after the police.uk note, before the burglary one
 
