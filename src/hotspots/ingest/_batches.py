@@ -73,15 +73,22 @@ def batches_of(files: Sequence[Path], *, limit: int | None = None) -> list[list[
     return out
 
 
+def _hashes(ids: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(ids, categorize=False)
+
+
 @dataclass
 class Tally:
-    """What the batches of one read share: counts for notes, ids kept so far, forces."""
+    """What the batches of one read share: counts for notes, ids kept so far, forces.
+
+    Kept ids are remembered as sorted 64-bit hashes (with the batch's id column for the
+    exact check of a hit), not as Python strings, so memory stays small.
+    """
 
     counts: dict[str, tuple[int, float]] = field(default_factory=dict)
     force_rows: pd.Series | None = None
     force_slugs: set[str] = field(default_factory=set)
-    _ids: list[pd.Index] = field(default_factory=list)
-    _where: list[np.ndarray] = field(default_factory=list)
+    _kept: list[tuple[np.ndarray, np.ndarray, pd.DataFrame]] = field(default_factory=list)
 
     def count(self, key: str, n: int, stage: float) -> None:
         """Add ``n`` to the count behind note ``key`` (written at ``stage``)."""
@@ -101,27 +108,37 @@ class Tally:
 
     def earlier(self, ids: pd.Series) -> pd.Series | None:
         """Per id: where an earlier batch kept it ("FILE row N"), NaN when it did not."""
-        if not self._ids:
+        if not self._kept:
             return None
-        out = pd.Series(np.nan, index=ids.index, dtype=object)
+        out = np.full(len(ids), np.nan, dtype=object)
         values = ids.to_numpy(dtype=object)
-        for index, where in zip(self._ids, self._where, strict=True):
-            pos = index.get_indexer(values)
-            hit = (pos >= 0) & out.isna().to_numpy()
-            if hit.any():
-                out.iloc[np.flatnonzero(hit)] = where[pos[hit]]
-        return out
+        wanted = _hashes(values)
+        for hashes, rows, kept in self._kept:  # first batch first: the first use wins
+            pos = np.minimum(np.searchsorted(hashes, wanted), len(hashes) - 1)
+            hit = np.flatnonzero((hashes[pos] == wanted) & pd.isna(out))
+            if not len(hit):
+                continue
+            at = rows[pos[hit]]
+            same = kept[INCIDENT_ID].to_numpy(dtype=object)[at] == values[hit]
+            hit, at = hit[same], at[same]  # a hash collision is not a use
+            out[hit] = (
+                kept[SOURCE_FILE].to_numpy(dtype=object)[at]
+                + " row "
+                + kept[SOURCE_ROW].to_numpy()[at].astype(str).astype(object)
+            )
+        return pd.Series(out, index=ids.index, dtype=object)
 
     def keep(self, incidents: pd.DataFrame, real: np.ndarray) -> None:
         """Remember the batch's kept ids that came from the source (not generated)."""
         if FORCE in incidents.columns:
             self.force_slugs.update(pd.unique(incidents[FORCE].astype("str")))
-        if not real.any():
+        rows = np.flatnonzero(real)
+        if not len(rows):
             return
-        rows = incidents.loc[real]
-        where = rows[SOURCE_FILE].astype("str") + " row " + rows[SOURCE_ROW].astype("str")
-        self._ids.append(pd.Index(rows[INCIDENT_ID].to_numpy(dtype=object)))
-        self._where.append(where.to_numpy(dtype=object))
+        hashes = _hashes(incidents[INCIDENT_ID].to_numpy(dtype=object)[rows])
+        order = np.argsort(hashes, kind="stable")
+        lineage = incidents[[INCIDENT_ID, SOURCE_FILE, SOURCE_ROW]]
+        self._kept.append((hashes[order], rows[order], lineage))
 
 
 def read_batched(
