@@ -171,3 +171,14 @@ def _mixed_one(folder: Path, out: Path) -> Path:
         writer.writerow(HEADER)
         writer.writerows(rows)
     return out
+
+
+def test_forces_within_reads_the_falls_within_column(folders, tmp_path):
+    from hotspots.ingest import forces_within
+
+    own, mixed = folders
+    assert forces_within([mixed]) == ["alpha", "beta"]
+    assert forces_within(sorted(own.rglob("*-beta-street.csv"))) == ["beta"]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("x,y\n1,2\n", encoding="utf-8")
+    assert forces_within([plain]) == []

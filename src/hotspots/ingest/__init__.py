@@ -7,7 +7,7 @@ canonical tables are recognised without options; anything else is mapped with
 
 from hotspots.ingest._coords import outside_working_area, points_from_columns
 from hotspots.ingest._dates import check_tz, day_end, in_bounds
-from hotspots.ingest._files import read_text_table
+from hotspots.ingest._files import force_slug, forces_within, read_text_table
 from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
@@ -31,6 +31,8 @@ __all__ = [
     "check_tz",
     "day_end",
     "files_by_force",
+    "force_slug",
+    "forces_within",
     "force_of_file",
     "in_bounds",
     "is_store",

@@ -35,6 +35,7 @@ __all__ = [
     "RawTable",
     "expand_inputs",
     "force_slug",
+    "forces_within",
     "read_table",
     "read_tables",
     "read_text_table",
@@ -96,6 +97,45 @@ def force_slug(name: str) -> str:
     text = _FORCE_WORDS.sub(" ", text)
     slug = _NOT_SLUG.sub("-", text).strip("-")
     return _FORCE_ALIASES.get(slug, slug) or "unknown"
+
+
+def forces_within(paths: Sequence[Path]) -> list[str]:
+    """Force slugs in the police.uk 'Falls within' column of CSV files, in first-seen order.
+
+    Reads only that column (and only the files that have it), so a national runner can
+    tell a single file mixing forces from a one-force file before ingest. Files without
+    the column, and spatial files, add nothing.
+
+    Examples
+    --------
+    >>> forces_within([Path("all-forces-2025-01.csv")])  # doctest: +SKIP
+    ['avon-and-somerset', 'bedfordshire', ...]
+    """
+    found: dict[str, None] = {}
+    for path in paths:
+        if _suffix(path) not in {".csv", ".csv.gz"}:
+            continue
+        data = _check_text(path, _decompress(path))
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = _legacy(path, data)[0]
+        names = _header(path, data)
+        col = next(
+            (n for n in names if n.strip().lower().replace(" ", "_") == "falls_within"), None
+        )
+        if col is None:
+            continue
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[col], column_types={col: pa.string()}
+            ),
+        )
+        for value in pc.unique(pc.utf8_trim_whitespace(table.column(0))).to_pylist():
+            found.setdefault(force_slug(value or ""), None)
+    return list(found)
 
 
 def _suffix(path: Path) -> str:
