@@ -394,27 +394,37 @@ def _append(row: str) -> None:
 
 
 def fit(path: Path = RESULTS) -> list[str]:
-    """Least-squares exponent of log(wall s) on log(rows), per (code, case)."""
+    """Least-squares exponent of log seconds (wall and CPU) and log peak RSS on log rows.
+
+    One line per (code, case); the code label's suffix (``main-<sha>``, ``scale-vmem20g``)
+    is dropped, and repeated sizes enter as their median.
+    """
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) < 11 or not cells[2].replace(",", "").isdigit():
             continue
         try:
-            rows.append((cells[1].split(" ")[0], cells[4], int(cells[2].replace(",", "")),
-                         float(cells[5]), float(cells[7].replace(",", ""))))  # fmt: skip
+            size = int(cells[2].replace(",", ""))
+            wall, cpu, rss = float(cells[5]), float(cells[6]), float(cells[7].replace(",", ""))
+            rows.append((cells[1].split("-")[0], cells[4], size, wall, cpu, rss))
         except ValueError:
             continue
     out = []
-    frame = pd.DataFrame(rows, columns=["code", "case", "rows", "wall", "rss"])
+    frame = pd.DataFrame(rows, columns=["code", "case", "rows", "wall", "cpu", "rss"])
     for (code, case), g in frame.groupby(["code", "case"]):
-        g = g.groupby("rows", as_index=False).median()
-        if g["rows"].nunique() < 2:
+        g = g.groupby("rows", as_index=False)[["wall", "cpu", "rss"]].median()
+        if len(g) < 2:
             continue
-        slope = np.polyfit(np.log(g["rows"]), np.log(g["wall"]), 1)[0]
-        rss = np.polyfit(np.log(g["rows"]), np.log(g["rss"]), 1)[0]
+        x = np.log(g["rows"].to_numpy(dtype=float))
+        wall, cpu, rss = (
+            np.polyfit(x, np.log(g[c].to_numpy()), 1)[0] for c in ("wall", "cpu", "rss")
+        )
         sizes = ", ".join(f"{r:,}" for r in g["rows"])
-        out.append(f"- {code} {case}: time ~ rows^{slope:.2f}, peak RSS ~ rows^{rss:.2f} ({sizes})")
+        out.append(
+            f"- {code} {case}: wall ~ rows^{wall:.2f}, CPU ~ rows^{cpu:.2f}, "
+            f"peak RSS ~ rows^{rss:.2f} (sizes {sizes})"
+        )
     return out
 
 
