@@ -336,22 +336,31 @@ def test_patrol_log_is_last_week_at_the_busy_places():
         "northing",
         "minutes",
         "activity",
+        "interactions",
     ]
+    assert set(p["activity"]) <= {"patrol", "stop_search", "business_check", "community_engagement"}
+    assert (p["interactions"] >= 0).all()
     assert p["patrol_id"].is_unique and len(p) >= 100
     assert str(p["started_at"].dt.tz) == "Europe/London"
     assert (p["started_at"] > TOWN.as_of - pd.Timedelta(days=7)).all()
     assert (p["started_at"] <= TOWN.as_of).all()
     assert p["minutes"].between(5, 60).all()
-    # most patrols stand in the 20 highest-harm 150 m cells of the last year, harm being
-    # the shipped CCHI weights (computed here from the table, not by the generator)
+    # most patrols stand in their district's highest-harm 150 m cells of the last year,
+    # harm being the shipped CCHI weights (computed here from the table, not by the
+    # generator): the places a harm-spot plan sends them to
     weights = pd.read_csv(TABLES / "cchi-2026-police-uk.csv").set_index("offence")["weight"]
     inc = TOWN.incidents[TOWN.incidents[OCCURRED_AT] > TOWN.as_of - pd.Timedelta(days=365)]
+    inc = gpd.sjoin(inc, TOWN.districts[["area", "geometry"]], predicate="within")
     cells = np.floor(inc.get_coordinates().to_numpy() / 150.0).astype(np.int64)
-    harm = pd.Series(inc[OFFENCE].map(weights).to_numpy()).groupby([cells[:, 0], cells[:, 1]]).sum()
-    top = set(harm.nlargest(20).index)
+    harm = (
+        pd.Series(inc[OFFENCE].map(weights).to_numpy())
+        .groupby([inc["area"].to_numpy(), cells[:, 0], cells[:, 1]])
+        .sum()
+    )
+    top = {(a, b) for _, a, b in harm.groupby(level=0).nlargest(10).droplevel(0).index}
     patrol_cells = np.floor(p[["easting", "northing"]].to_numpy() / 150.0).astype(np.int64)
     in_top = np.array([(int(a), int(b)) in top for a, b in patrol_cells])
-    assert in_top.mean() > 0.7  # the 20 cells are under 3% of the town
+    assert in_top.mean() > 0.7  # the 40 cells are under 6% of the town
 
 
 # ---------------------------------------------------------------- files

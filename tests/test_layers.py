@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-HEAVY = ("sklearn", "scipy.stats", "matplotlib", "folium")
+# dask: only --engine dask imports it (the default install does not have it)
+HEAVY = ("sklearn", "scipy.stats", "matplotlib", "folium", "dask", "distributed", "dask_geopandas")
 
 
 def loaded_after(code: str) -> list[str]:
@@ -29,6 +30,8 @@ def loaded_after(code: str) -> list[str]:
         "hotspots.cocoon",
         "hotspots.outputs",
         "hotspots.pipeline",
+        "hotspots.national",
+        "hotspots.engine",
         "hotspots.cli",
     ],
 )

@@ -44,6 +44,7 @@ _PUBLIC = {
     "grid_cells": "hotspots.spots",
     "patrol_plan": "hotspots.spots",
     "patrol_summary": "hotspots.spots",
+    "patrol_dosage": "hotspots.spots",
     # near repeat and cocoons
     "KnoxResult": "hotspots.nearrepeat",
     "knox_test": "hotspots.nearrepeat",
@@ -103,6 +104,7 @@ __all__ = [
     "knox_test",
     "load_harm_table",
     "pai",
+    "patrol_dosage",
     "patrol_plan",
     "patrol_summary",
     "pei",
@@ -173,6 +175,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         SpotResult,
         find_spots,
         grid_cells,
+        patrol_dosage,
         patrol_plan,
         patrol_summary,
     )

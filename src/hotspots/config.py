@@ -29,9 +29,11 @@ from hotspots.errors import InputError, OptionError
 __all__ = [
     "BURGLED_WITHIN_M",
     "CELL_M",
+    "DASK_WORKERS",
     "DATE_FLOOR",
     "DISTANCE_BANDS_M",
     "DUE_HOURS",
+    "ENGINES",
     "EPS_M",
     "FDR_ALPHA",
     "GISTAR_PERMUTATIONS",
@@ -58,6 +60,7 @@ __all__ = [
     "WEEKLY_OUT",
     "WINDOW_DAYS",
     "CocoonOptions",
+    "EngineOptions",
     "HarmOptions",
     "IngestOptions",
     "KnoxOptions",
@@ -67,6 +70,7 @@ __all__ = [
     "burgled_within_m_for",
     "check_input_paths",
     "check_side_inputs",
+    "engine_from",
     "load_toml",
     "option_fields",
     "options_from",
@@ -102,6 +106,8 @@ LIST_SCOPES = ("due", "live", "all")  # as hotspots.outputs.lists.LIST_SCOPES
 LIST_SCOPE = "due"
 SEED = 0
 WEEKLY_OUT = Path("maps/weekly")
+ENGINES = ("local", "dask")
+DASK_WORKERS = 2  # LocalCluster workers when --engine dask has no --scheduler
 
 _IN = "Reading the input (only for tables that are not police.uk or hotspots files)"
 _SEL = "Window and areas"
@@ -112,6 +118,7 @@ _KX = "Knox test"
 _CO = "Cocoon zones"
 _AD = "Addresses and visits"
 _OUT = "Outputs"
+_ENG = "Engine"
 
 
 def _opt(
@@ -725,8 +732,19 @@ class OutputOptions:
         parse="bool",
     )
     title: str | None = _opt(None, flag="--title", help="Map title.", panel=_OUT)
+    layers: tuple[tuple[str, str], ...] = _opt(
+        (),
+        flag="--layer",
+        help="Extra point layer as NAME=FILE (CSV with x/y or longitude/latitude, GeoJSON, "
+        "GeoPackage), e.g. 'Street-Safe=streetsafe.csv': its own map layer, counted per "
+        "spot and per area in layer_counts.csv (repeatable).",
+        panel=_OUT,
+        parse="pairs",
+        show="none",
+    )
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", _layer_pairs(self.layers))
         # TOML and settings files of earlier versions say tiles = true / false
         if self.tiles is True:
             object.__setattr__(self, "tiles", "OpenStreetMap")
@@ -749,6 +767,74 @@ class OutputOptions:
             raise OptionError(
                 "--list-area-field needs --list-areas FILE (the layer that has that field)."
             )
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Where the partitions (source files, forces) run: in this process or on Dask.
+
+    Not part of :class:`WeeklySettings`: the engine changes where the work runs, never
+    the results (run.json records it beside the parameters).
+    """
+
+    engine: str = _opt(
+        "local",
+        flag="--engine",
+        help="local (in this process) or dask (one task per source file or force on a "
+        "dask.distributed cluster; needs the dask extra of hotspots).",
+        panel=_ENG,
+    )
+    scheduler: str | None = _opt(
+        None,
+        flag="--scheduler",
+        help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786, with --engine "
+        "dask (workers must see the same files). Default: a LocalCluster started for the "
+        "run and closed after it.",
+        panel=_ENG,
+    )
+    workers: int = _opt(
+        DASK_WORKERS,
+        flag="--workers",
+        help="Worker processes of the LocalCluster (one thread each) when --engine dask has "
+        "no --scheduler.",
+        panel=_ENG,
+        parse="int",
+    )
+
+    def __post_init__(self) -> None:
+        _choice(self.engine, ENGINES, "--engine")
+        _whole(self.workers, "--workers", minimum=1, example="2")
+        if self.engine != "dask" and (self.scheduler is not None):
+            raise OptionError("--scheduler needs --engine dask; add --engine dask.")
+        if self.scheduler is not None and not str(self.scheduler).strip():
+            raise OptionError("--scheduler must be an address such as tcp://127.0.0.1:8786.")
+
+    @property
+    def is_dask(self) -> bool:
+        """True when the run goes to Dask."""
+        return self.engine == "dask"
+
+
+def _layer_pairs(items: Any) -> tuple[tuple[str, str], ...]:
+    """``--layer NAME=FILE`` values as (name, file) pairs; names unique, letters first."""
+    pairs: list[tuple[str, str]] = []
+    for item in items if isinstance(items, tuple | list) else (items,):
+        if isinstance(item, tuple | list) and len(item) == 2:
+            name, sep, path = str(item[0]), "=", str(item[1])
+        else:
+            name, sep, path = str(item).partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path or not name[0].isalnum():
+            msg = (
+                f"--layer {item!r} must look like NAME=FILE, e.g. --layer "
+                f"'Street-Safe=streetsafe.csv'."
+            )
+            raise OptionError(msg)
+        if name.casefold() in {n.casefold() for n, _ in pairs}:
+            msg = f"--layer name {name!r} is given twice; give each layer its own name."
+            raise OptionError(msg)
+        pairs.append((name, path))
+    return tuple(pairs)
 
 
 def _tiles(value: Any) -> None:
@@ -785,6 +871,8 @@ def check_input_paths(settings: WeeklySettings) -> None:
         "--list-areas": settings.output.list_areas,
         "--boundary": settings.ingest.boundary,
     }
+    for name, file in settings.output.layers:
+        named[f"--layer {name}"] = Path(file)
     for flag, path in named.items():
         if path is not None and not Path(path).exists():
             msg = f"{flag} file {path} does not exist; check the path."
@@ -846,8 +934,9 @@ class WeeklySettings:
     patrols: Path | None = _opt(
         None,
         flag="--patrols",
-        help="Patrol/interaction log CSV (time, spot_id or x/y, minutes, activity): writes "
-        "patrol_summary.csv, minutes and interactions per spot per week vs plan.",
+        help="Patrol/interaction log CSV (time, spot_id or x/y, minutes, activity, "
+        "interactions): writes patrol_dosage.csv (per spot, week and activity against the "
+        "previous run's plan for that week) and patrol_summary.csv.",
         panel=_PAT,
         parse="path",
     )
@@ -1011,3 +1100,10 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         }
 
     return norm(data)
+
+
+def engine_from(values: Mapping[str, Any]) -> tuple[EngineOptions, dict[str, Any]]:
+    """The :class:`EngineOptions` among a command's flags, and the other flags."""
+    names = {f.name for f in fields(EngineOptions)}
+    engine = options_from(EngineOptions, values)
+    return engine, {k: v for k, v in values.items() if k not in names}

@@ -7,12 +7,16 @@ runs once per force on that force's rows, into ``OUT/<force>/``, exactly as a
 single-force run writes it. Each force keeps its own study area (its districts from
 LSOA names when no ``--areas`` is given), so a force is never ranked against another's
 area. ``OUT/national.csv`` has one row per force; ``OUT/index.html`` links each map.
+
+Every force goes through one function, :func:`run_force`: in a loop here, or as one
+Dask task per force (``--engine dask``, :mod:`hotspots.engine`); the client writes the
+national table from the gathered results.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,15 @@ from hotspots.config import WeeklySettings
 from hotspots.errors import InputError
 from hotspots.pipeline import WeeklyResult, run_weekly
 
-__all__ = ["NATIONAL_OUTPUTS", "NationalResult", "forces_in", "run_national"]
+__all__ = [
+    "NATIONAL_OUTPUTS",
+    "ForceJob",
+    "NationalResult",
+    "force_jobs",
+    "forces_in",
+    "run_force",
+    "run_national",
+]
 
 NATIONAL_OUTPUTS = ("national.csv", "index.html")
 
@@ -49,12 +61,97 @@ def forces_in(inputs: Sequence[str | Path]) -> dict[str, list[Path]]:
     return files_by_force(inputs)
 
 
+@dataclass(frozen=True)
+class ForceJob:
+    """One force's weekly run: its inputs (files, or the store), folder and settings.
+
+    :func:`run_force` runs it; both engines call that one function (the Dask engine as
+    one task per force), so a force's outputs do not depend on the engine.
+    """
+
+    force: str
+    inputs: tuple[Path, ...]
+    out_dir: Path
+    settings: WeeklySettings
+    engine: dict[str, Any] | None = None  # recorded in the force's run.json
+    from_store: bool = False  # inputs is one store: read this force's partitions only
+    within: bool = False  # inputs mix forces ('Falls within'): keep this force's rows only
+
+
+def force_jobs(
+    inputs: Sequence[str | Path],
+    *,
+    out_dir: Path,
+    settings: WeeklySettings,
+    engine: dict[str, Any] | None = None,
+) -> list[ForceJob]:
+    """One :class:`ForceJob` per force in ``inputs``, writing into ``OUT/<force>/``.
+
+    Raises
+    ------
+    InputError
+        The inputs hold only one force (run ``weekly`` on them as usual).
+    """
+    from hotspots.ingest import forces_within
+
+    groups = forces_in(inputs)
+    named: dict[str, tuple[list[Path], bool]] = {}
+    for force, paths in groups.items():
+        mixed = forces_within(paths) if force == "unknown" else []  # files not named by force
+        for name in mixed if len(mixed) > 1 else [force]:
+            if name in named:
+                msg = (
+                    f"Force {name!r} comes both from its own files and inside another input; "
+                    f"give each force's rows once."
+                )
+                raise InputError(msg)
+            named[name] = (paths, len(mixed) > 1)
+    if len(named) < 2:
+        msg = (
+            f"The inputs hold one force ({', '.join(named) or 'none'}); a national run needs "
+            f"two or more. Run hotspots weekly on them as usual."
+        )
+        raise InputError(msg)
+    return [
+        ForceJob(
+            force=force,
+            inputs=tuple(paths),
+            out_dir=out_dir / force,
+            settings=settings,
+            engine=engine,
+            from_store=len(paths) == 1 and paths[0].is_dir(),
+            within=within,
+        )
+        for force, (paths, within) in named.items()
+    ]
+
+
+def run_force(job: ForceJob, progress: Progress | None = None) -> WeeklyResult:
+    """Run one force's weekly pipeline into ``job.out_dir`` (in this process or a worker)."""
+    from hotspots.ingest import read_incidents, read_store, split_by_force
+
+    ingested = read_store(job.inputs[0], forces=[job.force]) if job.from_store else None
+    if job.within:  # a file mixing forces: this force's rows, as if in a file of their own
+        whole = read_incidents(list(job.inputs), job.settings.ingest, progress=progress)
+        ingested = split_by_force(whole)[job.force]
+    return run_weekly(
+        list(job.inputs),
+        out=job.out_dir,
+        settings=job.settings,
+        progress=progress,
+        ingested=ingested,
+        engine=job.engine,
+    )
+
+
 def run_national(
     inputs: Sequence[str | Path],
     *,
     out: str | Path | None = None,
     settings: WeeklySettings | None = None,
     progress: Progress | None = None,
+    run_tasks: Callable[..., list[Any]] | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> NationalResult:
     """Run the weekly pipeline once per force and write the national table and index.
 
@@ -69,6 +166,13 @@ def run_national(
         the same layer for each force).
     progress
         Callback ``progress(task, done, total)``.
+    run_tasks
+        ``run_tasks(fn, items, task=...) -> [fn(item) ...]`` in order, e.g.
+        :meth:`hotspots.engine.Engine.map` (one Dask task per force); default: a loop in
+        this process, with each force's stage progress.
+    engine
+        The engine as recorded in each run.json and in national.csv
+        (:func:`hotspots.engine.engine_record`); default local.
 
     Returns
     -------
@@ -80,37 +184,19 @@ def run_national(
     InputError
         The inputs hold only one force (run ``weekly`` on them as usual).
     """
-    from hotspots.ingest import read_incidents, read_store, split_by_force
-    from hotspots.ingest._store import UNKNOWN_FORCE
     from hotspots.outputs.files import write_csv, write_text
     from hotspots.outputs.publish import staged_outputs
 
     s = settings or WeeklySettings()
     out_dir = Path(out) if out is not None else s.out
-    groups = forces_in(inputs)
-    if len(groups) < 2 and UNKNOWN_FORCE not in groups:  # a file not named by force may mix
-        raise InputError(_one_force(groups))
-    results: dict[str, WeeklyResult] = {}
-    for force, paths in groups.items():
-        if len(paths) == 1 and paths[0].is_dir():  # a store: read that force's partitions only
-            parts = {force: read_store(paths[0], forces=[force])}
-        else:  # one file may hold several forces ('Falls within'): one run per force
-            parts = split_by_force(read_incidents(paths, s.ingest, progress=progress))
-            if list(parts) == [UNKNOWN_FORCE]:
-                parts = {force: parts[UNKNOWN_FORCE]}
-        for name, ingested in parts.items():
-            if name in results:
-                msg = (
-                    f"Force {name!r} comes both from its own files and inside another input; "
-                    f"give each force's rows once."
-                )
-                raise InputError(msg)
-            if len(groups) < 2 and len(parts) < 2:
-                raise InputError(_one_force(parts))
-            results[name] = run_weekly(
-                paths, out=out_dir / name, settings=s, progress=progress, ingested=ingested
-            )
-    table = national_table(results, out_dir=out_dir)
+    record = engine or {"name": "local", "scheduler": None}
+    jobs = force_jobs(inputs, out_dir=out_dir, settings=s, engine=record)
+    if run_tasks is None:
+        done = [run_force(job, progress) for job in jobs]
+    else:
+        done = run_tasks(run_force, jobs, task="forces")
+    results = {job.force: result for job, result in zip(jobs, done, strict=True)}
+    table = national_table(results, out_dir=out_dir, engine=record)
     with staged_outputs(out_dir, owned=NATIONAL_OUTPUTS) as staging:
         write_csv(table, staging / "national.csv")
         write_text(staging / "index.html", _index_html(table))
@@ -118,15 +204,14 @@ def run_national(
     return NationalResult(out_dir=out_dir, forces=results, table=table, files=files)
 
 
-def _one_force(groups: dict[str, Any]) -> str:
-    return (
-        f"The inputs hold one force ({', '.join(groups) or 'none'}); a national run needs "
-        f"two or more. Run hotspots weekly on them as usual."
-    )
+def national_table(
+    results: dict[str, WeeklyResult], *, out_dir: Path, engine: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """One row per force: rows, study area and its km², spots, harm in spots, zones.
 
-
-def national_table(results: dict[str, WeeklyResult], *, out_dir: Path) -> pd.DataFrame:
-    """One row per force: rows, study area and its km², spots, harm in spots, zones."""
+    The last two columns name the engine and its scheduler (empty for ``local``).
+    """
+    record = engine or {"name": "local", "scheduler": None}
     rows = []
     for force, result in results.items():
         summary = result.summary
@@ -153,6 +238,8 @@ def national_table(results: dict[str, WeeklyResult], *, out_dir: Path) -> pd.Dat
                 "cocoons_skipped": cocoon.get("skipped"),
                 "knox": knox.get("skipped") or knox.get("text"),
                 "map": (Path(force) / "map.html").as_posix(),
+                "engine": record.get("name"),
+                "scheduler": record.get("scheduler"),
             }
         )
     return pd.DataFrame(rows)

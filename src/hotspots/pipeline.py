@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +74,8 @@ WEEKLY_OUTPUTS = (
     "harm_spots.csv",
     "patrol_plan.csv",
     "patrol_summary.csv",
+    "patrol_dosage.csv",
+    "layer_counts.csv",
     "cocoon_zones.geojson",
     "cocoon_visits.csv",
     "cocoon_streets.csv",
@@ -92,6 +94,7 @@ WEEKLY_OUTPUTS = (
     "rejected_visits.csv",
     "rejected_addresses.csv",
     "rejected_patrols.csv",
+    "rejected_layers.csv",
     "run.json",
     "cocoon_lists",
 )
@@ -102,8 +105,11 @@ SPOTS_OUTPUTS = (
     "harm_spots.csv",
     "patrol_plan.csv",
     "patrol_summary.csv",
+    "patrol_dosage.csv",
+    "layer_counts.csv",
     "rejected.csv",
     "rejected_patrols.csv",
+    "rejected_layers.csv",
     "run.json",
 )
 KNOX_OUTPUTS = ("knox.csv", "knox.html", "knox.png", "knox.json", "rejected.csv", "run.json")
@@ -198,6 +204,7 @@ def run_weekly(
     settings: WeeklySettings | None = None,
     progress: Progress | None = None,
     ingested: IngestResult | None = None,
+    engine: Mapping[str, Any] | None = None,
 ) -> WeeklyResult:
     """Run the whole weekly pipeline and write every output into ``out``.
 
@@ -216,6 +223,9 @@ def run_weekly(
     ingested
         The incidents already read from ``inputs`` (e.g. one force's partitions of an
         ingest store, :mod:`hotspots.national`); default: read ``inputs``.
+    engine
+        Where the run ran (``{"name": "dask", "scheduler": ...}``), recorded in run.json
+        only; default not recorded.
 
     Returns
     -------
@@ -229,7 +239,7 @@ def run_weekly(
     out_dir = s.out
     previous = read_previous_run(out_dir)  # before staging: last week's files
     with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
-        result = _run_into(staging, inputs, s, progress, ingested, previous=previous)
+        result = _run_into(staging, inputs, s, progress, ingested, previous=previous, engine=engine)
     files = {p.name: p for p in (out_dir / n for n in WEEKLY_OUTPUTS) if p.exists()}
     report(progress, "done", 1, 1)
     return WeeklyResult(out_dir=out_dir, files=files, summary=result)
@@ -243,6 +253,7 @@ def _run_into(
     given: IngestResult | None = None,
     *,
     previous: Any = None,
+    engine: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """All stages, writing into ``staging``; returns the run summary."""
     from hotspots.ingest import read_incidents
@@ -270,7 +281,7 @@ def _run_into(
     )
     extra_inputs = [
         p for p in (s.areas, s.addresses, s.visits, s.patrols, s.output.list_areas) if p is not None
-    ]
+    ] + [Path(f) for _, f in s.output.layers]
     used = offences_in_use(incidents, s.spots, burglaries=True)
     weighting = weigh_used(incidents, s.harm, used=used)
     weighted = weighting.incidents
@@ -326,9 +337,12 @@ def _run_into(
         previous=previous,
         today=s.ingest.today,  # the run's date (--today, default now): plans start after it
         seed=s.seed,
+        layers=s.output.layers,
     )
     spots.write_run(spot_run, staging, provenance=provenance())
     summary["spots"] = spot_run.figures
+    if spot_run.weekly_dosage is not None:  # the log's latest complete week, force-wide
+        summary["patrol_dosage"] = spot_run.weekly_dosage
     _add_notes(summary, [*spot_run.result.summary.get("notes", []), *spot_run.notes])
     summary["rejected"].update({k: len(v) for k, v in spot_run.rejected.items()})
     layers["harm_spots"] = spot_run.result.spots
@@ -419,6 +433,8 @@ def _run_into(
         provenance=prov,
         settings=s,
         addresses=map_addresses,
+        dosage=summary.get("patrol_dosage"),
+        spot_run=spot_run,
     )
     write_text(staging / "map.html", stable_html_ids(html))
     unit = "homes"
@@ -467,7 +483,8 @@ def _run_into(
         )
     gpkg = {k: v for k, v in layers.items() if len(v)}
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
-    write_json(staging / "run.json", {**prov, "summary": summary})
+    run_engine = {"engine": dict(engine)} if engine is not None else {}
+    write_json(staging / "run.json", {**prov, **run_engine, "summary": summary})
     if public:  # one pass over every table and figure file, just before the swap
         make_public_folder(
             staging, crs=working_crs, tz=s.ingest.tz, radius_m=cocoon_options.radius_m
@@ -522,6 +539,7 @@ def _write_briefing(
         due_hours=settings.cocoon.due_hours,
         unit=unit,
         public=public,
+        dosage=summary.get("patrol_dosage"),
     )
 
 
@@ -560,13 +578,24 @@ def _map_html(
     provenance: dict[str, Any],
     settings: WeeklySettings,
     addresses: gpd.GeoDataFrame | None = None,
+    dosage: dict[str, Any] | None = None,
+    spot_run: spots.SpotRun | None = None,
 ) -> str:
     """The analyst map as HTML text (build_map generalises points itself in public mode)."""
     from hotspots.outputs.maps import build_map, write_map
 
     output = settings.output
+    map_spots = spot_result.spots
+    point_layers: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()
+    if spot_run is not None and spot_run.point_layers:  # --layer: points and counts
+        from hotspots.extra_layers import LAYER_TEXT, spot_layer_text
+
+        point_layers = tuple((p.name, p.points) for p in spot_run.point_layers)
+        if not output.public and spot_run.layer_counts is not None:
+            text = spot_layer_text(spot_run.layer_counts, map_spots["spot_id"].tolist())
+            map_spots = map_spots.assign(**{LAYER_TEXT: text})
     m = build_map(
-        spots=spot_result.spots,
+        spots=map_spots,
         dropped=spot_result.dropped,
         surface=spot_result.candidates,
         zones=zones,
@@ -580,6 +609,8 @@ def _map_html(
         tiles=output.tiles,
         tiles_attribution=output.tiles_attribution,
         surface_cell_m=settings.spots.cell_m,
+        dosage_line=(dosage or {}).get("text") or None,
+        point_layers=point_layers,
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = write_map(

@@ -83,17 +83,29 @@ def demo(
     )
     if data_only:
         return
-    _run_weekly(
-        files,
-        out=out,
-        town_as_of=town.as_of,
-        seed=seed,
-        extra=dict(given or {}),
+    from hotspots.demo import previous_week
+
+    extra = {k: v for k, v in (given or {}).items() if v is not None}
+    # last week's run first: its patrol plan covers the week of the patrol log, so this
+    # week's run measures delivery against the plan that week was given
+    last_week = previous_week(town)
+    console.print(
+        f"Last week's run (as of {last_week['as_of']}): plans the week from "
+        f"{last_week['plan_start']}, the week of the patrol log."
     )
+    _run_weekly(
+        files, out=out, seed=seed, extra={**extra, **last_week, "run_knox": False}, show=False
+    )
+    _run_weekly(files, out=out, seed=seed, extra={"as_of": f"{town.as_of:%Y-%m-%d}", **extra})
 
 
 def _run_weekly(
-    files: dict[str, Path], *, out: Path, town_as_of: Any, seed: int, extra: dict[str, Any]
+    files: dict[str, Path],
+    *,
+    out: Path,
+    seed: int,
+    extra: dict[str, Any],
+    show: bool = True,
 ) -> None:
     from hotspots.cli.cmd_weekly import show_weekly_summary
     from hotspots.demo import DISTRICT_FIELD
@@ -101,18 +113,18 @@ def _run_weekly(
 
     settings = WeeklySettings.from_mapping(
         {
-            "as_of": f"{town_as_of:%Y-%m-%d}",
             "areas": files["districts"],
             "area_field": DISTRICT_FIELD,
             "addresses": files["addresses"],
             "visits": files["visits"],
-            "patrols": files["patrols"],
+            "patrols": files["patrols"] if show else None,
             "seed": seed,
             "title": "SYNTHETIC demo town: harm spots and cocoon zones",
-            **{k: v for k, v in extra.items() if v is not None},
+            **extra,
         },
         source="hotspots demo",
     )
     with progress_reporter() as progress:
         result = run_weekly([files["incidents"]], out=out, settings=settings, progress=progress)
-    show_weekly_summary(result.summary, result.files)
+    if show:
+        show_weekly_summary(result.summary, result.files)

@@ -20,14 +20,18 @@ __all__ = ["show_spots", "spots"]
 
 @app.command("spots")
 @with_options(
-    SpotOptions, HarmOptions, IngestOptions, run=("as_of", "areas", "area_field", "patrols", "seed")
+    SpotOptions,
+    HarmOptions,
+    IngestOptions,
+    run=("as_of", "areas", "area_field", "patrols", "seed", "layers"),
 )
 def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None) -> None:
     """Rank places by crime harm, pick the top spots (per area) and plan this week's patrols.
 
     Writes harm_spots.geojson (RFC 7946), harm_spots.csv, patrol_plan.csv, rejected.csv and
     run.json (parameters, input hashes, counts, concentration, harm table, seed, version)
-    into --out, plus patrol_summary.csv (and rejected_patrols.csv) with --patrols.
+    into --out, plus patrol_dosage.csv, patrol_summary.csv (and rejected_patrols.csv) with
+    --patrols, and layer_counts.csv (and rejected_layers.csv) with --layer NAME=FILE.
     """
     settings = settings_from(given)
     folder = out_dir_for(out, "spots")
@@ -49,6 +53,7 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
                 weighting.incidents, settings.spots, as_of=loaded.as_of, areas=loaded.areas,
                 study_area=loaded.study_area, patrols=settings.patrols, previous=previous,
                 today=settings.ingest.today, seed=settings.seed, progress=progress,
+                layers=settings.output.layers,
             )  # fmt: skip
         result, table, places = spot_run.result, weighting.table, loaded.places
         parameters = {
@@ -56,9 +61,10 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
             **{k: settings.to_dict()[k] for k in ("harm_table", "harm_map", "harm_unknown",
                                                   "areas", "area_field", "visit_minutes",
                                                   "crossover", "patrols", "tz",
-                                                  "plan_start", "keep_prisons")},
+                                                  "plan_start", "keep_prisons", "layers")},
         }  # fmt: skip
         extra_inputs = [p for p in (settings.areas, settings.patrols) if p is not None]
+        extra_inputs += [Path(f) for _, f in settings.output.layers]
         provenance = build_provenance(
             command="spots",
             parameters=parameters,

@@ -15,11 +15,13 @@ from hotspots.cli._options import Inputs, OutDir, with_options
 from hotspots.cli._run import settings_from
 from hotspots.config import (
     CocoonOptions,
+    EngineOptions,
     HarmOptions,
     IngestOptions,
     KnoxOptions,
     OutputOptions,
     SpotOptions,
+    engine_from,
 )
 
 __all__ = [
@@ -61,7 +63,7 @@ AsJson = Annotated[
 
 
 @app.command("weekly")
-@with_options(*_WEEKLY_GROUPS, run=_WEEKLY_RUN)
+@with_options(*_WEEKLY_GROUPS, EngineOptions, run=_WEEKLY_RUN)
 def weekly(
     inputs: Inputs,
     out: OutDir = None,
@@ -86,14 +88,27 @@ def weekly(
     run.json into --out (default maps/weekly), all at once when the run succeeds. The
     summary goes to standard output, progress and notes to standard error.
     """
+    engine, given = engine_from(given or {})
     settings = settings_from(given, config=config, out=out)
 
-    from hotspots.national import forces_in, run_national
-    from hotspots.pipeline import run_weekly
+    from hotspots.engine import open_engine, require_dask
+    from hotspots.national import ForceJob, forces_in, run_force, run_national
 
+    if engine.is_dask:
+        require_dask()  # one line before any input is read
     if len(forces_in(inputs)) > 1:  # several police.uk forces: one run per force + national
-        with quiet_console(quiet or as_json), progress_reporter() as progress:
-            national = run_national(inputs, settings=settings, progress=progress)
+        with (
+            quiet_console(quiet or as_json),
+            progress_reporter() as progress,
+            open_engine(engine, progress=progress) as runner,
+        ):
+            national = run_national(
+                inputs,
+                settings=settings,
+                progress=progress,
+                run_tasks=runner.map if runner.is_dask else None,  # one Dask task per force
+                engine=runner.record,
+            )
         if as_json:
             payload = {
                 "forces": {
@@ -113,8 +128,22 @@ def weekly(
                 f"{escape(str(national.files['index.html']))}."
             )
         return
-    with quiet_console(quiet or as_json), progress_reporter() as progress:
-        result = run_weekly(inputs, settings=settings, progress=progress)
+    with (
+        quiet_console(quiet or as_json),
+        progress_reporter() as progress,
+        open_engine(engine, progress=progress) as runner,
+    ):
+        job = ForceJob(
+            force="",
+            inputs=tuple(Path(i) for i in inputs),
+            out_dir=settings.out,
+            settings=settings,
+            engine=runner.record,
+        )
+        if runner.is_dask:  # the one force's run as one task on the cluster
+            (result,) = runner.map(run_force, [job], task="weekly run")
+        else:
+            result = run_force(job, progress)
     if as_json:
         print_summary_json(result.out_dir, result.files)
     elif not quiet:

@@ -40,6 +40,7 @@ from hotspots.demo._logs import (
     VISITED_AT,
     draw_patrols,
     draw_visits,
+    log_week_start,
 )
 from hotspots.demo._town import CENTRE_E, CENTRE_N, build_layout
 from hotspots.errors import OptionError
@@ -76,6 +77,8 @@ __all__ = [
     "TOWN_CENTRE_EN",
     "DemoTown",
     "generate_town",
+    "log_week_start",
+    "previous_week",
     "write_town",
 ]
 
@@ -113,8 +116,10 @@ class DemoTown:
         Cocoon visit log: ``address_id``, ``visited_at`` (tz-aware), ``outcome``
         (advice_given, no_answer, card_left); includes two rows naming unknown ids.
     patrols
-        Patrol log of the week before ``as_of``: ``patrol_id``, ``started_at``,
-        ``easting``, ``northing`` (metres), ``minutes``, ``activity``.
+        Patrol log of the seven days ending on ``as_of``'s date (the week the previous
+        weekly run planned, :func:`previous_week`): ``patrol_id``, ``started_at``,
+        ``easting``, ``northing`` (metres), ``minutes``, ``activity`` (patrol,
+        stop_search, business_check, community_engagement), ``interactions``.
     as_of
         The moment the data ends (23:59:59 on the end date, Europe/London).
     seed
@@ -268,12 +273,18 @@ def generate_town(
     recent = (incidents[OCCURRED_AT] > as_of - pd.Timedelta(days=365)).to_numpy()
     weights = incidents[OFFENCE].map(_PATROL_WEIGHT).fillna(0.0).to_numpy(dtype=float)
     weights = np.where(recent, weights, 0.0)
+    inc_i, district_i = layout.districts.sindex.query(
+        incidents.geometry.to_numpy(), predicate="intersects"
+    )
+    district = np.full(len(incidents), -1, dtype=np.int64)
+    district[inc_i[::-1]] = district_i[::-1]  # on a shared edge: the first district
     patrols = draw_patrols(
         rng,
         times=incidents[OCCURRED_AT],
         xy=incidents.get_coordinates().to_numpy(),
         weights=weights,
         as_of=as_of,
+        district=district,
     )
     report(progress, "demo town", 4, steps)
     districts = layout.districts.copy()
@@ -324,14 +335,42 @@ streets.geojson    {len(town.streets)} named streets.
 visits.csv      {len(town.visits):,} cocoon visits (address_id, visited_at, outcome
                 {"/".join(VISIT_OUTCOMES)}); rows naming {", ".join(UNKNOWN_ADDRESS_IDS)}
                 are deliberate unknown ids. Times in UTC.
-patrols.csv     {len(town.patrols):,} patrols in the week before the as-of date (patrol_id,
-                started_at in UTC, easting, northing, minutes, activity).
+patrols.csv     {len(town.patrols):,} patrols and other visits in the 7 days to the as-of date
+                (patrol_id, started_at in UTC, easting, northing, minutes, activity,
+                interactions): the week last week's run planned ({_week(town)}).
 
 Run the weekly pipeline on it:
   hotspots weekly incidents.csv --areas districts.geojson --area-field area \\
       --addresses addresses.csv --visits visits.csv --patrols patrols.csv \\
       --as-of {town.as_of:%Y-%m-%d} --out ../
 """
+
+
+def previous_week(town: DemoTown) -> dict[str, str]:
+    """Settings of last week's run, whose patrol plan covers the week of the patrol log.
+
+    Its as-of and run date are the day before the log's first day, and its plan starts
+    on that first day, so ``patrol_plan.csv`` of that run and ``patrols.csv`` meet in
+    the same seven days: this week's run (as of ``town.as_of``) reads that plan as the
+    previous run's and reports delivery against it (``patrol_dosage.csv``).
+
+    Examples
+    --------
+    >>> previous_week(generate_town(n_homes=500, years=1))
+    {'as_of': '2026-11-15', 'today': '2026-11-15', 'plan_start': '2026-11-16'}
+    """
+    first = log_week_start(town.as_of)
+    day_before = first - pd.Timedelta(days=1)
+    return {
+        "as_of": f"{day_before:%Y-%m-%d}",
+        "today": f"{day_before:%Y-%m-%d}",
+        "plan_start": f"{first:%Y-%m-%d}",
+    }
+
+
+def _week(town: DemoTown) -> str:
+    first = log_week_start(town.as_of)
+    return f"{first:%a %d %b} to {town.as_of:%a %d %b %Y}"
 
 
 def write_town(town: DemoTown, folder: str | os.PathLike[str]) -> dict[str, Path]:

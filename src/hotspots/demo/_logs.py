@@ -3,7 +3,8 @@
 The visit log lets the weekly run measure cocoon compliance: most zones are visited
 within 48 hours, some late, some not at all, and two rows name address ids that do not
 exist (so the reader's rejection path is exercised). The patrol log is one week of
-short visible visits, concentrated where and when the harm is.
+short visible visits and other activities at each district's busiest places, in the
+week the previous weekly run planned (see :func:`log_week_start`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ PATROL_ID = "patrol_id"
 STARTED_AT = "started_at"
 MINUTES = "minutes"
 ACTIVITY = "activity"
-PATROL_COLUMNS = (PATROL_ID, STARTED_AT, EASTING, NORTHING, MINUTES, ACTIVITY)
-PATROL_ACTIVITIES = (
-    "visible_patrol",
-    "stop_and_account",
-    "community_engagement",
-    "licensed_premises_check",
-)
+INTERACTIONS = "interactions"
+PATROL_COLUMNS = (PATROL_ID, STARTED_AT, EASTING, NORTHING, MINUTES, ACTIVITY, INTERACTIONS)
+# "patrol" is the plan's own activity, so planned and delivered patrols meet in one row
+PATROL_ACTIVITIES = ("patrol", "stop_search", "business_check", "community_engagement")
+ACTIVITY_MINUTES = (15, 20, 15, 25)  # mean minutes of each activity
+ACTIVITY_MIN_INTERACTIONS = (0, 1, 1, 2)  # a search or a check is at least one contact
+ACTIVITY_EXTRA_INTERACTIONS = (1.5, 0.3, 1.0, 3.0)  # Poisson means on top
+EXTRA_PER_SPOT = (0.0, 1.5, 1.0, 1.0)  # non-patrol activities per busy place per week
+DAILY_PATROL_SHARE = 0.8  # days of the week a busy place gets its planned patrol
+SPOTS_PER_DISTRICT = 5
+RESPONSE_SHARE = 0.1
 
 ZONE_RADIUS_M = 400.0
 ZONE_WINDOW_DAYS = 42
@@ -39,10 +44,7 @@ MANDATORY_NEAREST = 8
 # what happens to a zone: visited in time, visited late, never visited
 ZONE_FATES = ("on_time", "late", "missed")
 ZONE_FATE_SHARES = (0.72, 0.16, 0.12)
-PATROLS_PER_WEEK = 160
 BUSY_CELL_M = 150.0
-N_BUSY_CELLS = 20
-BUSY_SHARE = 0.85
 
 
 def draw_visits(
@@ -136,45 +138,76 @@ def draw_patrols(
     xy: np.ndarray,
     weights: np.ndarray,
     as_of: pd.Timestamp,
+    district: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One week of patrols before ``as_of``, where and when past harm was.
+    """The patrol log of the week before ``as_of``: a harm-spot plan, delivered.
 
-    Each patrol copies the place (plus a few metres) and the hour of the week of an
-    incident drawn with probability proportional to its harm ``weights``; most are
-    drawn from the incidents of the busiest places (the highest-harm 150 m cells), the
-    rest from anywhere, as a Grip-style plan with some response work does.
+    The busiest places are each district's :data:`SPOTS_PER_DISTRICT` highest-harm 150 m
+    cells (harm ``weights`` of the last year), as a Grip-style plan picks them. Each gets
+    a visible patrol on most days of the week (:data:`DAILY_PATROL_SHARE`) plus a few stop
+    searches, business checks and community engagements; about one visit in ten is
+    response work anywhere in the town. Each visit copies the place (plus a few metres)
+    and the hour of an incident of its cell drawn in proportion to harm, so patrols come
+    when the harm does. ``interactions`` counts the people spoken to or searched.
+
+    Parameters
+    ----------
+    times, xy, weights
+        Incident times (tz-aware), coordinates (metres) and patrol weights (0: ignored).
+    as_of
+        The log covers the seven days ending on ``as_of``'s date.
+    district
+        District code of each incident (negative: none); default all one district.
     """
-    n = int(rng.poisson(PATROLS_PER_WEEK))
+    code = np.zeros(len(xy), dtype=np.int64) if district is None else np.asarray(district)
     cell = np.floor(xy / BUSY_CELL_M).astype(np.int64)
     _, cell_id = np.unique(cell, axis=0, return_inverse=True)
     cell_id = cell_id.ravel()
     cell_harm = np.bincount(cell_id, weights=weights)
-    busy_cells = np.argsort(-cell_harm, kind="stable")[:N_BUSY_CELLS]
-    busy = np.isin(cell_id, busy_cells) & (weights > 0)
-    n_busy = int(rng.binomial(n, BUSY_SHARE))
-    pick = np.concatenate(
-        [
-            rng.choice(len(xy), n_busy, p=np.where(busy, weights, 0.0) / weights[busy].sum()),
-            rng.choice(len(xy), n - n_busy, p=weights / weights.sum()),
-        ]
-    )
+    busy: list[int] = []
+    for d in np.unique(code[code >= 0]):
+        harm_here = np.bincount(
+            cell_id[code == d], weights=weights[code == d], minlength=len(cell_harm)
+        )
+        order = np.argsort(-harm_here, kind="stable")
+        busy += [int(c) for c in order[:SPOTS_PER_DISTRICT] if harm_here[c] > 0]
+    week_start = log_week_start(as_of)
+    picks: list[int] = []
+    days: list[int] = []
+    kinds: list[int] = []
+    for c in busy:
+        members = np.flatnonzero((cell_id == c) & (weights > 0))
+        p = weights[members] / weights[members].sum()
+        for d in np.flatnonzero(rng.random(7) < DAILY_PATROL_SHARE):
+            picks.append(int(rng.choice(members, p=p)))
+            days.append(int(d))
+            kinds.append(0)
+        for k in range(1, len(PATROL_ACTIVITIES)):
+            for _ in range(int(rng.poisson(EXTRA_PER_SPOT[k]))):
+                picks.append(int(rng.choice(members, p=p)))
+                days.append(int(rng.integers(0, 7)))
+                kinds.append(k)
+    n_other = int(rng.poisson(len(picks) * RESPONSE_SHARE))
+    picks += rng.choice(len(xy), n_other, p=weights / weights.sum()).tolist()
+    days += rng.integers(0, 7, n_other).tolist()
+    kinds += rng.choice(len(PATROL_ACTIVITIES), n_other, p=(0.6, 0.15, 0.15, 0.10)).tolist()
+    pick, day, kind = np.asarray(picks), np.asarray(days), np.asarray(kinds)
+    n = len(pick)
     src = pd.DatetimeIndex(times.to_numpy()[pick]).tz_convert(as_of.tz)
-    week_start = as_of.normalize() - pd.Timedelta(days=6)
-    # same weekday and hour as the incident, inside the week before as_of
-    offset_days = (src.day_of_week - week_start.day_of_week) % 7
     started = (
         week_start.tz_localize(None)
-        + pd.to_timedelta(offset_days, unit="D")
+        + pd.to_timedelta(day, unit="D")
         + pd.to_timedelta(src.hour, unit="h")
         + pd.to_timedelta(rng.integers(0, 60, n), unit="min")
     )
     started = started.tz_localize(
         as_of.tz, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward"
     )
-    minutes = np.clip(np.round(rng.normal(15, 3, n)), 8, 30).astype(np.int64)
-    activity = np.asarray(PATROL_ACTIVITIES, dtype=object)[
-        rng.choice(len(PATROL_ACTIVITIES), n, p=(0.6, 0.15, 0.15, 0.10))
-    ]
+    mean = np.asarray(ACTIVITY_MINUTES, dtype=float)[kind]
+    minutes = np.clip(np.round(rng.normal(mean, 3, n)), 8, 45).astype(np.int64)
+    interactions = np.asarray(ACTIVITY_MIN_INTERACTIONS)[kind] + rng.poisson(
+        np.asarray(ACTIVITY_EXTRA_INTERACTIONS)[kind]
+    )
     order = np.argsort(started.to_numpy(), kind="stable")
     return pd.DataFrame(
         {
@@ -183,6 +216,15 @@ def draw_patrols(
             EASTING: np.round(xy[pick, 0] + rng.normal(0, 15, n), 1)[order],
             NORTHING: np.round(xy[pick, 1] + rng.normal(0, 15, n), 1)[order],
             MINUTES: minutes[order],
-            ACTIVITY: activity[order].astype(str),
+            ACTIVITY: np.asarray(PATROL_ACTIVITIES, dtype=object)[kind][order].astype(str),
+            INTERACTIONS: interactions[order].astype(np.int64),
         }
     )
+
+
+def log_week_start(as_of: pd.Timestamp) -> pd.Timestamp:
+    """First day (local midnight) of the week the demo's patrol log covers.
+
+    Six days before ``as_of``'s date, so the week ends on it; last week's run plans it.
+    """
+    return as_of.normalize() - pd.Timedelta(days=6)

@@ -19,6 +19,7 @@ from hotspots.ingest._store import (
     is_store,
     read_store,
     store_forces,
+    store_partitions,
     update_store,
 )
 from hotspots.ingest._write import write_ingest_outputs, write_rejected
@@ -43,6 +44,7 @@ __all__ = [
     "read_incidents",
     "read_store",
     "store_forces",
+    "store_partitions",
     "update_store",
     "reject_rows",
     "split_by_force",

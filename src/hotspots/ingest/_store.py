@@ -25,11 +25,12 @@ rejected rows as ``duplicate_id``, as a joint read of the files would.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,10 @@ __all__ = [
     "files_by_force",
     "force_of_file",
     "is_store",
+    "parse_into_partition",
     "read_store",
     "store_forces",
+    "store_partitions",
     "update_store",
 ]
 
@@ -196,6 +199,7 @@ def update_store(
     fingerprint: Mapping[str, Any] | None = None,
     parse: Any = None,
     progress: Any = None,
+    run_tasks: Any = None,
 ) -> StoreUpdate:
     """Bring the store in ``store`` up to date with ``inputs``, parsing only what changed.
 
@@ -215,6 +219,11 @@ def update_store(
         options)``); the CLI passes one that also weighs harm.
     progress
         Callback ``progress(task, done, total)``.
+    run_tasks
+        ``run_tasks(fn, items, task=...) -> [fn(item) ...]`` in order, to run the
+        per-file parses elsewhere (:meth:`hotspots.engine.Engine.map`: one Dask task per
+        file, each writing its own partition); default: a loop in this process. The
+        manifest is written here, after every file is parsed.
 
     Returns
     -------
@@ -224,7 +233,6 @@ def update_store(
     from hotspots import __version__
     from hotspots._progress import report
     from hotspots.ingest._files import expand_inputs
-    from hotspots.ingest._reader import read_incidents
     from hotspots.outputs.publish import staged_outputs
 
     folder = Path(store)
@@ -257,48 +265,37 @@ def update_store(
     ):
         reparse_all = "ingest options or hotspots version changed since the store was written"
         old_by_path = {}
-    parse_one = parse or (lambda path: read_incidents([path], options))
+    parse_one = parse or functools.partial(_read_one, options=options)
 
-    entries: list[dict[str, Any]] = []
     parsed: list[str] = []
     unchanged: list[str] = []
+    slots: list[dict[str, Any] | None] = []  # an entry per file; None: to be parsed
+    todo: list[tuple[Path, str]] = []
     with staged_outputs(folder, owned=[MANIFEST]) as staging:
         for k, path in enumerate(files):
-            report(progress, "store: hashing and parsing", k, len(files))
+            report(progress, "store: hashing", k, len(files))
             key = str(path.resolve())
             sha = _file_sha256(path)
             previous = old_by_path.get(key)
             if previous is not None and previous["sha256"] == sha:
                 unchanged.append(key)
-                entries.append(previous)
-                continue
-            result = parse_one(path)
-            force = force_of_file(path)
-            stem = re.sub(r"[^A-Za-z0-9._-]", "_", path.name)
-            part = f"{stem}-{sha[:12]}.parquet"
-            inc_rel = f"{_INCIDENTS}/{FORCE}={force}/{part}"
-            rej_rel = f"{_REJECTED}/{part}"
-            _write_parquet(result.incidents, folder / inc_rel)
-            _write_parquet(_text_columns(result.rejected), folder / rej_rel)
-            report_dict = result.report.to_dict()
-            entries.append(
-                {
-                    "path": key,
-                    "file": path.name,
-                    "sha256": sha,
-                    FORCE: force,
-                    "incidents": inc_rel,
-                    "rejected": rej_rel,
-                    "crs": result.incidents.crs.to_wkt() if result.incidents.crs else None,
-                    "n_read": result.report.n_read,
-                    "n_kept": result.report.n_kept,
-                    "time_resolution": result.report.time_resolution,
-                    "report_files": report_dict["files"],
-                    "notes": report_dict["notes"],
-                }
-            )
-            parsed.append(key)
-        report(progress, "store: hashing and parsing", len(files), len(files))
+                slots.append(previous)
+            else:
+                parsed.append(key)
+                slots.append(None)
+                todo.append((path, sha))
+        report(progress, "store: hashing", len(files), len(files))
+        task = functools.partial(parse_into_partition, folder=folder, parse=parse_one)
+        if run_tasks is None:
+            new_entries = []
+            for k, item in enumerate(todo):
+                report(progress, "store: parsing", k, len(todo))
+                new_entries.append(task(item))
+            report(progress, "store: parsing", len(todo), len(todo))
+        else:  # e.g. one Dask task per file (hotspots.engine)
+            new_entries = run_tasks(task, todo, task="store: parsing")
+        fresh = iter(new_entries)
+        entries = [slot if slot is not None else next(fresh) for slot in slots]
         kept = {e["path"] for e in entries}
         dropped = sorted(
             p for p in (e["path"] for e in (old["files"] if old else [])) if p not in kept
@@ -315,6 +312,62 @@ def update_store(
         dropped=tuple(dropped),
         reparse_all=reparse_all,
     )
+
+
+def _read_one(path: Path, *, options: Any) -> IngestResult:
+    """Parse and validate one file (the default ``parse`` of :func:`update_store`)."""
+    from hotspots.ingest._reader import read_incidents
+
+    return read_incidents([path], options)
+
+
+def parse_into_partition(
+    item: tuple[Path, str], *, folder: Path, parse: Callable[[Path], IngestResult]
+) -> dict[str, Any]:
+    """Parse one source file into its store partition; returns its manifest entry.
+
+    ``item`` is ``(path, sha256)``. The kept rows go to
+    ``incidents/force=<slug>/<file>-<sha12>.parquet`` and the rejected rows to
+    ``rejected/<file>-<sha12>.parquet``, each written atomically; the manifest (written
+    by :func:`update_store` once every file is done) lists them. Runs in this process
+    or as a Dask task.
+    """
+    path, sha = item
+    result = parse(path)
+    force = force_of_file(path)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", path.name)
+    part = f"{stem}-{sha[:12]}.parquet"
+    inc_rel = f"{_INCIDENTS}/{FORCE}={force}/{part}"
+    rej_rel = f"{_REJECTED}/{part}"
+    _write_parquet(result.incidents, folder / inc_rel)
+    _write_parquet(_text_columns(result.rejected), folder / rej_rel)
+    report_dict = result.report.to_dict()
+    return {
+        "path": str(path.resolve()),
+        "file": path.name,
+        "sha256": sha,
+        FORCE: force,
+        "incidents": inc_rel,
+        "rejected": rej_rel,
+        "crs": result.incidents.crs.to_wkt() if result.incidents.crs else None,
+        "n_read": result.report.n_read,
+        "n_kept": result.report.n_kept,
+        "time_resolution": result.report.time_resolution,
+        "report_files": report_dict["files"],
+        "notes": report_dict["notes"],
+    }
+
+
+def store_partitions(
+    store: str | os.PathLike[str], *, forces: Sequence[str] | None = None
+) -> list[Path]:
+    """The incident partition files of ``forces`` (default all), in the manifest's order."""
+    folder = Path(store)
+    manifest = _load_manifest(folder)
+    wanted = None if forces is None else set(forces)
+    return [
+        folder / e["incidents"] for e in manifest["files"] if wanted is None or e[FORCE] in wanted
+    ]
 
 
 def _remove_unlisted(folder: Path, entries: list[dict[str, Any]]) -> None:

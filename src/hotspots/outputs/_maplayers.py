@@ -62,6 +62,7 @@ __all__ = [
     "add_areas",
     "add_burglaries",
     "add_dropped",
+    "add_point_layer",
     "add_spots",
     "add_zones",
     "badge_class",
@@ -79,6 +80,8 @@ LAYER_AREAS = "Area boundaries"
 LAYER_ADDRESSES = "Addresses in live zones"
 
 MAX_ADDRESS_POINTS = 20_000
+# extra point layers (--layer), in the order given; none is a harm or zone colour
+POINT_LAYER_COLOURS = ("#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#e7298a", "#666666")
 # rank bands: (first rank, last rank, colour); darkest = most harm
 RANK_BANDS: tuple[tuple[int, int, str], ...] = (
     (1, 5, "#67000d"),
@@ -397,3 +400,38 @@ def add_addresses(m: folium.Map, addresses: gpd.GeoDataFrame) -> str:
         marker=marker,
     )
     return name
+
+
+def add_point_layer(
+    m: folium.Map, points: gpd.GeoDataFrame, *, name: str, colour: str, show: bool = True
+) -> None:
+    """An extra point layer (``--layer NAME=FILE``) as small dots of one colour.
+
+    Each dot's tooltip is the layer name and the point's ``label`` text (escaped), when
+    it has one. At most :data:`MAX_ADDRESS_POINTS` are drawn (the counts use them all).
+    """
+    shown = points.iloc[:MAX_ADDRESS_POINTS]
+    labels = column_values(shown, "label") if "label" in shown.columns else [""] * len(shown)
+    marker = folium.CircleMarker(
+        radius=3,
+        color="#ffffff",
+        weight=0.8,
+        fill=True,
+        fill_color=colour,
+        fill_opacity=0.85,
+        class_name="hs-extra",
+    )
+    add_geojson(
+        m,
+        shown,
+        {
+            "s": [{"className": "hs-extra"}] * len(shown),
+            "tip": [
+                esc(name) + (f": {esc(t)}" if isinstance(t, str) and t.strip() else "")
+                for t in labels
+            ],
+        },
+        name=name,
+        show=show,
+        marker=marker,
+    )

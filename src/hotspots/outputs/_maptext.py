@@ -352,6 +352,8 @@ def spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool, unit: str) 
                     else "see patrol_plan.csv",
                 )
             )
+        if "point_layers" in spots.columns and not public:  # --layer counts in the spot
+            rows.append(("Other layers", esc(spots["point_layers"].iloc[i])))
         rows.append(("Spot id", esc(v[SPOT_ID])))
         out.append(head + popup_table(rows))
     return out

@@ -98,6 +98,22 @@ def _dosage(spot_id: object, row: Mapping[str, Any], plan: Mapping[Any, tuple[in
     return "no plan"
 
 
+def _delivered(dosage: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The patrol delivery section: the week, its one-line total, interactions by activity."""
+    if not dosage:
+        return None
+    start, end = pd.Timestamp(dosage["week_start"]), pd.Timestamp(dosage["week_end"])
+    by_activity = dosage.get("interactions_by_activity") or {}
+    return {
+        "week": f"{start:%a %d %b} to {end:%a %d %b %Y}",
+        "sentence": str(dosage.get("text", "")),
+        "by_activity": ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in by_activity.items()),
+        "outside": f"{int(dosage.get('no_spot_interactions', 0)):,}"
+        if dosage.get("no_spot_interactions")
+        else "",
+    }
+
+
 def _default_title(names: list[str]) -> str:
     if not names:
         return "no areas"
@@ -119,6 +135,7 @@ def write_briefing(
     due_hours: float = 48.0,
     unit: str = "homes",
     public: bool = False,
+    dosage: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``out_dir/briefing.html``, the one-page summary for the tasking meeting.
 
@@ -153,6 +170,10 @@ def write_briefing(
         What the address points are, for the zone table (``homes`` or ``postcode units``).
     public
         Shareable version: no zone ids or burglary places, counts 1-2 as ``<3``.
+    dosage
+        The patrol log's latest complete week (``SpotRun.weekly_dosage``): its dates
+        (``week_start``, ``week_end``), the force-wide line ``text``, interactions by
+        activity and outside every spot; None (no log) shows nothing.
 
     Returns
     -------
@@ -271,6 +292,7 @@ def write_briefing(
             if plan
             else ""
         ),
+        delivered=_delivered(dosage),
         due_hours=f"{due_hours:g}",
         zones_due=zones_due,
         zones_more=zones_more,

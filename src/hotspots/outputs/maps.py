@@ -43,6 +43,7 @@ from hotspots.outputs._maplayers import (
     LAYER_SPOTS,
     LAYER_SURFACE,
     LAYER_ZONES,
+    POINT_LAYER_COLOURS,
     RANK_BANDS,
     ZONE_COLOURS,
     ZONE_LABELS,
@@ -50,6 +51,7 @@ from hotspots.outputs._maplayers import (
     add_areas,
     add_burglaries,
     add_dropped,
+    add_point_layer,
     add_spots,
     add_zones,
     local_ranks,
@@ -178,6 +180,8 @@ def _legend(
     areas: bool,
     addresses: str | None,
     public: bool,
+    dosage_line: str | None = None,
+    point_layers: Sequence[tuple[str, str, int]] = (),
 ) -> str:
     parts = ["<div class='hs-legend' id='hs-legend'>"]
     parts.append(f"<h2>{LAYER_SPOTS} ({spots}), by rank in their area</h2>")
@@ -224,6 +228,20 @@ def _legend(
         parts.append(
             f"<div><i class='dot' style='background:{ADDRESS_COLOUR}'></i>"
             f"{esc(addresses)} (off by default)</div>"
+        )
+    for name, colour, count in point_layers:
+        shown = (
+            "not drawn in the public version; counts per area in layer_counts.csv"
+            if public
+            else f"{count:,} points"
+        )
+        parts.append(
+            f"<div><i class='dot' style='background:{colour}'></i>{esc(name)} ({shown})</div>"
+        )
+    if dosage_line:
+        parts.append(
+            "<h2>Patrol delivery</h2><div class='hs-dosage' style='max-width:24em;"
+            f"white-space:normal'>{esc(dosage_line)}</div>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -291,6 +309,8 @@ def build_map(
     tiles: str | bool | None = None,
     tiles_attribution: str | None = None,
     surface_cell_m: float = 150.0,
+    dosage_line: str | None = None,
+    point_layers: Sequence[tuple[str, gpd.GeoDataFrame]] = (),
 ) -> folium.Map:
     """Build the analyst's folium map of one weekly run.
 
@@ -338,6 +358,12 @@ def build_map(
         Credit shown for a tile/WMS server (HTML); default the server's host name.
     surface_cell_m
         Cell size of the surface in metres, shown in the legend (default 150).
+    dosage_line
+        The patrol log's force-wide week in one line (``hotspots.spots.dosage_sentence``),
+        shown in the legend; None shows nothing.
+    point_layers
+        Extra point layers (``--layer``) as (name, points with optional ``label``), each
+        its own toggleable layer; in public mode none is drawn (the legend says so).
 
     Returns
     -------
@@ -455,6 +481,13 @@ def build_map(
     address_layer = None
     if addresses is not None and len(addresses):
         address_layer = add_addresses(m, addresses)
+    extra = []
+    for i, (name, points) in enumerate(point_layers):
+        colour = POINT_LAYER_COLOURS[i % len(POINT_LAYER_COLOURS)]
+        extra.append((name, colour, len(points)))
+        if not public and len(points):
+            add_point_layer(m, _frame(points, what=f"layer {name}", columns=[]), name=name,
+                            colour=colour)  # fmt: skip
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(bounds)
     _ZoomClasses().add_to(m)
@@ -484,6 +517,8 @@ def build_map(
                 areas=areas is not None,
                 addresses=address_layer,
                 public=public,
+                dosage_line=dosage_line,
+                point_layers=extra,
             )
         ),
         name="hs_legend",

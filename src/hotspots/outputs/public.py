@@ -24,6 +24,11 @@ run's tables and by :func:`public_figures` to its figures (``run.json``, GeoJSON
   reason). Zero stays zero: it discloses no one.
 * **No raw rows.** Rejected-row files keep only the number of rows per reason; visit
   lists, team and street lists are not written at all.
+* **Extra point layers** (``--layer``: Street-Safe reports, A&E assaults, premises) hold
+  the places people reported or were hurt: the public map draws none of their points,
+  and ``layer_counts.csv`` keeps the counts per area and the layer totals only
+  (:func:`public_layer_counts`: no per-spot counts, which would pin reports to a 150 m
+  cell), small counts shown as ``<3``.
 """
 
 from __future__ import annotations
@@ -406,10 +411,30 @@ def make_public(
         if any(part.startswith("rejected") for part in parts):
             out[name] = rejected_counts(frame)
             continue
+        if parts[0] == LAYER_COUNTS:
+            frame = public_layer_counts(frame)
         out[name] = _public_table(
             frame, refs=refs, cell_m=cell_m, tz=tz, crs=crs, addresses=addresses, radius_m=radius_m
         )
     return out
+
+
+LAYER_COUNTS = "layer_counts"  # the --layer counts table (hotspots.extra_layers)
+POINT_LAYERS_ON_PUBLIC_MAP = False  # the public map draws no --layer points
+
+
+def public_layer_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """``layer_counts`` as public mode shares it: per-area and total rows only.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"layer": ["S"] * 2, "kind": ["spot", "area"], "n_points": [4, 9]})
+    >>> public_layer_counts(t)["kind"].tolist()
+    ['area']
+    """
+    if "kind" not in counts.columns:
+        return counts.copy()
+    return counts[counts["kind"].astype(str) != "spot"].reset_index(drop=True)
 
 
 def _times_to_day(value: Any) -> Any:

@@ -25,9 +25,12 @@ from hotspots.spots._grid import (
 )
 from hotspots.spots._patrol import (
     DEFAULT_PATROL_WINDOW,
+    dosage_sentence,
+    patrol_dosage,
     patrol_plan,
     patrol_summary,
     read_patrols,
+    weekly_dosage,
 )
 from hotspots.spots._profile import peak_windows
 from hotspots.spots._registry import (
@@ -73,7 +76,9 @@ __all__ = [
     "hex_cells",
     "hex_ids",
     "hex_polygons",
+    "dosage_sentence",
     "offence_slug",
+    "patrol_dosage",
     "patrol_plan",
     "patrol_summary",
     "peak_windows",
@@ -81,5 +86,6 @@ __all__ = [
     "resolve_offences",
     "score_cells",
     "study_grid",
+    "weekly_dosage",
     "write_spot_outputs",
 ]

@@ -11,6 +11,7 @@ measured later.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,13 +34,20 @@ from hotspots.schema import (
 from hotspots.spots._profile import parse_windows
 
 __all__ = [
+    "ALL_SPOTS",
     "DEFAULT_PATROL_WINDOW",
+    "DOSAGE_COLUMNS",
+    "NO_SPOT",
     "PATROL_COLUMNS",
+    "PLAN_ACTIVITY",
     "TIMES_SET_LOCALLY",
+    "dosage_sentence",
+    "patrol_dosage",
     "patrol_plan",
     "plan_start_of",
     "patrol_summary",
     "read_patrols",
+    "weekly_dosage",
 ]
 
 # kept for callers that import it; the plan no longer invents times from it: with no
@@ -47,6 +55,17 @@ __all__ = [
 DEFAULT_PATROL_WINDOW = (18, 5)  # start hour, length in hours
 TIMES_SET_LOCALLY = "time to be set locally (no hour profile in the data)"
 PATROL_COLUMNS = ("time", SPOT_ID, "x", "y", "minutes", "activity", "interactions")
+ALL_SPOTS = "(all spots)"  # dosage rows: the force-wide total over the harm spots
+NO_SPOT = "(no spot)"  # dosage rows: logged activity matching no spot
+PLAN_ACTIVITY = "patrol"  # a plan's visits when it has no activity column
+_COUNTS = (
+    "planned_visits",
+    "planned_minutes",
+    "delivered_visits",
+    "delivered_minutes",
+    "interactions",
+)
+DOSAGE_COLUMNS = (SPOT_ID, RANK, AREA_NAME, "week_start", "week_end", "activity", *_COUNTS)
 
 _ALIASES = {
     "time": ("time", "start", "datetime", "date_time", "timestamp", "started_at"),
@@ -414,58 +433,156 @@ def _outside(x: np.ndarray, y: np.ndarray, crs: str | int, *, lonlat: bool) -> n
     return out
 
 
-def patrol_summary(
+def patrol_dosage(
     plan: pd.DataFrame, patrols: pd.DataFrame, spots: gpd.GeoDataFrame, *, match_m: float = 50.0
 ) -> pd.DataFrame:
-    """Minutes and interactions delivered per spot per plan week, against the plan.
+    """Planned and delivered visits, minutes and interactions per spot, week and activity.
 
-    A logged visit counts for a spot when its ``spot_id`` names the spot, or else when its
-    location lies within ``match_m`` metres of the spot (the nearest spot wins). Weeks
-    start on the plan's first day.
+    Plan and log meet in the same week: weeks start on the plan's first day, and a logged
+    visit counts for a spot when its ``spot_id`` names the spot (this run's or the plan's),
+    or else when its location lies within ``match_m`` metres of one of ``spots`` (the
+    nearest wins; on a tie, such as a point on the edge two cells share, the higher-ranked
+    spot). Planned visits are the plan's patrolled rows under the plan's own
+    ``activity`` column, or :data:`PLAN_ACTIVITY` ("patrol") when it has none; delivered
+    ones under the activity as logged.
+
+    Parameters
+    ----------
+    plan
+        ``patrol_plan.csv`` rows (``spot_id``, ``date``, ``minutes``, ``patrol``;
+        ``activity`` optional): the plan the log is measured against.
+    patrols
+        ``read_patrols`` output.
+    spots
+        The spots a location is matched to (``spot_id``, ``rank``, ``area``, polygons).
+    match_m
+        Largest distance (metres) from a spot for a visit with no spot id (default 50).
 
     Returns
     -------
     pandas.DataFrame
-        ``spot_id, rank, area, week_start, planned_visits, planned_minutes, visits,
-        minutes, interactions, minutes_vs_plan`` (delivered / planned minutes), plus a
-        final row ``spot_id = "(no spot)"`` for logged visits matching no spot.
+        :data:`DOSAGE_COLUMNS`, one row per spot x week x activity; then per week and
+        activity the force-wide total over the harm spots (``spot_id`` "(all spots)"); then
+        the logged activity matching no spot (``spot_id`` "(no spot)", never in the total).
+        ``week_start``/``week_end`` are the week's first and last day (YYYY-MM-DD).
+
+    Examples
+    --------
+    >>> dosage = patrol_dosage(plan, log, example_spots)  # doctest: +SKIP
     """
     check_positive(match_m, name="match_m")
     require_columns(plan, [SPOT_ID, "date", "minutes", "patrol"], what="plan")
     require_columns(
         patrols,
-        ["time", SPOT_ID, "x", "y", "minutes", "interactions"],
+        ["time", SPOT_ID, "x", "y", "minutes", "activity", "interactions"],
         what="patrols",
         fix="Read the log with read_patrols(path).",
     )
-    day0 = pd.Timestamp(plan["date"].min()) if len(plan) else pd.Timestamp("1970-01-01")
-    planned = plan[plan["patrol"].astype(bool)].copy()
-    planned["week"] = (pd.to_datetime(planned["date"]) - day0).dt.days // 7
-    pw = planned.groupby([SPOT_ID, "week"]).agg(
+    day0 = pd.Timestamp(plan["date"].min()) if len(plan) else _first_monday(patrols)
+    planned = plan[plan["patrol"].astype(bool).to_numpy()]
+    planned = pd.DataFrame(
+        {
+            SPOT_ID: planned[SPOT_ID].astype(str).to_numpy(),
+            "week": ((pd.to_datetime(planned["date"]) - day0).dt.days // 7).to_numpy(),
+            "activity": (
+                planned["activity"].fillna(PLAN_ACTIVITY).astype(str).str.strip().to_numpy()
+                if "activity" in planned.columns
+                else PLAN_ACTIVITY
+            ),
+            "minutes": pd.to_numeric(planned["minutes"]).to_numpy(),
+        }
+    )
+    keys = [SPOT_ID, "week", "activity"]
+    pw = planned.groupby(keys).agg(
         planned_visits=("minutes", "size"), planned_minutes=("minutes", "sum")
     )
-    matched = _match_patrols(patrols, spots, match_m=match_m)
-    log = patrols.assign(**{SPOT_ID: matched})
-    local_day = log["time"].dt.tz_localize(None).dt.normalize() if len(log) else log["time"]
-    log["week"] = ((local_day - day0).dt.days // 7) if len(log) else pd.Series(dtype="int64")
-    done = log.groupby([SPOT_ID, "week"]).agg(
-        visits=("minutes", "size"), minutes=("minutes", "sum"), interactions=("interactions", "sum")
+    matched = _match_patrols(patrols, spots, match_m=match_m, plan_ids=planned[SPOT_ID])
+    local_day = patrols["time"].dt.tz_localize(None).dt.normalize()
+    log = pd.DataFrame(
+        {
+            SPOT_ID: matched,
+            "week": ((local_day - day0).dt.days // 7).to_numpy(dtype="int64"),
+            "activity": patrols["activity"].fillna("").astype(str).to_numpy(),
+            "minutes": patrols["minutes"].to_numpy(dtype="float64"),
+            "interactions": patrols["interactions"].to_numpy(dtype="int64"),
+        }
+    )
+    done = log.groupby(keys).agg(
+        delivered_visits=("minutes", "size"),
+        delivered_minutes=("minutes", "sum"),
+        interactions=("interactions", "sum"),
     )
     table = pw.join(done, how="outer").fillna(0).reset_index()
-    for col in ("planned_visits", "planned_minutes", "visits", "interactions"):
-        table[col] = table[col].astype("int64")
-    info = spots.set_index(SPOT_ID)
+    in_spots = table[table[SPOT_ID] != NO_SPOT]
+    total = in_spots.groupby(["week", "activity"], as_index=False)[list(_COUNTS)].sum()
+    total.insert(0, SPOT_ID, ALL_SPOTS)
+    table = pd.concat([in_spots, total, table[table[SPOT_ID] == NO_SPOT]], ignore_index=True)
+    for col in _COUNTS:
+        if col != "delivered_minutes":
+            table[col] = table[col].astype("int64")
+    info = spots.assign(**{SPOT_ID: spots[SPOT_ID].astype(str)}).set_index(SPOT_ID)
     table[RANK] = table[SPOT_ID].map(info[RANK]).astype("Int64")
     table[AREA_NAME] = (
         table[SPOT_ID].map(info[AREA_NAME]).fillna("") if AREA_NAME in info.columns else ""
     )
-    table["week_start"] = (day0 + pd.to_timedelta(table["week"] * 7, unit="D")).dt.date.astype(str)
+    starts = day0 + pd.to_timedelta(table["week"] * 7, unit="D")
+    table["week_start"] = starts.dt.date.astype(str)
+    table["week_end"] = (starts + pd.Timedelta(days=6)).dt.date.astype(str)
+    table["_kind"] = table[SPOT_ID].map({ALL_SPOTS: 1, NO_SPOT: 2}).fillna(0)
+    table = table.sort_values(
+        ["_kind", RANK, SPOT_ID, "week", "activity"], na_position="last", kind="stable"
+    )
+    return table[list(DOSAGE_COLUMNS)].reset_index(drop=True)
+
+
+def _first_monday(patrols: pd.DataFrame) -> pd.Timestamp:
+    """The Monday on or before the log's first day (the weeks of a log with no plan)."""
+    if not len(patrols):
+        return pd.Timestamp("1970-01-05")
+    first = patrols["time"].dt.tz_localize(None).dt.normalize().min()
+    return first - pd.Timedelta(days=int(first.day_of_week))
+
+
+def patrol_summary(
+    plan: pd.DataFrame,
+    patrols: pd.DataFrame | None,
+    spots: gpd.GeoDataFrame,
+    *,
+    match_m: float = 50.0,
+    dosage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Minutes and interactions delivered per spot per plan week, against the plan.
+
+    The per-activity table of :func:`patrol_dosage` summed over activities (pass it as
+    ``dosage`` when already computed; ``patrols`` is then not read).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``spot_id, rank, area, week_start, planned_visits, planned_minutes, visits,
+        minutes, interactions, minutes_vs_plan`` (delivered / planned minutes), plus
+        rows ``spot_id = "(no spot)"`` for logged visits matching no spot.
+    """
+    if dosage is None:
+        if patrols is None:
+            msg = "patrol_summary needs the patrol log (patrols) or its dosage table."
+            raise TypeError(msg)
+        dosage = patrol_dosage(plan, patrols, spots, match_m=match_m)
+    per_spot = dosage[dosage[SPOT_ID] != ALL_SPOTS]
+    table = per_spot.groupby([SPOT_ID, "week_start"], as_index=False, sort=False).agg(
+        **{RANK: (RANK, "first"), AREA_NAME: (AREA_NAME, "first")},
+        planned_visits=("planned_visits", "sum"),
+        planned_minutes=("planned_minutes", "sum"),
+        visits=("delivered_visits", "sum"),
+        minutes=("delivered_minutes", "sum"),
+        interactions=("interactions", "sum"),
+    )
     table["minutes_vs_plan"] = np.where(
         table["planned_minutes"] > 0,
         table["minutes"] / table["planned_minutes"].where(table["planned_minutes"] > 0, 1),
         np.nan,
     )
-    table = table.sort_values([RANK, SPOT_ID, "week"], na_position="last", kind="stable")
+    table = table.sort_values([RANK, SPOT_ID, "week_start"], na_position="last", kind="stable")
     cols = [
         SPOT_ID,
         RANK,
@@ -481,12 +598,84 @@ def patrol_summary(
     return table[cols].reset_index(drop=True)
 
 
-def _match_patrols(patrols: pd.DataFrame, spots: gpd.GeoDataFrame, *, match_m: float) -> np.ndarray:
-    """Spot id of each logged visit ("(no spot)" when it matches none)."""
-    known = set(spots[SPOT_ID])
+def weekly_dosage(dosage: pd.DataFrame | None, *, as_of: pd.Timestamp) -> dict[str, Any] | None:
+    """The force-wide figures of the latest complete week in ``dosage`` (None if none).
+
+    A week is complete when its last day is on or before ``as_of``'s date; the latest
+    such week with anything planned or delivered is taken. The figures are its
+    "(all spots)" rows summed over activities: ``interactions`` (the Essex "interactions
+    in harm spots each week"), delivered and planned visits and minutes, interactions per
+    activity, the interactions logged outside every spot (``no_spot_interactions``), and
+    ``text``, the figures in one line (:func:`dosage_sentence`).
+
+    Examples
+    --------
+    >>> weekly_dosage(None, as_of=pd.Timestamp("2026-11-22")) is None
+    True
+    """
+    if dosage is None or not len(dosage):
+        return None
+    day = pd.Timestamp(as_of)
+    last_day = (day.tz_localize(None) if day.tzinfo is not None else day).normalize()
+    total = dosage[dosage[SPOT_ID] == ALL_SPOTS]
+    busy = total[(total["planned_visits"] > 0) | (total["delivered_visits"] > 0)]
+    done = busy[pd.to_datetime(busy["week_end"]) <= last_day]
+    if not len(done):
+        return None
+    week = done["week_start"].max()
+    rows = total[total["week_start"] == week]
+    outside = dosage[(dosage[SPOT_ID] == NO_SPOT) & (dosage["week_start"] == week)]
+    by_activity = rows.groupby("activity")["interactions"].sum()
+    figures = {
+        "week_start": str(week),
+        "week_end": str(rows["week_end"].iloc[0]),
+        "interactions": int(rows["interactions"].sum()),
+        "delivered_visits": int(rows["delivered_visits"].sum()),
+        "delivered_minutes": float(rows["delivered_minutes"].sum()),
+        "planned_visits": int(rows["planned_visits"].sum()),
+        "planned_minutes": int(rows["planned_minutes"].sum()),
+        "interactions_by_activity": {str(k): int(v) for k, v in by_activity.items() if v},
+        "no_spot_interactions": int(outside["interactions"].sum()),
+    }
+    return {**figures, "text": dosage_sentence(figures)}
+
+
+def dosage_sentence(figures: dict[str, Any] | None) -> str:
+    """The force-wide weekly dosage in one line, naming the week's dates ("" if none).
+
+    Examples
+    --------
+    >>> line = dosage_sentence({"week_start": "2026-11-16", "week_end": "2026-11-22",
+    ...     "interactions": 512, "delivered_visits": 120, "delivered_minutes": 1800.0,
+    ...     "planned_visits": 140, "planned_minutes": 2100})
+    >>> line.split(";")[0]
+    'Week Mon 16 Nov to Sun 22 Nov 2026: 512 interactions in harm spots'
+    """
+    if not figures:
+        return ""
+    start, end = pd.Timestamp(figures["week_start"]), pd.Timestamp(figures["week_end"])
+    return (
+        f"Week {start:%a %d %b} to {end:%a %d %b %Y}: {figures['interactions']:,} "
+        f"interactions in harm spots; {figures['delivered_visits']:,} visits, "
+        f"{figures['delivered_minutes']:,.0f} min delivered against "
+        f"{figures['planned_visits']:,} visits, {figures['planned_minutes']:,} min planned."
+    )
+
+
+def _match_patrols(
+    patrols: pd.DataFrame,
+    spots: gpd.GeoDataFrame,
+    *,
+    match_m: float,
+    plan_ids: pd.Series | None = None,
+) -> np.ndarray:
+    """Spot id of each logged visit (:data:`NO_SPOT` when it matches none)."""
+    known = set(spots[SPOT_ID].astype(str))
+    if plan_ids is not None:
+        known |= set(plan_ids.astype(str))
     ids = patrols[SPOT_ID].fillna("").astype(str).to_numpy(dtype=object).copy()
     by_id = np.isin(ids, list(known))
-    ids[~by_id] = "(no spot)"
+    ids[~by_id] = NO_SPOT
     need = ~by_id & patrols["x"].notna().to_numpy() & patrols["y"].notna().to_numpy()
     if need.any() and len(spots):
         sub = patrols[need]
@@ -495,8 +684,14 @@ def _match_patrols(patrols: pd.DataFrame, spots: gpd.GeoDataFrame, *, match_m: f
                 gpd.points_from_xy(group["x"], group["y"]), crs=crs, index=group.index
             ).to_crs(spots.crs)
             pt_i, spot_i = spots.sindex.nearest(
-                pts.to_numpy(), max_distance=match_m, return_all=False
+                pts.to_numpy(), max_distance=match_m, return_all=True
             )
+            # equally near two spots (on a shared edge): the higher-ranked one wins
+            rank = pd.to_numeric(spots[RANK], errors="coerce").to_numpy(dtype="float64")
+            order = np.lexsort((rank[spot_i], pt_i))
+            pt_i, spot_i = pt_i[order], spot_i[order]
+            first = np.r_[True, pt_i[1:] != pt_i[:-1]] if len(pt_i) else pt_i.astype(bool)
+            pt_i, spot_i = pt_i[first], spot_i[first]
             pos = patrols.index.get_indexer(group.index[pt_i])
-            ids[pos] = spots[SPOT_ID].to_numpy()[spot_i]
+            ids[pos] = spots[SPOT_ID].astype(str).to_numpy()[spot_i]
     return ids

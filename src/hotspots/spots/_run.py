@@ -7,7 +7,7 @@ result is a frozen :class:`SpotRun`. ``write_run`` writes its files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,13 @@ from hotspots._runs import PreviousRun
 from hotspots.config import SpotOptions
 from hotspots.schema import OCCURRED_AT, OFFENCE
 from hotspots.spots._find import SERIOUS_VIOLENCE, SpotResult, find_spots, resolve_offences
-from hotspots.spots._patrol import patrol_plan, patrol_summary, read_patrols
+from hotspots.spots._patrol import (
+    patrol_dosage,
+    patrol_plan,
+    patrol_summary,
+    read_patrols,
+    weekly_dosage,
+)
 from hotspots.spots._write import write_spot_outputs
 
 __all__ = ["SpotRun", "offences_used", "run", "write_run"]
@@ -36,6 +42,17 @@ class SpotRun:
     offences: tuple[str, ...]
     rejected: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    dosage: pd.DataFrame | None = None  # per spot x week x activity (patrol_dosage.csv)
+    as_of: pd.Timestamp | None = None
+    point_layers: tuple[Any, ...] = ()  # hotspots.extra_layers.PointLayer, --layer order
+    layer_counts: pd.DataFrame | None = None  # per layer x spot / area (layer_counts.csv)
+
+    @property
+    def weekly_dosage(self) -> dict[str, Any] | None:
+        """Force-wide figures of the log's latest complete week (None without a log)."""
+        if self.dosage is None or self.as_of is None:
+            return None
+        return weekly_dosage(self.dosage, as_of=self.as_of)
 
     @property
     def spots(self) -> gpd.GeoDataFrame:
@@ -73,6 +90,7 @@ def run(
     today: pd.Timestamp | str | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    layers: Sequence[tuple[str, str | Path]] = (),
 ) -> SpotRun:
     """Rank harm spots, plan this week's patrols and measure delivery against a log.
 
@@ -103,6 +121,9 @@ def run(
         ``options.plan_start`` gives the first day itself.
     seed
         Seed of every random step (Gi* permutations, patrol times).
+    layers
+        Extra point layers (``--layer NAME=FILE``), read in the incidents' CRS and counted
+        per spot and per area (``layer_counts``); rejected rows in ``rejected["layers"]``.
     """
     offences = offences_used(incidents, options)
     result = find_spots(
@@ -136,7 +157,7 @@ def run(
         crossover=options.crossover,
         seed=seed,
     )
-    delivery = None
+    delivery = dosage = None
     rejected: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
     if patrols is not None:
@@ -153,12 +174,25 @@ def run(
                 "patrol delivery is measured against a plan of this run's spots for the "
                 "weeks the log covers (no patrol_plan.csv from a previous run in the folder)"
             )
-        delivery = patrol_summary(basis, log, result.spots)
+        dosage = patrol_dosage(basis, log, result.spots)
+        delivery = patrol_summary(basis, None, result.spots, dosage=dosage)
         rejected["patrols"] = rejected_rows
         if len(rejected_rows):
             notes.append(
                 f"{len(rejected_rows):,} patrol log rows rejected (see rejected_patrols.csv)"
             )
+    point_layers: tuple[Any, ...] = ()
+    counts = None
+    if layers:
+        from hotspots.extra_layers import layer_counts, read_point_layers
+
+        point_layers = read_point_layers(layers, working_crs=incidents.crs, areas=areas)
+        counts = layer_counts(point_layers, spots=result.spots, areas=areas)
+        bad = [p.rejected for p in point_layers if len(p.rejected)]
+        rejected["layers"] = pd.concat(bad, ignore_index=True) if bad else point_layers[0].rejected
+        if bad:
+            n_bad = sum(len(b) for b in bad)
+            notes.append(f"{n_bad:,} --layer rows rejected (see rejected_layers.csv)")
     return SpotRun(
         result=result,
         plan=plan,
@@ -166,6 +200,10 @@ def run(
         offences=offences,
         rejected=rejected,
         notes=tuple(notes),
+        dosage=dosage,
+        as_of=as_of,
+        point_layers=point_layers,
+        layer_counts=counts,
     )
 
 
@@ -211,6 +249,14 @@ def write_run(spot_run: SpotRun, out_dir: Path, *, provenance: dict[str, Any]) -
     if spot_run.patrol_summary is not None:
         written["patrol_summary.csv"] = write_csv(
             spot_run.patrol_summary, Path(out_dir) / "patrol_summary.csv"
+        )
+    if spot_run.layer_counts is not None:
+        written["layer_counts.csv"] = write_csv(
+            spot_run.layer_counts, Path(out_dir) / "layer_counts.csv"
+        )
+    if spot_run.dosage is not None:
+        written["patrol_dosage.csv"] = write_csv(
+            spot_run.dosage, Path(out_dir) / "patrol_dosage.csv"
         )
     for name, rows in spot_run.rejected.items():
         if len(rows):
