@@ -117,3 +117,14 @@ def test_batched_essex_equals_one_pass(shared, monkeypatch):
     one = read_incidents([folder])
     monkeypatch.setattr(_batches, "BATCH_BYTES", 1)
     _same(one, read_incidents([folder]))
+
+
+def test_tables_that_are_not_police_uk_are_read_in_one_pass(tmp_path, monkeypatch):
+    head = "incident_id,occurred_at,offence,easting,northing\n"
+    (tmp_path / "a.csv").write_text(head + "a1,2025-01-05T10:00:00,Robbery,560000,200000\n")
+    (tmp_path / "b.csv").write_text(head + "a1,2025-01-06T10:00:00,Robbery,560100,200000\n")
+    one = read_incidents([tmp_path], today="2026-01-01")
+    monkeypatch.setattr(_batches, "BATCH_BYTES", 1)
+    many = read_incidents([tmp_path], today="2026-01-01")
+    _same(one, many)
+    assert one.rejected["reason"].tolist() == ["duplicate_id"]

@@ -177,6 +177,14 @@ def read_batched(
         tables = [t for t in tables if t.skipped is None]
         if not tables:
             continue
+        first_batch = reference is None
+        if reference is None:
+            from hotspots.ingest._formats import plan_for
+
+            first = tables[0]
+            plan = plan_for(list(first.frame.columns), opts, what=first.path.name, spatial=False)
+            if not plan.police_uk:  # a mapped table decides its layout from all rows at once
+                return None
         result, notes = _validate(
             tables,
             files,
@@ -190,13 +198,7 @@ def read_batched(
             tally=tally,
             what=what,
         )
-        if reference is None:
-            from hotspots.ingest._formats import plan_for
-
-            first = tables[0]
-            plan = plan_for(list(first.frame.columns), opts, what=first.path.name, spatial=False)
-            if not plan.police_uk:  # a mapped table decides its layout from all rows at once
-                return None
+        if first_batch:
             reference = (replace(first, frame=first.frame.iloc[:0]), plan)
         if results and result.report.crs != results[0].report.crs:
             return None  # the batches chose different working CRSs: decide on all rows
@@ -206,17 +208,17 @@ def read_batched(
     report(progress, "reading files", len(files), len(files))
     if reference is None:  # every file set aside: the one-pass messages
         _set_aside(gone)
-    _, skip_notes = _set_aside([*gone, reference[0]])  # type: ignore[index]
+    assert reference is not None and plan is not None
+    _, skip_notes = _set_aside([*gone, reference[0]])
     staged += [(0, -1, k, text) for k, text in enumerate(skip_notes)]
-    assert plan is not None
     for key, (n, stage) in tally.counts.items():
         text = _no_id_note(n, plan) if key == "no_id" else _kept_note(n, key.split(":", 1)[1])
         staged.append((stage, len(batches), 0, text))
     if tally.force_rows is not None:
         counts = tally.force_rows.astype("int64").sort_values(ascending=False, kind="stable")
-        text = _forces_text(counts)
-        if text:
-            staged.append((_FORCE_STAGE, len(batches), 0, text))
+        mixed = _forces_text(counts)
+        if mixed:
+            staged.append((_FORCE_STAGE, len(batches), 0, mixed))
     return _join(results, staged, tally, reference[0], none_kept=NONE_KEPT_NOTE)
 
 
