@@ -88,7 +88,10 @@ class Tally:
     counts: dict[str, tuple[int, float]] = field(default_factory=dict)
     force_rows: pd.Series | None = None
     force_slugs: set[str] = field(default_factory=set)
-    _kept: list[tuple[np.ndarray, np.ndarray, pd.DataFrame]] = field(default_factory=list)
+    _hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    _rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _starts: list[int] = field(default_factory=list)  # first global row of each batch
+    _lineage: list[pd.DataFrame] = field(default_factory=list)
 
     def count(self, key: str, n: int, stage: float) -> None:
         """Add ``n`` to the count behind note ``key`` (written at ``stage``)."""
@@ -108,20 +111,23 @@ class Tally:
 
     def earlier(self, ids: pd.Series) -> pd.Series | None:
         """Per id: where an earlier batch kept it ("FILE row N"), NaN when it did not."""
-        if not self._kept:
+        if not len(self._hashes):
             return None
         out = np.full(len(ids), np.nan, dtype=object)
         values = ids.to_numpy(dtype=object)
         wanted = _hashes(values)
-        for hashes, rows, kept in self._kept:  # first batch first: the first use wins
-            pos = np.minimum(np.searchsorted(hashes, wanted), len(hashes) - 1)
-            hit = np.flatnonzero((hashes[pos] == wanted) & pd.isna(out))
-            if not len(hit):
-                continue
-            at = rows[pos[hit]]
-            same = kept[INCIDENT_ID].to_numpy(dtype=object)[at] == values[hit]
-            hit, at = hit[same], at[same]  # a hash collision is not a use
-            out[hit] = (
+        pos = np.minimum(np.searchsorted(self._hashes, wanted), len(self._hashes) - 1)
+        hit = np.flatnonzero(self._hashes[pos] == wanted)
+        rows = self._rows[pos[hit]]
+        batch = np.searchsorted(np.asarray(self._starts), rows, side="right") - 1
+        for b in np.unique(batch):
+            mine = batch == b
+            kept = self._lineage[b]
+            at = rows[mine] - self._starts[b]
+            same = kept[INCIDENT_ID].to_numpy(dtype=object)[at] == values[hit[mine]]
+            where = hit[mine][same]  # a hash collision is not a use
+            at = at[same]
+            out[where] = (
                 kept[SOURCE_FILE].to_numpy(dtype=object)[at]
                 + " row "
                 + kept[SOURCE_ROW].to_numpy()[at].astype(str).astype(object)
@@ -129,16 +135,25 @@ class Tally:
         return pd.Series(out, index=ids.index, dtype=object)
 
     def keep(self, incidents: pd.DataFrame, real: np.ndarray) -> None:
-        """Remember the batch's kept ids that came from the source (not generated)."""
+        """Remember the batch's kept ids that came from the source (not generated).
+
+        All batches' hashes are kept in one sorted array (merged each batch), so a
+        batch's check is one search, not one per earlier batch.
+        """
         if FORCE in incidents.columns:
             self.force_slugs.update(pd.unique(incidents[FORCE].astype("str")))
+        start = self._starts[-1] + len(self._lineage[-1]) if self._starts else 0
+        self._starts.append(start)
+        self._lineage.append(incidents[[INCIDENT_ID, SOURCE_FILE, SOURCE_ROW]])
         rows = np.flatnonzero(real)
         if not len(rows):
             return
-        hashes = _hashes(incidents[INCIDENT_ID].to_numpy(dtype=object)[rows])
+        hashes = np.concatenate(
+            [self._hashes, _hashes(incidents[INCIDENT_ID].to_numpy(dtype=object)[rows])]
+        )
         order = np.argsort(hashes, kind="stable")
-        lineage = incidents[[INCIDENT_ID, SOURCE_FILE, SOURCE_ROW]]
-        self._kept.append((hashes[order], rows[order], lineage))
+        self._hashes = hashes[order]
+        self._rows = np.concatenate([self._rows, rows + start])[order]
 
 
 def read_batched(

@@ -741,7 +741,7 @@ def _read_own(
         [
             pd.DataFrame(
                 {
-                    SOURCE_FILE: frame[SOURCE_FILE].to_numpy()[bad],
+                    SOURCE_FILE: frame[SOURCE_FILE].iloc[bad].to_numpy(),
                     SOURCE_ROW: frame[SOURCE_ROW].to_numpy(dtype="int64")[bad],
                     REJECT_REASON: rows.reason[bad].astype(str),
                     REJECT_DETAIL: rows.detail[bad].astype(str),
