@@ -116,7 +116,10 @@ class Tally:
         out = np.full(len(ids), np.nan, dtype=object)
         values = ids.to_numpy(dtype=object)
         wanted = _hashes(values)
-        pos = np.minimum(np.searchsorted(self._hashes, wanted), len(self._hashes) - 1)
+        order = np.argsort(wanted)  # sorted queries walk the sorted array in one direction
+        pos = np.empty(len(wanted), dtype=np.int64)
+        pos[order] = np.searchsorted(self._hashes, wanted[order])
+        pos = np.minimum(pos, len(self._hashes) - 1)
         hit = np.flatnonzero(self._hashes[pos] == wanted)
         rows = self._rows[pos[hit]]
         batch = np.searchsorted(np.asarray(self._starts), rows, side="right") - 1
@@ -137,8 +140,8 @@ class Tally:
     def keep(self, incidents: pd.DataFrame, real: np.ndarray) -> None:
         """Remember the batch's kept ids that came from the source (not generated).
 
-        All batches' hashes are kept in one sorted array (merged each batch), so a
-        batch's check is one search, not one per earlier batch.
+        All batches' hashes are kept in one sorted array (merged in linear time each
+        batch), so a batch's check is one sorted search, not one per earlier batch.
         """
         if FORCE in incidents.columns:
             self.force_slugs.update(pd.unique(incidents[FORCE].astype("str")))
@@ -148,12 +151,12 @@ class Tally:
         rows = np.flatnonzero(real)
         if not len(rows):
             return
-        hashes = np.concatenate(
-            [self._hashes, _hashes(incidents[INCIDENT_ID].to_numpy(dtype=object)[rows])]
-        )
-        order = np.argsort(hashes, kind="stable")
-        self._hashes = hashes[order]
-        self._rows = np.concatenate([self._rows, rows + start])[order]
+        hashes = _hashes(incidents[INCIDENT_ID].to_numpy(dtype=object)[rows])
+        order = np.argsort(hashes)
+        hashes, rows = hashes[order], rows[order] + start
+        at = np.searchsorted(self._hashes, hashes)  # a linear merge of two sorted runs
+        self._hashes = np.insert(self._hashes, at, hashes)
+        self._rows = np.insert(self._rows, at, rows)
 
 
 def read_batched(
