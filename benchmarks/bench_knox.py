@@ -17,6 +17,9 @@ Usage (from the repository root)::
     # counting engines on Chicago (function level), appended to results/knox.md; with the
     # previous code (a checkout's src/) as the baseline:
     .venv/bin/python benchmarks/bench_knox.py --engines --baseline-src ../old/src
+    # whole command: `hotspots knox` on Chicago against benchmarks/knox_sketch.py (a plain
+    # pandas + cKDTree + numpy script making the same table), alternated, appended to knox.md
+    flock /tmp/hotspots-bench.lock .venv/bin/python benchmarks/bench_knox.py --whole --repeats 5
 """
 
 from __future__ import annotations
@@ -246,6 +249,16 @@ def main() -> None:
     parser.add_argument(
         "--baseline-src", type=Path, help="src/ of the code to compare with (--engines)"
     )
+    parser.add_argument(
+        "--function-level",
+        action="store_true",
+        help="knox_test vs its compiled Monte-Carlo loop on Chicago; appended to knox.md",
+    )
+    parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="hotspots knox whole command vs benchmarks/knox_sketch.py; appended to knox.md",
+    )
     args = parser.parse_args()
     if args.case:
         print(
@@ -256,6 +269,12 @@ def main() -> None:
         return
     if args.engines:
         engines(args)
+        return
+    if args.whole:
+        whole(args)
+        return
+    if args.function_level:
+        function_level(args)
         return
     if not (REPO / CHICAGO).exists():
         raise SystemExit(f"{CHICAGO} not found (needs ../shared/data beside the repository)")
@@ -316,6 +335,144 @@ def main() -> None:
         ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+KNOX_COMMAND = (
+    "-m", "hotspots", "knox", str(CHICAGO), "--x-col", "x", "--y-col", "y",
+    "--crs", "EPSG:26971", "--working-crs", "EPSG:26971", "--time-col", "date_single",
+    "--time-format", "%d/%m/%Y", "--offence", "Burglary",
+)  # fmt: skip
+
+
+def _timed_child(argv: list[str], env: dict[str, str] | None = None) -> dict:
+    """Wall and CPU seconds (user + system) of one fresh process, with the 1-minute load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=REPO, check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rss = after.ru_maxrss / 1024
+    return {"wall_s": wall, "cpu_s": cpu, "load_1min": os.getloadavg()[0], "rss_mb": rss}
+
+
+def whole(args: argparse.Namespace) -> None:
+    """`hotspots knox` whole command vs benchmarks/knox_sketch.py, alternated, medians."""
+    import tempfile
+
+    import pandas as pd
+
+    load_before = os.getloadavg()
+    runs: dict[str, list[dict]] = {"sketch": [], "hotspots knox": []}
+    with tempfile.TemporaryDirectory(prefix="knox-whole-") as tmp:
+        sketch = [sys.executable, "benchmarks/knox_sketch.py", str(CHICAGO), "--out", tmp + "/s"]
+        ours = [sys.executable, *KNOX_COMMAND, "--out", tmp + "/k"]
+        for k in range(args.repeats):
+            pair = [("sketch", sketch), ("hotspots knox", ours)]
+            for name, argv in pair if k % 2 == 0 else pair[::-1]:
+                runs[name].append(_timed_child(argv))
+                print(name, runs[name][-1], file=sys.stderr)
+        a = pd.read_csv(tmp + "/s/knox_sketch.csv")
+        b = pd.read_csv(tmp + "/k/knox.csv", encoding="utf-8-sig")
+        same = bool((a["observed"].to_numpy() == b["observed"].to_numpy()).all())
+        outputs = sorted(p.name for p in Path(tmp, "k").iterdir())
+    load_after = os.getloadavg()
+    med = {n: statistics.median(r["wall_s"] for r in rs) for n, rs in runs.items()}
+    cpu = {n: statistics.median(r["cpu_s"] for r in rs) for n, rs in runs.items()}
+    lines = [
+        "",
+        f"## Whole command vs a plain numpy sketch, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Chicago 22,127 residential burglaries 2016-17, 4x6 bands (0-400 m by 100, 0-42 days "
+        "by 7), 999 permutations. `hotspots knox` whole command (interpreter start, imports, "
+        "ingest with validation and rejected rows, the pooled test and one per year, "
+        f"{', '.join(outputs)}) against `benchmarks/knox_sketch.py` (pandas read_csv, scipy "
+        "cKDTree.query_pairs, a numpy permutation loop with bincount; the same table, no "
+        "per-year tests, one CSV), each a fresh process, alternated (order swapped every "
+        f"run), medians of {args.repeats}. Both in the file's CRS (EPSG:26971, "
+        "`--working-crs EPSG:26971`). Load average (1, 5, 15 min) before "
+        f"{', '.join(f'{v:.1f}' for v in load_before)}, after "
+        f"{', '.join(f'{v:.1f}' for v in load_after)} on {os.cpu_count()} CPUs. Command: "
+        "`flock /tmp/hotspots-bench.lock .venv/bin/python benchmarks/bench_knox.py --whole "
+        f"--repeats {args.repeats}`.",
+        "",
+        "| code | median s (wall) | median CPU s | runs s (wall) | load per run | "
+        "wall / sketch | CPU / sketch |",
+        "|---|---:|---:|---|---|---:|---:|",
+    ]
+    for name, rs in runs.items():
+        walls = ", ".join(f"{r['wall_s']:.2f}" for r in rs)
+        loads = ", ".join(f"{r['load_1min']:.1f}" for r in rs)
+        lines.append(
+            f"| {name} | {med[name]:.2f} | {cpu[name]:.2f} | {walls} | {loads} | "
+            f"{med[name] / med['sketch']:.2f} | {cpu[name] / cpu['sketch']:.2f} |"
+        )
+    verdict = "met" if med["hotspots knox"] <= 0.6 * med["sketch"] else "NOT met"
+    lines += [
+        "",
+        f"Observed pair counts {'identical' if same else 'DIFFER'} between the two. "
+        f"Target (whole command at most 0.6 of the sketch, wall): {verdict} "
+        f"({med['hotspots knox'] / med['sketch']:.2f}).",
+    ]
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def function_level(args: argparse.Namespace) -> None:
+    """knox_test on Chicago against its compiled Monte-Carlo loop alone, same process."""
+    from hotspots.nearrepeat import knox as knox_module
+    from hotspots.nearrepeat import knox_test
+
+    events, _, _ = _chicago()
+    knox_test(events.iloc[:50], n_permutations=9, engine="numba")  # numba cache load
+    captured: dict = {}
+    original = knox_module._permutation_counts
+
+    def spy(count, ticks, pairs, **kw):  # noqa: ANN001, ANN003, ANN202 - a test double
+        captured.update(count=count, ticks=ticks, pairs=pairs, kw=kw)
+        return original(count, ticks, pairs, **kw)
+
+    knox_module._permutation_counts = spy
+    knox_test(events, n_permutations=999, seed=0, engine="numba")
+    knox_module._permutation_counts = original
+    load_before = os.getloadavg()
+    full, loop = [], []
+    for _ in range(args.repeats):  # alternated
+        start = time.perf_counter()
+        knox_test(events, n_permutations=999, seed=0, engine="numba")
+        full.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        original(captured["count"], captured["ticks"], captured["pairs"], **captured["kw"])
+        loop.append(time.perf_counter() - start)
+    load_after = os.getloadavg()
+    ratio = statistics.median(full) / statistics.median(loop)
+    lines = [
+        "",
+        "## Function level: knox_test vs its compiled loop, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Chicago 22,127 burglaries, 4x6 bands, 999 permutations, numba engine on every core, in "
+        "one warm process, alternated. `knox_test` is the whole function (checks, times to "
+        "ticks, k-d tree pair search, bands, observed table, permutations, summaries); the "
+        "compiled loop is its Monte Carlo alone (each permutation's seeded shuffle and the "
+        "fused numba count, in the same thread pool). Load average (1, 5, 15 min) before "
+        f"{', '.join(f'{v:.1f}' for v in load_before)}, after "
+        f"{', '.join(f'{v:.1f}' for v in load_after)}. Command: `flock /tmp/hotspots-bench.lock "
+        f".venv/bin/python benchmarks/bench_knox.py --function-level --repeats {args.repeats}`.",
+        "",
+        "| code | median s | runs s |",
+        "|---|---:|---|",
+        f"| knox_test | {statistics.median(full):.3f} | {', '.join(f'{t:.3f}' for t in full)} |",
+        f"| compiled loop alone | {statistics.median(loop):.3f} | "
+        f"{', '.join(f'{t:.3f}' for t in loop)} |",
+        "",
+        f"knox_test / compiled loop: {ratio:.2f} (target at most 1.3: "
+        f"{'met' if ratio <= 1.3 else 'NOT met'}).",
+    ]
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -22,6 +22,10 @@ after the last stage event. Writes ``benchmarks/results/pipeline.md``.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--repeat 3] [--cases synthetic-10k,...]
     .venv/bin/python benchmarks/bench_pipeline.py --quick      # 10k synthetic + small backtest
+    # the README's Essex weekly command, whole process, this code against a baseline src/
+    # (alternated, medians), every output file compared byte for byte; appended to pipeline.md
+    flock /tmp/hotspots-bench.lock .venv/bin/python benchmarks/bench_pipeline.py \
+        --paired-essex /tmp/baseline/src --repeat 5
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -360,6 +365,101 @@ def run_in_child(case: str, work: Path, seed: int) -> dict[str, Any]:
     }
 
 
+ESSEX_WEEKLY = (
+    "-m", "hotspots", "weekly", "../shared/data/police_uk/essex_2025",
+    "--areas", "../shared/data/boundaries/essex_lad2013.geojson", "--area-field", "LAD13NM",
+    "--addresses", "../shared/data/addresses/essex_postcode_units_codepoint_open_2014.csv.gz",
+    "--quiet",
+)  # fmt: skip
+
+
+_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)")
+
+
+def _outputs_differ(a: Path, b: Path) -> list[str]:
+    """Files under ``a`` and ``b`` that differ byte for byte (or exist in one only).
+
+    The run's own folder name and its run-at time stamps (UTC ISO) are blanked first: they
+    differ between any two runs. The run lock file is skipped.
+    """
+    names = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    names |= {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+
+    def norm(path: Path, root: Path) -> bytes:
+        return _STAMP.sub(b"TIME", path.read_bytes().replace(str(root).encode(), b"OUT"))
+
+    return sorted(
+        str(n)
+        for n in names
+        if n.name != ".hotspots.lock"
+        and (not ((a / n).is_file() and (b / n).is_file()) or norm(a / n, a) != norm(b / n, b))
+    )
+
+
+def paired_essex(baseline_src: Path, repeat: int, out_md: Path) -> None:
+    """This code vs ``baseline_src`` on the Essex weekly command, alternated, medians."""
+    codes = {"baseline": str(baseline_src.resolve()), "this branch": str(REPO / "src")}
+    runs: dict[str, list[dict[str, float]]] = {k: [] for k in codes}
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="hotspots-essex-") as tmp:
+        for k in range(repeat):
+            order = list(codes) if k % 2 == 0 else list(codes)[::-1]
+            for name in order:
+                env = {**os.environ, "PYTHONPATH": codes[name]}
+                out = Path(tmp) / f"{name[:4]}_{k}"  # same length: blanked when compared
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, *ESSEX_WEEKLY, "--out", str(out)],
+                    cwd=REPO, env=env, check=True, capture_output=True,
+                )  # fmt: skip
+                wall = time.perf_counter() - t0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                runs[name].append({"wall": wall, "cpu": cpu, "load": os.getloadavg()[0]})
+                print(name, runs[name][-1], flush=True)
+        first = {n: Path(tmp) / f"{n[:4]}_0" for n in codes}
+        differ = _outputs_differ(first["baseline"], first["this branch"])
+    load_after = os.getloadavg()
+    med = {n: statistics.median(r["wall"] for r in rs) for n, rs in runs.items()}
+    cpu = {n: statistics.median(r["cpu"] for r in rs) for n, rs in runs.items()}
+    lines = [
+        "",
+        f"## Essex weekly, whole process, paired ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())}"
+        " UTC)",
+        "",
+        "The README's Essex weekly command (police.uk Essex 2025, 14 districts, Code-Point "
+        "postcodes as addresses, `--quiet`), each run a fresh process, this branch and the "
+        f"baseline (`{baseline_src}`) alternated (order swapped every run), medians of "
+        f"{repeat}. Load average (1, 5, 15 min) before "
+        f"{', '.join(f'{v:.1f}' for v in load_before)}, after "
+        f"{', '.join(f'{v:.1f}' for v in load_after)} on {os.cpu_count()} CPUs. Command: "
+        "`flock /tmp/hotspots-bench.lock .venv/bin/python benchmarks/bench_pipeline.py "
+        f"--paired-essex {baseline_src} --repeat {repeat}`.",
+        "",
+        "| code | median s (wall) | median CPU s | runs s (wall) | load per run | "
+        "this / baseline (wall) |",
+        "|---|---:|---:|---|---|---:|",
+    ]
+    for name, rs in runs.items():
+        walls = ", ".join(f"{r['wall']:.2f}" for r in rs)
+        loads = ", ".join(f"{r['load']:.1f}" for r in rs)
+        lines.append(
+            f"| {name} | {med[name]:.2f} | {cpu[name]:.2f} | {walls} | {loads} | "
+            f"{med[name] / med['baseline']:.2f} |"
+        )
+    lines += [
+        "",
+        "Outputs compared byte for byte (first run of each): "
+        + ("all identical." if not differ else "differ: " + ", ".join(differ) + "."),
+        f"Target (at most 5 s wall): {'met' if med['this branch'] <= 5 else 'NOT met'}.",
+        "",
+    ]
+    with out_md.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per case (median reported)")
@@ -373,7 +473,16 @@ def main() -> None:
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--paired-essex",
+        type=Path,
+        metavar="SRC",
+        help="Essex weekly command, this code vs SRC (a checkout's src/), alternated",
+    )
     args = parser.parse_args()
+    if args.paired_essex:
+        paired_essex(args.paired_essex, args.repeat, args.out)
+        return
     if args.child:
         child(args.child, args.work, args.seed)
         return

@@ -5,6 +5,8 @@ incidents. Each case runs in its own process so its peak memory (RSS) is its own
     .venv/bin/python benchmarks/bench_spots.py --case synthetic-grid --repeats 3
     # DBSCAN exact mode (snap_m=0) against scikit-learn, appended to results/spots.md
     .venv/bin/python benchmarks/bench_spots.py --dbscan-exact 200000 --baseline-src ../old/src
+    # Gi* at 999 permutations, whole process (imports included), ours vs esda, alternated
+    .venv/bin/python benchmarks/bench_spots.py --gistar-whole 999 --repeats 3
 
 Timings are the median of ``--repeats`` calls of ``find_spots`` (the first, warm-up call
 is not counted); loading, projecting and weighting the data are not timed.
@@ -219,6 +221,108 @@ def dbscan_exact(n: int, repeats: int, baseline_src: Path | None) -> None:
     print("\n".join(lines))
 
 
+# Gi* whole process: one fresh interpreter per run, imports, data and weights included. The
+# lattice is bench_pipeline.py's reference-gistar case (a seeded Poisson-gamma lattice).
+_GISTAR_DATA = """
+import sys, json, time, resource, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+side, perms, seed = {side}, {perms}, 0
+rng = np.random.default_rng(seed)
+values = rng.poisson(rng.gamma(0.3, 3.0, side * side)).astype(float)
+"""
+_GISTAR_CHILD = {
+    "ours": _GISTAR_DATA
+    + """
+from hotspots.spots import gi_star_grid
+iy, ix = np.divmod(np.arange(side * side), side)
+res = gi_star_grid(ix, iy, values, permutations=perms, seed=seed, engine="{engine}")
+hot = int(((res.p_value <= 0.01) & (res.z > 0)).sum())
+""",
+    "esda": _GISTAR_DATA
+    + """
+import esda, libpysal
+w = libpysal.weights.lat2W(side, side, rook=False)
+g = esda.G_Local(values, w, transform="B", star=True, permutations=perms, seed=seed)
+hot = int(((g.p_sim <= 0.01) & (g.Zs > 0)).sum())
+""",
+}
+
+
+def _gistar_run(which: str, side: int, perms: int, engine: str) -> dict:
+    code = _GISTAR_CHILD[which].format(side=side, perms=perms, engine=engine)
+    code += "print(json.dumps({'hot': hot, 'rss_mb': "
+    code += "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"wall_s": wall, "cpu_s": cpu, "load_1min": os.getloadavg()[0], **out}
+
+
+def gistar_whole(perms: int, repeats: int, side: int) -> None:
+    """Ours (numba, and numpy once) vs esda G_Local, whole process, runs alternated."""
+    runs: dict[str, list[dict]] = {"ours": [], "esda": []}
+    load_before = os.getloadavg()
+    for _ in range(repeats):
+        for which in ("ours", "esda"):
+            runs[which].append(_gistar_run(which, side, perms, "auto"))
+            print(which, runs[which][-1], file=sys.stderr)
+    plain = _gistar_run("ours", side, perms, "numpy")
+    load_after = os.getloadavg()
+    med = {w: statistics.median(r["wall_s"] for r in rs) for w, rs in runs.items()}
+    med_cpu = {w: statistics.median(r["cpu_s"] for r in rs) for w, rs in runs.items()}
+    lines = [
+        "",
+        f"## Gi* at {perms} permutations, whole process: ours vs esda, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"{side} x {side} = {side * side:,} cells (bench_pipeline.py's reference-gistar lattice, "
+        f"seed 0), queen contiguity with the cell itself, {perms} conditional permutations. "
+        "Each run is a fresh `python -c` (interpreter start, imports, data, weights and the "
+        "statistic all timed): ours `hotspots.spots.gi_star_grid` (numba kernel on every core; "
+        "its on-disk cache warm), esda `G_Local(star=True)` with `libpysal.weights.lat2W` "
+        "(esda's own numba `crand` at its default n_jobs=1: one core; its CPU s are the "
+        "fairer comparison). Runs alternated ours/esda; medians of "
+        f"{repeats}. Load average (1, 5, 15 min) before "
+        f"{', '.join(f'{v:.1f}' for v in load_before)}, after "
+        f"{', '.join(f'{v:.1f}' for v in load_after)} on {os.cpu_count()} CPUs. Command: "
+        f"`flock /tmp/hotspots-bench.lock .venv/bin/python benchmarks/bench_spots.py "
+        f"--gistar-whole {perms} --repeats {repeats}`.",
+        "",
+        "| code | median s (wall) | median CPU s | runs s (wall) | load avg per run | peak RSS MB "
+        "| esda / ours (wall) | esda / ours (CPU) | hot cells p <= 0.01 |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|",
+    ]
+    for which, rs in (*runs.items(), ("ours, numpy engine (1 run)", [plain])):
+        w = statistics.median(r["wall_s"] for r in rs)
+        c = statistics.median(r["cpu_s"] for r in rs)
+        walls = ", ".join(f"{r['wall_s']:.2f}" for r in rs)
+        loads = ", ".join(f"{r['load_1min']:.1f}" for r in rs)
+        lines.append(
+            f"| {which} | {w:.2f} | {c:.2f} | {walls} | {loads} | "
+            f"{max(r['rss_mb'] for r in rs):,.0f} | {med['esda'] / w:.1f}x | "
+            f"{med_cpu['esda'] / c:.1f}x | {rs[0]['hot']:,} |"
+        )
+    lines += [
+        "",
+        "Hot cells: z > 0 and p <= 0.01. Ours is the one-sided upper-tail permutation p; esda's "
+        "p_sim is folded (the smaller tail), equal to ours for hot cells up to Monte-Carlo "
+        "error (tests/test_gistar_permutations.py compares them at 9,999 permutations); the "
+        "draws differ (different generators), so the counts differ by chance.",
+        "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=sorted(CASES), help="run one case in this process")
@@ -229,8 +333,17 @@ def main() -> None:
     parser.add_argument("--exact-case", choices=["ours", "sklearn"], help=argparse.SUPPRESS)
     parser.add_argument("--exact-tag", default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-src", type=Path, help="src/ of code to compare with")
+    parser.add_argument(
+        "--gistar-whole", type=int, metavar="P", help="Gi* at P permutations vs esda, whole process"
+    )
+    parser.add_argument(
+        "--gistar-side", type=int, default=300, help="lattice side for --gistar-whole"
+    )
     args = parser.parse_args()
     os.chdir(REPO)
+    if args.gistar_whole:
+        gistar_whole(args.gistar_whole, args.repeats or 3, args.gistar_side)
+        return
     if args.exact_case:
         print(
             json.dumps(

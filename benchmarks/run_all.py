@@ -189,6 +189,9 @@ def assemble(statuses: list[dict[str, str]], results_dir: Path, *, quick: bool) 
         *machine_details(),
         "",
     ]
+    targets = results_dir / "targets.md"
+    if targets.exists():  # the done-when list: measured value, peer, met or not
+        lines += [demote(targets.read_text().strip()).replace("### ", "## ", 1), ""]
     if statuses:
         lines += ["## Last full run", "", "| script | status | wall time s |", "|---|---|---:|"]
         lines += [f"| {s['name']} | {s['status']} | {s['seconds']} |" for s in statuses]

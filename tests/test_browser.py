@@ -38,15 +38,21 @@ ARGS = [
 
 
 OPEN_XSS_POPUP = """() => {
+  // open, one by one, every popup (compact layers build theirs on click) until one
+  // shows the script text
   for (const k in window) {
     const v = window[k];
-    if (v && v instanceof L.GeoJSON) {
-      v.eachLayer(l => {
-        const p = l.getPopup();
-        if (p && String(p.getContent()).includes('alert(1)')) l.openPopup();
-      });
-    }
+    if (!(v && v instanceof L.FeatureGroup)) continue;
+    let found = false;
+    v.eachLayer(l => {
+      if (found || !l.getPopup || !l.getPopup()) return;
+      l.openPopup();
+      const el = l.getPopup().getElement();
+      if (el && el.textContent.includes('alert(1)')) found = true; else l.closePopup();
+    });
+    if (found) return true;
   }
+  return false;
 }"""
 
 
@@ -150,9 +156,10 @@ def test_map_draws_layers_offline(browser, tmp_path):
     assert "as of Mon 30 Jun 2025" in page.locator("#hs-title").inner_text()
     shoot(page, "map.png")
     # the escaped location shows as text inside the popup, and no script ran
-    page.evaluate(OPEN_XSS_POPUP)
-    popup = page.locator(".leaflet-popup-content")
+    assert page.evaluate(OPEN_XSS_POPUP)
+    popup = page.locator(".leaflet-popup-content", has_text="alert(1)")
     assert XSS in popup.first.inner_text()
+    assert popup.locator("script").count() == 0  # inserted as text, not as HTML
     box = popup.first.bounding_box()
     assert box is not None and box["width"] <= 330  # popups wrap
     shoot(page, "map_popup.png")
@@ -192,6 +199,70 @@ def test_rank_one_badge_is_on_top(browser, tmp_path):
     last = page.locator(".leaflet-tooltip .hs-b1").last.inner_text()
     assert "Basildon" in last and "Great Eastern Avenue" in last  # the force's #1 on top
     shoot(page, "map_overlap.png")
+    assert opened.errors == [] and opened.blocked == []
+
+
+def test_zone_circles_popups_and_labels(browser, tmp_path):
+    """Zones are L.circle; a zone's popup is built on click from text nodes; labels (with a
+    script-like place name shown as text) appear only at street zoom, for zones in view."""
+    from hotspots.outputs.maps import write_map
+    from hotspots.schema import LOCATION
+    from test_maps import make_zones
+
+    zones = make_zones().assign(**{LOCATION: [XSS, None, "Mill Lane", "Park Road"]})
+    path = write_map(full_map(zones=zones, surface=None), tmp_path / "map.html")
+    opened = open_page(browser, path)
+    page = opened.page
+    page.wait_for_function("document.querySelectorAll('path.hs-zone').length == 4")
+    got = page.evaluate(
+        f"""() => {{
+      const m = {FIND_MAP};
+      const out = [];
+      m.eachLayer(l => {{
+        if (l instanceof L.Circle && /hs-zone-overdue/.test(l.options.className || ''))
+          out.push(l);
+      }});
+      const z = out[0];
+      const labelsAtForceZoom = document.querySelectorAll('.hs-zone-label').length;
+      z.openPopup();
+      const pop = z.getPopup().getElement().querySelector('.leaflet-popup-content');
+      const text = pop.innerText, scripts = pop.querySelectorAll('script').length;
+      z.closePopup();
+      return {{n: out.length, radius: z.getRadius(), labelsAtForceZoom, text, scripts}};
+    }}"""
+    )
+    page.wait_for_timeout(400)  # let the popup's pan finish before zooming in
+    page.evaluate(
+        f"""() => {{
+      const m = {FIND_MAP};
+      m.eachLayer(l => {{
+        if (l instanceof L.Circle && /hs-zone-overdue/.test(l.options.className || ''))
+          m.setView(l.getLatLng(), 16, {{animate: false}});
+      }});
+    }}"""
+    )
+    assert got["n"] == 1 and got["radius"] == 400
+    assert got["labelsAtForceZoom"] == 0
+    assert "Cocoon zone" in got["text"] and XSS in got["text"] and got["scripts"] == 0
+    assert "Due by\tSun 29 Jun 2025 10:00" in got["text"]
+    page.wait_for_function("document.querySelectorAll('.hs-zone-label').length > 0")
+    label = page.locator(".hs-zone-label", has_text="Z-B1").first
+    assert XSS in label.inner_text() and label.locator("script").count() == 0
+    shoot(page, "map_zone_labels.png")
+    assert opened.errors == [] and opened.blocked == []
+
+
+def test_large_surface_draws_as_image(browser, tmp_path, monkeypatch):
+    import hotspots.outputs.maps as maps_module
+    from hotspots.outputs.maps import write_map
+
+    monkeypatch.setattr(maps_module, "SURFACE_IMAGE_CELLS", 100)
+    path = write_map(full_map(), tmp_path / "map.html")
+    opened = open_page(browser, path)
+    page = opened.page
+    page.wait_for_function("document.querySelectorAll('img.hs-surface-img').length == 1")
+    assert page.evaluate("document.querySelector('img.hs-surface-img').naturalWidth") > 0
+    shoot(page, "map_surface_image.png")
     assert opened.errors == [] and opened.blocked == []
 
 

@@ -106,3 +106,27 @@ def test_rewrite_replaces_files_atomically(tmp_path, bad):
     write_knox_outputs(RESULT, tmp_path, provenance={})
     assert (tmp_path / bad).read_text(encoding="utf-8-sig").startswith("d_lo_m,")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_knox_png_is_the_heat_table_drawn_without_matplotlib(tmp_path):
+    """The PNG is drawn with Pillow: a table of cells wide, and matplotlib never loads."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PIL import Image
+
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import test_knox_outputs as t\n"
+        "from hotspots.nearrepeat.report import _write_png\n"
+        "from pathlib import Path\n"
+        f"_write_png(t.RESULT, Path({str(tmp_path / 'k.png')!r}), alpha=0.05, min_ratio=1.2)\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with Image.open(tmp_path / "k.png") as png:
+        width, height = png.size
+        corner = png.convert("RGB").getpixel((2, 2))
+    assert width > 6 * 90 and height > 4 * 30  # 6 time bands across, 4 distance bands down
+    assert corner == (255, 255, 255)

@@ -238,6 +238,36 @@ def geojson_layers(page: str) -> list[dict]:
     return out
 
 
+def compact_layers(page: str) -> list[dict]:
+    """Every compact layer (zones, burglaries, addresses) embedded in a rendered page."""
+    return [json.loads(m.group(1)) for m in re.finditer(r"var d = (\{\"kind\".*?\}), K = 4;", page)]
+
+
+def compact_layer(page: str, class_name: str) -> dict:
+    """The one compact layer whose styles carry ``class_name``."""
+    found = [g for g in compact_layers(page) if class_name in g["styles"][0]["className"]]
+    assert len(found) == 1
+    return found[0]
+
+
+def compact_text(layer: dict, row: list[int], column: int) -> str | None:
+    """Text of ``column`` for ``row``, as the page's script looks it up (None: no text)."""
+    i = row[4 + column]
+    return None if i < 0 else layer["texts"][column][i]
+
+
+def compact_popups(layer: dict) -> list[dict[str, str]]:
+    """Each row's popup table as {label: text}, as the page's script builds it."""
+    return [
+        {label: compact_text(layer, row, c) for label, c in layer["table"]} for row in layer["rows"]
+    ]
+
+
+def compact_texts(page: str) -> list[str]:
+    """Every data text of the compact layers (inserted by the browser as text, not HTML)."""
+    return [t for g in compact_layers(page) for col in g["texts"] for t in col]
+
+
 # ---------------------------------------------------------------- tests
 
 
@@ -319,26 +349,32 @@ def test_spot_ring_matches_independent_projection():
 
 def test_zone_popups_and_classes():
     page = full_map().get_root().render()
-    zones = next(
-        g
-        for g in geojson_layers(page)
-        if g["features"] and "hs-zone" in g["features"][0]["properties"]["s"]["className"]
-    )
-    classes = [f["properties"]["s"]["className"] for f in zones["features"]]
+    zones = compact_layer(page, "hs-zone")
+    assert zones["kind"] == "circle" and zones["title"] == "Cocoon zone"
+    classes = [zones["styles"][row[3]]["className"] for row in zones["rows"]]
     assert classes == [f"hs-zone hs-zone-{s}" for s in ZONE_STATUS_ORDER]
-    pop = zones["features"][0]["properties"]["popup"]
-    for text in (
-        "Burglary</th><td>Fri 27 Jun 2025",
-        "Due by</th><td>Sun 29 Jun 2025 10:00",
-        "Expires</th><td>Fri 08 Aug 2025",
-        "overdue",
-        "Visited</th><td>no",
-        "Homes in zone</th><td>120",
-    ):
-        assert text in pop
-    assert "Homes in zone</th><td>not known" in zones["features"][2]["properties"]["popup"]
-    assert "Visited</th><td>yes" in zones["features"][3]["properties"]["popup"]
-    assert "Visited</th><td>not known (no visit log)" in zones["features"][2]["properties"]["popup"]
+    pops = compact_popups(zones)
+    assert pops[0]["Burglary"].startswith("Fri 27 Jun 2025")
+    assert pops[0]["Due by"] == "Sun 29 Jun 2025 10:00"
+    assert pops[0]["Expires"] == "Fri 08 Aug 2025"
+    assert pops[0]["Status"] == "overdue" and pops[0]["Visited"] == "no"
+    assert pops[0]["Homes in zone"] == "120"
+    assert pops[2]["Homes in zone"] == "not known"
+    assert pops[3]["Visited"] == "yes"
+    assert pops[2]["Visited"] == "not known (no visit log)"
+
+
+def test_zones_are_circles_of_their_radius():
+    """Each zone goes out as centre (1e-5 degree, about 1 m) and radius in whole metres."""
+    page = full_map().get_root().render()
+    rows = np.array(compact_layer(page, "hs-zone")["rows"])
+    centres = gpd.GeoSeries(
+        gpd.points_from_xy(rows[:, 1] / 1e5, rows[:, 0] / 1e5), crs=4326
+    ).to_crs(27700)
+    np.testing.assert_allclose(centres.x, [x for x, _ in ZONE_XY], atol=1.0)
+    np.testing.assert_allclose(centres.y, [y for _, y in ZONE_XY], atol=1.0)
+    assert rows[:, 2].tolist() == [400] * len(ZONE_XY)
+    assert '"type": "Polygon"' not in json.dumps(compact_layers(page))
 
 
 def _texts(page: str) -> list[str]:
@@ -354,12 +390,14 @@ def _texts(page: str) -> list[str]:
 
 def test_data_text_is_escaped_everywhere():
     page = full_map().get_root().render()
-    texts = _texts(page)
-    assert (
-        sum("&lt;script&gt;alert(1)&lt;/script&gt;" in t for t in texts) == 2
-    )  # burglary, address
+    texts = _texts(page)  # HTML handed to Leaflet: spots and areas
     assert not any("<script" in t or "<i>" in t for t in texts)
-    assert XSS not in page and "Maldon <i>" not in page
+    assert any("Maldon &lt;i&gt;" in t for t in texts)
+    # the compact layers hold plain text, which the browser inserts as text: the raw
+    # text is in their data (burglary location, address) ...
+    assert compact_texts(page).count(XSS) == 2
+    # ... but never raw in the page: the JSON escapes < and > inside the script
+    assert XSS not in page and "Maldon <i>" not in page and "</script>alert" not in page
     title = (
         build_map(
             spots=make_spots(), title=XSS, as_of=AS_OF, provenance={"harm_table": XSS}, tiles=False
@@ -395,8 +433,8 @@ def test_jinja_syntax_in_data_shows_literally():
         .render()
     )
     assert "1337" not in _without_element_ids(page)
-    shown = [html.unescape(t) for t in _texts(page)]
-    for label in ("Area ", "Street ", "Home ", "Zone</th><td>Z-B1 "):
+    shown = [html.unescape(t) for t in _texts(page)] + compact_texts(page)
+    for label in ("Area ", "Street ", "Home ", "Z-B1 "):
         assert any(label + JINJA in t for t in shown), label
     for label in ("Title ", "Table "):
         assert (
@@ -412,31 +450,45 @@ def test_public_mode_generalises_and_hides():
     assert "Mill Lane" not in page and "incident B1" not in page
     assert "Addresses in live zones" not in page
     assert "public version" in page
-    layers = geojson_layers(page)
     pops = [f["properties"]["popup"] for f in spot_features(page)]
     assert "Incidents</th><td>10" in pops[0]
     assert "Incidents</th><td>&lt;3" in pops[1] and "Incidents</th><td>&lt;3" in pops[2]
     assert "Robbery: &lt;3" in pops[0]
-    zones = next(
-        g
-        for g in layers
-        if g["features"] and "hs-zone" in g["features"][0]["properties"]["s"]["className"]
-    )
+    zones = compact_layer(page, "hs-zone")
     # a count made at the exact burglary point would pin it: without an address layer to
     # recount at the re-centred zone, the map says it is not known
-    assert "Homes in zone</th><td>not known" in zones["features"][1]["properties"]["popup"]
-    assert "Zone</th>" not in zones["features"][0]["properties"]["popup"]
+    assert compact_popups(zones)[1]["Homes in zone"] == "not known"
+    assert "Zone" not in compact_popups(zones)[0] and "Where" not in compact_popups(zones)[0]
     # burglaries sit on the centre of their 150 m cell: compare with an independent floor()
-    burg = next(
-        g for g in layers if g["features"] and g["features"][0]["geometry"]["type"] == "Point"
-    )
-    got = gpd.GeoSeries(
-        gpd.points_from_xy(*np.array([f["geometry"]["coordinates"] for f in burg["features"]]).T),
-        crs=4326,
-    ).to_crs(27700)
+    rows = np.array(compact_layer(page, "hs-burglary")["rows"])
+    got = gpd.GeoSeries(gpd.points_from_xy(rows[:, 1] / 1e5, rows[:, 0] / 1e5), crs=4326)
+    got = got.to_crs(27700)
     x, y = make_burglaries().geometry.x.to_numpy(), make_burglaries().geometry.y.to_numpy()
-    np.testing.assert_allclose(got.x, (np.floor(x / 150) + 0.5) * 150, atol=0.2)
-    np.testing.assert_allclose(got.y, (np.floor(y / 150) + 0.5) * 150, atol=0.2)
+    np.testing.assert_allclose(got.x, (np.floor(x / 150) + 0.5) * 150, atol=1.0)
+    np.testing.assert_allclose(got.y, (np.floor(y / 150) + 0.5) * 150, atol=1.0)
+
+
+def test_public_compact_layers_hold_no_home_location():
+    """Public mode: zones re-centred on their 150 m cell, no place, id, label or address."""
+    zones = make_zones().assign(**{LOCATION: ["On or near Mill Lane", None, XSS, "Park Road"]})
+    zones = zones.set_geometry(zones.translate(10.0, 10.0))  # centres off the cell edges
+    page = full_map(zones=zones, public=True).get_root().render()
+    layer = compact_layer(page, "hs-zone")
+    assert layer["label"] == []
+    texts = compact_texts(page)
+    assert not any("Mill Lane" in t or "Z-B" in t or "High Street" in t for t in texts)
+    assert not any("incident" in t for t in texts) and XSS not in texts
+    assert [g["styles"][0]["className"] for g in compact_layers(page)] == [
+        "hs-zone hs-zone-overdue",
+        "hs-burglary",
+    ]  # no address layer
+    rows = np.array(layer["rows"])
+    centres = gpd.GeoSeries(
+        gpd.points_from_xy(rows[:, 1] / 1e5, rows[:, 0] / 1e5), crs=4326
+    ).to_crs(27700)
+    x, y = np.array(ZONE_XY).T + 10.0
+    np.testing.assert_allclose(centres.x, (np.floor(x / 150) + 0.5) * 150, atol=1.0)
+    np.testing.assert_allclose(centres.y, (np.floor(y / 150) + 0.5) * 150, atol=1.0)
 
 
 def test_internal_mode_shows_location_and_addresses():
@@ -493,6 +545,59 @@ def test_surface_public_counts():
     assert sorted(set(cells[:, 5].tolist())) == [-1, 0, 3]
     _, cells, _ = _surface_cells(full_map(surface=surface).get_root().render())
     assert sorted(set(cells[:, 5].tolist())) == [0, 1, 2, 3]
+
+
+def _png_classes(url: str) -> np.ndarray:
+    """Palette indices of the page's surface PNG (8-bit, filter 0 rows, one IDAT)."""
+    import base64
+    import struct
+    import zlib
+
+    png = base64.b64decode(url.split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    start = png.index(b"IDAT")
+    (size,) = struct.unpack(">I", png[start - 4 : start])
+    raw = np.frombuffer(zlib.decompress(png[start + 4 : start + 4 + size]), dtype=np.uint8)
+    rows = raw.reshape(height, width + 1)
+    assert (rows[:, 0] == 0).all()
+    return rows[:, 1:]
+
+
+@pytest.mark.parametrize("shape", ["squares", "diamonds"])
+def test_large_surface_is_one_image_of_its_classes(monkeypatch, shape):
+    """Above SURFACE_IMAGE_CELLS the surface is a PNG whose pixel at each cell's centre
+    holds that cell's quantile class (lattice look-up for squares, sindex for others)."""
+    import hotspots.outputs.maps as maps_module
+    from hotspots.outputs._surface import class_breaks
+
+    monkeypatch.setattr(maps_module, "SURFACE_IMAGE_CELLS", 100)
+    surface, cell_m = make_surface(), 150.0
+    if shape == "diamonds":  # pixels of 25 m: each diamond's centre pixel lies inside it
+        surface = surface.set_geometry(
+            shapely.buffer(surface.centroid.to_numpy(), 75.0, quad_segs=1)
+        )
+        cell_m = 50.0
+    page = full_map(surface=surface, surface_cell_m=cell_m).get_root().render()
+    assert '"cells"' not in page and "hs-surface-img" in page
+    data = json.loads(
+        re.search(r"L\.imageOverlay\((\"data:image/png;base64,[^\"]+\")", page).group(1)
+    )
+    (lat0, lon0), (lat1, lon1) = json.loads(
+        re.search(r"base64,[^\"]+\", (\[\[.*?\]\])", page).group(1)
+    )
+    img = _png_classes(data)
+    height, width = img.shape
+    centres = surface.centroid.to_crs(3857)
+    corner = gpd.GeoSeries(gpd.points_from_xy([lon0, lon1], [lat0, lat1]), crs=4326).to_crs(3857)
+    col = ((centres.x - corner.x[0]) / (corner.x[1] - corner.x[0]) * width).astype(int)
+    row = ((corner.y[1] - centres.y) / (corner.y[1] - corner.y[0]) * height).astype(int)
+    harm = surface[HARM_TOTAL].to_numpy()
+    expected = np.searchsorted(class_breaks(harm), harm, side="right") + 1
+    assert (img[row, col] == expected).all()
+    if shape == "diamonds":
+        assert img[0, 0] == 0  # between the diamonds: transparent
+    assert f"{LAYER_SURFACE} (harm per cell)" in page  # the legend keeps its classes
 
 
 @pytest.mark.slow
@@ -728,11 +833,12 @@ def test_area_and_zone_labels_give_orientation_without_tiles():
     area = next(g for g in layers if "hs-area" in g["features"][0]["properties"]["s"]["className"])
     assert [f["properties"]["lc"] for f in area["features"]] == ["hs-label hs-area-label"] * 2
     assert "Maldon &lt;i&gt;" in area["features"][1]["properties"]["label"]
-    zl = next(g for g in layers if "hs-zone" in g["features"][0]["properties"]["s"]["className"])
-    labels = [f["properties"]["label"] for f in zl["features"]]
-    assert "Z-B1<br>On or near Mill Lane" in labels[0] and "<br>" not in labels[1]
-    assert "&lt;script&gt;" in labels[2]
-    assert "Where</th><td>On or near Mill Lane" in zl["features"][0]["properties"]["popup"]
+    zl = compact_layer(page, "hs-zone")
+    labels = [[compact_text(zl, row, c) for c in zl["label"]] for row in zl["rows"]]
+    assert labels[0] == ["Z-B1", "On or near Mill Lane"] and labels[1] == ["Z-B2", None]
+    assert labels[2][1] == XSS  # plain text: the browser inserts it as text
+    assert zl["labelClass"] == "hs-label hs-zone-label"
+    assert compact_popups(zl)[0]["Where"] == "On or near Mill Lane"
     assert "hs-zoom-lt14" in page and "hs-zoom-lt16" in page  # names from town zoom on
 
 
@@ -835,3 +941,15 @@ def test_legend_names_month_data_zones_as_risk_areas_not_past_deadline():
     page = full_map(zones=zones).get_root().render()
     assert "retrospective risk area (month data: no visit deadline) (4)" in page
     assert "past deadline, no visit log" not in page
+
+
+def test_extra_point_layer_is_compact_plain_text():
+    """An extra ``--layer`` is one compact array of dots; its labels are plain text."""
+    pts = make_burglaries().assign(label=["Safe Haven", XSS, None, "  "])[["label", "geometry"]]
+    page = full_map(point_layers=[("Street-Safe", pts)]).get_root().render()
+    layer = compact_layer(page, "hs-extra")
+    tips = [compact_text(layer, row, layer["tip"]) for row in layer["rows"]]
+    assert tips == ["Street-Safe: Safe Haven", f"Street-Safe: {XSS}", "Street-Safe", "Street-Safe"]
+    assert XSS not in page
+    public = full_map(point_layers=[("Street-Safe", pts)], public=True).get_root().render()
+    assert not [g for g in compact_layers(public) if "hs-extra" in g["styles"][0]["className"]]

@@ -15,7 +15,6 @@ national table from the gathered results.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +184,7 @@ def run_national(
         The inputs hold only one force (run ``weekly`` on them as usual).
     """
     from hotspots.outputs.files import write_csv, write_text
+    from hotspots.outputs.overview import overview_html
     from hotspots.outputs.publish import staged_outputs
 
     s = settings or WeeklySettings()
@@ -199,7 +199,7 @@ def run_national(
     table = national_table(results, out_dir=out_dir, engine=record)
     with staged_outputs(out_dir, owned=NATIONAL_OUTPUTS) as staging:
         write_csv(table, staging / "national.csv")
-        write_text(staging / "index.html", _index_html(table))
+        write_text(staging / "index.html", overview_html(table, out_dir=out_dir))
     files = {name: out_dir / name for name in NATIONAL_OUTPUTS}
     return NationalResult(out_dir=out_dir, forces=results, table=table, files=files)
 
@@ -243,34 +243,3 @@ def national_table(
             }
         )
     return pd.DataFrame(rows)
-
-
-def _index_html(table: pd.DataFrame) -> str:
-    """A plain page linking each force's map, with its headline figures."""
-
-    def cell(value: Any) -> str:
-        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-    lines = []
-    for row in table.to_dict("records"):
-        force = html.escape(str(row["force"]))
-        link = html.escape(str(row["map"]))
-        figures = ", ".join(
-            f"{label} {html.escape(cell(row[key]))}"
-            for key, label in (
-                ("rows_kept", "rows"),
-                ("spots", "spots"),
-                ("harm_share_in_spots", "harm share in spots"),
-                ("study_area_km2", "study area km²"),
-                ("live_zones", "live zones"),
-            )
-            if cell(row[key])
-        )
-        lines.append(f'<li><a href="{link}">{force}</a> — {figures}</li>')
-    body = "\n".join(lines)
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Harm spots by force</title></head>\n<body>\n<h1>Harm spots by force</h1>\n"
-        "<p>Each force is ranked within its own study area; see national.csv.</p>\n"
-        f"<ul>\n{body}\n</ul>\n</body></html>\n"
-    )

@@ -7,11 +7,13 @@ frozen :class:`KnoxRun`; ``write_run`` writes its files.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from hotspots._progress import Progress
 from hotspots._runs import time_resolution_of
@@ -19,7 +21,7 @@ from hotspots.config import KnoxOptions
 from hotspots.errors import InputError, TimeResolutionError
 from hotspots.nearrepeat.knox import KnoxResult, knox_by_year, knox_test, per_year_text
 from hotspots.nearrepeat.report import write_knox_outputs
-from hotspots.schema import DWELLING_BURGLARY, OFFENCE
+from hotspots.schema import DWELLING_BURGLARY, OCCURRED_AT, OFFENCE
 
 __all__ = ["KnoxRun", "run", "select_events", "write_run"]
 
@@ -84,6 +86,15 @@ def select_events(
     return chosen
 
 
+def _spans_years(events: gpd.GeoDataFrame) -> bool:
+    """True when the events span more than 366 days (as ``KnoxResult.pooled_over_years``)."""
+    try:
+        when = events[OCCURRED_AT]
+        return bool((when.max() - when.min()) / pd.Timedelta(days=1) > 366)
+    except (KeyError, TypeError, ValueError):  # bad times: knox_test says what is wrong
+        return False
+
+
 def run(
     incidents: gpd.GeoDataFrame,
     options: KnoxOptions,
@@ -120,16 +131,27 @@ def run(
         "seed": seed,
         "time_resolution": resolution,
     }
-    result = knox_test(events, **test_options, progress=progress)
     by_year: dict[int, KnoxResult] = {}
+    ran_years = _spans_years(events)
+    if ran_years:
+        # the per-year tests run beside the pooled one: their serial parts (checks, pair
+        # search) overlap its permutations; each test is seeded, so results are unchanged
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yearly = pool.submit(knox_by_year, events, **test_options)
+            result = knox_test(events, **test_options, progress=progress)
+            by_year = yearly.result()
+    else:
+        result = knox_test(events, **test_options, progress=progress)
     notes: list[str] = []
-    if result.pooled_over_years:  # the pooled answer can hide year-to-year differences
+    if not result.pooled_over_years:
+        by_year = {}
+    elif not ran_years:  # the pooled answer can hide year-to-year differences
         by_year = knox_by_year(events, **test_options)
-        if by_year:
-            notes.append(
-                "The Knox result is pooled over more than one year; per year: "
-                f"{per_year_text(by_year)}."
-            )
+    if by_year:
+        notes.append(
+            "The Knox result is pooled over more than one year; per year: "
+            f"{per_year_text(by_year)}."
+        )
     return KnoxRun(result=result, n_events=len(events), notes=tuple(notes), by_year=by_year)
 
 

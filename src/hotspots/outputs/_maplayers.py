@@ -13,7 +13,9 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from branca.element import Template
 from shapely.geometry import mapping
 
 from hotspots.crs import WGS84
@@ -26,9 +28,10 @@ from hotspots.outputs._maptext import (
     fmt_date,
     fmt_time,
     isna,
+    plain,
     spot_popups,
     template_text,
-    zone_popups,
+    zone_fields,
 )
 from hotspots.schema import (
     ADDRESS_TEXT,
@@ -66,6 +69,8 @@ __all__ = [
     "add_spots",
     "add_zones",
     "badge_class",
+    "CompactLayer",
+    "compact_data",
     "local_ranks",
     "rank_colour",
     "spot_names",
@@ -80,6 +85,7 @@ LAYER_AREAS = "Area boundaries"
 LAYER_ADDRESSES = "Addresses in live zones"
 
 MAX_ADDRESS_POINTS = 20_000
+COMPACT_DECIMALS = 5  # 1e-5 degree is about 1 m: the compact layers' coordinates
 # extra point layers (--layer), in the order given; none is a harm or zone colour
 POINT_LAYER_COLOURS = ("#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#e7298a", "#666666")
 # rank bands: (first rank, last rank, colour); darkest = most harm
@@ -173,6 +179,83 @@ def add_geojson(
         on_each_feature=_ON_EACH,
         marker=marker,
     ).add_to(m)
+
+
+class CompactLayer(LiteralScript, folium.FeatureGroup):  # type: ignore[misc]  # render() by design
+    """Circles or dots drawn from one compact array; popups built in the browser on click.
+
+    ``templates/map_compact.js.j2`` turns each row into an ``L.circle`` (centre and
+    radius in metres) or ``L.circleMarker`` and formats its popup from the row's text
+    indices when it is opened; data text is inserted with ``textContent``, never as HTML.
+    """
+
+    _template = Template(template_text("map_compact.js.j2"))
+
+    def __init__(self, data: dict[str, Any], *, name: str, show: bool) -> None:
+        super().__init__(name=name, show=show)
+        self._name = "CompactLayer"
+        self.data = data
+
+
+def _codes(values: Sequence[str | None]) -> tuple[list[str], np.ndarray]:
+    """Distinct texts (first-seen order) and each row's index into them; -1 for None."""
+    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object), use_na_sentinel=True)
+    return [str(u) for u in uniques], codes.astype(np.int64)
+
+
+def compact_data(
+    points: gpd.GeoSeries,
+    *,
+    kind: str,
+    styles: Sequence[Mapping[str, Any]],
+    columns: Sequence[Sequence[str | None]],
+    style_of: Sequence[int] | None = None,
+    radius_m: Sequence[float] | np.ndarray | None = None,
+    title: str | None = None,
+    sub: int | None = None,
+    lines: Sequence[int] = (),
+    table: Sequence[Sequence[Any]] = (),
+    label: Sequence[int] = (),
+    label_class: str = "hs-label",
+    tip: int | None = None,
+    marker: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One layer as a compact array for ``templates/map_compact.js.j2``.
+
+    Each row is ``[lat, lon, radius_m, style, t0, t1, ...]``: latitude and longitude in
+    units of 1e-5 degree (about 1 m), the radius in whole metres (0 for dots), the index
+    of its style in ``styles``, and for each text column the index of the row's text in
+    that column's list of distinct texts (-1: none). Texts are plain (not HTML): the
+    browser inserts them as text. ``sub``, ``lines``, ``table`` (label, column), ``label``
+    and ``tip`` name text columns by position.
+    """
+    n = len(points)
+    wgs = points.to_crs(WGS84) if points.crs is not None else points
+    xy = shapely.get_coordinates(wgs.to_numpy())
+    lat = np.round(xy[:, 1] * 10**COMPACT_DECIMALS).astype(np.int64)
+    lon = np.round(xy[:, 0] * 10**COMPACT_DECIMALS).astype(np.int64)
+    radius = np.zeros(n, np.int64) if radius_m is None else np.round(radius_m).astype(np.int64)
+    style = np.zeros(n, np.int64) if style_of is None else np.asarray(style_of, dtype=np.int64)
+    texts, codes = [], []
+    for values in columns:
+        uniq, code = _codes(values)
+        texts.append(uniq)
+        codes.append(code)
+    rows = np.column_stack([lat, lon, radius, style, *codes]) if n else np.empty((0, 4))
+    return {
+        "kind": kind,
+        "rows": rows.astype(np.int64).tolist(),
+        "styles": [dict(s) for s in styles],
+        "texts": texts,
+        "title": title,
+        "sub": sub,
+        "lines": list(lines),
+        "table": [list(t) for t in table],
+        "label": list(label),
+        "labelClass": label_class,
+        "tip": tip,
+        "marker": dict(marker or {}),
+    }
 
 
 # ------------------------------------------------------------------ layers
@@ -295,8 +378,13 @@ def _short_id(zone_id: object) -> object:
 
 
 def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
-    """Zones coloured by status; close in (zoom 16+) each is labelled with its id and place."""
-    statuses = column_values(zones, STATUS)
+    """Zones as circles coloured by status; close in (zoom 16+) labelled with id and place.
+
+    Each zone is sent as its centre and radius (a cocoon zone is a circle round the
+    burglary), not as its 65-vertex buffer polygon; Leaflet draws it as ``L.circle``.
+    """
+    statuses = [str(s) for s in column_values(zones, STATUS)]
+    kinds = list(ZONE_COLOURS)
     styles = [
         {
             "className": f"hs-zone hs-zone-{s}",
@@ -306,51 +394,77 @@ def add_zones(m: folium.Map, zones: gpd.GeoDataFrame, *, public: bool) -> None:
             "fillColor": ZONE_COLOURS[s],
             "fillOpacity": 0.08,
         }
-        for s in statuses
+        for s in kinds
     ]
-    props: dict[str, Sequence[Any]] = {"s": styles, "popup": zone_popups(zones, public=public)}
+    geoms = zones.geometry.to_numpy()
+    centres = gpd.GeoSeries(shapely.centroid(geoms), crs=zones.crs)
+    radius_m = shapely.minimum_bounding_radius(geoms)
+    fields = zone_fields(zones, public=public)
+    columns: list[Sequence[str | None]] = [values for _, values in fields]
+    table = [[label, i] for i, (label, _) in enumerate(fields)]
+    label: list[int] = []
     if not public:
-        ids, locs = column_values(zones, ZONE_ID), column_values(zones, LOCATION)
-        props["label"] = [
-            f"<span class='hs-zlabel'>{esc(_short_id(z))}"
-            + (f"<br>{esc(loc)}" if isinstance(loc, str) and loc.strip() else "")
-            + "</span>"
-            for z, loc in zip(ids, locs, strict=True)
-        ]
-        props["lc"] = ["hs-label hs-zone-label"] * len(zones)
-    add_geojson(m, zones, props, name=LAYER_ZONES, simplify_m=1.0)
+        locs = column_values(zones, LOCATION)
+        columns.append([str(_short_id(z)) for z in column_values(zones, ZONE_ID)])
+        columns.append([loc if isinstance(loc, str) and loc.strip() else None for loc in locs])
+        label = [len(columns) - 2, len(columns) - 1]
+    CompactLayer(
+        compact_data(
+            centres,
+            kind="circle",
+            radius_m=radius_m,
+            styles=styles,
+            style_of=[kinds.index(s) for s in statuses],
+            columns=columns,
+            title="Cocoon zone",
+            table=table,
+            label=label,
+            label_class="hs-label hs-zone-label",
+        ),
+        name=LAYER_ZONES,
+        show=True,
+    ).add_to(m)
 
 
 def add_burglaries(m: folium.Map, burglaries: gpd.GeoDataFrame, *, public: bool) -> None:
+    """Burglaries as small dots; the popup (built on click) gives the time and place."""
     when = column_values(burglaries, OCCURRED_AT)
     if public:
-        popups = [
-            f"<b>Burglary</b> {fmt_date(w)}<br>(shown at the centre of its "
-            f"{PUBLIC_CELL_M:g} m grid square)"
-            for w in when
+        columns: list[Sequence[str | None]] = [
+            [fmt_date(w) for w in when],
+            [f"(shown at the centre of its {PUBLIC_CELL_M:g} m grid square)"] * len(when),
         ]
+        lines = [1]
     else:
         locs, ids = column_values(burglaries, LOCATION), column_values(burglaries, INCIDENT_ID)
-        popups = [
-            f"<b>Burglary</b> {fmt_time(w)}<br>{esc(loc)}<br>incident {esc(i)}"
-            for w, loc, i in zip(when, locs, ids, strict=True)
+        columns = [
+            [fmt_time(w) for w in when],
+            [plain(loc) for loc in locs],
+            [f"incident {plain(i)}" for i in ids],
         ]
-    marker = folium.CircleMarker(
-        radius=3.5,
-        color="#ffffff",
-        weight=0.8,
-        fill=True,
-        fill_color=BURGLARY_COLOUR,
-        fill_opacity=0.75,
-        class_name="hs-burglary",
-    )
-    add_geojson(
-        m,
-        burglaries,
-        {"s": [{"className": "hs-burglary"}] * len(burglaries), "popup": popups},
+        lines = [1, 2]
+    marker = {
+        "radius": 3.5,
+        "color": "#ffffff",
+        "weight": 0.8,
+        "fill": True,
+        "fillColor": BURGLARY_COLOUR,
+        "fillOpacity": 0.75,
+    }
+    CompactLayer(
+        compact_data(
+            burglaries.geometry,
+            kind="point",
+            styles=[{"className": "hs-burglary"}],
+            columns=columns,
+            title="Burglary",
+            sub=0,
+            lines=lines,
+            marker=marker,
+        ),
         name=LAYER_BURGLARIES,
-        marker=marker,
-    )
+        show=True,
+    ).add_to(m)
 
 
 def add_areas(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
@@ -380,25 +494,25 @@ def add_addresses(m: folium.Map, addresses: gpd.GeoDataFrame) -> str:
         if n_all <= MAX_ADDRESS_POINTS
         else (f"{LAYER_ADDRESSES} (first {MAX_ADDRESS_POINTS:,} of {n_all:,})")
     )
-    marker = folium.CircleMarker(
-        radius=2,
-        color=ADDRESS_COLOUR,
-        weight=1,
-        fill=True,
-        fill_opacity=0.8,
-        class_name="hs-address",
-    )
-    add_geojson(
-        m,
-        shown,
-        {
-            "s": [{"className": "hs-address"}] * len(shown),
-            "tip": [esc(a) for a in column_values(shown, ADDRESS_TEXT)],
-        },
+    marker = {
+        "radius": 2,
+        "color": ADDRESS_COLOUR,
+        "weight": 1,
+        "fill": True,
+        "fillOpacity": 0.8,
+    }
+    CompactLayer(
+        compact_data(
+            shown.geometry,
+            kind="point",
+            styles=[{"className": "hs-address"}],
+            columns=[[plain(a) for a in column_values(shown, ADDRESS_TEXT)]],
+            tip=0,
+            marker=marker,
+        ),
         name=name,
         show=False,
-        marker=marker,
-    )
+    ).add_to(m)
     return name
 
 
@@ -407,31 +521,30 @@ def add_point_layer(
 ) -> None:
     """An extra point layer (``--layer NAME=FILE``) as small dots of one colour.
 
-    Each dot's tooltip is the layer name and the point's ``label`` text (escaped), when
-    it has one. At most :data:`MAX_ADDRESS_POINTS` are drawn (the counts use them all).
+    Each dot's tooltip is the layer name and the point's ``label`` text (plain text, put
+    in by the browser as text), when it has one; the layer is one compact array. At most
+    :data:`MAX_ADDRESS_POINTS` are drawn (the counts use them all).
     """
     shown = points.iloc[:MAX_ADDRESS_POINTS]
     labels = column_values(shown, "label") if "label" in shown.columns else [""] * len(shown)
-    marker = folium.CircleMarker(
-        radius=3,
-        color="#ffffff",
-        weight=0.8,
-        fill=True,
-        fill_color=colour,
-        fill_opacity=0.85,
-        class_name="hs-extra",
-    )
-    add_geojson(
-        m,
-        shown,
-        {
-            "s": [{"className": "hs-extra"}] * len(shown),
-            "tip": [
-                esc(name) + (f": {esc(t)}" if isinstance(t, str) and t.strip() else "")
-                for t in labels
-            ],
-        },
+    marker = {
+        "radius": 3,
+        "color": "#ffffff",
+        "weight": 0.8,
+        "fill": True,
+        "fillColor": colour,
+        "fillOpacity": 0.85,
+    }
+    tips = [name + (f": {t}" if isinstance(t, str) and t.strip() else "") for t in labels]
+    CompactLayer(
+        compact_data(
+            shown.geometry,
+            kind="point",
+            styles=[{"className": "hs-extra"}],
+            columns=[tips],
+            tip=0,
+            marker=marker,
+        ),
         name=name,
         show=show,
-        marker=marker,
-    )
+    ).add_to(m)

@@ -61,13 +61,16 @@ __all__ = [
     "harm_unit",
     "isna",
     "marking_for",
+    "plain",
+    "plain_count",
+    "plain_when",
     "popup_table",
     "provenance_lines",
     "public_mix",
     "render_page",
     "spot_popups",
     "template_text",
-    "zone_popups",
+    "zone_fields",
 ]
 
 MAP_DECIMALS = 6  # about 0.1 m: plenty for a web map, and keeps the page small
@@ -359,9 +362,42 @@ def spot_popups(spots: pd.DataFrame, *, public: bool, dropped: bool, unit: str) 
     return out
 
 
-def zone_popups(zones: pd.DataFrame, *, public: bool) -> list[str]:
-    out = []
-    cols = {
+def plain(value: object) -> str:
+    """Plain text of ``value`` for a text node in the browser; a missing value is an en dash.
+
+    Not escaped: the map's compact layers insert it with ``textContent``, never as HTML.
+    """
+    if value is None or (not isinstance(value, str) and isna(value)) or value == "":
+        return "\u2013"
+    return str(value)
+
+
+def plain_count(value: object, *, public: bool) -> str:
+    """A count as plain text; in public mode counts 1-2 become ``<3``."""
+    if value is None or isna(value):
+        return "not known"
+    n = int(value)  # type: ignore[call-overload]
+    if public and 0 < n < SMALL_COUNT:
+        return f"<{SMALL_COUNT}"
+    return f"{n:,}"
+
+
+def plain_when(occurred: object, month_dates: object) -> str:
+    """:func:`burglary_when` as plain text (for a text node)."""
+    when = fmt_date(occurred)
+    if isinstance(month_dates, str) and month_dates:
+        point = _MONTH_POINT.get(month_dates, month_dates)
+        when += f" (month-only data: dated at the {point} of the month)"
+    return when
+
+
+def zone_fields(zones: pd.DataFrame, *, public: bool) -> list[tuple[str, list[str]]]:
+    """The rows of each zone's popup as (label, plain text per zone), in popup order.
+
+    Public mode leaves out the burgled home's location and the zone id, and shows
+    counts of 1-2 as ``<3``.
+    """
+    v = {
         c: column_values(zones, c)
         for c in (
             ZONE_ID,
@@ -376,22 +412,21 @@ def zone_popups(zones: pd.DataFrame, *, public: bool) -> list[str]:
             LOCATION,
         )
     }
-    for i in range(len(zones)):
-        v = {c: vals[i] for c, vals in cols.items()}
-        when = burglary_when(v[OCCURRED_AT], v[ZONE_MONTH_DATES])
-        visited = {"visited": "yes", "active": "not known (no visit log)"}.get(v[STATUS], "no")
-        rows = [
-            ("Burglary", when),
-            *([] if public else [("Where", esc(v[LOCATION]))]),
-            ("Due by", fmt_time(v[DUE_BY])),
-            ("Expires", fmt_date(v[EXPIRES_ON])),
-            ("Status", esc(v[STATUS])),
-            ("Visited", visited),
-            ("Homes in zone", fmt_count(v[N_HOMES], public=public)),
-            ("Overlapping zones", fmt_count(v[N_OVERLAPPING], public=public)),
-            ("Area", esc(v[AREA_NAME])),
-        ]
-        if not public:
-            rows.append(("Zone", esc(v[ZONE_ID])))
-        out.append("<b>Cocoon zone</b>" + popup_table(rows))
-    return out
+    seen = {"visited": "yes", "active": "not known (no visit log)"}
+    fields = [
+        (
+            "Burglary",
+            [plain_when(w, m) for w, m in zip(v[OCCURRED_AT], v[ZONE_MONTH_DATES], strict=True)],
+        ),
+        *([] if public else [("Where", [plain(x) for x in v[LOCATION]])]),
+        ("Due by", [fmt_time(x) for x in v[DUE_BY]]),
+        ("Expires", [fmt_date(x) for x in v[EXPIRES_ON]]),
+        ("Status", [plain(x) for x in v[STATUS]]),
+        ("Visited", [seen.get(x, "no") for x in v[STATUS]]),
+        ("Homes in zone", [plain_count(x, public=public) for x in v[N_HOMES]]),
+        ("Overlapping zones", [plain_count(x, public=public) for x in v[N_OVERLAPPING]]),
+        ("Area", [plain(x) for x in v[AREA_NAME]]),
+    ]
+    if not public:
+        fields.append(("Zone", [plain(x) for x in v[ZONE_ID]]))
+    return fields

@@ -230,6 +230,7 @@ def door_groups(
             label[i] = text
     rows: list[dict[str, object]] = []
     keep = np.flatnonzero(mand)
+    order_values = pd.array(order, dtype="Int64").tolist()
     for i in keep.tolist():
         rows.append(
             {
@@ -238,7 +239,7 @@ def door_groups(
                 "_d": float(dist[i]),
                 ZONE_ID: zone[i],
                 DOOR_KIND: "mandatory",
-                ORDER: order[i],
+                ORDER: order_values[i],
                 ADDRESS_TEXT: address[i],
                 POSTCODE: postcode[i],
                 DOOR_NUMBERS: "",
@@ -248,9 +249,14 @@ def door_groups(
         )
     rest = np.flatnonzero(~mand)
     if len(rest):
-        frame = pd.DataFrame({"z": zone_codes[rest], "g": group[rest], "i": rest})
-        for (z, g), part in frame.groupby(["z", "g"], sort=False):
-            idx = part["i"].to_numpy()
+        # the (zone, group) groups in first-seen order, each in row order: one stable sort
+        # instead of a DataFrame per group
+        keys = list(zip(zone_codes[rest].tolist(), group[rest], strict=True))
+        pair, _ = pd.factorize(pd.Series(keys, dtype=object))
+        by = np.argsort(pair, kind="stable")
+        cuts = np.flatnonzero(np.diff(pair[by])) + 1
+        for idx in np.split(rest[by], cuts):
+            z, g = zone_codes[idx[0]], group[idx[0]]
             if unit == "postcode units":
                 numbers = _postcode_units([label[i] for i in idx if _POSTCODE.match(label[i])])
             else:

@@ -162,7 +162,7 @@ def _group_rows(groups: pd.DataFrame | list) -> list[dict[str, object]]:
     """
     if not len(groups):
         return []
-    records = groups.to_dict("records")  # type: ignore[union-attr]
+    records = groups if isinstance(groups, list) else groups.to_dict("records")
     big = [r for r in records if int(r["count"]) > SMALL_GROUP]
     small = [r for r in records if int(r["count"]) <= SMALL_GROUP]
     if len(small) < 2:
@@ -336,7 +336,16 @@ def write_cocoon_lists(
                 detail=list_scope == "all",
             )
             dots = zone_dots(targets, {z: i for i, z in enumerate(zone_ids)}, frames.px)
-    by_zone = {str(k): g for k, g in doors.groupby(ZONE_ID, sort=False)} if len(doors) else {}
+    # each zone's door rows as template records, in one pass over the door table
+    mand_by: dict[str, list[dict[str, Any]]] = {}
+    groups_by: dict[str, list[dict[str, Any]]] = {}
+    if len(doors):
+        kinds = {"mandatory": mand_by, "group": groups_by}
+        zone_of = doors[ZONE_ID].astype(str).tolist()
+        for zid_, record in zip(zone_of, doors.to_dict("records"), strict=True):
+            bucket = kinds.get(record["kind"])
+            if bucket is not None:
+                bucket.setdefault(zid_, []).append(record)
     frame = pd.DataFrame(zones.drop(columns=zones.geometry.name)).assign(
         _pos=np.arange(len(zones)), _list_area=area_names
     )
@@ -419,11 +428,9 @@ def write_cocoon_lists(
                     f" \u00b7 expires {_date(z[EXPIRES_ON])}"
                 )
                 continue
-            rows = by_zone.get(zid)
-            empty = pd.DataFrame(columns=["kind", "count"])
-            mand = empty if rows is None else rows[rows["kind"] == "mandatory"]
-            groups = empty if rows is None else rows[rows["kind"] == "group"]
-            n_other = int(groups["count"].sum()) if len(groups) else 0
+            mand = mand_by.get(zid, [])
+            groups = groups_by.get(zid, [])
+            n_other = int(sum(int(r["count"]) for r in groups))
             listed.append(
                 {
                     "also": [],
@@ -452,7 +459,7 @@ def write_cocoon_lists(
                             else "",
                             "dist": _metres(r["nearest_m"]),
                         }
-                        for r in (mand.to_dict("records") if len(mand) else [])
+                        for r in mand
                     ],
                     "groups": _group_rows(groups),
                 }

@@ -3,10 +3,13 @@
 One folium page for the weekly tasking meeting. Harm spots (Sherman, Neyroud & Neyroud
 2016, the Cambridge Crime Harm Index; Weisburd 2015 on the concentration of crime in
 small places) are coloured by rank with their rank as a label; cocoon zones (Johnson &
-Bowers 2004) by status. Every text that comes from data is HTML-escaped, the page embeds
-only properties built here (never raw columns), coordinates are rounded to 6 decimals
-and the harm surface is drawn from compact cell centres on a canvas, so a force year
-stays well under 5 MB. ``public=True`` makes a shareable version: no addresses,
+Bowers 2004) by status, drawn as circles from centre and radius. Zones, burglaries and
+addresses are each one compact array (1e-5 degree coordinates, whole metres, texts
+stored once and indexed) whose popups the browser builds on click, inserting data text
+as text (never HTML); the few spot polygons carry escaped popups. The page embeds only
+properties built here (never raw columns). The harm surface is drawn from compact cell
+centres on a canvas, or above 20,000 cells as one PNG image, so a 1M-incident map stays
+under 5 MB. ``public=True`` makes a shareable version: no addresses,
 burglaries moved to the centre of their 150 m grid cell, zones re-centred likewise, and
 counts of 1 or 2 shown as ``<3``.
 
@@ -66,7 +69,14 @@ from hotspots.outputs._maptext import (
     provenance_lines,
     template_text,
 )
-from hotspots.outputs._surface import SURFACE_COLOURS, SurfaceLayer, surface_data
+from hotspots.outputs._surface import (
+    SURFACE_COLOURS,
+    SURFACE_IMAGE_CELLS,
+    SurfaceImage,
+    SurfaceLayer,
+    surface_data,
+    surface_image,
+)
 from hotspots.outputs.files import write_text
 from hotspots.outputs.offline import inline_assets, leaflet_only
 from hotspots.outputs.public import generalise_points, generalise_zones
@@ -324,8 +334,10 @@ def build_map(
     dropped
         Spots of last week that dropped out (same columns); a layer that starts hidden.
     surface
-        Candidate cells with ``harm`` (and ``n_incidents``): drawn on a canvas in five
-        quantile classes of harm.
+        Candidate cells with ``harm`` (and ``n_incidents``) in five quantile classes of
+        harm: drawn on a canvas, each cell with a popup, up to ``SURFACE_IMAGE_CELLS``
+        (20,000) cells; above that as one PNG image overlay (no per-cell popups), which
+        keeps a national map small and quick to open.
     zones
         Live cocoon zones (``hotspots.cocoon.cocoon_zones``): ``zone_id``,
         ``occurred_at``, ``due_by``, ``expires_on``, ``status``; coloured by status.
@@ -458,7 +470,10 @@ def build_map(
             Element("<style>.leaflet-container{background:#f3f1ea}</style>"), name="hs_plain"
         )
     surface_labels = None
-    if surface is not None and len(surface):
+    if surface is not None and len(surface) > SURFACE_IMAGE_CELLS:
+        image, surface_labels = surface_image(surface, cell_m=surface_cell_m)
+        SurfaceImage(image, name=LAYER_SURFACE, show=True).add_to(m)
+    elif surface is not None and len(surface):
         data, surface_labels = surface_data(surface, public=public)
         SurfaceLayer(data, name=LAYER_SURFACE, show=True).add_to(m)
     if areas is not None and len(areas):

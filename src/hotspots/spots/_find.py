@@ -261,8 +261,10 @@ def find_spots(
         "keep_prisons": bool(keep_prisons),
         "study_area": study_area,
     }
+    # the districts' union, once: both windows (this one and last week's) use it
+    union = None if areas is None else areas.geometry.union_all()
     report(progress, "harm spots", 0, 3)
-    now = _run_window(data, labels, window, chosen, areas, opts, progress)
+    now = _run_window(data, labels, window, chosen, areas, opts, progress, areas_union=union)
     if now["n_window"] == 0:
         msg = (
             f"No {describe_offences(chosen)} incidents in the window {window.label} (the data "
@@ -281,7 +283,14 @@ def find_spots(
         before_total = float("nan")
     else:
         before = _run_window(
-            data, labels, window.shifted(days=previous_days), chosen, areas, opts, None
+            data,
+            labels,
+            window.shifted(days=previous_days),
+            chosen,
+            areas,
+            opts,
+            None,
+            areas_union=union,
         )
         before_sel, before_total = before["selected"], before["total_harm"]
     report(progress, "harm spots", 2, 3)
@@ -366,6 +375,8 @@ def _run_window(
     areas: gpd.GeoDataFrame | None,
     opts: dict,
     progress: Progress | None,
+    *,
+    areas_union: Any = None,
 ) -> dict[str, Any]:
     mask = in_window(data, window)
     incidents = data[mask]
@@ -386,7 +397,7 @@ def _run_window(
     out["area_n"] = pd.Series(np.ones(int(in_study.sum()))).groupby(lab[in_study]).sum()
     given = opts.get("study_area")
     study = (
-        areas.geometry.union_all()
+        (areas.geometry.union_all() if areas_union is None else areas_union)
         if areas is not None
         else getattr(given, "geometry", given)
         if given is not None

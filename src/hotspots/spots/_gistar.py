@@ -16,19 +16,71 @@ than half the draws reach the observed sum it reports the *lower* tail,
 ``(min(larger, permutations - larger) + 1) / (permutations + 1)``, so cold cells and
 all-zero neighbourhoods (every draw ties at 0) get small p-values too. For hot cells the
 two agree; we keep the one-sided value because only hot cells can become harm spots.
+
+The permutations come in blocks of ``PERMUTATION_BLOCK`` (64): block ``b`` draws its
+permutations from ``default_rng(SeedSequence(seed, spawn_key=(b,)))`` (the ``b``-th child
+of ``SeedSequence(seed).spawn``) and is counted on its own thread, so the p-values never
+depend on the number of workers. Counting is a compiled loop when the optional numba is
+installed (``pip install 'hotspots[fast]'``), else vectorised numpy: the same p-values.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal, get_args
 
 import numpy as np
-from scipy import ndimage, special
+from scipy import special
 
 from hotspots._progress import Progress, report
+from hotspots._validate import check_choice
 from hotspots.config import FDR_ALPHA, GISTAR_PERMUTATIONS
+from hotspots.errors import OptionError
 
-__all__ = ["GiStarResult", "benjamini_hochberg", "gi_star_dense", "gi_star_grid"]
+__all__ = [
+    "ENGINES",
+    "PERMUTATION_BLOCK",
+    "Engine",
+    "GiStarResult",
+    "benjamini_hochberg",
+    "gi_star_dense",
+    "gi_star_grid",
+    "permutation_block_stream",
+]
+
+PERMUTATION_BLOCK = 64  # permutations per seed stream and per work unit (fixed: part of the seed)
+# numba pays for its import and cache load (about 0.5 s) above this many cell x draw sums
+_NUMBA_MIN_WORK = 20_000_000
+Engine = Literal["auto", "numba", "numpy"]
+ENGINES: tuple[str, ...] = get_args(Engine)
+
+
+@cache
+def have_numba() -> bool:
+    """True when numba can be imported (``pip install 'hotspots[fast]'``)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _workers(workers: int | None) -> int:
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
+        msg = f"workers must be an integer; got {workers!r}."
+        raise TypeError(msg)
+    if workers < 1:
+        msg = f"workers must be at least 1 (or None for every core); got {workers}."
+        raise OptionError(msg)
+    return int(workers)
 
 
 @dataclass(frozen=True)
@@ -83,6 +135,8 @@ def gi_star_grid(
     fdr_alpha: float = FDR_ALPHA,
     seed: int = 0,
     progress: Progress | None = None,
+    engine: Engine = "auto",
+    workers: int | None = None,
 ) -> GiStarResult:
     """Gi* z-scores and FDR-controlled hot cells on a square grid.
 
@@ -101,6 +155,19 @@ def gi_star_grid(
         False discovery rate for Benjamini-Hochberg.
     seed
         Seed of the permutation draws.
+    engine
+        Permutation counting: ``"numba"`` (compiled; needs the optional numba),
+        ``"numpy"``, or ``"auto"`` (default: numba when installed and the job is large
+        enough to pay for loading it). Both give the same p-values.
+    workers
+        Threads counting blocks of permutations (default: every core this process may
+        use); the p-values do not depend on it.
+
+    Raises
+    ------
+    OptionError
+        If ``engine`` is not one of :data:`ENGINES`, or is ``"numba"`` without numba, or
+        ``workers`` is below 1.
     """
     ix = np.asarray(ix, dtype="int64")
     iy = np.asarray(iy, dtype="int64")
@@ -119,6 +186,8 @@ def gi_star_grid(
         fdr_alpha=fdr_alpha,
         seed=seed,
         progress=progress,
+        engine=engine,
+        workers=workers,
     )
 
 
@@ -133,6 +202,8 @@ def gi_star_dense(
     fdr_alpha: float = 0.05,
     seed: int = 0,
     progress: Progress | None = None,
+    engine: Engine = "auto",
+    workers: int | None = None,
 ) -> GiStarResult:
     """Gi* on a dense raster of harm: the one Gi* rule behind ``spots`` and ``evaluate``.
 
@@ -140,9 +211,14 @@ def gi_star_dense(
     cells (a cell with harm always takes part). The result lists the study cells row by
     row; options as in :func:`gi_star_grid`.
     """
+    check_choice(engine, ENGINES, name="engine")
+    if permutations > 0:
+        _workers(workers)
     dense = np.asarray(dense, dtype="float64")
     mask = np.asarray(mask, dtype=bool) | (dense != 0)
     dense = np.where(mask, dense, 0.0)
+    from scipy import ndimage  # only Gi* needs it: not loaded on the grid-only weekly path
+
     kernel = np.ones((2 * rings + 1, 2 * rings + 1))
     local = ndimage.correlate(dense, kernel, mode="constant", cval=0.0)
     card = np.rint(
@@ -159,7 +235,16 @@ def gi_star_dense(
         denom = np.sqrt(max(var, 0.0)) * np.sqrt(k * (n - k) / max(n - 1, 1))
         z = np.where(denom > 0, (lsum - k * mean) / denom, 0.0)
     if permutations > 0:
-        p = _permutation_p(x, k, lsum, permutations=permutations, seed=seed, progress=progress)
+        p = _permutation_p(
+            x,
+            k,
+            lsum,
+            permutations=permutations,
+            seed=seed,
+            progress=progress,
+            engine=engine,
+            workers=workers,
+        )
     else:
         p = special.ndtr(-z)  # upper normal tail, = scipy.stats.norm.sf(z)
     reject, threshold = benjamini_hochberg(p, alpha=fdr_alpha)
@@ -178,6 +263,42 @@ def gi_star_dense(
     )
 
 
+def permutation_block_stream(seed: int, block: int) -> np.random.Generator:
+    """The random stream of permutation block ``block``: ``SeedSequence(seed).spawn``'s child.
+
+    ``SeedSequence(seed, spawn_key=(block,))`` is the ``block``-th child of
+    ``SeedSequence(seed).spawn``. Blocks hold a fixed number of permutations
+    (``PERMUTATION_BLOCK``), so the draws never depend on how many threads count them.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+
+
+def _block_draws(n: int, n_draws: int, seed: int, block: int, size: int) -> np.ndarray:
+    """Draws (D x B) of one block: per permutation ``n_draws`` of the other ``n - 1`` cells."""
+    rng = permutation_block_stream(seed, block)
+    draws = np.empty((n_draws, size), dtype=np.int64)
+    for b in range(size):
+        draws[:, b] = rng.choice(n - 1, size=n_draws, replace=False)
+    return draws
+
+
+def _pick_counter(engine: str, work: int) -> tuple[str, Any]:
+    check_choice(engine, ENGINES, name="engine")
+    if engine == "numba" and not have_numba():
+        msg = (
+            "engine='numba' needs the optional numba package; install it with "
+            "pip install 'hotspots[fast]', or use engine='numpy' (same p-values, slower)."
+        )
+        raise OptionError(msg)
+    if engine == "numba" or (engine == "auto" and work >= _NUMBA_MIN_WORK and have_numba()):
+        from hotspots.spots._gistar_compiled import count_block_numba
+
+        return "numba", count_block_numba
+    from hotspots.spots._gistar_compiled import count_block_numpy
+
+    return "numpy", count_block_numpy
+
+
 def _permutation_p(
     x: np.ndarray,
     k: np.ndarray,
@@ -186,29 +307,54 @@ def _permutation_p(
     permutations: int,
     seed: int,
     progress: Progress | None,
-    chunk: int = 1000,
+    engine: str = "auto",
+    workers: int | None = None,
 ) -> np.ndarray:
-    """One-sided conditional-permutation p-values, (larger + 1) / (permutations + 1)."""
+    """One-sided conditional-permutation p-values, (larger + 1) / (permutations + 1).
+
+    Permutations come in blocks of ``PERMUTATION_BLOCK``, block ``b`` drawn from its own
+    stream (:func:`permutation_block_stream`) and counted on its own thread (the compiled
+    loop releases the GIL); the counts are integers summed over blocks, so the p-values are
+    the same for any number of workers and on either engine.
+    """
     n = len(x)
     p = np.ones(n, dtype="float64")
-    draws_needed = int(min(k.max() - 1, n - 1))
+    draws_needed = int(min(k.max() - 1, n - 1)) if n else 0
     todo = np.nonzero(lsum > 0)[0]  # zero local sums can never be hot (p = 1)
     if draws_needed <= 0 or len(todo) == 0:
         return p
-    rng = np.random.default_rng(seed)
-    draws = np.stack(
-        [rng.choice(n - 1, size=draws_needed, replace=False) for _ in range(permutations)]
-    )  # shared by every cell, as in esda
+    n_workers = _workers(workers)
+    _, count = _pick_counter(engine, len(todo) * permutations * draws_needed)
+    kk = np.minimum(k[todo] - 1, draws_needed).astype(np.int64)
     tol = 1e-9 * max(float(np.abs(x).sum()), 1.0)
-    for start in range(0, len(todo), chunk):
-        cells = todo[start : start + chunk]
-        kk = np.minimum(k[cells] - 1, draws_needed)
-        idx = draws[None, :, :]  # (1, P, D)
-        shifted = idx + (idx >= cells[:, None, None])  # skip the cell itself
-        vals = x[shifted]  # (C, P, D)
-        use = np.arange(draws_needed)[None, None, :] < kk[:, None, None]
-        sims = x[cells][:, None] + np.where(use, vals, 0.0).sum(axis=2)
-        larger = (sims >= lsum[cells][:, None] - tol).sum(axis=1)
-        p[cells] = (larger + 1.0) / (permutations + 1.0)
-        report(progress, "Gi* permutations", min(start + chunk, len(todo)), len(todo))
+    threshold = lsum[todo] - tol
+    x_pad = np.append(x, 0.0)  # x[draw + 1] for the largest draw, n - 2, is x[n - 1]
+    blocks = [
+        (b, min(PERMUTATION_BLOCK, permutations - b * PERMUTATION_BLOCK))
+        for b in range(-(-permutations // PERMUTATION_BLOCK))
+    ]
+
+    def run(block: tuple[int, int]) -> np.ndarray:
+        b, size = block
+        draws = _block_draws(n, draws_needed, seed, b, size)
+        larger = np.zeros(len(todo), dtype=np.int64)
+        count(todo, x, kk, threshold, draws, x_pad[draws], x_pad[draws + 1], larger)
+        return larger
+
+    total = np.zeros(len(todo), dtype=np.int64)
+    done = 0
+    report(progress, "Gi* permutations", 0, permutations)
+    if n_workers == 1 or len(blocks) == 1:
+        results = map(run, blocks)
+        for (_, size), larger in zip(blocks, results, strict=True):
+            total += larger
+            done += size
+            report(progress, "Gi* permutations", done, permutations)
+    else:
+        with ThreadPoolExecutor(max_workers=min(n_workers, len(blocks))) as pool:
+            for (_, size), larger in zip(blocks, pool.map(run, blocks), strict=True):
+                total += larger
+                done += size
+                report(progress, "Gi* permutations", done, permutations)
+    p[todo] = (total + 1.0) / (permutations + 1.0)
     return p
