@@ -74,6 +74,7 @@ class ForceJob:
     settings: WeeklySettings
     engine: dict[str, Any] | None = None  # recorded in the force's run.json
     from_store: bool = False  # inputs is one store: read this force's partitions only
+    within: bool = False  # inputs mix forces ('Falls within'): keep this force's rows only
 
 
 def force_jobs(
@@ -90,10 +91,23 @@ def force_jobs(
     InputError
         The inputs hold only one force (run ``weekly`` on them as usual).
     """
+    from hotspots.ingest import forces_within
+
     groups = forces_in(inputs)
-    if len(groups) < 2:
+    named: dict[str, tuple[list[Path], bool]] = {}
+    for force, paths in groups.items():
+        mixed = forces_within(paths) if force == "unknown" else []  # files not named by force
+        for name in mixed if len(mixed) > 1 else [force]:
+            if name in named:
+                msg = (
+                    f"Force {name!r} comes both from its own files and inside another input; "
+                    f"give each force's rows once."
+                )
+                raise InputError(msg)
+            named[name] = (paths, len(mixed) > 1)
+    if len(named) < 2:
         msg = (
-            f"The inputs hold one force ({', '.join(groups) or 'none'}); a national run needs "
+            f"The inputs hold one force ({', '.join(named) or 'none'}); a national run needs "
             f"two or more. Run hotspots weekly on them as usual."
         )
         raise InputError(msg)
@@ -105,16 +119,20 @@ def force_jobs(
             settings=settings,
             engine=engine,
             from_store=len(paths) == 1 and paths[0].is_dir(),
+            within=within,
         )
-        for force, paths in groups.items()
+        for force, (paths, within) in named.items()
     ]
 
 
 def run_force(job: ForceJob, progress: Progress | None = None) -> WeeklyResult:
     """Run one force's weekly pipeline into ``job.out_dir`` (in this process or a worker)."""
-    from hotspots.ingest import read_store
+    from hotspots.ingest import read_incidents, read_store, split_by_force
 
     ingested = read_store(job.inputs[0], forces=[job.force]) if job.from_store else None
+    if job.within:  # a file mixing forces: this force's rows, as if in a file of their own
+        whole = read_incidents(list(job.inputs), job.settings.ingest, progress=progress)
+        ingested = split_by_force(whole)[job.force]
     return run_weekly(
         list(job.inputs),
         out=job.out_dir,

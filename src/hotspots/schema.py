@@ -19,6 +19,7 @@ DWELLING_BURGLARY: Final = "dwelling_burglary"  # bool: a home burglary (or poli
 LOCATION: Final = "location"  # free text street/location from the source, or <NA>
 LSOA_CODE: Final = "lsoa_code"  # police.uk LSOA code when present
 LSOA_NAME: Final = "lsoa_name"  # police.uk LSOA name ("Basildon 001A") when kept by ingest
+FORCE: Final = "force"  # police.uk force slug of 'Falls within' ("essex"), when rows mix forces
 TIME_RESOLUTION: Final = "time_resolution"  # "exact" | "day" | "month" (per row)
 SOURCE_FILE: Final = "source_file"  # file name the row came from
 SOURCE_ROW: Final = "source_row"  # 1-based data row number in that file (header excluded)

@@ -37,6 +37,8 @@ from hotspots.schema import (
 __all__ = ["ADDRESS_COLUMNS", "AddressIndex", "read_addresses"]
 
 ADDRESS_COLUMNS = (ADDRESS_ID, ADDRESS_TEXT, STREET, POSTCODE)
+TILE_M = 20_000.0  # zone points are matched to addresses a tile of this side at a time
+TILE_MIN_POINTS = 20_000  # fewer points: one query (small runs unchanged)
 _SPATIAL_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".parquet", ".fgb"}
 # candidate source columns for each canonical column, compared case-insensitively
 _CANDIDATES = {
@@ -420,6 +422,29 @@ class AddressIndex:
         if len(qxy) != len(pts):
             msg = "points must be non-empty shapely points (one per zone); drop empty geometries."
             raise InputError(msg)
+        if len(qxy) < TILE_MIN_POINTS:
+            return self._pairs_of(qxy, radius_m)
+        # many points: one tile of points at a time, so the query boxes and envelope
+        # candidates follow the largest tile (each tile's addresses come with a halo of
+        # radius_m through the boxes); callers sort or count, so the result is the same
+        tile = np.floor(qxy / TILE_M).astype("int64")
+        _, inverse = np.unique(tile, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(inverse.max() + 2))
+        lefts, rights, dists = [], [], []
+        for k in range(len(bounds) - 1):
+            members = order[bounds[k] : bounds[k + 1]]
+            left, right, dist = self._pairs_of(qxy[members], radius_m)
+            lefts.append(members[left])
+            rights.append(right)
+            dists.append(dist)
+        return np.concatenate(lefts), np.concatenate(rights), np.concatenate(dists)
+
+    def _pairs_of(
+        self, qxy: np.ndarray, radius_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, address, distance) pairs within ``radius_m`` of coordinates ``qxy``."""
         boxes = shapely.box(
             qxy[:, 0] - radius_m, qxy[:, 1] - radius_m, qxy[:, 0] + radius_m, qxy[:, 1] + radius_m
         )

@@ -169,6 +169,18 @@ def _month_dated(occurred: pd.Series, choice: str) -> pd.Series:
     return _localize(out, tz)
 
 
+def _strftime_days(local: pd.Series, fmt: str) -> np.ndarray:
+    """``local.dt.strftime(fmt)`` for a day-or-coarser ``fmt``, formatting each day once."""
+    try:
+        days = local.dt.floor("D")
+    except (ValueError, TypeError):  # pragma: no cover - aware times across a clock change
+        return local.dt.strftime(fmt).to_numpy()
+    which, uniq = pd.factorize(days)
+    text = pd.Series(uniq, dtype=days.dtype).dt.strftime(fmt).to_numpy(dtype=object)
+    nat = pd.Series([pd.NaT], dtype=days.dtype).dt.strftime(fmt).to_numpy(dtype=object)[0]
+    return np.where(which >= 0, text[np.maximum(which, 0)] if len(text) else nat, nat)
+
+
 def _localize(wall: pd.Series, tz: object) -> pd.Series:
     """Wall-clock times in ``tz``, valid across clock changes.
 
@@ -365,17 +377,11 @@ def cocoon_zones(
     )
     # radio ids over every dwelling burglary of the data, so an id never changes as
     # other zones expire
-    all_codes = np.array(
-        [
-            area_code(a)
-            for a in label_points(gpd.GeoSeries(burg.geometry, crs=incidents.crs), areas)
-        ],
-        dtype=object,
-    )
+    labels = label_points(gpd.GeoSeries(burg.geometry, crs=incidents.crs), areas)
+    which, names = pd.factorize(labels)  # a few area names for many burglaries
+    all_codes = np.array([area_code(a) for a in names], dtype=object)[which]
     local = occurred.dt.tz_localize(None) if tz is not None else occurred
-    day_text = np.where(
-        monthly, local.dt.strftime("%y%m").to_numpy(), local.dt.strftime("%y%m%d").to_numpy()
-    )
+    day_text = np.where(monthly, _strftime_days(local, "%y%m"), _strftime_days(local, "%y%m%d"))
     radio = radio_zone_ids(all_codes, day_text, risk_from, all_ids)
     chosen = burg[live]
     when = risk_from[live]

@@ -7,10 +7,11 @@ canonical tables are recognised without options; anything else is mapped with
 
 from hotspots.ingest._coords import outside_working_area, points_from_columns
 from hotspots.ingest._dates import check_tz, day_end, in_bounds
-from hotspots.ingest._files import read_text_table
+from hotspots.ingest._files import force_slug, forces_within, read_text_table
 from hotspots.ingest._reader import read_incidents
 from hotspots.ingest._reject import reject_rows, weigh_at_ingest
 from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._split import split_by_force
 from hotspots.ingest._store import (
     StoreUpdate,
     files_by_force,
@@ -31,6 +32,8 @@ __all__ = [
     "check_tz",
     "day_end",
     "files_by_force",
+    "force_slug",
+    "forces_within",
     "force_of_file",
     "in_bounds",
     "is_store",
@@ -44,6 +47,7 @@ __all__ = [
     "store_partitions",
     "update_store",
     "reject_rows",
+    "split_by_force",
     "weigh_at_ingest",
     "write_rejected",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,8 @@ __all__ = [
     "BadLine",
     "RawTable",
     "expand_inputs",
+    "force_slug",
+    "forces_within",
     "read_table",
     "read_tables",
     "read_text_table",
@@ -63,6 +66,76 @@ class RawTable:
     skipped: str | None = None  # kind of file set aside whole (police.uk outcomes, ...)
     skipped_rows: int = 0
     geometry: np.ndarray | None = None  # the spatial file's shapely geometries, as read
+
+
+# police.uk force names whose download slug is not their plain slug
+_FORCE_ALIASES = {
+    "british-transport": "btp",
+    "service-of-northern-ireland": "northern-ireland",
+    "hampshire-and-isle-of-wight": "hampshire",
+    "of-northern-ireland": "northern-ireland",  # Police Service of Northern Ireland
+}
+_FORCE_WORDS = re.compile(r"\b(police service|police|constabulary)\b")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def force_slug(name: str) -> str:
+    """The police.uk download slug of a force name ('Falls within') or of a slug.
+
+    Lower case, "&" as "and", the words Police/Constabulary/Police Service dropped, every
+    run of other characters one hyphen; the few forces police.uk names otherwise are
+    looked up. A slug is its own slug, so file-name slugs and 'Falls within' agree.
+
+    Examples
+    --------
+    >>> force_slug("Metropolitan Police Service"), force_slug("Devon & Cornwall Police")
+    ('metropolitan', 'devon-and-cornwall')
+    >>> force_slug("devon-and-cornwall"), force_slug("British Transport Police")
+    ('devon-and-cornwall', 'btp')
+    """
+    text = str(name).strip().lower().replace("&", " and ")
+    text = _FORCE_WORDS.sub(" ", text)
+    slug = _NOT_SLUG.sub("-", text).strip("-")
+    return _FORCE_ALIASES.get(slug, slug) or "unknown"
+
+
+def forces_within(paths: Sequence[Path]) -> list[str]:
+    """Force slugs in the police.uk 'Falls within' column of CSV files, in first-seen order.
+
+    Reads only that column (and only the files that have it), so a national runner can
+    tell a single file mixing forces from a one-force file before ingest. Files without
+    the column, and spatial files, add nothing.
+
+    Examples
+    --------
+    >>> forces_within([Path("all-forces-2025-01.csv")])  # doctest: +SKIP
+    ['avon-and-somerset', 'bedfordshire', ...]
+    """
+    found: dict[str, None] = {}
+    for path in paths:
+        if _suffix(path) not in {".csv", ".csv.gz"}:
+            continue
+        data = _check_text(path, _decompress(path))
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = _legacy(path, data)[0]
+        names = _header(path, data)
+        col = next(
+            (n for n in names if n.strip().lower().replace(" ", "_") == "falls_within"), None
+        )
+        if col is None:
+            continue
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[col], column_types={col: pa.string()}
+            ),
+        )
+        for value in pc.unique(pc.utf8_trim_whitespace(table.column(0))).to_pylist():
+            found.setdefault(force_slug(value or ""), None)
+    return list(found)
 
 
 def _suffix(path: Path) -> str:

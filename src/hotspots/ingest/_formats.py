@@ -113,6 +113,7 @@ class Plan:
     resolution_col: str | None = None
     outcome_col: str | None = None  # police.uk 'Last outcome category' (issue 13)
     context_col: str | None = None  # police.uk 'Context'
+    force_col: str | None = None  # police.uk 'Falls within' (the force of each row)
     map_api_categories: bool = False
 
     @property
@@ -145,6 +146,7 @@ def _recognised(columns: Sequence[str], what: str) -> Plan | None:
             lsoa_name_col=keys.get("lsoa_name"),
             outcome_col=keys.get("last_outcome_category"),
             context_col=keys.get("context"),
+            force_col=keys.get("falls_within"),
         )
     if all(k in keys for k in _API_KEYS) and any(k in keys for k in _API_MARKERS):
         return Plan(

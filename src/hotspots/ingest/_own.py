@@ -19,6 +19,7 @@ from hotspots.ingest._dates import DATE_MAX, DATE_MIN, typed_times
 from hotspots.ingest._files import RawTable
 from hotspots.schema import (
     DWELLING_BURGLARY,
+    FORCE,
     INCIDENT_COLUMNS,
     INCIDENT_ID,
     LSOA_NAME,
@@ -182,5 +183,5 @@ def own_rows(
 
 def own_columns(frame: pd.DataFrame) -> list[str]:
     """Canonical columns to keep from a hotspots table (outcome columns when present)."""
-    extra = [c for c in (*OUTCOME_COLUMNS, LSOA_NAME) if c in frame.columns]
+    extra = [c for c in (*OUTCOME_COLUMNS, LSOA_NAME, FORCE) if c in frame.columns]
     return [*INCIDENT_COLUMNS, *extra]

@@ -8,6 +8,7 @@ give each unusable row one reason, and project the rest to the working CRS.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -20,6 +21,7 @@ from hotspots._validate import check_choice
 from hotspots.config import IngestOptions
 from hotspots.crs import BNG
 from hotspots.errors import InputError
+from hotspots.ingest._batches import Tally, batches_of, read_batched
 from hotspots.ingest._coords import locate
 from hotspots.ingest._dates import (
     DATE_MAX,
@@ -30,8 +32,15 @@ from hotspots.ingest._dates import (
     parse_times,
     typed_times,
 )
-from hotspots.ingest._files import RawTable, expand_inputs, read_tables
-from hotspots.ingest._formats import API_CATEGORIES, HOTSPOTS, MAPPED, column_key, plan_for
+from hotspots.ingest._files import RawTable, expand_inputs, force_slug, read_tables
+from hotspots.ingest._formats import (
+    API_CATEGORIES,
+    HOTSPOTS,
+    MAPPED,
+    Plan,
+    column_key,
+    plan_for,
+)
 from hotspots.ingest._own import is_own_table, own_columns, own_rows
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.ingest._rows import (
@@ -46,6 +55,7 @@ from hotspots.ingest._rows import (
 from hotspots.schema import (
     CONTEXT,
     DWELLING_BURGLARY,
+    FORCE,
     INCIDENT_COLUMNS,
     INCIDENT_ID,
     LAST_OUTCOME,
@@ -79,6 +89,7 @@ SNAPPED_NOTE = (
     "occurred_to = month end). Good for ranking harm spots; not for day-level near-repeat "
     "or cocoon timing."
 )
+NONE_KEPT_NOTE = "No rows were kept; see rejected.csv for the reasons."
 BURGLARY_NOTE = (
     "'Burglary' rows are flagged dwelling_burglary as candidates: police.uk (and any "
     "plain 'Burglary' category) may include non-dwelling (business, community) burglary."
@@ -177,6 +188,19 @@ def read_incidents(
     if floor is not None:
         floor = floor.normalize()
     files = expand_inputs(inputs)
+    batches = batches_of(files)
+    if len(batches) > 1:  # a big CSV input: parse and validate it a batch of files at a time
+        batched = read_batched(
+            batches,
+            files,
+            opts,
+            today_end=today_end,
+            floor=floor,
+            implausible_dates=implausible_dates,
+            progress=progress,
+        )
+        if batched is not None:
+            return batched
     report(progress, "reading files", 0, len(files))
     tables = read_tables(files, on_done=lambda k: report(progress, "reading files", k, len(files)))
     tables, skip_notes = _set_aside(tables)
@@ -189,16 +213,76 @@ def read_incidents(
             floor=floor,
             reject_implausible=implausible_dates == "reject",
         )
+    result, _ = _validate(
+        tables,
+        files,
+        opts,
+        skip_notes=skip_notes,
+        today_end=today_end,
+        floor=floor,
+        implausible_dates=implausible_dates,
+        progress=progress,
+    )
+    return result
+
+
+def _validate(
+    tables: list[RawTable],
+    files: list[Path],
+    opts: IngestOptions,
+    *,
+    skip_notes: list[str],
+    today_end: pd.Timestamp,
+    floor: pd.Timestamp | None,
+    implausible_dates: str,
+    progress: Progress | None,
+    reference: tuple[RawTable, Plan] | None = None,
+    tally: Tally | None = None,
+    what: str | None = None,
+) -> tuple[IngestResult, list[tuple[int, str]]]:
+    """Parse and validate ``tables`` (text) into an :class:`IngestResult`.
+
+    With ``tally`` (one batch of a batched read, :func:`_read_batched`), ids already kept
+    by earlier batches are duplicates, the notes that carry counts are left as markers
+    whose counts go into ``tally``, and the force column is always kept. Returns the
+    result and its notes with the stage that wrote each (to merge batches in order).
+    """
     plans = [
         plan_for(list(t.frame.columns), opts, what=t.path.name, spatial=t.geo_x is not None)
         for t in tables
     ]
+    if reference is not None:  # a later batch: same header as the first file of all
+        check_same_columns([reference[0], *tables], [reference[1], *plans])
     check_same_columns(tables, plans)
     plan = plans[0]
-    raw, geo_crs = combine(tables, plans)
-    what = tables[0].path.name if len(tables) == 1 else f"{len(tables)} files ({files[0].name}...)"
+    raw_tables = tables
+    if reference is not None:  # the first file's column spelling, as one pass has it
+        plan = reference[1]
+        spelling = {column_key(c): c for c in reference[0].frame.columns}
+        raw_tables = [
+            replace(t, frame=t.frame.rename(columns=lambda c: spelling[column_key(c)]))
+            for t in tables
+        ]
+    raw, geo_crs = combine(raw_tables, plans)
+    if what is None:
+        what = (
+            tables[0].path.name if len(tables) == 1 else f"{len(tables)} files ({files[0].name}...)"
+        )
     n = len(raw)
-    notes: list[str] = [*skip_notes, *(note for t in tables for note in t.notes)]
+    staged: list[tuple[int, str]] = [(0, t) for t in skip_notes]
+    staged += [(1, note) for t in tables for note in t.notes]
+
+    class _Staged(list):  # notes.append(text) at the stage reached so far
+        stage = 2
+
+        def append(self, text: str) -> None:
+            staged.append((self.stage, text))
+
+        def extend(self, texts: Any) -> None:
+            for text in texts:
+                self.append(text)
+
+    notes = _Staged()
     steps = 4
     report(progress, "validating rows", 0, steps)
 
@@ -225,6 +309,7 @@ def read_incidents(
         resolution = np.where(valid, given.to_numpy(dtype=object), resolution)
     report(progress, "validating rows", 1, steps)
 
+    notes.stage = 3
     # ------------------------------------------------------------- offences and ids
     if plan.offence_value is not None:
         offence = pd.Series(plan.offence_value, index=raw.index, dtype="str")
@@ -246,16 +331,13 @@ def read_incidents(
         )
     incident_id = ids.where(~no_id, generated)
     if plan.id_col is not None and no_id.any():
-        notes.append(
-            f"{int(no_id.sum()):,} rows have no {plan.id_col} (police.uk anti-social "
-            f"behaviour has none); they got generated ids FILE#ROW and are not "
-            f"treated as duplicates."
-            if plan.police_uk
-            else f"{int(no_id.sum()):,} rows have no {plan.id_col}; they got generated "
-            f"ids FILE#ROW."
-        )
+        if tally is not None:
+            tally.count("no_id", int(no_id.sum()), 3)
+        else:
+            notes.append(_no_id_note(int(no_id.sum()), plan))
     report(progress, "validating rows", 2, steps)
 
+    notes.stage = 4
     # ------------------------------------------------------------- coordinates
     if geo_crs is not None and opts.x_col is None:
         coords_frame = raw[[X_COL, Y_COL]]
@@ -292,6 +374,7 @@ def read_incidents(
         )
     points = found.points
     report(progress, "validating rows", 3, steps)
+    notes.stage = 5
 
     # ------------------------------------------------------------- reasons (first one wins)
     reason = np.full(n, "", dtype=object)
@@ -369,11 +452,10 @@ def read_incidents(
             (future, f"after the run date {today_end.date()}"),
             (early, "before the date floor"),
         ):
-            if mask.any():
-                notes.append(
-                    f"Kept {int(mask.sum()):,} rows dated {what_kind} (as asked); they move "
-                    f"the default as-of and windows."
-                )
+            if mask.any() and tally is not None:
+                tally.count(f"kept:{what_kind}", int(mask.sum()), 5)
+            elif mask.any():
+                notes.append(_kept_note(int(mask.sum()), what_kind))
     if plan.time_to_col is not None:
         reject(
             to_failed,
@@ -443,6 +525,7 @@ def read_incidents(
         "unknown_offence",
         details(empty_offence, f"{plan.offence_col or 'offence'} is empty"),
     )
+    notes.stage = 6
     if opts.boundary is not None:
         from hotspots.areas import read_areas
 
@@ -467,7 +550,11 @@ def read_incidents(
         dup = np.zeros(n, dtype=bool)
         # factorising plain objects first is several times faster than arrow-backed strings
         codes = pd.Series(pd.factorize(cand_ids.to_numpy(dtype=object))[0])
-        dup[np.flatnonzero(candidates)[codes.duplicated(keep="first").to_numpy()]] = True
+        repeat = codes.duplicated(keep="first").to_numpy()
+        earlier = tally.earlier(cand_ids) if tally is not None else None
+        if earlier is not None:  # kept by an earlier batch: a duplicate here
+            repeat = repeat | earlier.notna().to_numpy()
+        dup[np.flatnonzero(candidates)[repeat]] = True
         if dup.any():
             firsts = cand_ids.drop_duplicates(keep="first")
             where = (
@@ -476,6 +563,14 @@ def read_incidents(
                 + raw.loc[firsts.index, SOURCE_ROW].astype("str")
             )
             first_of = pd.Series(where.to_numpy(), index=firsts.to_numpy())
+            if earlier is not None:  # the first use is in an earlier batch
+                before = earlier.dropna().drop_duplicates()
+                first_of = pd.concat(
+                    [
+                        pd.Series(before.to_numpy(), index=cand_ids[before.index].to_numpy()),
+                        first_of[~first_of.index.isin(cand_ids[before.index])],
+                    ]
+                )
             text = (
                 f"{plan.id_col} '"
                 + incident_id[dup]
@@ -525,6 +620,10 @@ def read_incidents(
     if plan.lsoa_name_col is not None:  # police.uk 'LSOA name': districts without --areas
         frame[LSOA_NAME] = kept(text_column(raw, plan.lsoa_name_col), text=True)
         columns.append(LSOA_NAME)
+    forces = _row_forces(raw, plan, always=tally is not None)
+    if forces is not None:  # rows of several forces in one input: keep each row's force
+        frame[FORCE] = kept(forces).astype("str")
+        columns.append(FORCE)
     incidents = gpd.GeoDataFrame(frame[columns], geometry=points.to_numpy()[kept_idx], crs=working)
 
     raw_cols = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_ROW, X_COL, Y_COL)]
@@ -551,17 +650,23 @@ def read_incidents(
         rejected = pd.concat([rejected, malformed], ignore_index=True)
 
     # ------------------------------------------------------------- report
+    notes.stage = 7
     if plan.police_uk:
         notes.append(SNAPPED_NOTE)
-        force_note = _forces_note(raw)
-        if force_note:
-            notes.append(force_note)
+        if tally is not None:
+            tally.forces(raw)
+        else:
+            force_note = _forces_note(raw)
+            if force_note:
+                notes.append(force_note)
+    notes.stage = 8
     if plan.police_uk:  # the non-dwelling caveat belongs to police.uk's 'Burglary' only
         plain = incidents.loc[incidents[DWELLING_BURGLARY], OFFENCE].str.lower().eq("burglary")
         if plain.any():
             notes.append(BURGLARY_NOTE)
-    if int(keep.sum()) == 0:
-        notes.append("No rows were kept; see rejected.csv for the reasons.")
+    notes.stage = 9
+    if int(keep.sum()) == 0 and tally is None:  # a batched read says it of the whole
+        notes.append(NONE_KEPT_NOTE)
     counts = pd.Series([*reason[~keep], *(["malformed_row"] * len(malformed))]).value_counts()
     by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
     kept_res = set(incidents[TIME_RESOLUTION].unique())
@@ -596,9 +701,11 @@ def read_incidents(
         time_resolution=str(dataset_res),
         crs=crs_text,
         files=tuple(file_rows),
-        notes=tuple(dict.fromkeys(notes)),
+        notes=tuple(dict.fromkeys(text for _, text in staged)),
     )
-    return IngestResult(incidents=incidents, rejected=rejected, report=result_report)
+    if tally is not None:
+        tally.keep(incidents, ~no_id[kept_idx])
+    return IngestResult(incidents=incidents, rejected=rejected, report=result_report), staged
 
 
 def _read_own(
@@ -634,7 +741,7 @@ def _read_own(
         [
             pd.DataFrame(
                 {
-                    SOURCE_FILE: frame[SOURCE_FILE].to_numpy()[bad],
+                    SOURCE_FILE: frame[SOURCE_FILE].iloc[bad].to_numpy(),
                     SOURCE_ROW: frame[SOURCE_ROW].to_numpy(dtype="int64")[bad],
                     REJECT_REASON: rows.reason[bad].astype(str),
                     REJECT_DETAIL: rows.detail[bad].astype(str),
@@ -679,12 +786,50 @@ def _read_own(
     return IngestResult(incidents=incidents, rejected=rejected, report=report)
 
 
-def _forces_note(raw: pd.DataFrame) -> str | None:
-    """A note with the rows per force when a police.uk input mixes forces ('Falls within')."""
+def _row_forces(raw: pd.DataFrame, plan: Plan, *, always: bool = False) -> np.ndarray | None:
+    """Each row's force slug ('Falls within') when the rows span two or more forces, else None.
+
+    A blank 'Falls within' is ``"unknown"``. Single-force inputs (the usual download) get
+    no column, so their incidents are as before.
+    """
+    if plan.force_col is None or not len(raw):
+        return None
+    codes, names = pd.factorize(text_column(raw, plan.force_col).to_numpy(dtype=object))
+    slugs = np.array([force_slug(n) for n in names], dtype=object)
+    if len(set(slugs)) < 2 and not always:
+        return None
+    return slugs[codes]
+
+
+def _no_id_note(n: int, plan: Plan) -> str:
+    return (
+        f"{n:,} rows have no {plan.id_col} (police.uk anti-social "
+        f"behaviour has none); they got generated ids FILE#ROW and are not "
+        f"treated as duplicates."
+        if plan.police_uk
+        else f"{n:,} rows have no {plan.id_col}; they got generated ids FILE#ROW."
+    )
+
+
+def _kept_note(n: int, what_kind: str) -> str:
+    return f"Kept {n:,} rows dated {what_kind} (as asked); they move the default as-of and windows."
+
+
+def _force_counts(raw: pd.DataFrame) -> pd.Series | None:
+    """Rows per 'Falls within' text ("(blank)" for none), most first; None without the column."""
     col = next((c for c in raw.columns if column_key(c) == "falls_within"), None)
     if col is None:
         return None
-    counts = text_column(raw, col).replace("", "(blank)").value_counts()
+    return text_column(raw, col).replace("", "(blank)").value_counts()
+
+
+def _forces_note(raw: pd.DataFrame) -> str | None:
+    """A note with the rows per force when a police.uk input mixes forces ('Falls within')."""
+    counts = _force_counts(raw)
+    return None if counts is None else _forces_text(counts)
+
+
+def _forces_text(counts: pd.Series) -> str | None:
     if len(counts) < 2:
         return None
     listed = "; ".join(f"{name} {n:,}" for name, n in counts.head(10).items())

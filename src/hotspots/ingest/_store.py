@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 
 from hotspots.errors import InputError
+from hotspots.ingest._files import force_slug
 from hotspots.ingest._result import IngestReport, IngestResult
 from hotspots.schema import (
     INCIDENT_ID,
@@ -92,7 +93,7 @@ def force_of_file(name: str | os.PathLike[str]) -> str:
     'unknown'
     """
     match = _POLICE_UK_NAME.match(Path(name).name)
-    return match["force"].lower() if match else UNKNOWN_FORCE
+    return force_slug(match["force"]) if match else UNKNOWN_FORCE
 
 
 def files_by_force(inputs: Sequence[str | os.PathLike[str]]) -> dict[str, list[Path]]:
