@@ -182,3 +182,20 @@ def test_forces_within_reads_the_falls_within_column(folders, tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("x,y\n1,2\n", encoding="utf-8")
     assert forces_within([plain]) == []
+
+
+@pytest.mark.parametrize("command", ["weekly", "spots"])
+def test_commands_run_one_mixed_file_per_force(folders, tmp_path, command):
+    """The CLI sends a single file mixing forces to the per-force run, as it does a folder."""
+    from hotspots.cli import main
+
+    _, mixed = folders
+    out = tmp_path / "out"
+    args = [command, str(mixed), "--out", str(out)] + (["--no-knox"] if command == "weekly" else [])
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["alpha", "beta"]
+    table = pd.read_csv(out / "national.csv", encoding="utf-8-sig")
+    assert table["force"].tolist() == ["alpha", "beta"]
+    assert table["rows_kept"].tolist() == [26, 26]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -27,12 +27,18 @@ from hotspots.config import WeeklySettings
 from hotspots.errors import InputError
 from hotspots.pipeline import WeeklyResult, run_weekly
 
+if TYPE_CHECKING:
+    from hotspots.ingest import IngestResult
+
 __all__ = [
     "NATIONAL_OUTPUTS",
     "ForceJob",
     "NationalResult",
     "force_jobs",
+    "force_groups",
     "forces_in",
+    "job_incidents",
+    "several_forces",
     "run_force",
     "run_national",
 ]
@@ -77,19 +83,13 @@ class ForceJob:
     within: bool = False  # inputs mix forces ('Falls within'): keep this force's rows only
 
 
-def force_jobs(
-    inputs: Sequence[str | Path],
-    *,
-    out_dir: Path,
-    settings: WeeklySettings,
-    engine: dict[str, Any] | None = None,
-) -> list[ForceJob]:
-    """One :class:`ForceJob` per force in ``inputs``, writing into ``OUT/<force>/``.
+def force_groups(inputs: Sequence[str | Path]) -> dict[str, tuple[list[Path], bool]]:
+    """Force slug -> (its input paths, whether those files mix forces), before ingest.
 
-    Raises
-    ------
-    InputError
-        The inputs hold only one force (run ``weekly`` on them as usual).
+    Files named by force (police.uk downloads) and store partitions give their force; a
+    file not named by force is looked into for police.uk's 'Falls within' column, and
+    gives each force it holds when it holds two or more. This is the one grouping every
+    multi-force command uses (:func:`several_forces`, :func:`force_jobs`).
     """
     from hotspots.ingest import forces_within
 
@@ -105,6 +105,32 @@ def force_jobs(
                 )
                 raise InputError(msg)
             named[name] = (paths, len(mixed) > 1)
+    return named
+
+
+def several_forces(inputs: Sequence[str | Path]) -> bool:
+    """Whether ``inputs`` hold two or more forces, so a command runs once per force.
+
+    Forces come from file names, store partitions or a mixed file's 'Falls within'.
+    """
+    return len(force_groups(inputs)) > 1
+
+
+def force_jobs(
+    inputs: Sequence[str | Path],
+    *,
+    out_dir: Path,
+    settings: WeeklySettings,
+    engine: dict[str, Any] | None = None,
+) -> list[ForceJob]:
+    """One :class:`ForceJob` per force in ``inputs``, writing into ``OUT/<force>/``.
+
+    Raises
+    ------
+    InputError
+        The inputs hold only one force (run ``weekly`` on them as usual).
+    """
+    named = force_groups(inputs)
     if len(named) < 2:
         msg = (
             f"The inputs hold one force ({', '.join(named) or 'none'}); a national run needs "
@@ -125,20 +151,31 @@ def force_jobs(
     ]
 
 
-def run_force(job: ForceJob, progress: Progress | None = None) -> WeeklyResult:
-    """Run one force's weekly pipeline into ``job.out_dir`` (in this process or a worker)."""
+def job_incidents(job: ForceJob, progress: Progress | None = None) -> IngestResult | None:
+    """The force's own rows when they must be cut from a shared input, else ``None``.
+
+    A store gives the force's partitions only; a file mixing forces is parsed and this
+    force's rows kept, as if in a file of their own. ``None``: the job's files are the
+    force's own and the stage reads them as usual. The one rule for every per-force run.
+    """
     from hotspots.ingest import read_incidents, read_store, split_by_force
 
-    ingested = read_store(job.inputs[0], forces=[job.force]) if job.from_store else None
-    if job.within:  # a file mixing forces: this force's rows, as if in a file of their own
+    if job.from_store:
+        return read_store(job.inputs[0], forces=[job.force])
+    if job.within:
         whole = read_incidents(list(job.inputs), job.settings.ingest, progress=progress)
-        ingested = split_by_force(whole)[job.force]
+        return split_by_force(whole)[job.force]
+    return None
+
+
+def run_force(job: ForceJob, progress: Progress | None = None) -> WeeklyResult:
+    """Run one force's weekly pipeline into ``job.out_dir`` (in this process or a worker)."""
     return run_weekly(
         list(job.inputs),
         out=job.out_dir,
         settings=job.settings,
         progress=progress,
-        ingested=ingested,
+        ingested=job_incidents(job, progress),
         engine=job.engine,
     )
 

@@ -88,11 +88,13 @@ def _naming(job: ForceJob) -> Iterator[None]:
 
 
 def _ingest(job: ForceJob, progress: Progress | None) -> IngestResult:
-    """The job's incidents: its store partitions, or its files parsed."""
-    from hotspots.ingest import read_incidents, read_store
+    """The job's incidents: its store partitions, its rows of a mixed file, or its files."""
+    from hotspots.ingest import read_incidents
+    from hotspots.national import job_incidents
 
-    if job.from_store:
-        return read_store(job.inputs[0], forces=[job.force])
+    own = job_incidents(job, progress)
+    if own is not None:
+        return own
     return read_incidents(list(job.inputs), job.settings.ingest, progress=progress)
 
 

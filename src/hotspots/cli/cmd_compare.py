@@ -69,7 +69,7 @@ def compare(
     folder = out_dir_for(out, "compare")
 
     from hotspots.engine import open_engine, require_dask
-    from hotspots.national import ForceJob, forces_in
+    from hotspots.national import ForceJob, several_forces
     from hotspots.perforce import CompareRequest, compare_force, run_per_force
 
     request = CompareRequest(
@@ -78,7 +78,7 @@ def compare(
     )  # fmt: skip
     if engine.is_dask:
         require_dask()  # one line before any input is read
-    if len(forces_in(inputs)) > 1:  # several forces: each compared in its own districts
+    if several_forces(inputs):  # several forces: each compared in its own districts
         with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
             multi = run_per_force(
                 "compare", inputs, out_dir=folder, settings=settings, request=request,

@@ -43,12 +43,12 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
     folder = out_dir_for(out, "spots")
 
     from hotspots.engine import open_engine, require_dask
-    from hotspots.national import ForceJob, forces_in
+    from hotspots.national import ForceJob, several_forces
     from hotspots.perforce import run_per_force, spots_force
 
     if engine.is_dask:
         require_dask()  # one line before any input is read
-    if len(forces_in(inputs)) > 1:  # several forces: each ranked in its own study area
+    if several_forces(inputs):  # several forces: each ranked in its own study area
         with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
             multi = run_per_force(
                 "spots", inputs, out_dir=folder, settings=settings, progress=progress,

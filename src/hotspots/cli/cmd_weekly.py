@@ -92,11 +92,11 @@ def weekly(
     settings = settings_from(given, config=config, out=out)
 
     from hotspots.engine import open_engine, require_dask
-    from hotspots.national import ForceJob, forces_in, run_force, run_national
+    from hotspots.national import ForceJob, run_force, run_national, several_forces
 
     if engine.is_dask:
         require_dask()  # one line before any input is read
-    if len(forces_in(inputs)) > 1:  # several police.uk forces: one run per force + national
+    if several_forces(inputs):  # several police.uk forces: one run per force + national
         with (
             quiet_console(quiet or as_json),
             progress_reporter() as progress,
