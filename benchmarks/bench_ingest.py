@@ -5,6 +5,11 @@ is a cold first read and each peak RSS is that run's own. Prints a table and app
 markdown row per case to ``benchmarks/results/ingest.md``.
 
     .venv/bin/python benchmarks/bench_ingest.py --repeat 3
+    .venv/bin/python benchmarks/bench_ingest.py --parquet-read 7   # issue 15 target
+
+``--parquet-read N``: the Essex parquet that ``hotspots ingest`` writes, read N times by
+``read_incidents`` and by ``geopandas.read_parquet`` alternately in one warm process
+(imports done first); appends the medians and their ratio (target at most 1.5x).
 """
 
 from __future__ import annotations
@@ -126,6 +131,40 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def parquet_read(pairs: int) -> None:
+    """read_incidents vs geopandas.read_parquet on the parquet ``hotspots ingest`` writes."""
+    import geopandas as gpd
+
+    from hotspots.ingest import read_incidents
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "essex.parquet"
+        subprocess.run(
+            [sys.executable, "-m", "hotspots", "ingest", str(ESSEX), "--out", str(path)],
+            check=True,
+            cwd=REPO,
+        )
+        ours, theirs = [], []
+        read_incidents([str(path)]), gpd.read_parquet(path)  # warm both
+        for _ in range(pairs):
+            t = time.perf_counter()
+            rows = len(read_incidents([str(path)]).incidents)
+            ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            gpd.read_parquet(path)
+            theirs.append(time.perf_counter() - t)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    line = (
+        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} UTC | Essex parquet written by `hotspots ingest` "
+        f"({rows:,} rows), {pairs} alternated pairs, warm | read_incidents {a:.3f} s | "
+        f"geopandas.read_parquet {b:.3f} s | ratio {a / b:.2f} (target at most 1.5) | load "
+        f"{os.getloadavg()[0]:.1f} |"
+    )
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        fh.write("\n" + line + "\n")
+    print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -139,7 +178,13 @@ def main() -> None:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--make", help=argparse.SUPPRESS)
     parser.add_argument("--exact", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--parquet-read", type=int, metavar="N", help="paired typed-read benchmark, N pairs"
+    )
     args = parser.parse_args()
+    if args.parquet_read:
+        parquet_read(args.parquet_read)
+        return
     if args.make:
         maker = make_synthetic_exact if args.exact else make_synthetic
         maker(Path(args.make), rows=args.rows, seed=args.seed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -135,7 +135,7 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
                 ["u", "n", "t"], ascending=[True, False, True], kind="stable"
             ).drop_duplicates("u")
             out[LOCATION][best["u"].to_numpy()] = best["t"].to_numpy(dtype=object)
-    out[PLACE_NAME] = np.array([place_name_of(t) for t in out[LOCATION]], dtype=object)
+    out[PLACE_NAME] = _per_distinct(place_name_of, out[LOCATION])
     if len(unit):  # no location text (many force exports): the busiest point, as lat, lon
         unnamed = np.array([not n for n in out[PLACE_NAME]], dtype=bool)
         busiest = per.sort_values(["u", "n", "x", "y"], ascending=[True, False, True, True])
@@ -149,8 +149,16 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
             out[PLACE_NAME][busiest["u"].to_numpy()] = np.array(
                 [f"near {a:.5f}, {o:.5f}" for a, o in zip(lat, lon, strict=True)], dtype=object
             )
-    out[INSTITUTION] = np.array([institution_of(t) for t in out[LOCATION]], dtype=object)
+    out[INSTITUTION] = _per_distinct(institution_of, out[LOCATION])
     return out
+
+
+def _per_distinct(fn: Callable[[str], Any], texts: np.ndarray) -> np.ndarray:
+    """``fn`` of each text, called once per distinct text (units share few locations)."""
+    codes, distinct = pd.factorize(texts)
+    if not len(distinct):
+        return np.array([fn(t) for t in texts], dtype=object)
+    return np.array([fn(t) for t in distinct], dtype=object)[codes]
 
 
 def status_of(
