@@ -35,6 +35,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
 ORDER = ("matrix", "ingest", "spots", "knox", "cocoon", "pipeline")
+# long runs made on their own (each script says how); their reports join RESULTS.md too
+SEPARATE = ("maps", "scale", "dask")
 # small sizes for --quick, passed only when the script's --help lists the option
 QUICK_OPTIONS: dict[str, list[list[str]]] = {
     "ingest": [["--rows", "20000"], ["--n", "20000"]],
@@ -146,7 +148,7 @@ def demote(markdown: str) -> str:
 def ratio_lines(results_dir: Path) -> list[str]:
     """Every statement of a time ratio against a reference library, gathered from results/."""
     out = []
-    for name in ORDER:
+    for name in (*ORDER, *SEPARATE):
         path = results_dir / f"{name}.md"
         if not path.exists():
             continue
@@ -207,8 +209,10 @@ def assemble(statuses: list[dict[str, str]], results_dir: Path, *, quick: bool) 
             *ratios,
             "",
         ]
-    for name in ORDER:
+    for name in (*ORDER, *SEPARATE):
         path = results_dir / f"{name}.md"
+        if name in SEPARATE and not path.exists():
+            continue
         lines += [f"## {name}", ""]
         if path.exists():
             lines += [demote(path.read_text().strip()), ""]
