@@ -27,7 +27,7 @@ _FIGURES = (
     ("spots", "Harm spots"),
     ("harm_share_in_spots", "Harm share in spots"),
     ("study_area_km2", "Study area km²"),
-    ("live_zones", "Live cocoon zones"),
+    ("live_zones", "Cocoon zones"),  # month data: retrospective areas, not live
     ("as_of", "As of"),
 )
 _STYLE = {
