@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots.errors import CRSError, InputError
+from hotspots.errors import InputError
 from hotspots.schema import (
     AREA_NAME,
     REJECT_DETAIL,
@@ -169,26 +169,9 @@ def _label(frame: pd.DataFrame) -> pd.Series:
 def _read_spatial(
     p: Path, *, what: str, working_crs: Any
 ) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray, np.ndarray]:
-    try:
-        layer = (
-            gpd.read_parquet(p)
-            if p.suffix.lower() == ".parquet"
-            else gpd.read_file(p, engine="pyogrio")
-        )
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        msg = f"{what} could not be read as a vector layer ({exc}); use GeoJSON or GeoPackage."
-        raise InputError(msg) from exc
-    if len(layer) == 0:
-        msg = f"{what} has no features; give a file with points."
-        raise InputError(msg)
-    if layer.crs is None:
-        msg = f"{what} has no CRS; save it with one (GeoJSON is always EPSG:4326)."
-        raise CRSError(msg)
-    geoms = layer.geometry.to_numpy()
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    geoms = geoms.copy()
-    shaped = ~empty & (shapely.get_type_id(geoms) != 0)
-    geoms[shaped] = shapely.point_on_surface(geoms[shaped])
+    from hotspots.ingest import read_vector_points
+
+    layer, geoms, empty = read_vector_points(p, what=what)
     points = gpd.GeoSeries(geoms, crs=layer.crs).to_crs(working_crs)
     reasons = np.where(empty, "no_location", "").astype(object)
     from hotspots.ingest import outside_working_area

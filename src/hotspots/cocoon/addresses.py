@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 
 from hotspots._validate import check_positive, require_columns, require_metric_crs
 from hotspots.crs import WGS84, working_crs_for
-from hotspots.errors import CRSError, InputError, SchemaError
+from hotspots.errors import InputError, SchemaError
 from hotspots.schema import (
     ADDRESS_ID,
     ADDRESS_TEXT,
@@ -259,26 +259,9 @@ def _read_spatial(
     name: str,
     working_crs: CRS | str | int | None,
 ) -> tuple[pd.DataFrame, gpd.GeoSeries, np.ndarray]:
-    try:
-        layer = (
-            gpd.read_parquet(p)
-            if p.suffix.lower() == ".parquet"
-            else gpd.read_file(p, engine="pyogrio")
-        )
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        msg = f"{name} could not be read as a vector layer ({exc}). Use GeoJSON or GeoPackage."
-        raise InputError(msg) from exc
-    if len(layer) == 0:
-        msg = f"{name} has no features."
-        raise InputError(msg)
-    if layer.crs is None:
-        msg = f"{name} has no CRS; save it with one (GeoJSON is always EPSG:4326)."
-        raise CRSError(msg)
-    geoms = layer.geometry.to_numpy()
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    not_point = ~empty & (shapely.get_type_id(geoms) != 0)
-    geoms = geoms.copy()
-    geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    from hotspots.ingest import read_vector_points
+
+    layer, geoms, empty = read_vector_points(p, what=name)
     reasons = np.where(empty, "no_location", "").astype(object)
     if working_crs is None:
         unit = layer.crs.axis_info[0].unit_name if layer.crs.axis_info else None

@@ -5,7 +5,11 @@ canonical tables are recognised without options; anything else is mapped with
 :class:`hotspots.config.IngestOptions`. Every unusable row is kept with a reason.
 """
 
-from hotspots.ingest._coords import outside_working_area, points_from_columns
+from hotspots.ingest._coords import (
+    outside_working_area,
+    points_from_columns,
+    read_vector_points,
+)
 from hotspots.ingest._dates import check_tz, day_end, in_bounds
 from hotspots.ingest._files import force_slug, forces_within, read_text_table
 from hotspots.ingest._reader import read_incidents
@@ -26,6 +30,7 @@ from hotspots.ingest._write import write_ingest_outputs, write_rejected
 
 # the side-input readers (addresses, visit and patrol logs) share these row rules
 __all__ = [
+    "read_vector_points",
     "IngestReport",
     "IngestResult",
     "StoreUpdate",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -21,9 +22,10 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from hotspots.crs import BNG, WGS84, detect_coordinate_kind, working_crs_for
-from hotspots.errors import CRSError, OptionError, SchemaError
+from hotspots.errors import CRSError, InputError, OptionError, SchemaError
 
 __all__ = [
+    "read_vector_points",
     "COORDINATE_PAIRS",
     "OUTSIDE_AREA",
     "CoordinateResult",
@@ -462,3 +464,44 @@ def points_from_columns(
     """
     found = locate(frame, x_col=x_col, y_col=y_col, crs=crs, working_crs=working_crs, what=what)
     return found.points, found.reasons
+
+
+def read_vector_points(path: Path, *, what: str) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """A GeoParquet / GeoPackage / GeoJSON side layer as points, in its own CRS.
+
+    Polygons and lines become a point on their surface; missing or empty shapes stay as
+    they are and are flagged, for the caller to reject with its reason.
+
+    Returns
+    -------
+    tuple
+        The layer as read, its geometries as points (object array), and the mask of rows
+        with no location.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as a vector layer, or has no features.
+    CRSError
+        The layer has no CRS.
+    """
+    try:
+        layer = (
+            gpd.read_parquet(path)
+            if path.suffix.lower() == ".parquet"
+            else gpd.read_file(path, engine="pyogrio")
+        )
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
+        msg = f"{what} could not be read as a vector layer ({exc}); use GeoJSON or GeoPackage."
+        raise InputError(msg) from exc
+    if len(layer) == 0:
+        msg = f"{what} has no features; give a file with points."
+        raise InputError(msg)
+    if layer.crs is None:
+        msg = f"{what} has no CRS; save it with one (GeoJSON is always EPSG:4326)."
+        raise CRSError(msg)
+    geoms = layer.geometry.to_numpy().copy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    shaped = ~empty & (shapely.get_type_id(geoms) != 0)
+    geoms[shaped] = shapely.point_on_surface(geoms[shaped])
+    return layer, geoms, empty
