@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
+from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from hotspots.errors import CRSError, OptionError, SchemaError
@@ -83,3 +86,29 @@ def require_metric_crs(gdf: object, *, what: str) -> None:
             f"got {crs.to_string()} with unit {unit!r}. Use .to_crs(27700)."
         )
         raise CRSError(msg)
+
+
+@cache
+def have_numba() -> bool:
+    """True when numba can be imported (``pip install 'hotspots[fast]'``)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def worker_count(workers: int | None) -> int:
+    """Threads for a parallel loop: ``workers``, or every core this process may use."""
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
+        msg = f"workers must be an integer; got {workers!r}."
+        raise TypeError(msg)
+    if workers < 1:
+        msg = f"workers must be at least 1 (or None for every core); got {workers}."
+        raise OptionError(msg)
+    return int(workers)

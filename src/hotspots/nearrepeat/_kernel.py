@@ -16,6 +16,8 @@ from functools import cache
 
 import numpy as np
 
+from hotspots._validate import have_numba
+
 __all__ = ["count_numpy", "have_numba", "numba_counter"]
 
 _MAX_COMPARE_EDGES = 16  # above this many time edges, searchsorted + bincount
@@ -66,16 +68,6 @@ def count_numpy(
             else:
                 codes = np.searchsorted(edges, part, side="left")
                 out[row, band] = np.bincount(codes, minlength=n_time + 2)[1:-1]
-
-
-@cache
-def have_numba() -> bool:
-    """True when numba can be imported (``pip install 'hotspots[fast]'``)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @cache

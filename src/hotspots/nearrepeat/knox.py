@@ -34,7 +34,6 @@ Calculator.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,12 +48,14 @@ from hotspots._validate import (
     check_choice,
     check_increasing,
     check_positive,
+    have_numba,
     require_columns,
     require_metric_crs,
+    worker_count,
 )
 from hotspots.config import DISTANCE_BANDS_M, KNOX_PERMUTATIONS, TIME_BANDS_DAYS
 from hotspots.errors import InputError, OptionError, SchemaError, TimeResolutionError
-from hotspots.nearrepeat._kernel import count_numpy, have_numba, numba_counter
+from hotspots.nearrepeat._kernel import count_numpy, numba_counter
 from hotspots.nearrepeat.pairs import METRICS, Metric, close_pairs, distance_ticks
 from hotspots.schema import OCCURRED_AT, RESOLUTION_DAYS, TIME_RESOLUTION, TIME_RESOLUTIONS
 
@@ -371,21 +372,6 @@ def _pick_counter(engine: str, work: int) -> tuple[str, Counter]:
     return "numpy", count_numpy
 
 
-def _workers(workers: int | None) -> int:
-    if workers is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - not on Linux
-            return max(1, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
-        msg = f"workers must be an integer; got {workers!r}."
-        raise TypeError(msg)
-    if workers < 1:
-        msg = f"workers must be at least 1 (or None for every core); got {workers}."
-        raise OptionError(msg)
-    return int(workers)
-
-
 def permutation_stream(seed: int, k: int) -> np.random.Generator:
     """The random stream of permutation ``k``: ``SeedSequence(seed, spawn_key=(k,))``.
 
@@ -609,7 +595,7 @@ def knox_test(
     if seed < 0:
         msg = f"seed must be a non-negative integer (0 is usual); got {seed}."
         raise OptionError(msg)
-    n_workers = _workers(workers)
+    n_workers = worker_count(workers)
 
     xy, times = _check_events(incidents)
     resolution = _resolution(incidents, times, time_resolution)

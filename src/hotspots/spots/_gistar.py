@@ -26,17 +26,15 @@ installed (``pip install 'hotspots[fast]'``), else vectorised numpy: the same p-
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal, get_args
 
 import numpy as np
 from scipy import special
 
 from hotspots._progress import Progress, report
-from hotspots._validate import check_choice
+from hotspots._validate import check_choice, have_numba, worker_count
 from hotspots.config import FDR_ALPHA, GISTAR_PERMUTATIONS
 from hotspots.errors import OptionError
 
@@ -56,31 +54,6 @@ PERMUTATION_BLOCK = 64  # permutations per seed stream and per work unit (fixed:
 _NUMBA_MIN_WORK = 20_000_000
 Engine = Literal["auto", "numba", "numpy"]
 ENGINES: tuple[str, ...] = get_args(Engine)
-
-
-@cache
-def have_numba() -> bool:
-    """True when numba can be imported (``pip install 'hotspots[fast]'``)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _workers(workers: int | None) -> int:
-    if workers is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - not on Linux
-            return max(1, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
-        msg = f"workers must be an integer; got {workers!r}."
-        raise TypeError(msg)
-    if workers < 1:
-        msg = f"workers must be at least 1 (or None for every core); got {workers}."
-        raise OptionError(msg)
-    return int(workers)
 
 
 @dataclass(frozen=True)
@@ -213,7 +186,7 @@ def gi_star_dense(
     """
     check_choice(engine, ENGINES, name="engine")
     if permutations > 0:
-        _workers(workers)
+        worker_count(workers)
     dense = np.asarray(dense, dtype="float64")
     mask = np.asarray(mask, dtype=bool) | (dense != 0)
     dense = np.where(mask, dense, 0.0)
@@ -323,7 +296,7 @@ def _permutation_p(
     todo = np.nonzero(lsum > 0)[0]  # zero local sums can never be hot (p = 1)
     if draws_needed <= 0 or len(todo) == 0:
         return p
-    n_workers = _workers(workers)
+    n_workers = worker_count(workers)
     _, count = _pick_counter(engine, len(todo) * permutations * draws_needed)
     kk = np.minimum(k[todo] - 1, draws_needed).astype(np.int64)
     tol = 1e-9 * max(float(np.abs(x).sum()), 1.0)
