@@ -28,6 +28,7 @@ from hotspots.errors import InputError
 from hotspots.pipeline import WeeklyResult, run_weekly
 
 if TYPE_CHECKING:
+    from hotspots.engine import Engine
     from hotspots.ingest import IngestResult
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "several_forces",
     "run_force",
     "run_national",
+    "run_single_force",
 ]
 
 NATIONAL_OUTPUTS = ("national.csv", "index.html")
@@ -178,6 +180,31 @@ def run_force(job: ForceJob, progress: Progress | None = None) -> WeeklyResult:
         ingested=job_incidents(job, progress),
         engine=job.engine,
     )
+
+
+def run_single_force(
+    fn: Callable[..., Any],
+    inputs: Sequence[str | Path],
+    *,
+    out_dir: Path,
+    settings: WeeklySettings,
+    engine_record: dict[str, Any] | None,
+    runner: Engine,
+    progress: Progress | None,
+    task: str,
+) -> Any:
+    """``fn(job, progress=...)`` on a one-force input: here, or as one task on the cluster."""
+    job = ForceJob(
+        force="",
+        inputs=tuple(Path(i) for i in inputs),
+        out_dir=out_dir,
+        settings=settings,
+        engine=engine_record,
+    )
+    if runner.is_dask:
+        (done,) = runner.map(fn, [job], task=task)
+        return done
+    return fn(job, progress=progress)
 
 
 def run_national(

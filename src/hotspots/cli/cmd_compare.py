@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -69,7 +68,7 @@ def compare(
     folder = out_dir_for(out, "compare")
 
     from hotspots.engine import open_engine, require_dask
-    from hotspots.national import ForceJob, several_forces
+    from hotspots.national import run_single_force, several_forces
     from hotspots.perforce import CompareRequest, compare_force, run_per_force
 
     request = CompareRequest(
@@ -95,17 +94,11 @@ def compare(
         )
         return
     with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
-        job = ForceJob(
-            force="",
-            inputs=tuple(Path(i) for i in inputs),
-            out_dir=folder,
-            settings=settings,
-            engine=runner.record if runner.is_dask else None,  # run.json as before on local
-        )
-        if runner.is_dask:  # the one force's run as one task on the cluster
-            (done,) = runner.map(partial(compare_force, request=request), [job], task="compare")
-        else:
-            done = compare_force(job, request, progress)
+        done = run_single_force(
+            partial(compare_force, request=request), inputs, out_dir=folder,
+            settings=settings, engine_record=runner.record if runner.is_dask else None,
+            runner=runner, progress=progress, task="compare",
+        )  # fmt: skip
     show_ingest_report(done.report)
     show_compare(done.result, done.names)
 

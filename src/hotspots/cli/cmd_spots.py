@@ -43,7 +43,7 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
     folder = out_dir_for(out, "spots")
 
     from hotspots.engine import open_engine, require_dask
-    from hotspots.national import ForceJob, several_forces
+    from hotspots.national import run_single_force, several_forces
     from hotspots.perforce import run_per_force, spots_force
 
     if engine.is_dask:
@@ -63,17 +63,11 @@ def spots(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = Non
         )
         return
     with progress_reporter() as progress, open_engine(engine, progress=progress) as runner:
-        job = ForceJob(
-            force="",
-            inputs=tuple(Path(i) for i in inputs),
-            out_dir=folder,
-            settings=settings,
-            engine=runner.record if runner.is_dask else None,  # run.json as before on local
-        )
-        if runner.is_dask:  # the one force's run as one task on the cluster
-            (done,) = runner.map(spots_force, [job], task="spots run")
-        else:
-            done = spots_force(job, progress)
+        done = run_single_force(
+            spots_force, inputs, out_dir=folder, settings=settings,
+            engine_record=runner.record if runner.is_dask else None,  # run.json as before
+            runner=runner, progress=progress, task="spots run",
+        )  # fmt: skip
     show_done(done)
 
 

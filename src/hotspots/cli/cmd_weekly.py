@@ -92,7 +92,7 @@ def weekly(
     settings = settings_from(given, config=config, out=out)
 
     from hotspots.engine import open_engine, require_dask
-    from hotspots.national import ForceJob, run_force, run_national, several_forces
+    from hotspots.national import run_force, run_national, run_single_force, several_forces
 
     if engine.is_dask:
         require_dask()  # one line before any input is read
@@ -133,17 +133,10 @@ def weekly(
         progress_reporter() as progress,
         open_engine(engine, progress=progress) as runner,
     ):
-        job = ForceJob(
-            force="",
-            inputs=tuple(Path(i) for i in inputs),
-            out_dir=settings.out,
-            settings=settings,
-            engine=runner.record,
-        )
-        if runner.is_dask:  # the one force's run as one task on the cluster
-            (result,) = runner.map(run_force, [job], task="weekly run")
-        else:
-            result = run_force(job, progress)
+        result = run_single_force(
+            run_force, inputs, out_dir=settings.out, settings=settings,
+            engine_record=runner.record, runner=runner, progress=progress, task="weekly run",
+        )  # fmt: skip
     if as_json:
         print_summary_json(result.out_dir, result.files)
     elif not quiet:
