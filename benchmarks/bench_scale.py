@@ -60,22 +60,9 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "scale.md"
 DEFAULT_WORK = Path("/tmp/hotspots-scale")
 CASES = ("ingest-cold", "store-cold", "store-new-month", "spots", "weekly")
-CATEGORIES = {  # share of incidents, police.uk wording (as bench_pipeline)
-    "Violence and sexual offences": 0.36,
-    "Anti-social behaviour": 0.12,
-    "Shoplifting": 0.09,
-    "Criminal damage and arson": 0.08,
-    "Public order": 0.07,
-    "Vehicle crime": 0.07,
-    "Other theft": 0.06,
-    "Drugs": 0.03,
-    "Burglary": 0.03,
-    "Other crime": 0.03,
-    "Possession of weapons": 0.02,
-    "Robbery": 0.015,
-    "Bicycle theft": 0.01,
-    "Theft from the person": 0.015,
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import CATEGORIES  # noqa: E402 - the shared offence mix
+
 TZ = "UTC"
 END = pd.Timestamp("2025-12-31 23:00", tz=TZ)
 SPAN_DAYS = 730
