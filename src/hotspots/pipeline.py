@@ -15,6 +15,7 @@ import math
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ import geopandas as gpd
 import pandas as pd
 
 from hotspots import cocoon, nearrepeat, spots
+from hotspots._forked import side_by_side
 from hotspots._progress import Progress, report
 from hotspots._runs import (
     read_previous_run,
@@ -403,88 +405,106 @@ def _run_into(
             else cocoon_run.zones
         )
         visit_list = None if public else cocoon_run.visit_list
-        cocoon.write_run(
-            cocoon_run, staging, provenance=provenance(), zones=zones, with_lists=not public
-        )
+        cocoon_prov = provenance()  # the record as it stands once the zones are drawn
         summary["cocoon"] = {**cocoon_run.figures, "from_knox": s.cocoon.cocoon_from_knox}
         _add_notes(summary, cocoon_run.figures.get("notes", []))
         summary["rejected"].update({k: len(v) for k, v in cocoon_run.rejected.items()})
         layers["cocoon_zones"] = zones
 
-    # ---------------------------------------------------------------- map, lists, package
+    # ------------------------------------------------- map, lists, package: side by side
+    # the cocoon tables and the printable lists are written by processes of their own while
+    # this one draws the map and the package (hotspots._forked); the block waits for them,
+    # so a failed writer fails the run before anything is swapped in
     prov = provenance()
-    burglaries = weighted[weighted[DWELLING_BURGLARY].fillna(False).astype(bool)]
-    window = pd.Timedelta(days=cocoon_options.window_days)
-    recent = burglaries[burglaries[OCCURRED_AT] > as_of - window]
-    recent = recent[recent[OCCURRED_AT] <= as_of]
-    title = s.output.title or _title_for(areas)
-    map_addresses = (
-        _addresses_in_zones(visit_list, crs=working_crs)
-        if s.output.map_addresses and not s.output.public
-        else None
-    )
-    html = _map_html(
-        spot_run.result,
-        zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
-        burglaries=day_times(recent, tz=s.ingest.tz) if public else recent,
-        areas=areas,
-        title=title,
-        as_of=as_of,
-        provenance=prov,
-        settings=s,
-        addresses=map_addresses,
-        dosage=summary.get("patrol_dosage"),
-        spot_run=spot_run,
-    )
-    write_text(staging / "map.html", stable_html_ids(html))
-    unit = "homes"
-    if zones is not None and cocoon_run.visit_list is not None:
-        from hotspots.outputs.doors import address_unit
+    with side_by_side() as writers:
+        if zones is not None:
+            writers.start(
+                "cocoon tables",
+                partial(
+                    cocoon.write_run,
+                    cocoon_run,
+                    staging,
+                    provenance=cocoon_prov,
+                    zones=zones,
+                    with_lists=not public,
+                ),
+            )
+        if zones is not None and visit_list is not None and not public:
+            from hotspots.outputs.lists import write_cocoon_lists
 
-        unit = address_unit(cocoon_run.visit_list)
-    if zones is not None and visit_list is not None and not s.output.public:
-        from hotspots.outputs.lists import write_cocoon_lists
-
-        write_cocoon_lists(
-            zones,
-            visit_list,
-            staging,
+            writers.start(
+                "cocoon lists",
+                partial(
+                    write_cocoon_lists,
+                    zones,
+                    visit_list,
+                    staging,
+                    as_of=as_of,
+                    provenance=prov,
+                    public=public,
+                    list_scope=s.output.list_scope,  # type: ignore[arg-type]  # checked in config
+                    list_areas=list_areas,
+                    list_area_field=AREA_NAME,
+                    offline_assets=s.output.offline_assets,
+                ),
+            )
+        burglaries = weighted[weighted[DWELLING_BURGLARY].fillna(False).astype(bool)]
+        window = pd.Timedelta(days=cocoon_options.window_days)
+        recent = burglaries[burglaries[OCCURRED_AT] > as_of - window]
+        recent = recent[recent[OCCURRED_AT] <= as_of]
+        title = s.output.title or _title_for(areas)
+        map_addresses = (
+            _addresses_in_zones(visit_list, crs=working_crs)
+            if s.output.map_addresses and not s.output.public
+            else None
+        )
+        html = _map_html(
+            spot_run.result,
+            zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
+            burglaries=day_times(recent, tz=s.ingest.tz) if public else recent,
+            areas=areas,
+            title=title,
             as_of=as_of,
             provenance=prov,
-            public=s.output.public,
-            list_scope=s.output.list_scope,  # type: ignore[arg-type]  # checked in config
-            list_areas=list_areas,
-            list_area_field=AREA_NAME,
-            offline_assets=s.output.offline_assets,
+            settings=s,
+            addresses=map_addresses,
+            dosage=summary.get("patrol_dosage"),
+            spot_run=spot_run,
         )
-    _write_briefing(
-        staging,
-        spot_run=spot_run,
-        zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
-        summary=summary,
-        provenance=prov,
-        as_of=as_of,
-        settings=s,
-        unit=unit,
-    )
-    if areas is not None:
-        layers["areas"] = (
-            areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
-            if s.areas is not None
-            else areas
+        write_text(staging / "map.html", stable_html_ids(html))
+        unit = "homes"
+        if zones is not None and cocoon_run.visit_list is not None:
+            from hotspots.outputs.doors import address_unit
+
+            unit = address_unit(cocoon_run.visit_list)
+        _write_briefing(
+            staging,
+            spot_run=spot_run,
+            zones=day_times(zones, tz=s.ingest.tz) if public and zones is not None else zones,
+            summary=summary,
+            provenance=prov,
+            as_of=as_of,
+            settings=s,
+            unit=unit,
         )
-    if len(recent):
-        layers["recent_burglaries"] = public_burglaries(recent) if public else recent
-    if visit_list is not None and not public:
-        layers["cocoon_visits"] = points_layer(visit_list, crs=working_crs)
-    if len(spot_run.plan):
-        layers["patrol_plan"] = spot_run.spots[["spot_id", "geometry"]].merge(
-            spot_run.plan, on="spot_id"
-        )
-    gpkg = {k: v for k, v in layers.items() if len(v)}
-    write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
-    run_engine = {"engine": dict(engine)} if engine is not None else {}
-    write_json(staging / "run.json", {**prov, **run_engine, "summary": summary})
+        if areas is not None:
+            layers["areas"] = (
+                areas_layer(s.areas, area_field=s.area_field, crs=working_crs)
+                if s.areas is not None
+                else areas
+            )
+        if len(recent):
+            layers["recent_burglaries"] = public_burglaries(recent) if public else recent
+        if visit_list is not None and not public:
+            layers["cocoon_visits"] = points_layer(visit_list, crs=working_crs)
+        if len(spot_run.plan):
+            layers["patrol_plan"] = spot_run.spots[["spot_id", "geometry"]].merge(
+                spot_run.plan, on="spot_id"
+            )
+        gpkg = {k: v for k, v in layers.items() if len(v)}
+        write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
+        run_engine = {"engine": dict(engine)} if engine is not None else {}
+        write_json(staging / "run.json", {**prov, **run_engine, "summary": summary})
     if public:  # one pass over every table and figure file, just before the swap
         make_public_folder(
             staging, crs=working_crs, tz=s.ingest.tz, radius_m=cocoon_options.radius_m
