@@ -1,23 +1,27 @@
-"""Independent writers side by side, each in a forked child process.
+"""Independent work side by side, each task in a forked child process.
 
-A run ends with writers that share nothing but results already in memory and the
-staging folder: the cocoon tables, the printable lists, the map, the GeoPackage. Most
-of their time is Python (pandas' CSV writer, templates, JSON), so threads would take
-turns on the GIL; a forked child sees the parent's results without copying or pickling
-them and uses the other core. Each child writes its own files into the staging folder
-and exits; the parent waits for all of them before the folder is swapped in, so a
-failed writer fails the whole run and nothing half-written is published (the child's
-exception is re-raised in the parent, a :class:`~hotspots.errors.HotspotsError` as the
+A weekly run has stages and writers that share nothing but results already in memory
+and the staging folder: the cocoon stage (zones, visit lists) beside the harm spots,
+then the cocoon tables, the printable lists and the zone layers beside the map and the
+GeoPackage. Most of their time is Python (pandas, templates, JSON), so threads would
+take turns on the GIL; a forked child sees the parent's results without copying or
+pickling them and uses the other core. A task may return a value (pickled back through
+a pipe, e.g. the zones) and then go on in the same child with a follow-up (writing its
+files). The parent joins every child before the staging folder is swapped in, so a
+failed task fails the whole run and nothing half-written is published; the child's
+exception is re-raised in the parent (a :class:`~hotspots.errors.HotspotsError` as the
 same one-line error).
 
-Writers run in children only on Linux with more than one core for this process (fork
-is not available on Windows and not safe on macOS); elsewhere, or with ``jobs=1``, each
-runs right here when it is started, in order. The files are the same either way.
+Tasks run in children only on Linux with more than one core for this process (fork is
+not available on Windows and not safe on macOS); elsewhere, or with ``jobs=1``, each
+runs right here when it is started, in order. The files are the same either way
+(``tests/test_pipeline.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import sys
@@ -153,12 +157,20 @@ class SideBySide:
                 then(value)
             return Pending(name, answered=True, done=True, value=value)
         read_fd, write_fd = os.pipe()
+        pid = -1
         with warnings.catch_warnings():
             # Python 3.12+ warns on fork in a process with threads (Arrow's and numba's
             # pools). A child runs only pandas/shapely work of its own and leaves with
             # os._exit: it waits on no lock those threads hold and starts no pool of its own.
             warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+            # the child's collector must not walk (and so copy) the parent's objects:
+            # frozen, they stay shared pages; the parent collects them again at once
+            gc.freeze()
+            try:
+                pid = os.fork()
+            finally:
+                if pid != 0:
+                    gc.unfreeze()
         if pid == 0:  # the child: run, answer, never return into the caller
             os.close(read_fd)
             _run_child(task, then, write_fd)
