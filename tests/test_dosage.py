@@ -257,3 +257,7 @@ def test_demo_briefing_and_map_show_the_week(tmp_path, capsys):
     assert line in (out / "briefing.html").read_text(encoding="utf-8")
     assert line in (out / "map.html").read_text(encoding="utf-8")
     assert payload["summary"]["patrol_dosage"]["text"].startswith(line)
+    from hotspots.cli.cmd_weekly import weekly_summary_lines
+
+    shown = weekly_summary_lines(payload["summary"])  # what the console prints without --json
+    assert any(t.startswith(f"Patrol dosage: {line}") for t in shown), shown
