@@ -213,3 +213,8 @@ def test_demo_layer_counts_and_map(tmp_path, capsys):
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "Street-Safe" in overlay_names(html)
     assert f"Street-Safe ({len(pts):,} points)" in html
+    packaged = gpd.read_file(out / "hotspots.gpkg", layer="layer_street_safe")  # for QGIS
+    assert packaged.crs.to_epsg() == 27700 and len(packaged) == len(pts)
+    np.testing.assert_allclose(
+        np.sort(packaged.geometry.x.to_numpy()), np.sort(pts.geometry.x.to_numpy()), atol=0.01
+    )

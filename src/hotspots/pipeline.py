@@ -207,6 +207,13 @@ def cocoon_stage(
     return CocoonStage(run=replace(run, addresses=None), zones=zones)
 
 
+def extra_layer_name(name: str) -> str:
+    """The GeoPackage layer of a ``--layer NAME=FILE``: ``Street-Safe`` -> ``layer_street_safe``."""
+    from hotspots.outputs.lists import area_slug
+
+    return "layer_" + area_slug(name).replace("-", "_")
+
+
 def write_printable_lists(
     cocoon_run: cocoon.CocoonRun,
     zones: gpd.GeoDataFrame,
@@ -592,6 +599,9 @@ def _run_into(
         layers["patrol_plan"] = spot_run.spots[["spot_id", "geometry"]].merge(
             spot_run.plan, on="spot_id"
         )
+    if not public:  # --layer points, one layer each (public runs keep the counts only)
+        for extra in spot_run.point_layers:
+            layers[extra_layer_name(extra.name)] = extra.points
     gpkg = {k: v for k, v in layers.items() if len(v)}
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     run_engine = {"engine": dict(engine)} if engine is not None else {}
