@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from tests.conftest import POLICE_UK_HEADER, write_police_uk
 
 from hotspots import config
 from hotspots.cli import app, main
@@ -122,10 +122,7 @@ def test_gistar_defaults_to_analytic_p_values_everywhere():
 
 # ---------------------------------------------------------------- one decision, every command
 
-HEADER = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
-]  # fmt: skip
+HEADER = POLICE_UK_HEADER
 
 
 def police_uk_with_unknown_offence(folder: Path) -> Path:
@@ -139,10 +136,7 @@ def police_uk_with_unknown_offence(folder: Path) -> Path:
              "On or near High Street", "E01015800", "Southend-on-Sea 001A", kind, "", ""]
         )  # fmt: skip
     path = folder / "2025-06-essex-street.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    write_police_uk(path, rows)
     return path
 
 
