@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import typer
-from tests.conftest import POLICE_UK_HEADER, write_police_uk
+from tests.conftest import POLICE_UK_HEADER, run_cli, write_police_uk
 
 from hotspots import config
-from hotspots.cli import app, main
+from hotspots.cli import app
 from hotspots.config import WeeklySettings
 
 # (command, flag) pairs that are deliberately a different option under the same name
@@ -141,13 +141,9 @@ def police_uk_with_unknown_offence(folder: Path) -> Path:
 
 
 def run(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, " ".join((captured.out + captured.err).split())
+    """:func:`run_cli` with the printed text on one line (rich wraps long lines)."""
+    code, text = run_cli(args, capsys)
+    return code, " ".join(text.split())
 
 
 @pytest.mark.parametrize("command", ["spots", "weekly"])

@@ -194,13 +194,12 @@ def assert_equals_independent(
 
 
 def run(args: list[str], capsys) -> tuple[str, str]:
+    """The command run in process; it must succeed. Its stdout and stderr apart."""
     try:
         main(args)
-        code = 0
     except SystemExit as exc:
-        code = int(exc.code or 0)
+        assert not exc.code, capsys.readouterr()
     captured = capsys.readouterr()
-    assert code == 0, captured.out + captured.err
     return captured.out, captured.err
 
 
