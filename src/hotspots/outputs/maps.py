@@ -92,6 +92,7 @@ from hotspots.schema import (
     ZONE_ID,
     ZONE_KIND,
     ZONE_STATUSES,
+    zones_phrase,
 )
 
 __all__ = [
@@ -213,7 +214,12 @@ def _legend(
             f"</i>{LAYER_DROPPED.lower()} ({dropped}; off by default)</div>"
         )
     if zone_counts is not None:
-        parts.append(f"<h2>{LAYER_ZONES} ({sum(zone_counts.values())} live)</h2>")
+        kinds = [
+            "retrospective" if status == "retrospective" else "operational"
+            for status, n in zone_counts.items()
+            for _ in range(n)
+        ]
+        parts.append(f"<h2>{LAYER_ZONES} ({zones_phrase(len(kinds), kinds)})</h2>")
         active = ZONE_COLOURS["active"]  # retrospective zones are drawn as active ones
         for status in (*ZONE_STATUSES, "retrospective"):
             if not zone_counts.get(status):
