@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from geopandas.array import GeometryArray
 
 from hotspots._progress import Progress, report
@@ -787,6 +788,9 @@ def _read_own(
         ),
         notes=tuple(dict.fromkeys(notes)),
     )
+    # Arrow's allocator keeps the pages of freed read buffers for reuse: hand them back,
+    # or a large read stays resident (about 0.4-0.9 GB at 6M rows) through every stage
+    pa.default_memory_pool().release_unused()
     return IngestResult(incidents=incidents, rejected=rejected, report=report)
 
 

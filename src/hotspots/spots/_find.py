@@ -41,6 +41,7 @@ from hotspots.schema import (
     HARM_PREVIOUS,
     HARM_SHARE,
     INSTITUTION,
+    LOCATION,
     LSOA_NAME,
     N_INCIDENTS,
     OCCURRED_AT,
@@ -49,6 +50,7 @@ from hotspots.schema import (
     PEAK_WINDOWS,
     SPOT_ID,
     STATUS,
+    TIME_RESOLUTION,
     TREND,
 )
 from hotspots.spots._inputs import (
@@ -78,6 +80,9 @@ from hotspots.spots._track import (
     trend_of,
 )
 from hotspots.spots._units import Units, build_units
+
+# columns of the incidents that windows, units, place names and hour profiles read
+WINDOW_COLUMNS = (HARM, OFFENCE, OCCURRED_AT, TIME_RESOLUTION, LOCATION)
 
 __all__ = [
     "METHODS",
@@ -228,9 +233,13 @@ def find_spots(
     chosen = resolve_offences(incidents, offences)
     as_of_at = resolve_as_of(as_of, incidents)
     areas = prepare_areas(areas, incidents)
-    data = incidents[
-        incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
+    # the windows, units and spot figures read these columns alone: each window copies
+    # only them (a whole-frame copy per window was most of this stage's memory at scale)
+    slim = incidents[
+        [c for c in WINDOW_COLUMNS if c in incidents.columns] + [incidents.geometry.name]
     ]
+    usable = incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
+    data = slim if usable.all() else slim[usable]
     resolution = data_resolution(incidents)
     window = analysis_window(as_of_at, lookback_days=lookback_days, resolution=resolution)
     labels = label_incidents(data, areas)
@@ -293,6 +302,7 @@ def find_spots(
             areas_union=union,
         )
         before_sel, before_total = before["selected"], before["total_harm"]
+        del before  # its window, units and candidates: not needed from here
     report(progress, "harm spots", 2, 3)
     previous = window.previous()
     spots[HARM_PREVIOUS] = harm_in_spots(data, previous, spots, opts)
