@@ -291,7 +291,7 @@ def _validate(
     # ------------------------------------------------------------- dates
     times = _times(raw[plan.time_col], plan.time_format, opts.tz, what, plan.time_col)
     occurred_at = times.values
-    resolution = np.full(n, times.resolution, dtype=object)
+    resolution = np.repeat(np.array([times.resolution], dtype=object), n)
     if times.how not in {"YYYY-MM", "ISO 8601", "empty"}:
         notes.append(f"Dates in {plan.time_col!r} read as {times.how}.")
     if times.resolution == "month":
@@ -379,7 +379,7 @@ def _validate(
     notes.stage = 5
 
     # ------------------------------------------------------------- reasons (first one wins)
-    reason = np.full(n, "", dtype=object)
+    reason = np.repeat(np.array([""], dtype=object), n)
     detail = pd.Series("", index=raw.index, dtype="object")
 
     def reject(mask: np.ndarray, code: str, text: pd.Series) -> None:

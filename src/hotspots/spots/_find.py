@@ -273,20 +273,16 @@ def find_spots(
     # the districts' union, once: both windows (this one and last week's) use it
     union = None if areas is None else areas.geometry.union_all()
     report(progress, "harm spots", 0, 3)
-    now = _run_window(data, labels, window, chosen, areas, opts, progress, areas_union=union)
-    if now["n_window"] == 0:
+    if not in_window(data, window).any():
         msg = (
             f"No {describe_offences(chosen)} incidents in the window {window.label} (the data "
             f"runs {span_of(incidents)}); choose --as-of inside the data, a longer "
             f"--lookback-days or other --offences."
         )
         raise OptionError(msg)
-    report(progress, "harm spots", 1, 3)
-    spots = now["selected"]
-    notes = list(now["notes"])
-    if auto_note:
-        notes.append(auto_note)
     unchanged = previous_spots is not None and previous_window == window.label
+    # the earlier window first, kept as its selection alone: its frames (window rows,
+    # units, candidates) are freed before this window's are built, never beside them
     if previous_spots is not None:
         before_sel = previous_spots
         before_total = float("nan")
@@ -302,7 +298,13 @@ def find_spots(
             areas_union=union,
         )
         before_sel, before_total = before["selected"], before["total_harm"]
-        del before  # its window, units and candidates: not needed from here
+        del before
+    now = _run_window(data, labels, window, chosen, areas, opts, progress, areas_union=union)
+    report(progress, "harm spots", 1, 3)
+    spots = now["selected"]
+    notes = list(now["notes"])
+    if auto_note:
+        notes.append(auto_note)
     report(progress, "harm spots", 2, 3)
     previous = window.previous()
     spots[HARM_PREVIOUS] = harm_in_spots(data, previous, spots, opts)
@@ -511,7 +513,7 @@ def _candidates(
             .sort_values(["u", "h", "n", "a"], ascending=[True, False, False, True], kind="stable")
             .drop_duplicates("u")
         )
-        area = np.full(n_units, AREA_UNASSIGNED, dtype=object)
+        area = np.repeat(np.array([AREA_UNASSIGNED], dtype=object), n_units)
         area[by_area["u"].to_numpy()] = by_area["a"].to_numpy()
     else:
         area = np.zeros(0, dtype=object)

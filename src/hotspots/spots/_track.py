@@ -115,7 +115,7 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
     unit = of[inside]
     xy = window.get_coordinates().to_numpy()[inside]
     out: dict[str, np.ndarray] = {
-        LOCATION: np.full(n_units, "", dtype=object),
+        LOCATION: np.repeat(np.array([""], dtype=object), n_units),
         N_POINTS: np.zeros(n_units, dtype="int64"),
         TOP_POINT_SHARE: np.zeros(n_units, dtype="float64"),
     }
