@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import ConvexHull, QhullError
 
+from hotspots._memory import release_freed_memory
 from hotspots._progress import Progress, report
 from hotspots._time import Window, analysis_window, data_resolution, in_window, resolve_as_of
 from hotspots._validate import check_choice, require_columns, require_metric_crs
@@ -240,6 +241,15 @@ def find_spots(
     ]
     usable = incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
     data = slim if usable.all() else slim[usable]
+    # their text as categories: a window's rows then copy a small code each, not the text
+    data = data.assign(
+        **{
+            c: data[c].astype("category")
+            for c in (OFFENCE, TIME_RESOLUTION, LOCATION)
+            if c in data.columns and not isinstance(data[c].dtype, pd.CategoricalDtype)
+        }
+    )
+    release_freed_memory(len(incidents))  # the text the subset copied on the way
     resolution = data_resolution(incidents)
     window = analysis_window(as_of_at, lookback_days=lookback_days, resolution=resolution)
     labels = label_incidents(data, areas)
@@ -374,6 +384,8 @@ def find_spots(
     summary = summarise(now, spots, dropped, notes, opts)
     report(progress, "harm spots", 3, 3)
     candidates = now["candidates"].drop(columns=["_unit", "eligible"])
+    del now, data
+    release_freed_memory(len(incidents))  # both windows' frames
     return SpotResult(
         spots=spots, dropped=dropped, candidates=candidates, summary=summary, parameters=parameters
     )
