@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots import pipeline
+from hotspots import cocoon, pipeline
+from hotspots._forked import can_fork, side_by_side
 from hotspots.demo import generate_town, write_town
 from hotspots.outputs.publish import stable_html_ids
 from hotspots.pipeline import WeeklySettings, run_weekly
@@ -137,6 +139,37 @@ def test_failure_mid_run_leaves_previous_outputs(town_files, tmp_path, monkeypat
     with pytest.raises(RuntimeError, match="disk full"):
         run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files, seed=5))
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
+    assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+
+
+def test_one_process_writes_the_same_files_as_writers_side_by_side(
+    weekly_run, town_files, tmp_path, monkeypatch
+):
+    out, _ = weekly_run  # written side by side where the machine can (Linux, 2+ cores)
+    monkeypatch.setattr(pipeline, "side_by_side", partial(side_by_side, jobs=1))
+    alone = tmp_path / "alone"
+    run_weekly([town_files["incidents"]], out=alone, settings=settings_for(town_files))
+    first, second = _comparable(out), _comparable(alone)
+    assert first.keys() == second.keys()
+    for name in first:
+        assert first[name] == second[name], name
+
+
+@pytest.mark.skipif(not can_fork(), reason="writers run in children only on Linux")
+def test_a_failed_writer_process_leaves_previous_outputs(town_files, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files))
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "side_by_side", partial(side_by_side, jobs=2))
+    monkeypatch.setattr(cocoon, "write_run", broken)  # runs in the cocoon tables' child
+    with pytest.raises(OSError, match="(?i)no space left"):
+        run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files, seed=5))
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
 

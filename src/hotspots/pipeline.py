@@ -15,13 +15,15 @@ import math
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import pandas as pd
 
 from hotspots import cocoon, nearrepeat, spots
+from hotspots._forked import SideBySide, side_by_side
 from hotspots._progress import Progress, report
 from hotspots._runs import (
     read_previous_run,
@@ -159,6 +161,50 @@ class WeeklyResult:
     summary: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class CocoonStage:
+    """The cocoon stage of a run: its result and zones as the outputs show them.
+
+    ``run`` holds no address index (the index stays where it was built: the public
+    recount that needs it is done in :func:`cocoon_stage`); ``skipped`` says why no zone
+    was opened (month dates without --month-dates, no burglary in the window).
+    """
+
+    run: cocoon.CocoonRun | None = None
+    zones: gpd.GeoDataFrame | None = None
+    skipped: str | None = None
+
+
+def cocoon_stage(
+    weighted: gpd.GeoDataFrame,
+    options: CocoonOptions,
+    *,
+    as_of: pd.Timestamp,
+    areas: gpd.GeoDataFrame | None,
+    settings: WeeklySettings,
+    progress: Progress | None = None,
+) -> CocoonStage:
+    """Zones, visit lists and compliance, the zones generalised in public mode."""
+    from hotspots.outputs.public import generalise_zones
+
+    try:
+        run = cocoon.run(
+            weighted,
+            options,
+            as_of=as_of,
+            areas=areas,
+            addresses=settings.addresses,
+            visits=settings.visits,
+            progress=progress,
+        )
+    except (TimeResolutionError, EmptyWindowError) as exc:
+        return CocoonStage(skipped=str(exc))
+    zones = run.zones
+    if settings.output.public:
+        zones = generalise_zones(zones, radius_m=options.radius_m, addresses=run.addresses)
+    return CocoonStage(run=replace(run, addresses=None), zones=zones)
+
+
 def offences_in_use(
     incidents: gpd.GeoDataFrame, options: SpotOptions, *, burglaries: bool
 ) -> tuple[str, ...]:
@@ -238,8 +284,11 @@ def run_weekly(
         s = replace(s, out=Path(out))
     out_dir = s.out
     previous = read_previous_run(out_dir)  # before staging: last week's files
-    with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging:
-        result = _run_into(staging, inputs, s, progress, ingested, previous=previous, engine=engine)
+    # the pool's block ends (every child joined) before the staging is swapped in
+    with staged_outputs(out_dir, owned=WEEKLY_OUTPUTS) as staging, side_by_side() as pool:
+        result = _run_into(
+            staging, inputs, s, progress, ingested, pool=pool, previous=previous, engine=engine
+        )
     files = {p.name: p for p in (out_dir / n for n in WEEKLY_OUTPUTS) if p.exists()}
     report(progress, "done", 1, 1)
     return WeeklyResult(out_dir=out_dir, files=files, summary=result)
@@ -252,16 +301,20 @@ def _run_into(
     progress: Progress | None,
     given: IngestResult | None = None,
     *,
+    pool: SideBySide,
     previous: Any = None,
     engine: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """All stages, writing into ``staging``; returns the run summary."""
+    """All stages, writing into ``staging``; returns the run summary.
+
+    ``pool`` runs the cocoon stage beside the harm spots and the cocoon writers beside
+    the map (:mod:`hotspots._forked`); the caller's block joins it before the swap.
+    """
     from hotspots.ingest import read_incidents
     from hotspots.outputs import build_provenance, write_csv, write_geopackage, write_json
     from hotspots.outputs.files import areas_layer, points_layer, write_text
     from hotspots.outputs.public import (
         day_times,
-        generalise_zones,
         make_public_folder,
         public_burglaries,
         public_figures,
@@ -310,20 +363,64 @@ def _run_into(
     layers: dict[str, gpd.GeoDataFrame] = {}
     public = s.output.public
 
+    # one record for the run (one run time, inputs hashed once); each output takes it
+    # with the notes known when it is written
+    base_record = build_provenance(
+        command="weekly",
+        parameters={**s.to_dict(), "as_of": as_of},
+        inputs=[*input_files, *extra_inputs],
+        extra={
+            "date_min": ingested.report.date_min,
+            "date_max": ingested.report.date_max,
+            "harm_table": summary["harm_table"],
+            "time_resolution": resolution,
+        },
+    )
+
     def provenance() -> dict[str, Any]:
-        record = build_provenance(
-            command="weekly",
-            parameters={**s.to_dict(), "as_of": as_of},
-            inputs=[*input_files, *extra_inputs],
-            extra={
-                "date_min": ingested.report.date_min,
-                "date_max": ingested.report.date_max,
-                "harm_table": summary["harm_table"],
-                "time_resolution": resolution,
-                "notes": summary["notes"],
-            },
-        )
+        record = {**base_record, "notes": list(summary["notes"])}
         return public_figures(record) if s.output.public else record
+
+    def cocoon_files(stage: CocoonStage) -> None:
+        """The cocoon files that need nothing else of the run: its tables and lists."""
+        if stage.run is None or stage.zones is None:
+            return
+        cocoon.write_run(
+            stage.run,
+            staging,
+            provenance=provenance(),
+            zones=stage.zones,
+            with_lists=not public,
+            parts=("tables",),
+        )
+        if public or stage.run.visit_list is None:
+            return
+        from hotspots.outputs.lists import write_cocoon_lists
+
+        write_cocoon_lists(
+            stage.zones,
+            stage.run.visit_list,
+            staging,
+            as_of=as_of,
+            provenance=provenance(),  # the lists show the run's stamp, not its notes
+            public=public,
+            list_scope=s.output.list_scope,  # type: ignore[arg-type]  # checked in config
+            list_areas=list_areas,
+            list_area_field=AREA_NAME,
+            offline_assets=s.output.offline_assets,
+        )
+
+    # the cocoon stage needs only the weighted incidents (unless Knox sizes it): a process
+    # of its own draws the zones and writes their tables and lists while this one ranks
+    # the harm spots
+    cocoon_job = None
+    if not s.cocoon.cocoon_from_knox:
+        report(progress, "cocoon zones", 0, 1)
+        cocoon_job = pool.start(
+            "cocoon zones",
+            partial(cocoon_stage, weighted, s.cocoon, as_of=as_of, areas=areas, settings=s),
+            then=cocoon_files,
+        )
 
     # ---------------------------------------------------------------- harm spots
     report(progress, "harm spots", 0, 1)
@@ -373,46 +470,48 @@ def _run_into(
 
     # ---------------------------------------------------------------- cocoons
     cocoon_options = s.cocoon
-    if s.cocoon.cocoon_from_knox:
+    if cocoon_job is None:  # sized by this run's Knox test: after it, here
         cocoon_options, sized = cocoon_options_from_knox(
             s.cocoon, knox_run, why_not=str(summary["knox"].get("skipped", ""))
         )
         summary["notes"].append(sized)
-    zones = visit_list = None
-    try:
-        cocoon_run = cocoon.run(
-            weighted,
-            cocoon_options,
-            as_of=as_of,
-            areas=areas,
-            addresses=s.addresses,
-            visits=s.visits,
-            progress=progress,
+        stage = cocoon_stage(
+            weighted, cocoon_options, as_of=as_of, areas=areas, settings=s, progress=progress
         )
-    except (TimeResolutionError, EmptyWindowError) as exc:
-        summary["cocoon"] = {"skipped": str(exc)}
-        summary["notes"].append(f"Cocoon zones skipped: {exc}")
+        pool.start("cocoon tables", partial(cocoon_files, stage))
     else:
-        zones = (
-            generalise_zones(
-                cocoon_run.zones,
-                radius_m=cocoon_options.radius_m,
-                addresses=cocoon_run.addresses,
-            )
-            if public
-            else cocoon_run.zones
-        )
+        stage = cast(CocoonStage, cocoon_job.result())
+        report(progress, "cocoon zones", 1, 1)
+    zones = visit_list = None
+    if stage.run is None:
+        summary["cocoon"] = {"skipped": stage.skipped}
+        summary["notes"].append(f"Cocoon zones skipped: {stage.skipped}")
+    else:
+        cocoon_run, zones = stage.run, stage.zones
         visit_list = None if public else cocoon_run.visit_list
-        cocoon.write_run(
-            cocoon_run, staging, provenance=provenance(), zones=zones, with_lists=not public
-        )
+        cocoon_prov = provenance()  # the record as it stands once the zones are drawn
         summary["cocoon"] = {**cocoon_run.figures, "from_knox": s.cocoon.cocoon_from_knox}
         _add_notes(summary, cocoon_run.figures.get("notes", []))
         summary["rejected"].update({k: len(v) for k, v in cocoon_run.rejected.items()})
         layers["cocoon_zones"] = zones
 
-    # ---------------------------------------------------------------- map, lists, package
+    # ------------------------------------------------- map, layers, package: side by side
+    # the zone layers are written by a process of their own while this one draws the map
+    # and the package (hotspots._forked); a failed writer fails the run before the swap
     prov = provenance()
+    if zones is not None:
+        pool.start(
+            "cocoon layers",
+            partial(
+                cocoon.write_run,
+                cocoon_run,
+                staging,
+                provenance=cocoon_prov,
+                zones=zones,
+                with_lists=not public,
+                parts=("layers",),
+            ),
+        )
     burglaries = weighted[weighted[DWELLING_BURGLARY].fillna(False).astype(bool)]
     window = pd.Timedelta(days=cocoon_options.window_days)
     recent = burglaries[burglaries[OCCURRED_AT] > as_of - window]
@@ -442,21 +541,6 @@ def _run_into(
         from hotspots.outputs.doors import address_unit
 
         unit = address_unit(cocoon_run.visit_list)
-    if zones is not None and visit_list is not None and not s.output.public:
-        from hotspots.outputs.lists import write_cocoon_lists
-
-        write_cocoon_lists(
-            zones,
-            visit_list,
-            staging,
-            as_of=as_of,
-            provenance=prov,
-            public=s.output.public,
-            list_scope=s.output.list_scope,  # type: ignore[arg-type]  # checked in config
-            list_areas=list_areas,
-            list_area_field=AREA_NAME,
-            offline_assets=s.output.offline_assets,
-        )
     _write_briefing(
         staging,
         spot_run=spot_run,
@@ -485,6 +569,7 @@ def _run_into(
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     run_engine = {"engine": dict(engine)} if engine is not None else {}
     write_json(staging / "run.json", {**prov, **run_engine, "summary": summary})
+    pool.wait()  # every file is written before the public pass reads them
     if public:  # one pass over every table and figure file, just before the swap
         make_public_folder(
             staging, crs=working_crs, tz=s.ingest.tz, radius_m=cocoon_options.radius_m

@@ -8,7 +8,7 @@ homes to visit and measures compliance; it returns a frozen :class:`CocoonRun` w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from hotspots._progress import Progress, report
 from hotspots.cocoon.addresses import AddressIndex, read_addresses
 from hotspots.cocoon.compliance import Compliance, compliance, read_visits
 from hotspots.cocoon.lists import visit_lists
-from hotspots.cocoon.write import write_cocoon_outputs
+from hotspots.cocoon.write import COCOON_PARTS, write_cocoon_outputs
 from hotspots.cocoon.zones import cocoon_zones, zone_notes
 from hotspots.config import CocoonOptions, check_side_inputs
 from hotspots.schema import AREA_NAME, IS_BURGLED, N_HOMES, OCCURRED_AT, STATUS
@@ -197,11 +197,14 @@ def write_run(
     provenance: Mapping[str, Any],
     zones: gpd.GeoDataFrame | None = None,
     with_lists: bool = True,
+    parts: Collection[str] = COCOON_PARTS,
 ) -> dict[str, Path]:
     """Write the zone layers, visit files, compliance and rejected side-input rows.
 
     ``zones`` replaces the run's zones (the public, generalised ones) and ``with_lists``
     False leaves out the visit list (public mode); both are decided at the output edge.
+    ``parts`` picks the GeoJSON ``layers`` and/or the CSV ``tables`` (rejected rows
+    included), see :func:`~hotspots.cocoon.write.write_cocoon_outputs`.
     """
     from hotspots.outputs import write_csv
 
@@ -211,7 +214,10 @@ def write_run(
         cocoon_run.compliance,
         out_dir,
         provenance=provenance,
+        parts=parts,
     )
+    if "tables" not in parts:
+        return written
     for name, rows in cocoon_run.rejected.items():
         if len(rows):
             written[f"rejected_{name}.csv"] = write_csv(

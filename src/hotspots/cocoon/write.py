@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from hotspots.cocoon.lists import street_summary, team_lists
 from hotspots.cocoon.zones import merged_zones
 from hotspots.outputs import write_csv, write_geojson
 
-__all__ = ["COCOON_FILES", "write_cocoon_outputs"]
+__all__ = ["COCOON_FILES", "COCOON_PARTS", "write_cocoon_outputs"]
+
+COCOON_PARTS = ("layers", "tables")  # GeoJSON zone layers; CSV visit, team, street tables
 
 COCOON_FILES = {
     "zones": "cocoon_zones.geojson",
@@ -36,6 +38,7 @@ def write_cocoon_outputs(
     out_dir: str | os.PathLike[str],
     *,
     provenance: Mapping[str, Any],
+    parts: Collection[str] = COCOON_PARTS,
 ) -> dict[str, Path]:
     """Write the cocoon files into ``out_dir`` (atomically, one by one).
 
@@ -52,6 +55,9 @@ def write_cocoon_outputs(
         Folder to write into (created if needed).
     provenance
         ``build_provenance`` record, stored as each GeoJSON's ``metadata`` member.
+    parts
+        ``layers`` (the two GeoJSON files) and/or ``tables`` (the CSV files): a run may
+        write the tables, which carry no provenance, as soon as the zones are drawn.
 
     Returns
     -------
@@ -66,10 +72,17 @@ def write_cocoon_outputs(
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(provenance)
     written: dict[str, Path] = {}
-    written["zones"] = write_geojson(zones, out / COCOON_FILES["zones"], metadata=meta)
-    written["merged"] = write_geojson(
-        merged_zones(zones), out / COCOON_FILES["merged"], metadata=meta
-    )
+    unknown = set(parts) - set(COCOON_PARTS)
+    if unknown:
+        msg = f"parts must be among {COCOON_PARTS}; got {sorted(unknown)}."
+        raise ValueError(msg)
+    if "layers" in parts:
+        written["zones"] = write_geojson(zones, out / COCOON_FILES["zones"], metadata=meta)
+        written["merged"] = write_geojson(
+            merged_zones(zones), out / COCOON_FILES["merged"], metadata=meta
+        )
+    if "tables" not in parts:
+        return written
     if visits_list is not None:
         written["visits"] = write_csv(visits_list, out / COCOON_FILES["visits"])
         written["teams"] = write_csv(team_lists(visits_list), out / COCOON_FILES["teams"])
