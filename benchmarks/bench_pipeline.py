@@ -90,9 +90,10 @@ CATEGORIES = {  # share of incidents, police.uk wording
     "Bicycle theft": 0.01,
     "Theft from the person": 0.015,
 }
-# UTC: a clock-change-free zone. In Europe/London the weekly run currently fails on
-# exact times that a 42-day zone expiry moves into a clock change (cocoon_zones adds a
-# DateOffset to wall-clock times; reported to its owner), which the 100k and 1M sets hit.
+# UTC keeps the synthetic sets' figures free of clock changes. (The weekly run itself
+# handles them: an expiry that lands in the skipped hour moves to its end, one in the
+# repeated hour takes the first; tests/test_cocoon_zones.py::test_expiry_in_*_clock_hour,
+# and a weekly run on such exact times in Europe/London was checked on 2026-12-01.)
 SYNTHETIC_TZ = "UTC"
 END = pd.Timestamp("2025-12-31 23:00", tz=SYNTHETIC_TZ)
 

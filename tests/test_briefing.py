@@ -82,7 +82,8 @@ def test_zones_due_in_48_hours_overdue_first(tmp_path):
 def test_month_data_zones_have_no_deadline(tmp_path):
     zones = pd.DataFrame(make_zones().drop(columns="geometry")).assign(**{ZONE_MONTH_DATES: "mid"})
     page = write(tmp_path, zones=zones)
-    assert "4 live zones come from month-only data" in page
+    assert "the 4 retrospective risk areas come from month-only data" in page
+    assert "live" not in page.split("</header>")[0]  # month zones are never "live"
     assert "Z-B1" not in page
 
 

@@ -7,6 +7,7 @@ metres, ``_days`` days, ``_hours`` hours.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final, Literal, get_args
 
 # ---------------------------------------------------------------- incidents (ingest output)
@@ -124,6 +125,25 @@ ZONE_MONTH_DATES: Final = "month_dates"  # "start"/"mid"/"end" when dated from m
 ZONE_KIND: Final = "zone_kind"  # one of ZONE_KINDS
 ZoneKind = Literal["operational", "retrospective"]
 ZONE_KINDS: Final[tuple[str, ...]] = get_args(ZoneKind)
+
+
+def zones_phrase(n: int, kinds: Iterable[object]) -> str:
+    """How every output counts zones of these kinds: never "live" for month-dated ones.
+
+    >>> zones_phrase(1053, ["retrospective"] * 1053)
+    '1,053 retrospective risk areas'
+    >>> zones_phrase(1, ["operational"]), zones_phrase(3, ["operational", "retrospective"])
+    ('1 live zone', '3 cocoon zones')
+    """
+    seen = {str(k) for k in kinds}
+    if seen == {"retrospective"}:
+        word = "retrospective risk area"  # month dates: no deadline, nothing is "live"
+    elif seen <= {"operational"}:
+        word = "live zone"
+    else:
+        word = "cocoon zone"
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
 
 # ---------------------------------------------------------------- coordinates in CSV outputs
 EASTING: Final = "easting"  # working-CRS x, metres

@@ -101,11 +101,11 @@ def _sized_by_knox(
 
 
 def _show(cocoon_run: Any, written: dict[str, Path]) -> None:
-    from hotspots.schema import AREA_NAME, N_HOMES, STATUS
+    from hotspots.schema import AREA_NAME, N_HOMES, STATUS, ZONE_KIND, zones_phrase
 
     zones, result, summary = cocoon_run.zones, cocoon_run.compliance, cocoon_run.figures
-
-    table = Table(title=f"Cocoon zones: {len(zones):,} live")
+    kinds = zones.get(ZONE_KIND, ["operational"])
+    table = Table(title=f"Cocoon zones: {zones_phrase(len(zones), kinds)}")
     for col in ("area", "zones", "due", "overdue", "visited", "active", "homes"):
         table.add_column(col, justify="left" if col == "area" else "right")
     for area, group in zones.groupby(AREA_NAME, sort=True):

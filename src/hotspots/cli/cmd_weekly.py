@@ -23,6 +23,7 @@ from hotspots.config import (
     SpotOptions,
     engine_from,
 )
+from hotspots.schema import zones_phrase
 
 __all__ = [
     "print_summary_json",
@@ -192,7 +193,7 @@ def weekly_summary_lines(summary: dict[str, Any]) -> list[str]:
     elif cocoon:
         zones = cocoon.get("zones", 0)
         status = _by_status(cocoon.get("by_status", {}))
-        text = f"Cocoons: {_count(zones)} live zone{'' if zones == 1 else 's'}"
+        text = f"Cocoons: {zones_phrase(zones, cocoon.get('by_kind') or ['operational'])}"
         text += f" ({status})" if status else ""
         visit = cocoon.get("visit_lists")
         if visit == "written":

@@ -23,7 +23,7 @@ from hotspots.cocoon.lists import visit_lists
 from hotspots.cocoon.write import COCOON_PARTS, write_cocoon_outputs
 from hotspots.cocoon.zones import cocoon_zones, zone_notes
 from hotspots.config import CocoonOptions, check_side_inputs
-from hotspots.schema import AREA_NAME, IS_BURGLED, N_HOMES, OCCURRED_AT, STATUS
+from hotspots.schema import AREA_NAME, IS_BURGLED, N_HOMES, OCCURRED_AT, STATUS, ZONE_KIND
 
 __all__ = ["CocoonRun", "run", "write_run"]
 
@@ -161,6 +161,11 @@ def _figures(
     out: dict[str, Any] = {
         "zones": int(len(zones)),
         "by_status": {str(k): int(v) for k, v in dict(status_counts).items()},
+        "by_kind": (
+            {str(k): int(v) for k, v in zones[ZONE_KIND].value_counts().sort_index().items()}
+            if ZONE_KIND in zones
+            else {}
+        ),
         "by_area": {
             str(k): int(v) for k, v in zones[AREA_NAME].value_counts().sort_index().items()
         },

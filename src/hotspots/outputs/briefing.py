@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -44,7 +45,9 @@ from hotspots.schema import (
     STATUS,
     TREND,
     ZONE_ID,
+    ZONE_KIND,
     ZONE_MONTH_DATES,
+    zones_phrase,
 )
 
 __all__ = ["BRIEFING_FILE", "write_briefing"]
@@ -220,7 +223,7 @@ def write_briefing(
         areas.append({"name": str(name), "n_spots": len(part), "spots": rows})
     zones_due: list[dict[str, Any]] = []
     zones_more = 0
-    n_live = 0 if zones is None else len(zones)
+    zones_text = "no cocoon zones"
     if zones is None:
         zones_none = "Cocoons were not run this week."
     else:
@@ -230,6 +233,12 @@ def write_briefing(
             if ZONE_MONTH_DATES in zones
             else pd.Series(False, index=zones.index)
         )
+        kinds = (
+            zones[ZONE_KIND].astype(str)
+            if ZONE_KIND in zones
+            else pd.Series(np.where(month, "retrospective", "operational"))
+        )
+        zones_text = zones_phrase(len(zones), kinds)
         # compared in UTC: a zone from month data has no deadline (NaT never falls due)
         due_by = pd.to_datetime(zones[DUE_BY], utc=True)
         horizon = as_of + pd.Timedelta(hours=due_hours)
@@ -264,9 +273,8 @@ def write_briefing(
             )
         if month.all() and len(zones):
             zones_none = (
-                f"None with a deadline: the {len(zones)} live zones come from month-only data, "
-                "so they are retrospective risk areas with no visit deadline (see the cocoon "
-                "lists)."
+                f"None with a deadline: the {zones_text} come from month-only data, so none "
+                "has a visit deadline (see the cocoon lists)."
             )
         else:
             zones_none = f"No zone falls due in the next {due_hours:g} hours."
@@ -282,7 +290,7 @@ def write_briefing(
         span=span,
         unit=harm_unit(provenance),
         n_spots=len(spots),
-        n_live=n_live,
+        zones_text=zones_text,
         areas=areas,
         top=top,
         dosage_note=(
