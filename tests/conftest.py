@@ -24,3 +24,35 @@ def shared_path(*parts: str) -> Path:
 def shared() -> object:
     """The :func:`shared_path` helper as a fixture."""
     return shared_path
+
+
+# police.uk street-crime columns, in the order of the monthly downloads
+POLICE_UK_HEADER = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+]  # fmt: skip
+
+
+def write_police_uk(path: Path, rows: list[list[str]]) -> Path:
+    """A police.uk-style CSV at ``path`` (folders made): the header, then ``rows``."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(POLICE_UK_HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run ``hotspots ARGS`` in this process: its exit code and what it printed (out + err)."""
+    from hotspots.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err

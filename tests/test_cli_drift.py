@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from tests.conftest import POLICE_UK_HEADER, run_cli, write_police_uk
 
 from hotspots import config
-from hotspots.cli import app, main
+from hotspots.cli import app
 from hotspots.config import WeeklySettings
 
 # (command, flag) pairs that are deliberately a different option under the same name
@@ -122,10 +122,7 @@ def test_gistar_defaults_to_analytic_p_values_everywhere():
 
 # ---------------------------------------------------------------- one decision, every command
 
-HEADER = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
-]  # fmt: skip
+HEADER = POLICE_UK_HEADER
 
 
 def police_uk_with_unknown_offence(folder: Path) -> Path:
@@ -139,21 +136,14 @@ def police_uk_with_unknown_offence(folder: Path) -> Path:
              "On or near High Street", "E01015800", "Southend-on-Sea 001A", kind, "", ""]
         )  # fmt: skip
     path = folder / "2025-06-essex-street.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    write_police_uk(path, rows)
     return path
 
 
 def run(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, " ".join((captured.out + captured.err).split())
+    """:func:`run_cli` with the printed text on one line (rich wraps long lines)."""
+    code, text = run_cli(args, capsys)
+    return code, " ".join(text.split())
 
 
 @pytest.mark.parametrize("command", ["spots", "weekly"])

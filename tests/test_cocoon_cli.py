@@ -115,7 +115,15 @@ def test_full_run_writes_every_file(files, capsys):
         "address_id"
     ].tolist() == ["nowhere"]
     assert "1 visit rows rejected" in err
-    assert "Cocoon zones: 3 live" in err
+    assert "Cocoon zones: 3 live zones" in err
+    pages = sorted((out / "cocoon_lists").glob("*.html"))  # the printable lists, as weekly
+    assert pages, names
+    text = "".join(p.read_text("utf-8") for p in pages)
+    # the default --list-scope due: B2 (due) and B3 (overdue) get door lists, B1 (visited)
+    # is only named among the zones left off
+    assert "ZON-250302-01" in text and "ZON-250303-01" in text and "High St" in text
+    assert "ZON-250301-01 · burglary Sat 01 Mar 2025 · visited" in text
+    assert "Data 2025-03-01 to 2025-03-03" in text and "harm table" not in text  # no harm used
     assert len(list((files / "cache").glob("addresses-*.idx"))) == 1
 
 
@@ -128,6 +136,7 @@ def test_without_addresses_says_lists_need_them(files, capsys):
     assert "visit lists need an address layer: pass --addresses FILE" in err
     assert (out / "cocoon_zones.geojson").exists()
     assert not (out / "cocoon_visits.csv").exists()
+    assert not (out / "cocoon_lists").exists()
     notes = json.loads((out / "run.json").read_text())["cocoon"]["notes"]
     assert any("visit lists need an address layer" in n for n in notes)
 

@@ -7,7 +7,6 @@ geopandas computations from the raw police.uk CSVs.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -16,9 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from tests.conftest import shared_path
+from tests.conftest import POLICE_UK_HEADER, run_cli, shared_path, write_police_uk
 
-from hotspots.cli import main
 from hotspots.demo import generate_town
 from hotspots.errors import DataQualityWarning, OptionError
 from hotspots.harm import apply_harm, load_harm_table
@@ -255,8 +253,7 @@ def test_demo_two_years_gives_twelve_months_against_the_previous_twelve():
 
 # ---------------------------------------------------------------- command line
 
-HEADER = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-          "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]  # fmt: skip
+HEADER = POLICE_UK_HEADER
 
 
 def police_uk_folder(folder: Path, months: list[str]) -> Path:
@@ -268,27 +265,14 @@ def police_uk_folder(folder: Path, months: list[str]) -> Path:
             rows.append([f"{m}-{i}", m, "Essex Police", "Essex Police", f"{0.71 + i * 0.001:.6f}",
                          "51.538000", "On or near High Street", "E01015800",
                          "Southend-on-Sea 001A", kind, "", ""])  # fmt: skip
-        with (folder / f"{m}-essex-street.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(HEADER)
-            writer.writerows(rows)
+        write_police_uk(folder / f"{m}-essex-street.csv", rows)
     return folder
-
-
-def run(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def test_compare_command_writes_its_outputs_from_folders(tmp_path, capsys):
     data = police_uk_folder(tmp_path / "data", ["2024-01", "2024-02", "2025-01", "2025-02"])
     out = tmp_path / "out"
-    code, text = run(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
+    code, text = run_cli(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
                       "--against", "same-period-last-year", "--out", str(out)], capsys)  # fmt: skip
     assert code == 0, text
     assert "Jan 2024 to Feb 2024" in text
@@ -305,7 +289,7 @@ def test_compare_command_writes_its_outputs_from_folders(tmp_path, capsys):
 def test_compare_command_refuses_an_incomplete_period(tmp_path, capsys):
     data = police_uk_folder(tmp_path / "data", ["2024-01", "2025-01", "2025-02"])
     out = str(tmp_path / "o")
-    code, text = run(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
+    code, text = run_cli(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
                       "--against", "same-period-last-year", "--out", out], capsys)  # fmt: skip
     assert code == 1
     assert "Incomplete period: comparison period lacks 2024-02" in text
@@ -485,7 +469,7 @@ def test_compare_command_outcome_shares_per_spot(tmp_path, capsys):
     spots = tmp_path / "harm_spots.geojson"
     spot.to_file(spots)
     out = tmp_path / "out"
-    code, text = run(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
+    code, text = run_cli(["compare", str(data), "--start", "2025-01-01", "--end", "2025-02-28",
                       "--against", "same-period-last-year", "--spots", str(spots),
                       "--out", str(out)], capsys)  # fmt: skip
     assert code == 0, text

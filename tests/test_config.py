@@ -8,9 +8,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from tests.conftest import run_cli
 
 from hotspots import config
-from hotspots.cli import main
 from hotspots.config import (
     CocoonOptions,
     HarmOptions,
@@ -23,16 +23,6 @@ from hotspots.config import (
     options_from,
 )
 from hotspots.errors import OptionError
-
-
-def run(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def test_defaults_are_the_named_constants():
@@ -148,7 +138,7 @@ def test_weekly_bad_radius_fails_before_reading_any_input(tmp_path, capsys, monk
         raise AssertionError("an input was read")
 
     monkeypatch.setattr(hotspots.ingest, "read_incidents", never)
-    code, text = run(
+    code, text = run_cli(
         ["weekly", str(tmp_path / "no-such-folder"), "--radius-m", "-5", "--out", str(tmp_path)],
         capsys,
     )
@@ -157,7 +147,7 @@ def test_weekly_bad_radius_fails_before_reading_any_input(tmp_path, capsys, monk
 
 
 def test_cocoon_negative_nearest_is_one_line(tmp_path, capsys):
-    code, text = run(
+    code, text = run_cli(
         ["cocoon", str(tmp_path / "none.csv"), "--nearest", "-1", "--out", str(tmp_path)], capsys
     )
     assert code == 1
@@ -165,7 +155,7 @@ def test_cocoon_negative_nearest_is_one_line(tmp_path, capsys):
 
 
 def test_visits_without_addresses_fails_before_reading(tmp_path, capsys):
-    code, text = run(
+    code, text = run_cli(
         ["cocoon", str(tmp_path / "none.csv"), "--visits", "v.csv", "--out", str(tmp_path)], capsys
     )
     assert code == 1 and "--visits needs --addresses" in text and "none.csv" not in text

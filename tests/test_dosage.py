@@ -7,6 +7,7 @@ join, never by the code under test.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -192,14 +193,14 @@ def assert_equals_independent(
     )
 
 
-def run(args: list[str], capsys) -> None:
+def run(args: list[str], capsys) -> tuple[str, str]:
+    """The command run in process; it must succeed. Its stdout and stderr apart."""
     try:
         main(args)
-        code = 0
     except SystemExit as exc:
-        code = int(exc.code or 0)
+        assert not exc.code, capsys.readouterr()
     captured = capsys.readouterr()
-    assert code == 0, captured.out + captured.err
+    return captured.out, captured.err
 
 
 @pytest.mark.slow
@@ -244,10 +245,18 @@ def test_demo_plan_and_log_meet_and_equal_an_independent_count(tmp_path, capsys)
 @pytest.mark.slow
 def test_demo_briefing_and_map_show_the_week(tmp_path, capsys):
     out = tmp_path / "demo"
-    run(["demo", "--out", str(out), "--homes", "2000"], capsys)
+    printed, errors = run(["demo", "--out", str(out), "--homes", "2000", "--json"], capsys)
+    payload = json.loads(printed)  # --json: one JSON document and nothing else
+    assert errors == "" and payload["out_dir"] == str(out)
+    assert payload["summary"] == json.loads((out / "run.json").read_text())["summary"]
     table = pd.read_csv(out / "patrol_dosage.csv", encoding="utf-8-sig")
     total = table[(table[SPOT_ID] == ALL_SPOTS) & (table["week_start"] == "2026-11-16")]
     assert total["planned_visits"].sum() > 0 and total["delivered_visits"].sum() > 0
     line = f"Week Mon 16 Nov to Sun 22 Nov 2026: {total['interactions'].sum():,} interactions"
     assert line in (out / "briefing.html").read_text(encoding="utf-8")
     assert line in (out / "map.html").read_text(encoding="utf-8")
+    assert payload["summary"]["patrol_dosage"]["text"].startswith(line)
+    from hotspots.cli.cmd_weekly import weekly_summary_lines
+
+    shown = weekly_summary_lines(payload["summary"])  # what the console prints without --json
+    assert any(t.startswith(f"Patrol dosage: {line}") for t in shown), shown

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from tests.conftest import run_cli
 
-from hotspots.cli import main
 from hotspots.demo import generate_town
 from hotspots.errors import EmptyWindowError, OptionError, TimeResolutionError
 from hotspots.harm import apply_harm, load_harm_table
@@ -221,16 +221,6 @@ def test_crossover_compares_patrolled_and_unpatrolled_spot_days():
 # ---------------------------------------------------------------- command line
 
 
-def run(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_impact_command_on_the_demo_town(town, tmp_path, capsys):
     t, _ = town
     incidents = tmp_path / "demo.parquet"
@@ -238,7 +228,7 @@ def test_impact_command_on_the_demo_town(town, tmp_path, capsys):
     treated = tmp_path / "treated.geojson"
     _disc(t, 2).to_crs(4326).to_file(treated, driver="GeoJSON")
     out = tmp_path / "out"
-    code, text = run(["impact", str(incidents), "--treated", str(treated), "--start",
+    code, text = run_cli(["impact", str(incidents), "--treated", str(treated), "--start",
                       "2025-11-23", "--out", str(out)], capsys)  # fmt: skip
     assert code == 0, text
     assert "WDD" in text and "z " in text
@@ -249,7 +239,7 @@ def test_impact_command_on_the_demo_town(town, tmp_path, capsys):
 
 
 def test_impact_command_needs_a_start(tmp_path, capsys):
-    code, text = run(["impact", str(tmp_path), "--treated", str(tmp_path / "t.geojson"),
+    code, text = run_cli(["impact", str(tmp_path), "--treated", str(tmp_path / "t.geojson"),
                       "--out", str(tmp_path / "o")], capsys)  # fmt: skip
     assert code == 1
     assert "--treated needs --start" in text
@@ -289,11 +279,11 @@ def test_impact_command_selects_spots_by_id(tmp_path, capsys):
     out = tmp_path / "out"
     base = ["impact", str(data), "--treated", str(path), "--start", "2025-02-01",
             "--before-days", "31", "--after-days", "28", "--harm-table", "count"]  # fmt: skip
-    code, text = run([*base, "--treated-ids", "S1", "--out", str(out)], capsys)
+    code, text = run_cli([*base, "--treated-ids", "S1", "--out", str(out)], capsys)
     assert code == 0, text
     counts = pd.read_csv(out / "impact_counts.csv", encoding="utf-8-sig").set_index("role")
     assert counts.loc["treated", ["count_before", "count_after"]].tolist() == [5, 1]
-    code, text = run([*base, "--treated-ids", "S9", "--out", str(tmp_path / "o2")], capsys)
+    code, text = run_cli([*base, "--treated-ids", "S9", "--out", str(tmp_path / "o2")], capsys)
     assert code == 1
     assert "has no spot_id ['S9']" in text
 
@@ -312,7 +302,7 @@ def test_impact_command_crossover_from_a_plan(tmp_path, capsys):
     data = tmp_path / "inc.parquet"
     _points(rows).to_parquet(data)
     out = tmp_path / "out"
-    code, text = run(["impact", str(data), "--plan", str(plan), "--spots", str(path),
+    code, text = run_cli(["impact", str(data), "--plan", str(plan), "--spots", str(path),
                       "--harm-table", "count", "--out", str(out)], capsys)  # fmt: skip
     assert code == 0, text
     row = pd.read_csv(out / "crossover.csv", encoding="utf-8-sig").iloc[0]

@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import POLICE_UK_HEADER
 
 from hotspots.ingest import _batches, read_incidents
 from hotspots.schema import FORCE
 
-HEADER = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
-]  # fmt: skip
+HEADER = POLICE_UK_HEADER
 
 
 def _row(cid: str, month: str, force: str, lon: str, lat: str, kind: str = "Robbery") -> list:

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from tests.conftest import run_cli
 
-from hotspots.cli import main
 from hotspots.config import OutputOptions, WeeklySettings, check_input_paths
 from hotspots.errors import InputError, OptionError
 from hotspots.extra_layers import layer_counts, read_point_layer, spot_layer_text
@@ -131,20 +131,10 @@ def test_public_keeps_area_counts_only(tmp_path):
     assert public.set_index(AREA_NAME).loc["East", "n_points"] == "<3"
 
 
-def run(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_cli_bad_layer_is_one_line(tmp_path, capsys):
     data = tmp_path / "x.csv"
     data.write_text("a\n1\n")
-    code, text = run(["spots", str(data), "--layer", "bad", "--out", str(tmp_path)], capsys)
+    code, text = run_cli(["spots", str(data), "--layer", "bad", "--out", str(tmp_path)], capsys)
     assert code == 1
     lines = [line for line in text.splitlines() if line.strip()]
     assert lines == ["Error: --layer 'bad' must look like NAME=FILE, e.g. --layer "
@@ -181,7 +171,7 @@ def overlay_names(html: str) -> list[str]:
 @pytest.mark.slow
 def test_demo_layer_counts_and_map(tmp_path, capsys):
     demo = tmp_path / "demo"
-    code, text = run(["demo", "--out", str(demo), "--homes", "2000", "--data-only"], capsys)
+    code, text = run_cli(["demo", "--out", str(demo), "--homes", "2000", "--data-only"], capsys)
     assert code == 0, text
     files = demo / "data"
     inc = pd.read_csv(files / "incidents.csv", encoding="utf-8-sig").iloc[::40]
@@ -190,7 +180,7 @@ def test_demo_layer_counts_and_map(tmp_path, capsys):
     csv = tmp_path / "streetsafe.csv"
     pd.DataFrame({"lon": lon, "lat": lat}).to_csv(csv, index=False)
     out = tmp_path / "weekly"
-    code, text = run(
+    code, text = run_cli(
         ["weekly", str(files / "incidents.csv"), "--areas", str(files / "districts.geojson"),
          "--area-field", "area", "--no-knox", "--as-of", "2026-11-22",
          "--layer", f"Street-Safe={csv}", "--out", str(out)],
@@ -213,3 +203,8 @@ def test_demo_layer_counts_and_map(tmp_path, capsys):
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "Street-Safe" in overlay_names(html)
     assert f"Street-Safe ({len(pts):,} points)" in html
+    packaged = gpd.read_file(out / "hotspots.gpkg", layer="layer_street_safe")  # for QGIS
+    assert packaged.crs.to_epsg() == 27700 and len(packaged) == len(pts)
+    np.testing.assert_allclose(
+        np.sort(packaged.geometry.x.to_numpy()), np.sort(pts.geometry.x.to_numpy()), atol=0.01
+    )

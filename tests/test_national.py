@@ -7,22 +7,19 @@ month and two home burglaries in the last month (26 rows a force, two cocoon zon
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import POLICE_UK_HEADER, write_police_uk
 
 from hotspots import national
 from hotspots.config import WeeklySettings
 from hotspots.errors import InputError
 from hotspots.pipeline import run_weekly
 
-HEADER = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
-]  # fmt: skip
+HEADER = POLICE_UK_HEADER
 
 # force slug -> (force name, cluster lon, lat, district LSOA name prefix)
 FORCES = {
@@ -93,10 +90,7 @@ def write_two_forces(folder: Path, *, months: tuple[str, ...] = ("2025-01", "202
             rows.append(["", month, name, name, f"{lon + 0.002:.6f}", f"{lat:.6f}",
                          "On or near Station Road", "E01000001", f"{district} 001A",
                          "Anti-social behaviour", "", ""])  # fmt: skip
-            with path.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(HEADER)
-                writer.writerows(rows)
+            write_police_uk(path, rows)
 
 
 SETTINGS = WeeklySettings.from_mapping({"run_knox": False, "tiles": False})

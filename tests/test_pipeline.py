@@ -114,10 +114,8 @@ def _comparable(folder: Path) -> dict[str, str]:
     return texts
 
 
-def test_rerun_is_identical_apart_from_run_time(weekly_run, town_files, tmp_path):
-    out, _ = weekly_run
-    again = tmp_path / "again"
-    run_weekly([town_files["incidents"]], out=again, settings=settings_for(town_files))
+def _assert_same_outputs(out: Path, again: Path) -> None:
+    """Every text output equal apart from the run time and folder; the package's spots too."""
     first, second = _comparable(out), _comparable(again)
     assert first.keys() == second.keys()
     for name in first:
@@ -127,10 +125,21 @@ def test_rerun_is_identical_apart_from_run_time(weekly_run, town_files, tmp_path
     pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
 
 
+def _files(out: Path) -> dict[Path, bytes]:
+    return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_rerun_is_identical_apart_from_run_time(weekly_run, town_files, tmp_path):
+    out, _ = weekly_run
+    again = tmp_path / "again"
+    run_weekly([town_files["incidents"]], out=again, settings=settings_for(town_files))
+    _assert_same_outputs(out, again)
+
+
 def test_failure_mid_run_leaves_previous_outputs(town_files, tmp_path, monkeypatch):
     out = tmp_path / "out"
     run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files))
-    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    before = _files(out)
 
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("disk full while drawing the map")
@@ -138,8 +147,7 @@ def test_failure_mid_run_leaves_previous_outputs(town_files, tmp_path, monkeypat
     monkeypatch.setattr(pipeline, "_map_html", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files, seed=5))
-    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    assert after == before
+    assert _files(out) == before
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
 
 
@@ -150,17 +158,14 @@ def test_one_process_writes_the_same_files_as_writers_side_by_side(
     monkeypatch.setattr(pipeline, "side_by_side", partial(side_by_side, jobs=1))
     alone = tmp_path / "alone"
     run_weekly([town_files["incidents"]], out=alone, settings=settings_for(town_files))
-    first, second = _comparable(out), _comparable(alone)
-    assert first.keys() == second.keys()
-    for name in first:
-        assert first[name] == second[name], name
+    _assert_same_outputs(out, alone)
 
 
 @pytest.mark.skipif(not can_fork(), reason="writers run in children only on Linux")
 def test_a_failed_writer_process_leaves_previous_outputs(town_files, tmp_path, monkeypatch):
     out = tmp_path / "out"
     run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files))
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = _files(out)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
@@ -169,8 +174,7 @@ def test_a_failed_writer_process_leaves_previous_outputs(town_files, tmp_path, m
     monkeypatch.setattr(cocoon, "write_run", broken)  # runs in the cocoon tables' child
     with pytest.raises(OSError, match="(?i)no space left"):
         run_weekly([town_files["incidents"]], out=out, settings=settings_for(town_files, seed=5))
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before
+    assert _files(out) == before
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
 
 

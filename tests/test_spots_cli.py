@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import POLICE_UK_HEADER, run_cli, write_police_uk
 
-from hotspots.cli import main
-
-HEADER = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
+HEADER = POLICE_UK_HEADER
 
 
 def police_uk_csv(folder: Path) -> Path:
@@ -95,27 +80,14 @@ def police_uk_csv(folder: Path) -> Path:
         ]
     )
     path = folder / "2025-06-essex-street.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    write_police_uk(path, rows)
     return path
-
-
-def run(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def test_spots_command_writes_every_output(tmp_path, capsys):
     data = police_uk_csv(tmp_path)
     out = tmp_path / "out"
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(out), "--top", "3", "--seed", "7", "--crossover"], capsys
     )
     assert code == 0, text
@@ -157,7 +129,7 @@ def test_patrol_log_summary(tmp_path, capsys):
     out = tmp_path / "out"
     today = pd.Timestamp.now(tz="Europe/London").date().isoformat()
     # this week's plan starts today, so today's logged visit falls inside it
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(out), "--top", "1", "--plan-start", today], capsys
     )
     assert code == 0, text
@@ -170,7 +142,7 @@ def test_patrol_log_summary(tmp_path, capsys):
         f"{days[2]} 21:00,{spot},15,patrol\nnot a time,{spot},15,patrol\n"
     )
     # the next run (its own plan starts next Monday) reads last run's patrol_plan.csv
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(out), "--top", "1", "--patrols", str(log)], capsys
     )
     assert code == 0, text
@@ -193,12 +165,12 @@ def test_patrol_log_without_a_previous_plan_meets_the_week_it_covers(tmp_path, c
         "time,spot_id,minutes,activity\n"
         "2025-06-10 20:00,{s},15,patrol\n2025-06-15 21:00,{s},25,patrol\n"
     )
-    code, text = run(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
+    code, text = run_cli(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
     assert code == 0, text
     spot = pd.read_csv(out / "harm_spots.csv", encoding="utf-8-sig")["spot_id"].iloc[0]
     log.write_text(log.read_text().replace("{s}", spot))
     (out / "patrol_plan.csv").unlink()  # no previous plan to measure against
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(out), "--top", "1", "--patrols", str(log)], capsys
     )
     assert code == 0, text
@@ -214,7 +186,7 @@ def test_patrol_log_without_a_previous_plan_meets_the_week_it_covers(tmp_path, c
 def test_plan_start_gives_the_seven_days_from_it(tmp_path, capsys):
     data = police_uk_csv(tmp_path)
     out = tmp_path / "out"
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(out), "--top", "2", "--plan-start", "2099-01-05"],
         capsys,
     )
@@ -230,7 +202,7 @@ def test_plan_start_gives_the_seven_days_from_it(tmp_path, capsys):
 )
 def test_bad_plan_start_is_one_line(tmp_path, capsys, date, message):
     data = police_uk_csv(tmp_path)
-    code, text = run(["spots", str(data), "--out", str(tmp_path), "--plan-start", date], capsys)
+    code, text = run_cli(["spots", str(data), "--out", str(tmp_path), "--plan-start", date], capsys)
     assert code == 1
     assert message in " ".join(text[text.index("Error:") :].split())
 
@@ -246,10 +218,7 @@ def street_rows(n: int, *, lon: float, lat: float, lsoa: str, kind: str, where: 
 
 def write_street(folder: Path, rows: list) -> Path:
     path = folder / "2025-06-essex-street.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    write_police_uk(path, rows)
     return path
 
 
@@ -264,7 +233,7 @@ def test_without_areas_lsoa_names_give_districts_and_a_stray_is_rejected(tmp_pat
                         kind="Robbery", where="On or near Chapel Street")  # fmt: skip
     data = write_street(tmp_path, rows)
     out = tmp_path / "out"
-    code, text = run(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
+    code, text = run_cli(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
     assert code == 0, text
     record = json.loads((out / "run.json").read_text())
     assert record["study_area"]["districts"] == ["Rochford", "Southend-on-Sea"]
@@ -290,13 +259,13 @@ def test_prisons_are_left_out_unless_kept(tmp_path, capsys):
                         kind=violence, where="On or near Mill Road")  # fmt: skip
     data = write_street(tmp_path, rows)
     out = tmp_path / "out"
-    code, text = run(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
+    code, text = run_cli(["spots", str(data), "--out", str(out), "--top", "1"], capsys)
     assert code == 0, text
     spots = pd.read_csv(out / "harm_spots.csv", encoding="utf-8-sig")
     assert spots["location"].tolist() == ["On or near Mill Road"]
     assert "1 places at prisons left out" in " ".join(text.split())
     kept = tmp_path / "kept"
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(kept), "--top", "1", "--keep-prisons"], capsys
     )
     assert code == 0, text
@@ -317,7 +286,7 @@ def test_prisons_are_left_out_unless_kept(tmp_path, capsys):
 )
 def test_user_mistakes_exit_1_with_one_line(tmp_path, capsys, extra, message):
     data = police_uk_csv(tmp_path)
-    code, text = run(["spots", str(data), "--out", str(tmp_path / "o"), *extra], capsys)
+    code, text = run_cli(["spots", str(data), "--out", str(tmp_path / "o"), *extra], capsys)
     assert code == 1
     assert "Error:" in text
     error = text[text.index("Error:") :]
@@ -346,7 +315,7 @@ def test_areas_that_do_not_overlap_exit_1(tmp_path, capsys):
             }
         )
     )
-    code, text = run(
+    code, text = run_cli(
         [
             "spots",
             str(data),
@@ -361,7 +330,7 @@ def test_areas_that_do_not_overlap_exit_1(tmp_path, capsys):
     )
     assert code == 1
     assert "areas layer does not overlap the incidents" in " ".join(text.split())
-    code, text = run(
+    code, text = run_cli(
         [
             "spots",
             str(data),
@@ -379,7 +348,7 @@ def test_areas_that_do_not_overlap_exit_1(tmp_path, capsys):
 
 
 def test_every_option_has_help(capsys):
-    code, text = run(["spots", "--help"], capsys)
+    code, text = run_cli(["spots", "--help"], capsys)
     assert code == 0
     for option in (
         "--method",
@@ -411,7 +380,7 @@ def test_today_sets_the_run_date_the_plan_starts_after(tmp_path, capsys):
     data = police_uk_csv(tmp_path)
     out = tmp_path / "out"
     # Wednesday 2 July 2025: the plan runs from the Monday after, 7 July
-    code, text = run(
+    code, text = run_cli(
         ["spots", str(data), "--out", str(out), "--top", "1", "--today", "2025-07-02"], capsys
     )
     assert code == 0, text

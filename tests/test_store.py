@@ -7,21 +7,18 @@ n files keeps 4n rows and rejects n as ``no_location``.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import POLICE_UK_HEADER, write_police_uk
 
 from hotspots.cli import main
 from hotspots.errors import InputError
 from hotspots.ingest import is_store, read_incidents, read_store, update_store
 
-HEADER = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
-]  # fmt: skip
+HEADER = POLICE_UK_HEADER
 
 
 def write_month(folder: Path, force: str, month: str, *, ids: list[str] | None = None) -> Path:
@@ -34,10 +31,7 @@ def write_month(folder: Path, force: str, month: str, *, ids: list[str] | None =
         for k, i in enumerate(names)
     ]  # fmt: skip
     rows.append(["", month, "P", "P", "", "", "No Location", "", "", "Robbery", "", ""])
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    write_police_uk(path, rows)
     return path
 
 

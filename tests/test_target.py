@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from tests.conftest import shared_path
+from tests.conftest import run_cli, shared_path
 
-from hotspots.cli import main
 from hotspots.errors import EmptyWindowError, OptionError
 from hotspots.reports import Period
 from hotspots.schema import (
@@ -119,16 +118,6 @@ def test_postcode_sector_and_duplicate_names():
     assert layer["WD"].tolist() == ["Trinity", "Trinity", "Pier"]  # input unchanged
 
 
-def run(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_target_command_writes_its_outputs(tmp_path, capsys):
     def in_essex(layer):  # the fixtures moved into Essex, so the file reads as British Grid
         return layer.set_geometry(layer.geometry.translate(570_000, 200_000))
@@ -144,7 +133,7 @@ def test_target_command_writes_its_outputs(tmp_path, capsys):
             "--addresses", str(addr), "--top-units", "2", "--offences", "Burglary",
             "--start", "2025-01-01",
             "--end", "2025-12-31", "--allow-incomplete", "--out", str(out)]  # fmt: skip
-    code, text = run(args, capsys)
+    code, text = run_cli(args, capsys)
     assert code == 0, text
     assert "Incomplete period" in text
     ranked = pd.read_csv(out / "target_units.csv", encoding="utf-8-sig")
@@ -161,7 +150,7 @@ def test_target_command_rejects_unknown_offences(tmp_path, capsys):
     incidents().set_geometry(incidents().geometry.translate(570_000, 200_000)).to_parquet(data)
     area_file = tmp_path / "units.geojson"
     units().to_crs(4326).to_file(area_file, driver="GeoJSON")
-    code, text = run(["target", str(data), "--areas", str(area_file), "--offences", "Arson",
+    code, text = run_cli(["target", str(data), "--areas", str(area_file), "--offences", "Arson",
                       "--out", str(tmp_path / "o")], capsys)  # fmt: skip
     assert code == 1
     assert "offences: ['Arson'] not in the data" in text

@@ -63,6 +63,7 @@ __all__ = [
     "WeeklyResult",
     "WeeklySettings",
     "cocoon_options_from_knox",
+    "write_printable_lists",
     "default_as_of",
     "offences_in_use",
     "run_weekly",
@@ -128,6 +129,7 @@ COCOON_OUTPUTS = (
     "rejected_addresses.csv",
     "rejected_visits.csv",
     "run.json",
+    "cocoon_lists",
 )
 EVALUATE_OUTPUTS = (
     "evaluation.csv",
@@ -203,6 +205,45 @@ def cocoon_stage(
     if settings.output.public:
         zones = generalise_zones(zones, radius_m=options.radius_m, addresses=run.addresses)
     return CocoonStage(run=replace(run, addresses=None), zones=zones)
+
+
+def extra_layer_name(name: str) -> str:
+    """The GeoPackage layer of a ``--layer NAME=FILE``: ``Street-Safe`` -> ``layer_street_safe``."""
+    from hotspots.outputs.lists import area_slug
+
+    return "layer_" + area_slug(name).replace("-", "_")
+
+
+def write_printable_lists(
+    cocoon_run: cocoon.CocoonRun,
+    zones: gpd.GeoDataFrame,
+    out: Path,
+    *,
+    as_of: pd.Timestamp,
+    provenance: Mapping[str, Any],
+    settings: WeeklySettings,
+    list_areas: gpd.GeoDataFrame | None,
+) -> None:
+    """The printable visit lists, ``cocoon_lists/<area>.html``, as every command writes them.
+
+    Nothing without a visit list (no --addresses) or in public mode (they hold addresses).
+    """
+    if settings.output.public or cocoon_run.visit_list is None:
+        return
+    from hotspots.outputs.lists import write_cocoon_lists
+
+    write_cocoon_lists(
+        zones,
+        cocoon_run.visit_list,
+        out,
+        as_of=as_of,
+        provenance=provenance,
+        public=False,
+        list_scope=settings.output.list_scope,  # type: ignore[arg-type]  # checked in config
+        list_areas=list_areas,
+        list_area_field=AREA_NAME,
+        offline_assets=settings.output.offline_assets,
+    )
 
 
 def offences_in_use(
@@ -393,21 +434,14 @@ def _run_into(
             with_lists=not public,
             parts=("tables",),
         )
-        if public or stage.run.visit_list is None:
-            return
-        from hotspots.outputs.lists import write_cocoon_lists
-
-        write_cocoon_lists(
+        write_printable_lists(
+            stage.run,
             stage.zones,
-            stage.run.visit_list,
             staging,
             as_of=as_of,
             provenance=provenance(),  # the lists show the run's stamp, not its notes
-            public=public,
-            list_scope=s.output.list_scope,  # type: ignore[arg-type]  # checked in config
+            settings=s,
             list_areas=list_areas,
-            list_area_field=AREA_NAME,
-            offline_assets=s.output.offline_assets,
         )
 
     # the cocoon stage needs only the weighted incidents (unless Knox sizes it): a process
@@ -565,6 +599,9 @@ def _run_into(
         layers["patrol_plan"] = spot_run.spots[["spot_id", "geometry"]].merge(
             spot_run.plan, on="spot_id"
         )
+    if not public:  # --layer points, one layer each (public runs keep the counts only)
+        for extra in spot_run.point_layers:
+            layers[extra_layer_name(extra.name)] = extra.points
     gpkg = {k: v for k, v in layers.items() if len(v)}
     write_geopackage(gpkg, staging / "hotspots.gpkg", metadata=prov)
     run_engine = {"engine": dict(engine)} if engine is not None else {}

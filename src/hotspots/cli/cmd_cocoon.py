@@ -19,13 +19,19 @@ __all__ = ["cocoon"]
 
 @app.command()
 @with_options(
-    CocoonOptions, IngestOptions, run=("as_of", "areas", "area_field", "addresses", "visits")
-)
+    CocoonOptions,
+    IngestOptions,
+    run=(
+        "as_of", "areas", "area_field", "addresses", "visits",
+        "list_scope", "list_areas", "list_area_field", "offline_assets",
+    ),
+)  # fmt: skip
 def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None) -> None:
     """Open a cocoon zone around each recent dwelling burglary and list the homes to visit.
 
     Writes cocoon_zones.geojson (RFC 7946) and cocoon_zones_merged.geojson; with
-    --addresses also cocoon_visits.csv, cocoon_team_lists.csv and cocoon_streets.csv; with
+    --addresses also cocoon_visits.csv, cocoon_team_lists.csv, cocoon_streets.csv and the
+    printable lists cocoon_lists/<area>.html (one A4 page set per area); with
     --visits cocoon_compliance.csv, cocoon_compliance_areas.csv and cocoon_overdue.csv;
     always rejected.csv and run.json (and rejected_addresses.csv / rejected_visits.csv).
     """
@@ -33,7 +39,10 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
     folder = out_dir_for(out, "cocoon")
 
     from hotspots import cocoon as cc
+    from hotspots._runs import read_run_areas
     from hotspots.outputs import build_provenance, write_json
+    from hotspots.outputs.lists import LISTS_FOLDER
+    from hotspots.pipeline import write_printable_lists
 
     with staged_command(folder, "cocoon") as staging:
         loaded = load_run(inputs, settings, out=staging, shown=folder)
@@ -65,6 +74,8 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
             parameters=parameters,
             inputs=[*loaded.input_files, *extra_inputs],
             extra={
+                "date_min": loaded.ingested.report.date_min,
+                "date_max": loaded.ingested.report.date_max,
                 "ingest": loaded.ingested.report.to_dict(),
                 "cocoon": cocoon_run.figures,
                 "knox": knox_figures,
@@ -75,6 +86,17 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
             },
         )  # fmt: skip
         written = cc.write_run(cocoon_run, staging, provenance=provenance)
+        if cocoon_run.visit_list is not None:
+            list_areas = read_run_areas(
+                settings.output.list_areas,
+                area_field=settings.output.list_area_field,
+                working_crs=loaded.incidents.crs,
+            )
+            write_printable_lists(
+                cocoon_run, cocoon_run.zones, staging, as_of=loaded.as_of,
+                provenance=provenance, settings=settings, list_areas=list_areas,
+            )  # fmt: skip
+            written["lists"] = staging / LISTS_FOLDER
         written["run"] = write_json(staging / "run.json", provenance)
     written = placed(written, staging, folder)
     report_rejected(cocoon_run.rejected, written)

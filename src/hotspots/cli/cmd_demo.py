@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hotspots.cli._app import app, console, progress_reporter
+from hotspots.cli._app import quiet as quiet_console
 from hotspots.cli._options import with_options
+from hotspots.cli.cmd_weekly import AsJson, Quiet, print_summary_json, show_weekly_summary
 from hotspots.config import OutputOptions
 from hotspots.errors import OptionError
+
+if TYPE_CHECKING:
+    from hotspots.pipeline import WeeklyResult
 
 __all__ = ["demo"]
 
@@ -48,6 +53,8 @@ def demo(
         bool,
         typer.Option("--data-only", help="Only write the town's data files; skip the weekly run."),
     ] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
     given: dict[str, Any] | None = None,
 ) -> None:
     """Generate the SYNTHETIC demo town and run the weekly pipeline on it.
@@ -58,7 +65,7 @@ def demo(
     """
     import pandas as pd
 
-    from hotspots.demo import MAX_HOMES, MIN_HOMES, generate_town, write_town
+    from hotspots.demo import MAX_HOMES, MIN_HOMES
 
     if not MIN_HOMES <= homes <= MAX_HOMES:
         msg = f"--homes must be from {MIN_HOMES} to {MAX_HOMES}; got {homes}. Try --homes 20000."
@@ -71,6 +78,30 @@ def demo(
         msg = f"--end must be a date such as 2026-11-22; got {end!r}."
         raise OptionError(msg)
     data_dir = out / "data"
+    with quiet_console(quiet or as_json):
+        result = _demo(out, data_dir, seed=seed, homes=homes, end=end, data_only=data_only,
+                       extra={k: v for k, v in (given or {}).items() if v is not None})  # fmt: skip
+    if result is None:
+        return
+    if as_json:
+        print_summary_json(result.out_dir, result.files)
+    elif not quiet:
+        show_weekly_summary(result.summary, result.files)
+
+
+def _demo(
+    out: Path,
+    data_dir: Path,
+    *,
+    seed: int,
+    homes: int,
+    end: str,
+    data_only: bool,
+    extra: dict[str, Any],
+) -> WeeklyResult | None:
+    """The town's files, then last week's and this week's runs (None with --data-only)."""
+    from hotspots.demo import generate_town, previous_week, write_town
+
     with progress_reporter() as progress:
         town = generate_town(seed=seed, n_homes=homes, end=end, progress=progress)
         files = write_town(town, data_dir)
@@ -82,10 +113,7 @@ def demo(
         f"{len(town.visits):,} cocoon visits, {len(town.patrols):,} patrols; data in {data_dir}."
     )
     if data_only:
-        return
-    from hotspots.demo import previous_week
-
-    extra = {k: v for k, v in (given or {}).items() if v is not None}
+        return None
     # last week's run first: its patrol plan covers the week of the patrol log, so this
     # week's run measures delivery against the plan that week was given
     last_week = previous_week(town)
@@ -94,9 +122,11 @@ def demo(
         f"{last_week['plan_start']}, the week of the patrol log."
     )
     _run_weekly(
-        files, out=out, seed=seed, extra={**extra, **last_week, "run_knox": False}, show=False
+        files, out=out, seed=seed, extra={**extra, **last_week, "run_knox": False}, patrols=False
     )
-    _run_weekly(files, out=out, seed=seed, extra={"as_of": f"{town.as_of:%Y-%m-%d}", **extra})
+    return _run_weekly(
+        files, out=out, seed=seed, extra={"as_of": f"{town.as_of:%Y-%m-%d}", **extra}
+    )
 
 
 def _run_weekly(
@@ -105,9 +135,8 @@ def _run_weekly(
     out: Path,
     seed: int,
     extra: dict[str, Any],
-    show: bool = True,
-) -> None:
-    from hotspots.cli.cmd_weekly import show_weekly_summary
+    patrols: bool = True,
+) -> WeeklyResult:
     from hotspots.demo import DISTRICT_FIELD
     from hotspots.pipeline import WeeklySettings, run_weekly
 
@@ -117,7 +146,7 @@ def _run_weekly(
             "area_field": DISTRICT_FIELD,
             "addresses": files["addresses"],
             "visits": files["visits"],
-            "patrols": files["patrols"] if show else None,
+            "patrols": files["patrols"] if patrols else None,
             "seed": seed,
             "title": "SYNTHETIC demo town: harm spots and cocoon zones",
             **extra,
@@ -125,6 +154,4 @@ def _run_weekly(
         source="hotspots demo",
     )
     with progress_reporter() as progress:
-        result = run_weekly([files["incidents"]], out=out, settings=settings, progress=progress)
-    if show:
-        show_weekly_summary(result.summary, result.files)
+        return run_weekly([files["incidents"]], out=out, settings=settings, progress=progress)

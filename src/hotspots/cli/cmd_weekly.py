@@ -187,6 +187,9 @@ def weekly_summary_lines(summary: dict[str, Any]) -> list[str]:
     spots = summary.get("spots", {})
     if spots.get("headline"):
         lines.append(f"Harm spots: {spots['headline']}.")
+    dosage = summary.get("patrol_dosage") or {}
+    if dosage.get("text"):  # the log's latest complete week, as on the map and briefing
+        lines.append(f"Patrol dosage: {str(dosage['text']).rstrip('.')}.")
     cocoon = summary.get("cocoon", {})
     if "skipped" in cocoon:
         lines.append(f"Cocoons: skipped. {cocoon['skipped']}")

@@ -259,10 +259,8 @@ def provenance_lines(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
         else "not recorded"
     )
     harm = provenance.get("harm_table")
-    summary = (
-        f"Data {span} \u00b7 harm table {esc(_plain(harm)) if harm else 'not recorded'}"
-        f" \u00b7 hotspots {esc(version)}"
-    )
+    harm_text = f" \u00b7 harm table {esc(_plain(harm))}" if harm else ""  # none: harm unused
+    summary = f"Data {span}{harm_text} \u00b7 hotspots {esc(version)}"
     details = []
     if provenance.get("run_at"):
         details.append(f"Run at {esc(provenance['run_at'])}")
