@@ -122,4 +122,4 @@ def test_cli_on_essex(tmp_path):
     assert any("month" in note for note in run["cocoon"]["notes"])
     visits = pd.read_csv(out / "cocoon_visits.csv", encoding="utf-8-sig")
     assert len(visits) == run["cocoon"]["homes_in_zones"]
-    assert "Cocoon zones: 537 live" in done.stdout + done.stderr
+    assert "Cocoon zones: 537 retrospective risk areas" in done.stdout + done.stderr
