@@ -135,6 +135,7 @@ def parquet_read(pairs: int) -> None:
     """read_incidents vs geopandas.read_parquet on the parquet ``hotspots ingest`` writes."""
     import geopandas as gpd
 
+    import hotspots
     from hotspots.ingest import read_incidents
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,15 +155,28 @@ def parquet_read(pairs: int) -> None:
             gpd.read_parquet(path)
             theirs.append(time.perf_counter() - t)
     a, b = statistics.median(ours), statistics.median(theirs)
+    code = _code_label(Path(hotspots.__file__).resolve().parents[2])
     line = (
-        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} UTC | Essex parquet written by `hotspots ingest` "
+        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} UTC | {code} | Essex parquet written by "
+        "`hotspots ingest` "
         f"({rows:,} rows), {pairs} alternated pairs, warm | read_incidents {a:.3f} s | "
         f"geopandas.read_parquet {b:.3f} s | ratio {a / b:.2f} (target at most 1.5) | load "
         f"{os.getloadavg()[0]:.1f} |"
     )
     with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write("\n" + line + "\n")
+        fh.write(line + "\n")
     print(line)
+
+
+def _code_label(repo: Path) -> str:
+    """``<worktree folder> (<short commit>)`` of the hotspots tree that was read."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return f"{repo.name} ({done.stdout.strip() or '?'})"
 
 
 def main() -> None:

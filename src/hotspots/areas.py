@@ -223,7 +223,8 @@ def label_points(points: gpd.GeoSeries, areas: gpd.GeoDataFrame | None) -> np.nd
     areas, borders), the smallest area wins, then the name that sorts first, so the
     answer never depends on the layer's row order.
     """
-    labels = np.full(len(points), AREA_UNASSIGNED, dtype=object)
+    # one shared text (np.full of a str makes a new str object per row)
+    labels = np.repeat(np.array([AREA_UNASSIGNED], dtype=object), len(points))
     if areas is None or len(points) == 0:
         return labels
     if points.crs is not None and areas.crs is not None and not points.crs.equals(areas.crs):

@@ -196,7 +196,7 @@ def study_area_from_lsoa_names(
     named = located & names.notna().to_numpy()
     share = names[named].value_counts() / max(int(located.sum()), 1)
     force = sorted(share[share >= min_share].index.tolist())
-    reason = np.full(len(incidents), "", dtype=object)
+    reason = np.repeat(np.array([""], dtype=object), len(incidents))
     outside = named & ~names.isin(force).to_numpy()
     reason[outside] = STRAY_REASONS[0]
     cells = np.floor(xy / cell_m)

@@ -133,6 +133,6 @@ def apply_harm(
     missing = np.isnan(weights)
     if missing.any() and unknown == "raise":
         raise SchemaError(unknown_offence_message(incidents, missing, table))
-    weighted = incidents.copy()
+    weighted = incidents.copy(deep=False)  # copy-on-write: the new column alone is new
     weighted[HARM] = np.where(missing, 0.0, weights).astype("float64")
     return weighted

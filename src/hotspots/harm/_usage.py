@@ -64,7 +64,7 @@ def weigh_used(
         else offence.isin(list(used)).fillna(False).to_numpy(dtype=bool)
     )
     missing = np.isnan(weights) & in_use
-    weighted = incidents.copy()
+    weighted = incidents.copy(deep=False)  # copy-on-write: the new column alone is new
     weighted[HARM] = np.where(np.isnan(weights), 0.0, weights).astype("float64")
     notes: list[str] = []
     rejected = pd.DataFrame(columns=["reason", "detail"])

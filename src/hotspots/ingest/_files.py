@@ -66,6 +66,7 @@ class RawTable:
     skipped: str | None = None  # kind of file set aside whole (police.uk outcomes, ...)
     skipped_rows: int = 0
     geometry: np.ndarray | None = None  # the spatial file's shapely geometries, as read
+    present: np.ndarray | None = None  # bool per geometry: neither missing nor empty
 
 
 # police.uk force names whose download slug is not their plain slug
@@ -489,7 +490,7 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
     x = shapely.get_x(usable)  # NaN where missing (empty points are set to None first)
     y = shapely.get_y(usable)
     geo_name = layer.geometry.name
-    attrs = pd.DataFrame({c: layer[c] for c in layer.columns if c != geo_name})  # no copy
+    attrs = pd.DataFrame({c: layer[c] for c in layer.columns if c != geo_name}, copy=False)
     return RawTable(
         path=path,
         kind=kind,
@@ -498,6 +499,7 @@ def _read_spatial(path: Path, kind: str) -> RawTable:
         geo_y=y,
         geo_crs=layer.crs,
         geometry=geoms,
+        present=present,
     )
 
 

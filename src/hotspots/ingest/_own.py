@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from pyproj import CRS
 
@@ -33,7 +34,7 @@ from hotspots.schema import (
     TIME_RESOLUTIONS,
 )
 
-__all__ = ["OwnRows", "is_own_table", "own_rows"]
+__all__ = ["OwnRows", "ids_unique", "is_own_table", "own_rows"]
 
 _OPTION_FIELDS = (
     "x_col",
@@ -87,23 +88,108 @@ def is_own_table(tables: list[RawTable], opts: IngestOptions) -> bool:
 
 
 class OwnRows:
-    """The typed rows of hotspots tables with one reason per unusable row."""
+    """The typed rows of hotspots tables with one reason per unusable row.
+
+    Reasons are kept as a small code per row (0: none yet), so the usual table with no
+    unusable row never builds per-row text; :meth:`reasons` gives the text of some rows.
+    """
 
     def __init__(self, frame: pd.DataFrame, geometry: np.ndarray, crs: CRS) -> None:
         self.frame = frame
         self.geometry = geometry
         self.crs = crs
-        self.reason = np.full(len(frame), "", dtype=object)
-        self.detail = np.full(len(frame), "", dtype=object)
-        self.free = np.ones(len(frame), dtype=bool)  # no reason yet
+        self.code = np.zeros(len(frame), dtype=np.uint8)  # index into self._texts, 0: none
+        self._texts: list[tuple[str, str]] = [("", "")]
+
+    @property
+    def free(self) -> np.ndarray:
+        """Rows with no reason yet."""
+        return self.code == 0
 
     def reject(self, mask: np.ndarray, code: str, text: str) -> None:
         """Give ``code`` to the rows in ``mask`` that have no reason yet (first one wins)."""
-        new = np.asarray(mask, dtype=bool) & self.free
+        new = np.asarray(mask, dtype=bool) & (self.code == 0)
         if new.any():
-            self.reason[new] = code
-            self.detail[new] = text
-            self.free &= ~new
+            self._texts.append((code, text))
+            self.code[new] = len(self._texts) - 1
+
+    def reasons(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Reason codes and details (object arrays of text) of the given row positions."""
+        table = np.array(self._texts, dtype=object).reshape(-1, 2)
+        picked = table[self.code[rows]]
+        return picked[:, 0], picked[:, 1]
+
+
+_MIX_1 = np.uint64(0x9E3779B97F4A7C15)
+_MIX_2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64's): every input bit moves every output bit."""
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> np.uint64(30))) * _MIX_1
+        h = (h ^ (h >> np.uint64(27))) * _MIX_2
+        return h ^ (h >> np.uint64(31))
+
+
+def _string_keys(chunk: pa.Array) -> np.ndarray:
+    """A 64-bit key of each string of an Arrow string chunk without nulls.
+
+    The key mixes the string's byte length and its first and last 8 bytes (bytes outside
+    the string masked to zero), so equal strings always have equal keys; different
+    strings may share one (the caller compares those exactly).
+    """
+    n = len(chunk)
+    buffers = chunk.buffers()
+    wide = pa.types.is_large_string(chunk.type)
+    offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[chunk.offset : chunk.offset + n + 1].astype(np.int64)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    start, end = offsets[:-1] - lo, offsets[1:] - lo
+    length = (end - start).astype(np.uint64)
+    if hi - lo < 8:  # under 8 bytes in all: one padded word
+        data = np.zeros(8, dtype=np.uint8)
+        data[: hi - lo] = np.frombuffer(buffers[2], dtype=np.uint8)[lo:hi]
+        size, base = 8, data.data
+    else:
+        size, base = hi - lo, memoryview(buffers[2])[lo:hi]
+    # every 8 bytes from each byte position, as one unaligned little-endian word
+    words = np.ndarray(shape=(size - 7,), dtype="<u8", buffer=base, strides=(1,))
+    head = np.minimum(start, size - 8)  # a string near the end: read back, shift down
+    first = words[head] >> ((start - head).astype(np.uint64) * np.uint64(8))
+    tail = np.maximum(end - 8, 0)  # a string near the start: read on, shift up
+    last = words[tail] << ((tail - (end - 8)).astype(np.uint64) * np.uint64(8))
+    short = length < 8
+    if short.any():  # keep only the string's own bytes of a string under 8 bytes
+        bits = np.minimum(length, np.uint64(7)) * np.uint64(8)
+        first = np.where(short, first & ((np.uint64(1) << bits) - np.uint64(1)), first)
+        last = np.where(short, last & ~(_ALL_BITS >> bits), last)
+    with np.errstate(over="ignore"):
+        return _mix(_mix(_mix(first) + last) + length)
+
+
+def ids_unique(ids: pd.Series) -> bool:
+    """Whether no two ids are equal (missing ids count as equal), as ``ids.is_unique``.
+
+    Arrow-backed text is checked on 64-bit keys of each id (:func:`_string_keys`); only
+    ids whose key repeats are compared as text, so the usual all-unique column never
+    builds a hash table of its strings (which costs a copy of every id).
+    """
+    values = ids.array
+    chunked = getattr(values, "_pa_array", None)
+    if (
+        not isinstance(chunked, pa.ChunkedArray)
+        or chunked.null_count
+        or not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type))
+    ):
+        return bool(ids.is_unique)
+    parts = [_string_keys(c) for c in chunked.chunks if len(c)]
+    keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    if len(pd.unique(keys)) == len(keys):
+        return True
+    shared = pd.Series(keys).duplicated(keep=False).to_numpy()
+    return bool(ids[shared].is_unique)
 
 
 def own_rows(
@@ -149,7 +235,10 @@ def own_rows(
                 "date_before_floor",
                 f"{OCCURRED_AT} is before {floor.date()}, too early to be plausible",
             )
-    missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    if all(t.present is not None for t in tables):  # worked out when the file was read
+        missing = ~np.concatenate([t.present for t in tables])
+    else:
+        missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     rows.reject(missing, "no_location", "geometry is empty")
     x = np.concatenate([p[1] for p in parts])
     y = np.concatenate([p[2] for p in parts])
@@ -173,7 +262,7 @@ def own_rows(
             bad_res, "unparseable_date", f"{TIME_RESOLUTION} is not one of {TIME_RESOLUTIONS}"
         )
     ids = frame[INCIDENT_ID]
-    if not ids.is_unique:  # the usual case (ids were made unique by ingest) costs one hash
+    if not ids_unique(ids):  # the usual case (ids were made unique by ingest) is cheap
         candidates = rows.free
         dup = np.zeros(len(frame), dtype=bool)
         dup[np.flatnonzero(candidates)] = ids[candidates].duplicated(keep="first").to_numpy()

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import ConvexHull, QhullError
 
+from hotspots._memory import release_freed_memory
 from hotspots._progress import Progress, report
 from hotspots._time import Window, analysis_window, data_resolution, in_window, resolve_as_of
 from hotspots._validate import check_choice, require_columns, require_metric_crs
@@ -41,6 +42,7 @@ from hotspots.schema import (
     HARM_PREVIOUS,
     HARM_SHARE,
     INSTITUTION,
+    LOCATION,
     LSOA_NAME,
     N_INCIDENTS,
     OCCURRED_AT,
@@ -49,6 +51,7 @@ from hotspots.schema import (
     PEAK_WINDOWS,
     SPOT_ID,
     STATUS,
+    TIME_RESOLUTION,
     TREND,
 )
 from hotspots.spots._inputs import (
@@ -78,6 +81,9 @@ from hotspots.spots._track import (
     trend_of,
 )
 from hotspots.spots._units import Units, build_units
+
+# columns of the incidents that windows, units, place names and hour profiles read
+WINDOW_COLUMNS = (HARM, OFFENCE, OCCURRED_AT, TIME_RESOLUTION, LOCATION)
 
 __all__ = [
     "METHODS",
@@ -228,9 +234,22 @@ def find_spots(
     chosen = resolve_offences(incidents, offences)
     as_of_at = resolve_as_of(as_of, incidents)
     areas = prepare_areas(areas, incidents)
-    data = incidents[
-        incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
+    # the windows, units and spot figures read these columns alone: each window copies
+    # only them (a whole-frame copy per window was most of this stage's memory at scale)
+    slim = incidents[
+        [c for c in WINDOW_COLUMNS if c in incidents.columns] + [incidents.geometry.name]
     ]
+    usable = incidents[OFFENCE].isin(chosen).to_numpy() & incidents.geometry.notna().to_numpy()
+    data = slim if usable.all() else slim[usable]
+    # their text as categories: a window's rows then copy a small code each, not the text
+    data = data.assign(
+        **{
+            c: data[c].astype("category")
+            for c in (OFFENCE, TIME_RESOLUTION, LOCATION)
+            if c in data.columns and not isinstance(data[c].dtype, pd.CategoricalDtype)
+        }
+    )
+    release_freed_memory(len(incidents))  # the text the subset copied on the way
     resolution = data_resolution(incidents)
     window = analysis_window(as_of_at, lookback_days=lookback_days, resolution=resolution)
     labels = label_incidents(data, areas)
@@ -264,20 +283,16 @@ def find_spots(
     # the districts' union, once: both windows (this one and last week's) use it
     union = None if areas is None else areas.geometry.union_all()
     report(progress, "harm spots", 0, 3)
-    now = _run_window(data, labels, window, chosen, areas, opts, progress, areas_union=union)
-    if now["n_window"] == 0:
+    if not in_window(data, window).any():
         msg = (
             f"No {describe_offences(chosen)} incidents in the window {window.label} (the data "
             f"runs {span_of(incidents)}); choose --as-of inside the data, a longer "
             f"--lookback-days or other --offences."
         )
         raise OptionError(msg)
-    report(progress, "harm spots", 1, 3)
-    spots = now["selected"]
-    notes = list(now["notes"])
-    if auto_note:
-        notes.append(auto_note)
     unchanged = previous_spots is not None and previous_window == window.label
+    # the earlier window first, kept as its selection alone: its frames (window rows,
+    # units, candidates) are freed before this window's are built, never beside them
     if previous_spots is not None:
         before_sel = previous_spots
         before_total = float("nan")
@@ -293,6 +308,13 @@ def find_spots(
             areas_union=union,
         )
         before_sel, before_total = before["selected"], before["total_harm"]
+        del before
+    now = _run_window(data, labels, window, chosen, areas, opts, progress, areas_union=union)
+    report(progress, "harm spots", 1, 3)
+    spots = now["selected"]
+    notes = list(now["notes"])
+    if auto_note:
+        notes.append(auto_note)
     report(progress, "harm spots", 2, 3)
     previous = window.previous()
     spots[HARM_PREVIOUS] = harm_in_spots(data, previous, spots, opts)
@@ -362,6 +384,8 @@ def find_spots(
     summary = summarise(now, spots, dropped, notes, opts)
     report(progress, "harm spots", 3, 3)
     candidates = now["candidates"].drop(columns=["_unit", "eligible"])
+    del now, data
+    release_freed_memory(len(incidents))  # both windows' frames
     return SpotResult(
         spots=spots, dropped=dropped, candidates=candidates, summary=summary, parameters=parameters
     )
@@ -501,7 +525,7 @@ def _candidates(
             .sort_values(["u", "h", "n", "a"], ascending=[True, False, False, True], kind="stable")
             .drop_duplicates("u")
         )
-        area = np.full(n_units, AREA_UNASSIGNED, dtype=object)
+        area = np.repeat(np.array([AREA_UNASSIGNED], dtype=object), n_units)
         area[by_area["u"].to_numpy()] = by_area["a"].to_numpy()
     else:
         area = np.zeros(0, dtype=object)
@@ -511,13 +535,26 @@ def _candidates(
     table[AREA_M2] = table.geometry.area.to_numpy()
     table[HARM_PER_HA] = table[HARM] / (table[AREA_M2] / 1e4)
     table = table[table[N_INCIDENTS] > 0]
-    table = order_units(table).reset_index(drop=True)
+    table = order_units(table)
+    # the unit row of each candidate: its label when the units are numbered 0..n-1 (all
+    # builders), else found by spot id (a hash of every id: 0.1 GB at 700,000 cells)
+    position = table.index.to_numpy() if _numbered(units.table) else None
+    table = table.reset_index(drop=True)
     table.insert(0, "unit", table.index.to_numpy())
-    return _reindex_units(table, units)
+    return _reindex_units(table, units, position=position)
 
 
-def _reindex_units(table: gpd.GeoDataFrame, units: Units) -> gpd.GeoDataFrame:
+def _numbered(frame: pd.DataFrame) -> bool:
+    index = frame.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
+def _reindex_units(
+    table: gpd.GeoDataFrame, units: Units, *, position: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Keep the unit row of each candidate (for the hour profiles) under ``_unit``."""
-    ids = pd.Series(np.arange(len(units.table)), index=units.table[SPOT_ID].to_numpy())
-    table["_unit"] = ids.reindex(table[SPOT_ID].to_numpy()).to_numpy()
+    if position is None:
+        ids = pd.Series(np.arange(len(units.table)), index=units.table[SPOT_ID].to_numpy())
+        position = ids.reindex(table[SPOT_ID].to_numpy()).to_numpy()
+    table["_unit"] = position
     return table.drop(columns=["unit"])

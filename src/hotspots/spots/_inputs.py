@@ -225,7 +225,8 @@ def label_incidents(data: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None) -> n
     looked up once.
     """
     if areas is None:
-        return np.full(len(data), NO_AREAS, dtype=object)
+        # one shared text (np.full of a str makes a new str object per row)
+        return np.repeat(np.array([NO_AREAS], dtype=object), len(data))
     xy = data.get_coordinates().to_numpy()
     uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
     pts = gpd.GeoSeries(gpd.points_from_xy(uniq[:, 0], uniq[:, 1]), crs=data.crs)

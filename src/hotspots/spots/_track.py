@@ -115,7 +115,7 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
     unit = of[inside]
     xy = window.get_coordinates().to_numpy()[inside]
     out: dict[str, np.ndarray] = {
-        LOCATION: np.full(n_units, "", dtype=object),
+        LOCATION: np.repeat(np.array([""], dtype=object), n_units),
         N_POINTS: np.zeros(n_units, dtype="int64"),
         TOP_POINT_SHARE: np.zeros(n_units, dtype="float64"),
     }
@@ -127,14 +127,19 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
         total = np.bincount(unit, minlength=n_units)
         out[TOP_POINT_SHARE][top.index.to_numpy()] = top.to_numpy() / total[top.index.to_numpy()]
         if LOCATION in window.columns:
-            text = window[LOCATION].astype("string").fillna("").to_numpy(dtype=object)[inside]
-            loc = pd.DataFrame({"u": unit, "t": text})
-            loc = loc[loc["t"] != ""]
-            counts = loc.groupby(["u", "t"]).size().rename("n").reset_index()
-            best = counts.sort_values(
-                ["u", "n", "t"], ascending=[True, False, True], kind="stable"
-            ).drop_duplicates("u")
-            out[LOCATION][best["u"].to_numpy()] = best["t"].to_numpy(dtype=object)
+            # each distinct text once, as a code in text order: no Python string per row
+            codes, names = pd.factorize(window[LOCATION], sort=True)
+            names = np.asarray(names, dtype=object)
+            text = codes[inside]
+            blank = np.flatnonzero(names == "")
+            used = (text >= 0) & ~np.isin(text, blank)
+            pairs = unit[used].astype("int64") * max(len(names), 1) + text[used]
+            pair, n = np.unique(pairs, return_counts=True)  # by unit, then text order
+            u, t = np.divmod(pair, max(len(names), 1))
+            order = np.lexsort((t, -n, u))  # the most common text; ties: first in order
+            u, t = u[order], t[order]
+            first = np.r_[True, u[1:] != u[:-1]]
+            out[LOCATION][u[first]] = names[t[first]]
     out[PLACE_NAME] = _per_distinct(place_name_of, out[LOCATION])
     if len(unit):  # no location text (many force exports): the busiest point, as lat, lon
         unnamed = np.array([not n for n in out[PLACE_NAME]], dtype=bool)
