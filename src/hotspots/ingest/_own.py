@@ -143,8 +143,8 @@ def _string_keys(chunk: pa.Array) -> np.ndarray:
     n = len(chunk)
     buffers = chunk.buffers()
     wide = pa.types.is_large_string(chunk.type)
-    offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
-    offsets = offsets[chunk.offset : chunk.offset + n + 1].astype(np.int64)
+    raw = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
+    offsets: np.ndarray = raw[chunk.offset : chunk.offset + n + 1].astype(np.int64)
     lo, hi = int(offsets[0]), int(offsets[-1])
     start, end = offsets[:-1] - lo, offsets[1:] - lo
     length = (end - start).astype(np.uint64)
