@@ -24,6 +24,7 @@ import pandas as pd
 
 from hotspots import cocoon, nearrepeat, spots
 from hotspots._forked import SideBySide, side_by_side
+from hotspots._memory import release_freed_memory
 from hotspots._progress import Progress, report
 from hotspots._runs import (
     read_previous_run,
@@ -533,6 +534,7 @@ def _run_into(
     # the zone layers are written by a process of their own while this one draws the map
     # and the package (hotspots._forked); a failed writer fails the run before the swap
     prov = provenance()
+    release_freed_memory(len(weighted))  # the stages' freed buffers, before the map's
     if zones is not None:
         pool.start(
             "cocoon layers",
