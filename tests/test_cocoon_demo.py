@@ -95,3 +95,27 @@ def test_demo_zones_lists_and_compliance(town):
     teams = team_lists(vlist)
     assert teams.groupby("area")[ADDRESS_ID].apply(lambda s: s.is_unique).all()
     assert np.isin(teams["n_zones"], np.arange(1, len(zones) + 1)).all()
+
+
+def test_cocoon_rows_give_the_same_run_as_the_whole_frame(tmp_path):
+    """The weekly run hands its cocoon stage only the dwelling burglaries (compact copy)."""
+    from hotspots.cocoon import cocoon_rows, run
+    from hotspots.config import CocoonOptions
+
+    town = generate_town(n_homes=2_000, years=1)
+    files = write_town(town, tmp_path)
+    areas = read_areas(files["districts"], area_field="area", working_crs=27700)
+    whole = town.incidents
+    rows = cocoon_rows(whole)
+    assert len(rows) == int(whole[DWELLING_BURGLARY].sum()) < len(whole)
+    assert rows.geometry.geom_equals_exact(whole.geometry[rows.index], 0.0).all()
+    first = rows.index[0]  # new point objects: a forked stage touches only these
+    assert rows.geometry[first] is not whole.geometry[first]
+    common = {"as_of": town.as_of, "areas": areas, "addresses": files["addresses"],
+              "visits": files["visits"]}  # fmt: skip
+    a = run(whole, CocoonOptions(), **common)
+    b = run(rows, CocoonOptions(), **common)
+    pd.testing.assert_frame_equal(pd.DataFrame(a.zones), pd.DataFrame(b.zones))
+    pd.testing.assert_frame_equal(a.visit_list, b.visit_list)
+    pd.testing.assert_frame_equal(a.compliance.per_zone, b.compliance.per_zone)
+    assert a.figures == b.figures

@@ -448,12 +448,13 @@ def _run_into(
     # the cocoon stage needs only the weighted incidents (unless Knox sizes it): a process
     # of its own draws the zones and writes their tables and lists while this one ranks
     # the harm spots
+    burglaries = cocoon.cocoon_rows(weighted)  # all the cocoon stage reads, compact
     cocoon_job = None
     if not s.cocoon.cocoon_from_knox:
         report(progress, "cocoon zones", 0, 1)
         cocoon_job = pool.start(
             "cocoon zones",
-            partial(cocoon_stage, weighted, s.cocoon, as_of=as_of, areas=areas, settings=s),
+            partial(cocoon_stage, burglaries, s.cocoon, as_of=as_of, areas=areas, settings=s),
             then=cocoon_files,
         )
 
@@ -511,7 +512,7 @@ def _run_into(
         )
         summary["notes"].append(sized)
         stage = cocoon_stage(
-            weighted, cocoon_options, as_of=as_of, areas=areas, settings=s, progress=progress
+            burglaries, cocoon_options, as_of=as_of, areas=areas, settings=s, progress=progress
         )
         pool.start("cocoon tables", partial(cocoon_files, stage))
     else:
@@ -548,7 +549,6 @@ def _run_into(
                 parts=("layers",),
             ),
         )
-    burglaries = weighted[weighted[DWELLING_BURGLARY].fillna(False).astype(bool)]
     window = pd.Timedelta(days=cocoon_options.window_days)
     recent = burglaries[burglaries[OCCURRED_AT] > as_of - window]
     recent = recent[recent[OCCURRED_AT] <= as_of]

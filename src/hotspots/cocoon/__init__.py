@@ -7,7 +7,7 @@ a visit log gives compliance. The Knox test that checks 400 m / 42 days locally 
 in :mod:`hotspots.nearrepeat`.
 """
 
-from hotspots.cocoon._run import CocoonRun, run, write_run
+from hotspots.cocoon._run import CocoonRun, cocoon_rows, run, write_run
 from hotspots.cocoon.addresses import AddressIndex, read_addresses
 from hotspots.cocoon.compliance import Compliance, compliance, read_visits
 from hotspots.cocoon.lists import distance_bands, street_summary, team_lists, visit_lists
@@ -24,6 +24,7 @@ __all__ = [
     "write_run",
     "run",
     "CocoonRun",
+    "cocoon_rows",
     "COCOON_FILES",
     "AddressIndex",
     "Compliance",

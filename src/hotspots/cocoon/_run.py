@@ -15,15 +15,25 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from hotspots._progress import Progress, report
+from hotspots._validate import require_columns
 from hotspots.cocoon.addresses import AddressIndex, read_addresses
 from hotspots.cocoon.compliance import Compliance, compliance, read_visits
 from hotspots.cocoon.lists import visit_lists
 from hotspots.cocoon.write import COCOON_PARTS, write_cocoon_outputs
 from hotspots.cocoon.zones import cocoon_zones, zone_notes
 from hotspots.config import CocoonOptions, check_side_inputs
-from hotspots.schema import AREA_NAME, IS_BURGLED, N_HOMES, OCCURRED_AT, STATUS, ZONE_KIND
+from hotspots.schema import (
+    AREA_NAME,
+    DWELLING_BURGLARY,
+    IS_BURGLED,
+    N_HOMES,
+    OCCURRED_AT,
+    STATUS,
+    ZONE_KIND,
+)
 
 __all__ = ["CocoonRun", "run", "write_run"]
 
@@ -39,6 +49,26 @@ class CocoonRun:
     notes: tuple[str, ...] = ()
     figures: dict[str, Any] = field(default_factory=dict)
     addresses: AddressIndex | None = None  # the index the lists came from (public recounts)
+
+
+def cocoon_rows(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows a cocoon run reads, the dwelling burglaries, as a compact copy of their own.
+
+    Zones, visit lists and compliance depend on these rows alone (:func:`run` gives the
+    same result on them as on the whole frame), so a run may hand its cocoon stage this
+    copy. Its point objects are new and lie together: a forked cocoon stage
+    (:mod:`hotspots._forked`) touching them copies a few pages, not the pages of every
+    point of the force it would touch picking burglaries out of the whole frame.
+    """
+    require_columns(incidents, [DWELLING_BURGLARY], what="incidents")
+    flag = incidents[DWELLING_BURGLARY].fillna(False).astype(bool).to_numpy()
+    rows = incidents[flag]
+    geoms = rows.geometry.to_numpy()
+    if len(geoms) and not bool(shapely.is_empty(geoms).any() or shapely.is_missing(geoms).any()):
+        fresh = shapely.points(shapely.get_coordinates(geoms))  # 2D points, as ingest makes
+        if bool(shapely.equals_exact(fresh, geoms, 0.0).all()):
+            rows = rows.set_geometry(gpd.GeoSeries(fresh, index=rows.index, crs=rows.crs))
+    return rows
 
 
 def run(
