@@ -243,28 +243,50 @@ def _cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _tree_pss_mb(pid: int) -> tuple[float, int]:
-    """Summed proportional set size (MB) of ``pid`` and its descendants, and their number.
-
-    PSS splits pages shared by a forked child and its parent between them, so the sum is
-    the memory the whole run holds (the peak RSS of one process misses the children's).
-    """
-    todo, seen, kb = [pid], 0, 0
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (that are still running)."""
+    todo, seen = [pid], []
     while todo:
         p = todo.pop()
-        seen += 1
+        seen.append(p)
         try:
-            with open(f"/proc/{p}/smaps_rollup") as fh:
-                for line in fh:
-                    if line.startswith("Pss:"):
-                        kb += int(line.split()[1])
-                        break
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo += [int(x) for x in fh.read().split()]
         except OSError:  # ended between the listing and the read
             continue
-    return kb / 1024.0, seen
+    return sorted(seen)
+
+
+def _ended(pid: int) -> bool:
+    """True for a process that has exited but is not yet reaped (a zombie) or is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except OSError:
+        return True
+
+
+def _tree_pss_mb(pid: int) -> tuple[float, int] | None:
+    """Summed proportional set size (MB) of ``pid`` and its descendants, and their number.
+
+    PSS splits pages shared by a forked child and its parent between them, so the sum is
+    the memory the whole run holds (the peak RSS of one process misses the children's).
+    None when a process started or ended while the sizes were read: a parent read before
+    a fork plus its child read after it would count the shared pages one and a half times.
+    """
+    before = _tree(pid)
+    kb = 0
+    for p in before:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                kb += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+        except OSError:
+            if not _ended(p):  # a child that has ended (not yet reaped) holds no memory
+                return None
+    if _tree(pid) != before:
+        return None
+    return kb / 1024.0, len(before)
 
 
 def _case(case: str, folder: Path, scratch: Path, seed: int) -> dict[str, Any]:
@@ -364,9 +386,10 @@ def run_child(
 
     def sample() -> None:  # the whole process tree, every 0.1 s (forked children included)
         while not sampling.wait(0.1):
-            mb, n = _tree_pss_mb(proc.pid)
-            tree["pss_mb"] = max(tree["pss_mb"], mb)
-            tree["processes"] = max(tree["processes"], n)
+            sample = _tree_pss_mb(proc.pid)
+            if sample is not None:
+                tree["pss_mb"] = max(tree["pss_mb"], sample[0])
+                tree["processes"] = max(tree["processes"], sample[1])
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

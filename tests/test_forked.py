@@ -164,3 +164,13 @@ def test_one_job_runs_the_follow_up_at_once():
         job = pool.start("cocoon zones", lambda: 5, then=seen.append)
         assert seen == [5]
     assert job.result() == 5
+
+
+@needs_fork
+def test_a_finished_child_is_reaped_before_the_block_ends():
+    with side_by_side(jobs=2) as pool:
+        job = pool.start("quick", lambda: 1)
+        assert job.result() == 1
+        assert job.reader is not None
+        job.reader.join(timeout=30)  # the pipe's reader reaps the child when it ends
+        assert not os.path.exists(f"/proc/{job.pid}")  # no zombie left for the whole run

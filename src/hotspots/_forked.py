@@ -62,6 +62,7 @@ class Pending:
     messages: list[tuple[bool, Any]] = field(default_factory=list)
     first: threading.Event = field(default_factory=threading.Event)
     reader: threading.Thread | None = None
+    exit_code: int = 0  # set by the reader when it reaps the child
 
     def listen(self) -> None:
         """Start draining the pipe (the parent, right after the fork)."""
@@ -75,6 +76,10 @@ class Pending:
                 self.first.set()
         finally:
             self.first.set()
+            # the pipe ends when the child does: reap it now, not at join (no zombie)
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(self.pid, 0)
+                self.exit_code = os.waitstatus_to_exitcode(status)
 
     def result(self) -> object:
         """The task's return value, as soon as the child sends it.
@@ -110,9 +115,8 @@ class Pending:
         if not self.lost and self.error is None and len(self.messages) > 1:
             self.error = self.messages[1][1]  # only a failed follow-up says more
         os.close(self.fd)
-        _, status = os.waitpid(self.pid, 0)
         self.done = True
-        code = os.waitstatus_to_exitcode(status)
+        code = self.exit_code
         if self.error is None and (code or self.lost):
             self.error = RuntimeError(f"The {self.name} process stopped with exit code {code}.")
 
@@ -123,10 +127,8 @@ class Pending:
         self.done = True
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, 15)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
         if self.reader is not None:
-            self.reader.join()  # the pipe ends with the child
+            self.reader.join()  # the pipe ends with the child, which the reader reaps
         os.close(self.fd)
 
 
