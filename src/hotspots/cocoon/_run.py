@@ -64,10 +64,14 @@ def cocoon_rows(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     flag = incidents[DWELLING_BURGLARY].fillna(False).astype(bool).to_numpy()
     rows = incidents[flag]
     geoms = rows.geometry.to_numpy()
-    if len(geoms) and not bool(shapely.is_empty(geoms).any() or shapely.is_missing(geoms).any()):
-        fresh = shapely.points(shapely.get_coordinates(geoms))  # 2D points, as ingest makes
-        if bool(shapely.equals_exact(fresh, geoms, 0.0).all()):
-            rows = rows.set_geometry(gpd.GeoSeries(fresh, index=rows.index, crs=rows.crs))
+    plain_points = (  # what ingest makes: 2D points, none empty or missing
+        len(geoms)
+        and bool((shapely.get_type_id(geoms) == 0).all())
+        and not bool(shapely.is_empty(geoms).any() or shapely.has_z(geoms).any())
+    )
+    if plain_points:
+        fresh = shapely.points(shapely.get_coordinates(geoms))
+        rows = rows.set_geometry(gpd.GeoSeries(fresh, index=rows.index, crs=rows.crs))
     return rows
 
 
