@@ -84,3 +84,21 @@ def test_keep_prisons_keeps_them():
     assert first[N_POINTS] == 2
     assert first[TOP_POINT_SHARE] == pytest.approx(0.75)
     assert not any("prisons left out" in n for n in r.summary["notes"])
+
+
+@pytest.mark.parametrize("text", [None, ""])
+def test_units_whose_incidents_have_no_location_text(text):
+    """Every location missing (or blank): no text, the place named by its busiest point."""
+    import numpy as np
+
+    from hotspots.spots._track import snap_columns
+
+    window = gpd.GeoDataFrame(
+        {"location": pd.Series([text] * 3, dtype="str")},
+        geometry=gpd.points_from_xy([512000.0, 512000.0, 512300.0], [208000.0] * 3),
+        crs=27700,
+    )
+    out = snap_columns(window, np.array([0, 0, 1]), 2)
+    assert out["location"].tolist() == ["", ""]
+    assert out["n_points"].tolist() == [1, 1]
+    assert all(name.startswith("near 51.") for name in out["place_name"])

@@ -138,8 +138,9 @@ def snap_columns(window: gpd.GeoDataFrame, of: np.ndarray, n_units: int) -> dict
             u, t = np.divmod(pair, max(len(names), 1))
             order = np.lexsort((t, -n, u))  # the most common text; ties: first in order
             u, t = u[order], t[order]
-            first = np.r_[True, u[1:] != u[:-1]]
-            out[LOCATION][u[first]] = names[t[first]]
+            if len(u):  # none when no incident of the window has a location text
+                first = np.r_[True, u[1:] != u[:-1]]
+                out[LOCATION][u[first]] = names[t[first]]
     out[PLACE_NAME] = _per_distinct(place_name_of, out[LOCATION])
     if len(unit):  # no location text (many force exports): the busiest point, as lat, lon
         unnamed = np.array([not n for n in out[PLACE_NAME]], dtype=bool)
