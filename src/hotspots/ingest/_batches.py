@@ -25,18 +25,14 @@ from hotspots._progress import Progress, report
 from hotspots.config import IngestOptions
 from hotspots.ingest._files import RawTable, read_tables
 from hotspots.ingest._formats import column_key
-from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._result import IngestReport, IngestResult, kept_span
 from hotspots.schema import (
     FORCE,
     INCIDENT_ID,
-    OCCURRED_AT,
-    OCCURRED_TO,
     REJECT_REASON,
     REJECT_REASONS,
-    RESOLUTION_DAYS,
     SOURCE_FILE,
     SOURCE_ROW,
-    TIME_RESOLUTION,
 )
 
 __all__ = ["BATCH_BYTES", "Tally", "batches_of", "read_batched"]
@@ -264,17 +260,10 @@ def _join(
     for r in results:
         for code, k in r.report.rejected_by_reason.items():
             counts[code] += k
-    kept_res = set(incidents[TIME_RESOLUTION].unique())
-    resolution = (
-        max(kept_res, key=lambda v: RESOLUTION_DAYS[v])
-        if kept_res
-        else results[0].report.time_resolution
+    resolution, date_min, date_max = kept_span(
+        incidents, default_resolution=results[0].report.time_resolution
     )
-    if len(incidents):
-        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
-        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
-    else:
-        date_min = date_max = None
+    if not len(incidents):
         staged.append((9, len(results), 0, none_kept))
     texts = [text for *_, text in sorted(staged, key=lambda s: s[:3])]
     report = IngestReport(

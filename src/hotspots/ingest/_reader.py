@@ -44,7 +44,7 @@ from hotspots.ingest._formats import (
     plan_for,
 )
 from hotspots.ingest._own import is_own_table, own_columns, own_rows
-from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._result import IngestReport, IngestResult, by_reason, kept_span
 from hotspots.ingest._rows import (
     X_COL,
     Y_COL,
@@ -71,8 +71,6 @@ from hotspots.schema import (
     OUTCOME_COLUMNS,
     REJECT_DETAIL,
     REJECT_REASON,
-    REJECT_REASONS,
-    RESOLUTION_DAYS,
     SOURCE_FILE,
     SOURCE_ROW,
     TIME_RESOLUTION,
@@ -674,17 +672,8 @@ def _validate(
     notes.stage = 9
     if int(keep.sum()) == 0 and tally is None:  # a batched read says it of the whole
         notes.append(NONE_KEPT_NOTE)
-    counts = pd.Series([*reason[~keep], *(["malformed_row"] * len(malformed))]).value_counts()
-    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
-    kept_res = set(incidents[TIME_RESOLUTION].unique())
-    dataset_res = (
-        max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else (times.resolution)
-    )
-    if len(incidents):
-        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
-        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
-    else:
-        date_min = date_max = None
+    reasons = by_reason([*reason[~keep], *(["malformed_row"] * len(malformed))])
+    dataset_res, date_min, date_max = kept_span(incidents, default_resolution=times.resolution)
     file_rows = [
         {
             "path": str(t.path),
@@ -702,7 +691,7 @@ def _validate(
     result_report = IngestReport(
         n_read=n + len(malformed),
         n_kept=int(keep.sum()),
-        rejected_by_reason=by_reason,
+        rejected_by_reason=reasons,
         date_min=date_min,
         date_max=date_max,
         time_resolution=str(dataset_res),
@@ -761,22 +750,15 @@ def _read_own(
         ],
         axis=1,
     )
-    counts = pd.Series(reason).value_counts()
-    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
-    kept_res = set(incidents[TIME_RESOLUTION].unique())
-    dataset_res = max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else "day"
-    if len(incidents):
-        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
-        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
-    else:
-        date_min = date_max = None
+    reasons = by_reason(reason)
+    dataset_res, date_min, date_max = kept_span(incidents, default_resolution="day")
     if dataset_res == "month":
         notes = [*notes, SNAPPED_NOTE]
     epsg = rows.crs.to_epsg()
     report = IngestReport(
         n_read=len(frame),
         n_kept=int(keep.sum()),
-        rejected_by_reason=by_reason,
+        rejected_by_reason=reasons,
         date_min=date_min,
         date_max=date_max,
         time_resolution=str(dataset_res),

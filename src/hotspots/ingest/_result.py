@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["IngestReport", "IngestResult"]
+from hotspots.schema import (
+    OCCURRED_AT,
+    OCCURRED_TO,
+    REJECT_REASONS,
+    RESOLUTION_DAYS,
+    TIME_RESOLUTION,
+)
+
+__all__ = ["IngestReport", "IngestResult", "by_reason", "kept_span"]
+
+
+def by_reason(reasons: Iterable[object]) -> dict[str, int]:
+    """Rejected rows per reason code, every code named (0 where none), as reports hold them."""
+    counts = pd.Series(list(reasons), dtype=object).value_counts()
+    return {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
+
+
+def kept_span(
+    incidents: pd.DataFrame, *, default_resolution: str
+) -> tuple[str, pd.Timestamp | None, pd.Timestamp | None]:
+    """The kept rows' time resolution (the coarsest present) and the dates they cover.
+
+    The range runs from the first ``occurred_at`` to the last time covered (a window's
+    ``occurred_to`` when it has one); with no rows, ``default_resolution`` and no dates.
+    """
+    kept = set(incidents[TIME_RESOLUTION].unique()) if len(incidents) else set()
+    resolution = max(kept, key=lambda r: RESOLUTION_DAYS[r]) if kept else default_resolution
+    if not len(incidents):
+        return str(resolution), None, None
+    ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
+    return str(resolution), incidents[OCCURRED_AT].min(), ends.max()
 
 
 @dataclass(frozen=True)

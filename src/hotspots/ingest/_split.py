@@ -15,16 +15,11 @@ import pandas as pd
 
 from hotspots.ingest._files import force_slug
 from hotspots.ingest._formats import column_key
-from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._result import IngestReport, IngestResult, by_reason, kept_span
 from hotspots.schema import (
     FORCE,
-    OCCURRED_AT,
-    OCCURRED_TO,
     REJECT_REASON,
-    REJECT_REASONS,
-    RESOLUTION_DAYS,
     SOURCE_FILE,
-    TIME_RESOLUTION,
 )
 
 __all__ = ["split_by_force"]
@@ -107,23 +102,14 @@ def _rejected_forces(
 
 def _report(whole: IngestReport, incidents: pd.DataFrame, rejected: pd.DataFrame) -> IngestReport:
     """``whole`` with one force's counts, dates and time resolution."""
-    counts = rejected[REJECT_REASON].value_counts() if len(rejected) else pd.Series(dtype=int)
-    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
-    kept_res = set(incidents[TIME_RESOLUTION].unique())
-    resolution = (
-        max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else whole.time_resolution
-    )
-    if len(incidents):
-        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
-        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
-    else:
-        date_min = date_max = None
+    reasons = by_reason(rejected[REJECT_REASON])
+    resolution, date_min, date_max = kept_span(incidents, default_resolution=whole.time_resolution)
     notes = tuple(n for n in whole.notes if not n.startswith(_MIXED_NOTE))
     return replace(
         whole,
         n_read=len(incidents) + len(rejected),
         n_kept=len(incidents),
-        rejected_by_reason=by_reason,
+        rejected_by_reason=reasons,
         date_min=date_min,
         date_max=date_max,
         time_resolution=str(resolution),

@@ -42,15 +42,13 @@ import pyarrow.dataset as ds
 
 from hotspots.errors import InputError
 from hotspots.ingest._files import force_slug
-from hotspots.ingest._result import IngestReport, IngestResult
+from hotspots.ingest._result import IngestReport, IngestResult, by_reason, kept_span
 from hotspots.schema import (
     INCIDENT_ID,
     OCCURRED_AT,
     OCCURRED_TO,
     REJECT_DETAIL,
     REJECT_REASON,
-    REJECT_REASONS,
-    RESOLUTION_DAYS,
     SOURCE_FILE,
     SOURCE_ROW,
     TIME_RESOLUTION,
@@ -588,21 +586,14 @@ def _report(
     default_resolution: str,
 ) -> IngestReport:
     """An IngestReport computed from rows (the same figures ingest reports)."""
-    counts = rejected[REJECT_REASON].value_counts() if len(rejected) else pd.Series(dtype=int)
-    by_reason = {code: int(counts.get(code, 0)) for code in REJECT_REASONS}
-    kept_res = set(incidents[TIME_RESOLUTION].unique()) if len(incidents) else set()
-    resolution = max(kept_res, key=lambda r: RESOLUTION_DAYS[r]) if kept_res else default_resolution
-    if len(incidents):
-        ends = incidents[OCCURRED_TO].where(incidents[OCCURRED_TO].notna(), incidents[OCCURRED_AT])
-        date_min, date_max = incidents[OCCURRED_AT].min(), ends.max()
-    else:
-        date_min = date_max = None
+    reasons = by_reason(rejected[REJECT_REASON] if len(rejected) else [])
+    resolution, date_min, date_max = kept_span(incidents, default_resolution=default_resolution)
     crs = incidents.crs
     epsg = crs.to_epsg() if crs is not None else None
     return IngestReport(
         n_read=n_read,
         n_kept=len(incidents),
-        rejected_by_reason=by_reason,
+        rejected_by_reason=reasons,
         date_min=date_min,
         date_max=date_max,
         time_resolution=str(resolution),
