@@ -56,3 +56,22 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         code = int(exc.code or 0)
     captured = capsys.readouterr()
     return code, captured.out + captured.err
+
+
+def run_ok(args: list[str]) -> None:
+    """Run ``hotspots ARGS`` in this process; it must end with exit code 0."""
+    from hotspots.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 0
+
+
+@pytest.fixture(scope="module")
+def two_forces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two police.uk forces, two months each (``tests/test_national.write_two_forces``)."""
+    from tests.test_national import write_two_forces
+
+    folder = tmp_path_factory.mktemp("forces")
+    write_two_forces(folder)
+    return folder

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import run_ok
 
 pytest.importorskip(
     "distributed", reason="Dask is not installed (pip install 'hotspots[dask]'): no Dask engine"
@@ -24,24 +25,11 @@ pytest.importorskip("dask.dataframe", reason="dask[dataframe] is not installed")
 from hotspots.cli import main  # noqa: E402
 from hotspots.config import EngineOptions, engine_from  # noqa: E402
 from hotspots.errors import OptionError  # noqa: E402
-from test_national import FORCES, write_two_forces  # noqa: E402  (the one fixture writer)
+from test_national import FORCES  # noqa: E402
 
 # the run's clock as provenance writes it (run_at), in any output that shows it
 _RUN_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
 _NOT_OUTPUTS = {".hotspots.lock"}  # the run lock holds the writer's pid
-
-
-@pytest.fixture(scope="module")
-def two_forces(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("forces")
-    write_two_forces(folder)
-    return folder
-
-
-def run_cli(args: list[str]) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    assert done.value.code == 0
 
 
 def _today_stamps(text: str) -> str:
@@ -109,7 +97,7 @@ def weekly_both(two_forces: Path, tmp_path_factory: pytest.TempPathFactory):
             (root / engine).mkdir()
             mp.chdir(root / engine)
             extra = ["--engine", "dask"] if engine == "dask" else []
-            run_cli(["weekly", str(two_forces), "--out", "out", "--no-knox", "--no-tiles", *extra])
+            run_ok(["weekly", str(two_forces), "--out", "out", "--no-knox", "--no-tiles", *extra])
             runs[engine] = root / engine / "out"
     return runs
 
@@ -146,7 +134,7 @@ def stages_both(two_forces: Path, tmp_path_factory: pytest.TempPathFactory):
                 folder.mkdir(parents=True)
                 mp.chdir(folder)
                 dask = ["--engine", "dask"] if engine == "dask" else []
-                run_cli([command, str(two_forces), "--out", "out", *extra, *dask])
+                run_ok([command, str(two_forces), "--out", "out", *extra, *dask])
                 runs[command, engine] = folder / "out"
     return runs
 
@@ -161,8 +149,8 @@ def test_spots_and_compare_on_dask_write_the_same_files(stages_both, command):
 
 def test_spots_on_dask_one_force_is_one_task_with_the_same_spots(two_forces, tmp_path):
     files = [str(p) for p in sorted(two_forces.rglob("*-alpha-street.csv"))]
-    run_cli(["spots", *files, "--out", str(tmp_path / "local")])
-    run_cli(["spots", *files, "--out", str(tmp_path / "dask"), "--engine", "dask"])
+    run_ok(["spots", *files, "--out", str(tmp_path / "local")])
+    run_ok(["spots", *files, "--out", str(tmp_path / "dask"), "--engine", "dask"])
     spots = [
         pd.read_csv(tmp_path / e / "harm_spots.csv", encoding="utf-8-sig")
         for e in ("local", "dask")
@@ -188,8 +176,8 @@ def test_ingest_store_on_dask_holds_the_same_rows(two_forces, tmp_path):
     from hotspots.ingest import read_store
 
     local, dask = tmp_path / "local", tmp_path / "dask"
-    run_cli(["ingest", str(two_forces), "--store", str(local)])
-    run_cli(["ingest", str(two_forces), "--store", str(dask), "--engine", "dask"])
+    run_ok(["ingest", str(two_forces), "--store", str(local)])
+    run_ok(["ingest", str(two_forces), "--store", str(dask), "--engine", "dask"])
     parts = sorted(p.relative_to(local) for p in local.rglob("*.parquet"))
     assert len(parts) == 8  # 4 files: kept and rejected rows each
     assert parts == sorted(p.relative_to(dask) for p in dask.rglob("*.parquet"))
@@ -213,8 +201,8 @@ def test_ingest_on_a_given_scheduler_parses_only_the_new_month(two_forces, tmp_p
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         address = ["--engine", "dask", "--scheduler", cluster.scheduler_address]
-        run_cli(["ingest", str(two_forces / "2025-01"), "--store", str(store), *address])
-        run_cli(["ingest", str(two_forces), "--store", str(store), *address])  # + February
+        run_ok(["ingest", str(two_forces / "2025-01"), "--store", str(store), *address])
+        run_ok(["ingest", str(two_forces), "--store", str(store), *address])  # + February
         record = json.loads((store / "run.json").read_text())
         assert record["engine"] == {"name": "dask", "scheduler": cluster.scheduler_address}
     assert (record["files_parsed"], record["files_unchanged"]) == (2, 2)

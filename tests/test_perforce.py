@@ -16,25 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import run_ok
 
 from hotspots.cli import main
-from test_national import FORCES, write_two_forces
+from test_national import FORCES
 
 _RUN_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
 _FEBRUARY = ["--start", "2025-02-01", "--end", "2025-02-28"]  # against January
-
-
-@pytest.fixture(scope="module")
-def two_forces(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("forces")
-    write_two_forces(folder)
-    return folder
-
-
-def run_cli(args: list[str]) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    assert done.value.code == 0
 
 
 def _files(folder: Path) -> list[Path]:
@@ -68,14 +56,14 @@ def _alone(two_forces: Path, force: str) -> list[str]:
 @pytest.fixture(scope="module")
 def spots_run(two_forces: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("spots") / "out"
-    run_cli(["spots", str(two_forces), "--out", str(out)])
+    run_ok(["spots", str(two_forces), "--out", str(out)])
     return out
 
 
 def test_spots_each_force_writes_what_its_single_force_run_writes(spots_run, two_forces, tmp_path):
     assert sorted(p.name for p in spots_run.iterdir() if p.is_dir()) == sorted(FORCES)
     for force in FORCES:
-        run_cli(["spots", *_alone(two_forces, force), "--out", str(tmp_path / force)])
+        run_ok(["spots", *_alone(two_forces, force), "--out", str(tmp_path / force)])
         assert_same_as_alone(spots_run / force, tmp_path / force)
 
 
@@ -96,9 +84,9 @@ def test_spots_national_csv_one_row_per_force_in_its_own_area(spots_run):
 
 def test_compare_each_force_and_its_totals(two_forces, tmp_path):
     out = tmp_path / "out"
-    run_cli(["compare", str(two_forces), "--out", str(out), *_FEBRUARY])
+    run_ok(["compare", str(two_forces), "--out", str(out), *_FEBRUARY])
     for force in FORCES:
-        run_cli(["compare", *_alone(two_forces, force), "--out", str(tmp_path / force), *_FEBRUARY])
+        run_ok(["compare", *_alone(two_forces, force), "--out", str(tmp_path / force), *_FEBRUARY])
         assert_same_as_alone(out / force, tmp_path / force)
     table = pd.read_csv(out / "national.csv", encoding="utf-8-sig")
     assert table["force"].tolist() == ["alpha", "beta"]
@@ -111,8 +99,8 @@ def test_compare_each_force_and_its_totals(two_forces, tmp_path):
 
 
 def test_one_force_writes_as_before_with_no_national_table(two_forces, tmp_path):
-    run_cli(["spots", *_alone(two_forces, "alpha"), "--out", str(tmp_path / "s")])
-    run_cli(["compare", *_alone(two_forces, "beta"), "--out", str(tmp_path / "c"), *_FEBRUARY])
+    run_ok(["spots", *_alone(two_forces, "alpha"), "--out", str(tmp_path / "s")])
+    run_ok(["compare", *_alone(two_forces, "beta"), "--out", str(tmp_path / "c"), *_FEBRUARY])
     for folder in (tmp_path / "s", tmp_path / "c"):
         assert not (folder / "national.csv").exists()
         assert not [p for p in folder.iterdir() if p.is_dir()]
@@ -122,8 +110,8 @@ def test_one_force_writes_as_before_with_no_national_table(two_forces, tmp_path)
 
 def test_spots_on_a_store_of_two_forces_reads_each_force_alone(spots_run, two_forces, tmp_path):
     store = tmp_path / "store"
-    run_cli(["ingest", str(two_forces), "--store", str(store)])
-    run_cli(["spots", str(store), "--out", str(tmp_path / "out")])
+    run_ok(["ingest", str(two_forces), "--store", str(store)])
+    run_ok(["spots", str(store), "--out", str(tmp_path / "out")])
     for force in FORCES:
         ours, files = (
             pd.read_csv(f / force / "harm_spots.csv", encoding="utf-8-sig")
@@ -161,11 +149,11 @@ def test_real_forces_rank_as_their_single_force_runs(shared, tmp_path):
         f: sorted(shared("police_uk", f"{f}_2025").glob("2025-0[123]-*-street.csv.gz"))
         for f in forces
     }
-    run_cli(["spots", *(str(p) for f in forces for p in files[f]), "--out", str(tmp_path / "n")])
+    run_ok(["spots", *(str(p) for f in forces for p in files[f]), "--out", str(tmp_path / "n")])
     table = pd.read_csv(tmp_path / "n" / "national.csv", encoding="utf-8-sig")
     assert table["force"].tolist() == list(forces)
     for force in forces:
-        run_cli(["spots", *(str(p) for p in files[force]), "--out", str(tmp_path / force)])
+        run_ok(["spots", *(str(p) for p in files[force]), "--out", str(tmp_path / force)])
         for name in ("harm_spots.csv", "patrol_plan.csv"):
             ours, alone = (tmp_path / "n" / force / name, tmp_path / force / name)
             assert ours.read_bytes() == alone.read_bytes(), (force, name)

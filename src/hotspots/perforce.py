@@ -126,7 +126,7 @@ def _spots_force(job: ForceJob, progress: Progress | None) -> SpotsDone:
     from hotspots.harm import weigh_used
     from hotspots.ingest import write_rejected
     from hotspots.outputs import build_provenance, write_json
-    from hotspots.outputs.publish import staged_outputs
+    from hotspots.outputs.publish import placed, staged_outputs
     from hotspots.pipeline import COMMAND_OUTPUTS
     from hotspots.schema import OFFENCE
 
@@ -184,23 +184,12 @@ def _spots_force(job: ForceJob, progress: Progress | None) -> SpotsDone:
         report=ingested.report,
         spots=result.spots,
         summary=result.summary,
-        written=_placed(written, staging, folder),
+        written=placed(written, staging, folder),
         rejected=dict(spot_run.rejected),
         n_rejected=len(ingested.rejected),
         place_notes=tuple(places.notes),
         weighting_notes=tuple(weighting.notes),
     )
-
-
-def _placed(written: Mapping[str, Path], staging: Path, folder: Path) -> dict[str, Path]:
-    """The paths of ``written`` (inside ``staging``) as they are after the swap, in ``folder``."""
-    moved: dict[str, Path] = {}
-    for name, path in written.items():
-        try:
-            moved[name] = folder / Path(path).relative_to(staging)
-        except ValueError:
-            moved[name] = Path(path)
-    return moved
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ names each command owns are registered in :data:`hotspots.pipeline.COMMAND_OUTPU
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["placed", "staged_command"]
+__all__ = ["staged_command"]
 
 
 @contextlib.contextmanager
@@ -24,14 +24,3 @@ def staged_command(folder: Path, command: str) -> Iterator[Path]:
 
     with staged_outputs(folder, owned=COMMAND_OUTPUTS[command]) as staging:
         yield staging
-
-
-def placed(written: Mapping[str, Path], staging: Path, folder: Path) -> dict[str, Path]:
-    """The paths of ``written`` (inside ``staging``) as they are after the swap, in ``folder``."""
-    moved: dict[str, Path] = {}
-    for name, path in written.items():
-        try:
-            moved[name] = folder / Path(path).relative_to(staging)
-        except ValueError:
-            moved[name] = Path(path)
-    return moved

@@ -11,8 +11,9 @@ from rich.table import Table
 from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
-from hotspots.cli._staged import placed, staged_command
+from hotspots.cli._staged import staged_command
 from hotspots.config import CocoonOptions, IngestOptions
+from hotspots.outputs.publish import placed
 
 __all__ = ["cocoon"]
 

@@ -11,9 +11,10 @@ from rich.table import Table
 from hotspots.cli._app import app, console, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import settings_from
-from hotspots.cli._staged import placed, staged_command
+from hotspots.cli._staged import staged_command
 from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
+from hotspots.outputs.publish import placed
 
 __all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
 

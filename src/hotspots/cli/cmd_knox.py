@@ -12,8 +12,9 @@ from rich.table import Table
 from hotspots.cli._app import app, progress_reporter, stdout
 from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, settings_from
-from hotspots.cli._staged import placed, staged_command
+from hotspots.cli._staged import staged_command
 from hotspots.config import IngestOptions, KnoxOptions
+from hotspots.outputs.publish import placed
 
 __all__ = ["knox"]
 

@@ -41,7 +41,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ __all__ = [
     "JOURNAL_NAME",
     "LOCK_NAME",
     "output_error",
+    "placed",
     "recover",
     "stable_html_ids",
     "staged_outputs",
@@ -255,6 +256,17 @@ def _locked(out_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def placed(written: Mapping[str, Path], staging: Path, folder: Path) -> dict[str, Path]:
+    """The paths of ``written`` (inside ``staging``) as they are after the swap, in ``folder``."""
+    moved: dict[str, Path] = {}
+    for name, path in written.items():
+        try:
+            moved[name] = folder / Path(path).relative_to(staging)
+        except ValueError:
+            moved[name] = Path(path)
+    return moved
 
 
 @contextmanager
