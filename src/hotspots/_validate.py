@@ -105,10 +105,21 @@ def worker_count(workers: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # pragma: no cover - not on Linux
             return max(1, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
-        msg = f"workers must be an integer; got {workers!r}."
+    return check_whole(
+        workers, name="workers", minimum=1, low="at least 1 (or None for every core)"
+    )
+
+
+def check_whole(value: object, *, name: str, minimum: int, low: str) -> int:
+    """``value`` as an int, checked.
+
+    A TypeError if it is not a whole number (bools are not), an :class:`OptionError`
+    saying ``{name} must be {low}`` if it is below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        msg = f"{name} must be an integer; got {value!r}."
         raise TypeError(msg)
-    if workers < 1:
-        msg = f"workers must be at least 1 (or None for every core); got {workers}."
+    if value < minimum:
+        msg = f"{name} must be {low}; got {value}."
         raise OptionError(msg)
-    return int(workers)
+    return int(value)

@@ -48,6 +48,7 @@ from hotspots._validate import (
     check_choice,
     check_increasing,
     check_positive,
+    check_whole,
     have_numba,
     require_columns,
     require_metric_crs,
@@ -583,18 +584,8 @@ def knox_test(
                 f"edge ({d_edges[1]:g} m); a typical value is 0.1."
             )
             raise OptionError(msg)
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, int | np.integer):
-        msg = f"n_permutations must be an integer; got {n_permutations!r}."
-        raise TypeError(msg)
-    if n_permutations < 1:
-        msg = f"n_permutations must be at least 1 (999 is usual); got {n_permutations}."
-        raise OptionError(msg)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        msg = f"seed must be an integer; got {seed!r}."
-        raise TypeError(msg)
-    if seed < 0:
-        msg = f"seed must be a non-negative integer (0 is usual); got {seed}."
-        raise OptionError(msg)
+    check_whole(n_permutations, name="n_permutations", minimum=1, low="at least 1 (999 is usual)")
+    check_whole(seed, name="seed", minimum=0, low="a non-negative integer (0 is usual)")
     n_workers = worker_count(workers)
 
     xy, times = _check_events(incidents)
