@@ -62,7 +62,7 @@ RESULTS = REPO / "benchmarks" / "results" / "scale.md"
 DEFAULT_WORK = Path("/tmp/hotspots-scale")
 CASES = ("ingest-cold", "store-cold", "store-new-month", "spots", "weekly")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import CATEGORIES  # noqa: E402 - the shared offence mix
+from bench_pipeline import CATEGORIES, _stage_times  # noqa: E402 - offence mix, stage split
 
 TZ = "UTC"
 END = pd.Timestamp("2025-12-31 23:00", tz=TZ)
@@ -347,14 +347,7 @@ def _case(case: str, folder: Path, scratch: Path, seed: int) -> dict[str, Any]:
         t0, c0 = time.perf_counter(), _cpu_s()
         result = run_weekly([folder / "exact"], out=out, settings=settings, progress=progress)
         wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
-        stages: dict[str, float] = {}
-        previous = t0
-        for t, task in events:
-            if task == "done":
-                break
-            stages[task] = stages.get(task, 0.0) + (t - previous)
-            previous = t
-        stages["cocoons, map, lists, package"] = t0 + wall - previous
+        stages = _stage_times(events, t0, t0 + wall)
         facts = {"files": len(result.files), "stages": {k: round(v, 2) for k, v in stages.items()}}
     else:
         msg = f"unknown case {case!r}; choose from {CASES}"
