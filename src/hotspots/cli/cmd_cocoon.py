@@ -13,7 +13,6 @@ from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, report_rejected, settings_from
 from hotspots.cli._staged import staged_command
 from hotspots.config import CocoonOptions, IngestOptions
-from hotspots.outputs.publish import placed
 
 __all__ = ["cocoon"]
 
@@ -99,6 +98,8 @@ def cocoon(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = No
             )  # fmt: skip
             written["lists"] = staging / LISTS_FOLDER
         written["run"] = write_json(staging / "run.json", provenance)
+    from hotspots.outputs.publish import placed  # not at import: --help stays light
+
     written = placed(written, staging, folder)
     report_rejected(cocoon_run.rejected, written)
     _show(cocoon_run, written)

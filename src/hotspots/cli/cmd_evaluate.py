@@ -14,7 +14,6 @@ from hotspots.cli._run import settings_from
 from hotspots.cli._staged import staged_command
 from hotspots.config import HarmOptions, IngestOptions
 from hotspots.errors import OptionError
-from hotspots.outputs.publish import placed
 
 __all__ = ["evaluate", "parse_list", "parse_numbers", "show_evaluation_summary"]
 
@@ -250,6 +249,8 @@ def evaluate(
             result, staging, provenance=provenance, cocoon=cocoon_result
         )
         files["run.json"] = write_json(staging / "run.json", provenance)
+    from hotspots.outputs.publish import placed  # not at import: --help stays light
+
     files = placed(files, staging, out)
     show_evaluation_summary(result, cocoon_result, files)
 

@@ -14,7 +14,6 @@ from hotspots.cli._options import Inputs, OutDir, out_dir_for, with_options
 from hotspots.cli._run import load_run, settings_from
 from hotspots.cli._staged import staged_command
 from hotspots.config import IngestOptions, KnoxOptions
-from hotspots.outputs.publish import placed
 
 __all__ = ["knox"]
 
@@ -66,6 +65,8 @@ def knox(inputs: Inputs, out: OutDir = None, given: dict[str, Any] | None = None
         )
         written = nearrepeat.write_run(knox_run, staging, provenance=provenance)
         written["run"] = write_json(staging / "run.json", provenance)
+    from hotspots.outputs.publish import placed  # not at import: --help stays light
+
     written = placed(written, staging, folder)
     _show(result, recommendation, written)
 
